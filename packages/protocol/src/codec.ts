@@ -1,0 +1,109 @@
+/** Encoding and decoding of Weft dialect frames with lib0, with hard caps and coded errors. */
+import * as decoding from 'lib0/decoding'
+import * as encoding from 'lib0/encoding'
+import {
+  MESSAGE_SPECS,
+  MESSAGE_TYPES_BY_TAG,
+  type FieldKind,
+  type MessageType,
+  type WeftMessage,
+} from './messages.js'
+import { WeftError } from './weft-error.js'
+
+/** Longest string field a decoder accepts (tokens, names, reasons), in UTF-8 bytes. */
+export const MAX_STRING_BYTES = 64 * 1024
+
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+/**
+ * Encodes one message as a binary frame. Throws `INVALID_ARGUMENT` when a field has the wrong
+ * type, so a bad message never reaches the wire.
+ */
+export const encodeMessage = (message: WeftMessage): Uint8Array => {
+  const spec = MESSAGE_SPECS[message.type as MessageType]
+  if (spec === undefined) {
+    throw new WeftError('INVALID_ARGUMENT', `unknown message type ${String(message.type)}`)
+  }
+  const encoder = encoding.createEncoder()
+  encoding.writeVarUint(encoder, spec.tag)
+  const fields = message as unknown as Record<string, unknown>
+  for (const [name, kind] of spec.fields) {
+    writeField(encoder, message.type, String(name), kind, fields[name as string])
+  }
+  return encoding.toUint8Array(encoder)
+}
+
+const writeField = (
+  encoder: encoding.Encoder,
+  type: string,
+  name: string,
+  kind: FieldKind,
+  value: unknown,
+): void => {
+  if (kind === 'uint' && typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) {
+    encoding.writeVarUint(encoder, value)
+  } else if (kind === 'string' && typeof value === 'string') {
+    encoding.writeVarString(encoder, value)
+  } else if (kind === 'bytes' && value instanceof Uint8Array) {
+    encoding.writeVarUint8Array(encoder, value)
+  } else {
+    throw new WeftError('INVALID_ARGUMENT', `${type}.${name} must be a ${describe(kind)}`)
+  }
+}
+
+const describe = (kind: FieldKind): string =>
+  kind === 'uint' ? 'non-negative safe integer' : kind === 'string' ? 'string' : 'Uint8Array'
+
+/**
+ * Decodes one binary frame. Every malformed input (empty, truncated, trailing bytes, invalid
+ * UTF-8, oversized strings, integers beyond 2^53) throws a {@link WeftError} with code
+ * `BAD_MESSAGE`; an unknown tag throws `UNKNOWN_MESSAGE`. Byte fields are copies that own their
+ * buffer, so they stay valid after the frame is reused.
+ */
+export const decodeMessage = (frame: Uint8Array): WeftMessage => {
+  if (!(frame instanceof Uint8Array)) {
+    throw new WeftError('INVALID_ARGUMENT', 'decodeMessage takes a Uint8Array')
+  }
+  const decoder = decoding.createDecoder(frame)
+  const tag = readUint(decoder, 'tag')
+  const type = MESSAGE_TYPES_BY_TAG.get(tag)
+  if (type === undefined) {
+    throw new WeftError('UNKNOWN_MESSAGE', `message tag ${tag} is not part of this protocol`)
+  }
+  const message: Record<string, unknown> = { type }
+  for (const [name, kind] of MESSAGE_SPECS[type].fields) {
+    message[name as string] = readField(decoder, kind, `${type}.${String(name)}`)
+  }
+  if (decoding.hasContent(decoder)) {
+    throw new WeftError('BAD_MESSAGE', `${type} has ${frame.length - decoder.pos} trailing bytes`)
+  }
+  return message as unknown as WeftMessage
+}
+
+const readField = (decoder: decoding.Decoder, kind: FieldKind, what: string): unknown => {
+  if (kind === 'uint') return readUint(decoder, what)
+  const length = readUint(decoder, `${what} length`)
+  const remaining = decoder.arr.length - decoder.pos
+  if (length > remaining) {
+    throw new WeftError('BAD_MESSAGE', `${what} is truncated (${length} bytes, ${remaining} left)`)
+  }
+  const bytes = decoder.arr.slice(decoder.pos, decoder.pos + length)
+  decoder.pos += length
+  if (kind === 'bytes') return bytes
+  if (length > MAX_STRING_BYTES) {
+    throw new WeftError('BAD_MESSAGE', `${what} is ${length} bytes, over ${MAX_STRING_BYTES}`)
+  }
+  try {
+    return utf8.decode(bytes)
+  } catch (cause) {
+    throw new WeftError('BAD_MESSAGE', `${what} is not valid UTF-8`, { cause })
+  }
+}
+
+const readUint = (decoder: decoding.Decoder, what: string): number => {
+  try {
+    return decoding.readVarUint(decoder)
+  } catch (cause) {
+    throw new WeftError('BAD_MESSAGE', `${what} is truncated or out of range`, { cause })
+  }
+}

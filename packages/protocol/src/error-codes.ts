@@ -1,0 +1,184 @@
+/** The table of Weft error codes: close code, retry policy and the advice each one carries. */
+
+/** What a client does after an error: reconnect with backoff, refresh its token first, wait longer, or give up. */
+export type RetryPolicy = 'retry' | 'refresh-token' | 'slow-retry' | 'stop'
+
+/**
+ * Whether an error ends the whole connection, only one document on a multiplexed socket, or is
+ * raised locally by an API call and never sent on the wire.
+ */
+export type ErrorScope = 'connection' | 'document' | 'local'
+
+/** One row of the error table. */
+export interface ErrorCodeInfo {
+  /**
+   * WebSocket close code used when the error ends a connection (and on the single-document
+   * y-websocket dialect); 0 for local errors, which never travel.
+   */
+  readonly closeCode: number
+  readonly retry: RetryPolicy
+  readonly scope: ErrorScope
+  /** What happened and what to do about it; shown to developers, never parsed. */
+  readonly advice: string
+}
+
+/**
+ * Every error code Weft emits. The close code and the retry policy are part of the protocol:
+ * clients decide what to do from this table, never from message text.
+ */
+export const ERROR_CODES = {
+  BAD_MESSAGE: {
+    closeCode: 4400,
+    retry: 'stop',
+    scope: 'connection',
+    advice:
+      'A frame could not be decoded (truncated or garbage bytes). Fix the sender; resending it will fail again.',
+  },
+  UNAUTHORIZED: {
+    closeCode: 4401,
+    retry: 'refresh-token',
+    scope: 'connection',
+    advice:
+      'The token is missing, invalid or expired. Get a fresh token and reconnect (or send refresh-token).',
+  },
+  FORBIDDEN: {
+    closeCode: 4403,
+    retry: 'stop',
+    scope: 'document',
+    advice:
+      'The token does not allow this document or this operation. Ask for a token with the right scope.',
+  },
+  BAD_DOC_NAME: {
+    closeCode: 4404,
+    retry: 'stop',
+    scope: 'document',
+    advice: 'Document names are 1 to 512 UTF-8 bytes without control characters. Use a valid name.',
+  },
+  UNKNOWN_MESSAGE: {
+    closeCode: 4405,
+    retry: 'stop',
+    scope: 'connection',
+    advice:
+      'The message type is unknown to this relay. Upgrade the relay or use a protocol version it supports.',
+  },
+  TIMEOUT: {
+    closeCode: 4408,
+    retry: 'retry',
+    scope: 'connection',
+    advice: 'The peer did not answer in time (hello, authentication or heartbeat). Reconnect.',
+  },
+  PROTOCOL_VIOLATION: {
+    closeCode: 4409,
+    retry: 'stop',
+    scope: 'connection',
+    advice:
+      'A message arrived in the wrong state (before hello, twice, or for a document not opened). Fix the client.',
+  },
+  BAD_UPDATE: {
+    closeCode: 4422,
+    retry: 'stop',
+    scope: 'document',
+    advice: 'A Yjs update could not be decoded; it was not applied or stored. Fix the sender.',
+  },
+  VERSION_UNSUPPORTED: {
+    closeCode: 4426,
+    retry: 'stop',
+    scope: 'connection',
+    advice: 'No protocol version is supported by both sides. Upgrade the client or the relay.',
+  },
+  RATE_LIMITED: {
+    closeCode: 4429,
+    retry: 'slow-retry',
+    scope: 'connection',
+    advice: 'Too many messages or connections. Reconnect after a longer wait.',
+  },
+  TOO_MANY_DOCS: {
+    closeCode: 4430,
+    retry: 'stop',
+    scope: 'document',
+    advice:
+      'This socket has as many documents open as the relay allows. Close some, or use another connection.',
+  },
+  SLOW_CONSUMER: {
+    closeCode: 4431,
+    retry: 'retry',
+    scope: 'connection',
+    advice: 'The connection did not read fast enough and its send buffer overflowed. Reconnect.',
+  },
+  MESSAGE_TOO_BIG: {
+    closeCode: 1009,
+    retry: 'stop',
+    scope: 'connection',
+    advice:
+      'A frame exceeded the relay maxMessageBytes. Split the change or raise the limit on the relay.',
+  },
+  UNSUPPORTED_DATA: {
+    closeCode: 1003,
+    retry: 'stop',
+    scope: 'connection',
+    advice: 'Text frames are not part of the protocol. Send binary frames.',
+  },
+  SHUTTING_DOWN: {
+    closeCode: 1001,
+    retry: 'retry',
+    scope: 'connection',
+    advice: 'The relay is shutting down. Reconnect; unsaved edits are still in your outbox.',
+  },
+  STORAGE_FAILED: {
+    closeCode: 1011,
+    retry: 'retry',
+    scope: 'connection',
+    advice:
+      'The relay could not write to its store; nothing unsaved was acknowledged. Reconnect later.',
+  },
+  UNAVAILABLE: {
+    closeCode: 4503,
+    retry: 'retry',
+    scope: 'document',
+    advice: 'The document could not be loaded right now; it was not served empty. Retry later.',
+  },
+  INVALID_ARGUMENT: {
+    closeCode: 0,
+    retry: 'stop',
+    scope: 'local',
+    advice:
+      'An API was called with an invalid argument or option; the message names it. Fix the call.',
+  },
+  CLOSED: {
+    closeCode: 0,
+    retry: 'stop',
+    scope: 'local',
+    advice: 'The client or document handle was closed. Open a new one.',
+  },
+  INTERNAL: {
+    closeCode: 4500,
+    retry: 'retry',
+    scope: 'connection',
+    advice: 'An unexpected relay error. Reconnect; report it if it persists.',
+  },
+} as const satisfies Record<string, ErrorCodeInfo>
+
+/** A stable Weft error code, such as `BAD_MESSAGE`. */
+export type ErrorCode = keyof typeof ERROR_CODES
+
+const byCloseCode = new Map<number, ErrorCode>(
+  (Object.keys(ERROR_CODES) as ErrorCode[])
+    .filter((code) => ERROR_CODES[code].scope !== 'local')
+    .map((code) => [ERROR_CODES[code].closeCode, code]),
+)
+
+/** True when `value` is one of the codes in {@link ERROR_CODES}. */
+export const isErrorCode = (value: string): value is ErrorCode => Object.hasOwn(ERROR_CODES, value)
+
+/** The error code a WebSocket close code stands for, or `undefined` for codes Weft does not assign. */
+export const errorCodeForClose = (closeCode: number): ErrorCode | undefined =>
+  byCloseCode.get(closeCode)
+
+/**
+ * The retry policy for a WebSocket close code. Codes Weft does not assign (1000 normal, 1006
+ * abnormal drop, proxies' own codes) are network events: retry with backoff.
+ */
+export const retryPolicyForClose = (closeCode: number): RetryPolicy => {
+  const code = byCloseCode.get(closeCode)
+  return code === undefined ? 'retry' : ERROR_CODES[code].retry
+}

@@ -1,0 +1,18 @@
+/** @weft/protocol: the Weft wire format, error table and version negotiation. */
+export { PROTOCOL_VERSION, MIN_PROTOCOL_VERSION, WEFT_SUBPROTOCOL } from './version.js'
+export {
+  ERROR_CODES,
+  errorCodeForClose,
+  isErrorCode,
+  retryPolicyForClose,
+  type ErrorCode,
+  type ErrorCodeInfo,
+  type ErrorScope,
+  type RetryPolicy,
+} from './error-codes.js'
+export { WeftError, isWeftError } from './weft-error.js'
+export { MESSAGE_SPECS, MESSAGE_TYPES_BY_TAG } from './messages.js'
+export type * from './messages.js'
+export { decodeMessage, encodeMessage, MAX_STRING_BYTES } from './codec.js'
+export { negotiateVersion } from './negotiate.js'
+export { checkDocName, MAX_DOC_NAME_BYTES } from './doc-name.js'

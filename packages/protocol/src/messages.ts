@@ -1,0 +1,248 @@
+/** The messages of the Weft dialect: their types, wire tags and field layouts. */
+
+/** Field kinds on the wire: a lib0 varUint, a varString (UTF-8) or a varUint8Array. */
+export type FieldKind = 'uint' | 'string' | 'bytes'
+
+/** The client opens the conversation: protocol versions it speaks, its token and correlation id. */
+export interface HelloMessage {
+  type: 'hello'
+  minVersion: number
+  maxVersion: number
+  /** Bearer token; empty when the client has none. */
+  token: string
+  /** Client-chosen id that the relay writes on every log line about this session. */
+  correlationId: string
+  /** Free-form client name and version, for logs. */
+  client: string
+}
+
+/** The relay accepts: the negotiated version, its id for this connection and its limits. */
+export interface WelcomeMessage {
+  type: 'welcome'
+  version: number
+  connectionId: string
+  maxMessageBytes: number
+  server: string
+}
+
+/** Open a document and ask for what the client lacks (`stateVector` is the client's). */
+export interface OpenMessage {
+  type: 'open'
+  doc: string
+  stateVector: Uint8Array
+}
+
+/** Stop receiving a document (client → relay), or the relay ended it (relay → client). */
+export interface CloseMessage {
+  type: 'close'
+  doc: string
+}
+
+/** "This is what I have": the receiver answers with sync-step-2. */
+export interface SyncStep1Message {
+  type: 'sync-step-1'
+  doc: string
+  stateVector: Uint8Array
+}
+
+/**
+ * What the receiver lacks, as one Yjs update. `ref` is a client-chosen number echoed in
+ * `saved` and `rejected` (0 when the relay sends).
+ */
+export interface SyncStep2Message {
+  type: 'sync-step-2'
+  doc: string
+  ref: number
+  update: Uint8Array
+}
+
+/** A live Yjs update; `ref` as in sync-step-2. */
+export interface UpdateMessage {
+  type: 'update'
+  doc: string
+  ref: number
+  update: Uint8Array
+}
+
+/** A y-protocols awareness update (presence, cursors). */
+export interface AwarenessMessage {
+  type: 'awareness'
+  doc: string
+  update: Uint8Array
+}
+
+/**
+ * Durability acknowledgement. Everything the state vector covers is on disk, and so is every
+ * update this session sent for the document with a ref up to `ref` (which also covers
+ * deletions, which a state vector cannot describe).
+ */
+export interface SavedMessage {
+  type: 'saved'
+  doc: string
+  ref: number
+  stateVector: Uint8Array
+}
+
+/** An update was refused: it was not applied, stored or forwarded. The document stays open. */
+export interface RejectedMessage {
+  type: 'rejected'
+  doc: string
+  ref: number
+  code: string
+  reason: string
+}
+
+/** An error about one document (which is closed for this socket) or, with `doc` empty, the connection. */
+export interface ErrorMessage {
+  type: 'error'
+  doc: string
+  code: string
+  reason: string
+}
+
+/** Replace the session's token without reconnecting. */
+export interface RefreshTokenMessage {
+  type: 'refresh-token'
+  token: string
+}
+
+/** Heartbeat request; the peer answers with a pong carrying the same nonce. */
+export interface PingMessage {
+  type: 'ping'
+  nonce: number
+}
+
+/** Heartbeat answer. */
+export interface PongMessage {
+  type: 'pong'
+  nonce: number
+}
+
+/** Any Weft dialect message. */
+export type WeftMessage =
+  | HelloMessage
+  | WelcomeMessage
+  | OpenMessage
+  | CloseMessage
+  | SyncStep1Message
+  | SyncStep2Message
+  | UpdateMessage
+  | AwarenessMessage
+  | SavedMessage
+  | RejectedMessage
+  | ErrorMessage
+  | RefreshTokenMessage
+  | PingMessage
+  | PongMessage
+
+/** The `type` of a Weft message. */
+export type MessageType = WeftMessage['type']
+
+/** The message with the given type. */
+export type MessageOf<T extends MessageType> = Extract<WeftMessage, { type: T }>
+
+type Layout<T extends MessageType> = ReadonlyArray<
+  readonly [Exclude<keyof MessageOf<T>, 'type'>, FieldKind]
+>
+
+interface MessageSpec<T extends MessageType> {
+  readonly tag: number
+  readonly fields: Layout<T>
+}
+
+/**
+ * Wire tag and field order of every message, in wire order. Tags are never reused; a new message
+ * takes a new tag and bumps {@link PROTOCOL_VERSION}.
+ */
+export const MESSAGE_SPECS: { readonly [T in MessageType]: MessageSpec<T> } = {
+  hello: {
+    tag: 0,
+    fields: [
+      ['minVersion', 'uint'],
+      ['maxVersion', 'uint'],
+      ['token', 'string'],
+      ['correlationId', 'string'],
+      ['client', 'string'],
+    ],
+  },
+  welcome: {
+    tag: 1,
+    fields: [
+      ['version', 'uint'],
+      ['connectionId', 'string'],
+      ['maxMessageBytes', 'uint'],
+      ['server', 'string'],
+    ],
+  },
+  open: {
+    tag: 2,
+    fields: [
+      ['doc', 'string'],
+      ['stateVector', 'bytes'],
+    ],
+  },
+  close: { tag: 3, fields: [['doc', 'string']] },
+  'sync-step-1': {
+    tag: 4,
+    fields: [
+      ['doc', 'string'],
+      ['stateVector', 'bytes'],
+    ],
+  },
+  'sync-step-2': {
+    tag: 5,
+    fields: [
+      ['doc', 'string'],
+      ['ref', 'uint'],
+      ['update', 'bytes'],
+    ],
+  },
+  update: {
+    tag: 6,
+    fields: [
+      ['doc', 'string'],
+      ['ref', 'uint'],
+      ['update', 'bytes'],
+    ],
+  },
+  awareness: {
+    tag: 7,
+    fields: [
+      ['doc', 'string'],
+      ['update', 'bytes'],
+    ],
+  },
+  saved: {
+    tag: 8,
+    fields: [
+      ['doc', 'string'],
+      ['ref', 'uint'],
+      ['stateVector', 'bytes'],
+    ],
+  },
+  rejected: {
+    tag: 9,
+    fields: [
+      ['doc', 'string'],
+      ['ref', 'uint'],
+      ['code', 'string'],
+      ['reason', 'string'],
+    ],
+  },
+  error: {
+    tag: 10,
+    fields: [
+      ['doc', 'string'],
+      ['code', 'string'],
+      ['reason', 'string'],
+    ],
+  },
+  'refresh-token': { tag: 11, fields: [['token', 'string']] },
+  ping: { tag: 12, fields: [['nonce', 'uint']] },
+  pong: { tag: 13, fields: [['nonce', 'uint']] },
+}
+
+/** Message types by wire tag. */
+export const MESSAGE_TYPES_BY_TAG: ReadonlyMap<number, MessageType> = new Map(
+  (Object.keys(MESSAGE_SPECS) as MessageType[]).map((type) => [MESSAGE_SPECS[type].tag, type]),
+)

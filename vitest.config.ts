@@ -1,0 +1,8 @@
+import { defineConfig } from 'vitest/config'
+
+// One Vitest project per package and app; each runs its own `src/**/*.test.ts` and `test/**/*.test.ts`.
+export default defineConfig({
+  test: {
+    projects: ['packages/*', 'apps/*'],
+  },
+})
