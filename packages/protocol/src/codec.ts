@@ -8,6 +8,7 @@ import {
   type MessageType,
   type WeftMessage,
 } from './messages.js'
+import { readCheckedVarBytes, readCheckedVarUint } from './bounded-read.js'
 import { WeftError } from './weft-error.js'
 
 /** Longest string field a decoder accepts (tokens, names, reasons), in UTF-8 bytes. */
@@ -65,7 +66,7 @@ export const decodeMessage = (frame: Uint8Array): WeftMessage => {
     throw new WeftError('INVALID_ARGUMENT', 'decodeMessage takes a Uint8Array')
   }
   const decoder = decoding.createDecoder(frame)
-  const tag = readUint(decoder, 'tag')
+  const tag = readCheckedVarUint(decoder, 'tag')
   const type = MESSAGE_TYPES_BY_TAG.get(tag)
   if (type === undefined) {
     throw new WeftError('UNKNOWN_MESSAGE', `message tag ${tag} is not part of this protocol`)
@@ -81,29 +82,15 @@ export const decodeMessage = (frame: Uint8Array): WeftMessage => {
 }
 
 const readField = (decoder: decoding.Decoder, kind: FieldKind, what: string): unknown => {
-  if (kind === 'uint') return readUint(decoder, what)
-  const length = readUint(decoder, `${what} length`)
-  const remaining = decoder.arr.length - decoder.pos
-  if (length > remaining) {
-    throw new WeftError('BAD_MESSAGE', `${what} is truncated (${length} bytes, ${remaining} left)`)
-  }
-  const bytes = decoder.arr.slice(decoder.pos, decoder.pos + length)
-  decoder.pos += length
+  if (kind === 'uint') return readCheckedVarUint(decoder, what)
+  const bytes = readCheckedVarBytes(decoder, what)
   if (kind === 'bytes') return bytes
-  if (length > MAX_STRING_BYTES) {
-    throw new WeftError('BAD_MESSAGE', `${what} is ${length} bytes, over ${MAX_STRING_BYTES}`)
+  if (bytes.length > MAX_STRING_BYTES) {
+    throw new WeftError('BAD_MESSAGE', `${what} is ${bytes.length} bytes, over ${MAX_STRING_BYTES}`)
   }
   try {
     return utf8.decode(bytes)
   } catch (cause) {
     throw new WeftError('BAD_MESSAGE', `${what} is not valid UTF-8`, { cause })
-  }
-}
-
-const readUint = (decoder: decoding.Decoder, what: string): number => {
-  try {
-    return decoding.readVarUint(decoder)
-  } catch (cause) {
-    throw new WeftError('BAD_MESSAGE', `${what} is truncated or out of range`, { cause })
   }
 }

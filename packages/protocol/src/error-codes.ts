@@ -74,6 +74,13 @@ export const ERROR_CODES = {
     advice:
       'A message arrived in the wrong state (before hello, twice, or for a document not opened). Fix the client.',
   },
+  DOC_NOT_OPEN: {
+    closeCode: 4410,
+    retry: 'stop',
+    scope: 'document',
+    advice:
+      'A message named a document this socket has not opened, or one the relay closed. Open it first.',
+  },
   BAD_UPDATE: {
     closeCode: 4422,
     retry: 'stop',

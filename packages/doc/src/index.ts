@@ -1,0 +1,7 @@
+/** @weft/doc: the shared document model on Yjs; for now, helpers to inspect updates. */
+export {
+  decodeStateVector,
+  stateVectorCovers,
+  summarizeUpdate,
+  type UpdateSummary,
+} from './update-summary.js'

@@ -1,0 +1,69 @@
+/** Decoding a Yjs update once to validate it and learn what it contains. */
+import { WeftError } from '@weft/protocol'
+import * as Y from 'yjs'
+
+/** What one Yjs update (v1 encoding) contains, enough to decide durability and emptiness. */
+export interface UpdateSummary {
+  /** For each Yjs client id, the clock just past its last struct in the update. */
+  readonly endClocks: ReadonlyMap<number, number>
+  /** True when the update deletes anything (deletions do not advance a state vector). */
+  readonly hasDeletes: boolean
+  /** True when the update carries neither structs nor deletions. */
+  readonly isEmpty: boolean
+}
+
+/**
+ * Decodes a Yjs v1 update completely (structs and delete set) without applying it. A malformed
+ * update (truncated, garbage, not a Uint8Array) yields a `BAD_UPDATE` error, so callers can
+ * refuse it before it touches a document: Yjs may integrate the structs of an update and only
+ * then fail on its delete set, which would leave a document half-changed.
+ */
+export const summarizeUpdate = (
+  update: Uint8Array,
+): { ok: true; summary: UpdateSummary } | { ok: false; error: WeftError } => {
+  if (!(update instanceof Uint8Array) || update.length === 0) {
+    return { ok: false, error: new WeftError('BAD_UPDATE', 'an update must be a non-empty Uint8Array') }
+  }
+  let decoded: ReturnType<typeof Y.decodeUpdate>
+  try {
+    decoded = Y.decodeUpdate(update)
+  } catch (cause) {
+    return { ok: false, error: new WeftError('BAD_UPDATE', 'the Yjs update cannot be decoded', { cause }) }
+  }
+  const endClocks = new Map<number, number>()
+  for (const struct of decoded.structs) {
+    if (struct instanceof Y.Skip) continue
+    const end = struct.id.clock + struct.length
+    if (end > (endClocks.get(struct.id.client) ?? 0)) endClocks.set(struct.id.client, end)
+  }
+  const hasDeletes = decoded.ds.clients.size > 0
+  return { ok: true, summary: { endClocks, hasDeletes, isEmpty: endClocks.size === 0 && !hasDeletes } }
+}
+
+/**
+ * True when every struct of the update is covered by the state vector. Deletions are not
+ * considered: a state vector cannot say whether a deletion is known.
+ */
+export const stateVectorCovers = (
+  stateVector: ReadonlyMap<number, number>,
+  summary: UpdateSummary,
+): boolean => {
+  for (const [client, end] of summary.endClocks) {
+    if ((stateVector.get(client) ?? 0) < end) return false
+  }
+  return true
+}
+
+/**
+ * Decodes an encoded state vector, returning a `BAD_MESSAGE` error for malformed bytes instead of
+ * throwing.
+ */
+export const decodeStateVector = (
+  bytes: Uint8Array,
+): { ok: true; stateVector: Map<number, number> } | { ok: false; error: WeftError } => {
+  try {
+    return { ok: true, stateVector: Y.decodeStateVector(bytes) }
+  } catch (cause) {
+    return { ok: false, error: new WeftError('BAD_MESSAGE', 'malformed state vector', { cause }) }
+  }
+}
