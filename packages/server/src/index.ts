@@ -1,0 +1,19 @@
+/** @weft/server: the relay core — rooms, sessions in both dialects, acks, and the DocStore interface. */
+export { Relay } from './relay.js'
+export {
+  resolveRelayOptions,
+  type RelayOptions,
+  type ResolvedRelayOptions,
+} from './relay-options.js'
+export type { AppendEntry, DocStore, StoredDoc, UpdateMeta } from './doc-store.js'
+export { MemoryStore } from './memory-store.js'
+export { bindLogger, silentLogger, type LogContext, type Logger } from './logger.js'
+export { Room, type RoomPeer, type RoomSettings } from './room.js'
+export { RoomRegistry, type RoomRegistrySettings } from './room-registry.js'
+export { Outgoing, type Dialect } from './outgoing.js'
+export {
+  decodeYwsMessage,
+  encodeYwsAwareness,
+  encodeYwsSync,
+  type YwsMessage,
+} from './yws-codec.js'

@@ -1,0 +1,58 @@
+/** MemoryStore: a DocStore in process memory, for tests and throwaway relays. */
+import { WeftError } from '@weft/protocol'
+import type { AppendEntry, DocStore, StoredDoc } from './doc-store.js'
+
+interface MemoryDoc {
+  snapshot: Uint8Array | null
+  log: Array<{ seq: number; update: Uint8Array }>
+  headSeq: number
+}
+
+/** A {@link DocStore} that keeps everything in memory; nothing survives the process. */
+export class MemoryStore implements DocStore {
+  readonly #docs = new Map<string, MemoryDoc>()
+  #closed = false
+
+  async load(name: string): Promise<StoredDoc> {
+    this.#assertOpen()
+    const doc = this.#docs.get(name)
+    if (doc === undefined) return { snapshot: null, updates: [], headSeq: 0, logBytes: 0 }
+    const updates = doc.log.map((entry) => entry.update)
+    const logBytes = updates.reduce((sum, update) => sum + update.length, 0)
+    return { snapshot: doc.snapshot, updates, headSeq: doc.headSeq, logBytes }
+  }
+
+  async append(name: string, entries: readonly AppendEntry[]): Promise<number> {
+    this.#assertOpen()
+    const doc = this.#doc(name)
+    for (const entry of entries) {
+      doc.headSeq += 1
+      doc.log.push({ seq: doc.headSeq, update: entry.update.slice() })
+    }
+    return doc.headSeq
+  }
+
+  async compact(name: string, snapshot: Uint8Array, throughSeq: number): Promise<void> {
+    this.#assertOpen()
+    const doc = this.#doc(name)
+    doc.snapshot = snapshot.slice()
+    doc.log = doc.log.filter((entry) => entry.seq > throughSeq)
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true
+  }
+
+  #doc(name: string): MemoryDoc {
+    let doc = this.#docs.get(name)
+    if (doc === undefined) {
+      doc = { snapshot: null, log: [], headSeq: 0 }
+      this.#docs.set(name, doc)
+    }
+    return doc
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new WeftError('CLOSED', 'the memory store is closed')
+  }
+}

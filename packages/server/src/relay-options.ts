@@ -1,0 +1,90 @@
+/** RelayOptions: the relay's settings, their defaults, and their validation. */
+import { WeftError } from '@weft/protocol'
+import type { DocStore } from './doc-store.js'
+import { silentLogger, type Logger } from './logger.js'
+
+const MiB = 1024 * 1024
+
+/** Options of {@link Relay}. Every limit has a default; sizes are bytes, durations milliseconds. */
+export interface RelayOptions {
+  /** Where documents are persisted. Required. */
+  store: DocStore
+  /** Receives the relay's log lines (never document content or tokens). Default: silent. */
+  logger?: Logger
+  /** Largest frame accepted; bigger ones close the socket with 1009. Default 16 MiB. */
+  maxMessageBytes?: number
+  /** Send buffer over which a socket is closed as a slow consumer (4431). Default 64 MiB. */
+  maxBufferedBytes?: number
+  /** Documents one Weft socket may have open. Default 256. */
+  maxDocsPerSocket?: number
+  /** Bytes a socket may send for a document while it loads. Default 32 MiB. */
+  maxQueuedBytes?: number
+  /** Time a Weft socket has to send `hello`. Default 10 s. */
+  helloTimeoutMs?: number
+  /** Interval of WebSocket pings; a socket that missed the previous one is dropped. Default 30 s. 0 disables. */
+  heartbeatIntervalMs?: number
+  /** How long a document without peers stays loaded. Default 30 s. */
+  unloadGraceMs?: number
+  /** Compact a document's log once it holds this many updates. Default 10,000. */
+  compactAfterUpdates?: number
+  /** …or this many bytes. Default 16 MiB. */
+  compactAfterBytes?: number
+  /** Name and version sent in `welcome`. Default `weft-relay`. */
+  serverName?: string
+}
+
+/** {@link RelayOptions} with every default filled in. */
+export type ResolvedRelayOptions = Required<RelayOptions>
+
+const DEFAULTS = {
+  maxMessageBytes: 16 * MiB,
+  maxBufferedBytes: 64 * MiB,
+  maxDocsPerSocket: 256,
+  maxQueuedBytes: 32 * MiB,
+  helloTimeoutMs: 10_000,
+  heartbeatIntervalMs: 30_000,
+  unloadGraceMs: 30_000,
+  compactAfterUpdates: 10_000,
+  compactAfterBytes: 16 * MiB,
+} as const
+
+/** Fills in defaults and checks every option once; a bad option throws `INVALID_ARGUMENT` naming it. */
+export const resolveRelayOptions = (options: RelayOptions): ResolvedRelayOptions => {
+  if (typeof options !== 'object' || options === null) {
+    throw new WeftError('INVALID_ARGUMENT', 'Relay options must be an object')
+  }
+  const { store } = options
+  if (
+    typeof store?.load !== 'function' ||
+    typeof store.append !== 'function' ||
+    typeof store.compact !== 'function'
+  ) {
+    throw new WeftError(
+      'INVALID_ARGUMENT',
+      'options.store must be a DocStore (load, append, compact, close)',
+    )
+  }
+  const resolved = {
+    ...DEFAULTS,
+    logger: silentLogger,
+    serverName: 'weft-relay',
+    ...dropUndefined(options),
+  }
+  for (const key of Object.keys(DEFAULTS) as Array<keyof typeof DEFAULTS>) {
+    const value = resolved[key]
+    const allowZero = key === 'heartbeatIntervalMs'
+    if (!Number.isSafeInteger(value) || value < (allowZero ? 0 : 1)) {
+      throw new WeftError(
+        'INVALID_ARGUMENT',
+        `options.${key} must be a ${allowZero ? 'non-negative' : 'positive'} integer, got ${String(value)}`,
+      )
+    }
+  }
+  if (typeof resolved.serverName !== 'string') {
+    throw new WeftError('INVALID_ARGUMENT', 'options.serverName must be a string')
+  }
+  return resolved
+}
+
+const dropUndefined = <T extends object>(value: T): T =>
+  Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T

@@ -1,0 +1,125 @@
+/** Relay: accepts WebSocket upgrades, picks the dialect, and owns the rooms and sockets. */
+import { randomUUID } from 'node:crypto'
+import type { IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
+import { checkDocName, WEFT_SUBPROTOCOL, WeftError } from '@weft/protocol'
+import { WebSocketServer, type WebSocket } from 'ws'
+import { bindLogger } from './logger.js'
+import {
+  resolveRelayOptions,
+  type RelayOptions,
+  type ResolvedRelayOptions,
+} from './relay-options.js'
+import { RoomRegistry } from './room-registry.js'
+import { SocketLink } from './socket-link.js'
+import { WeftSession, type SessionContext } from './weft-session.js'
+import { YwsSession } from './yws-session.js'
+
+/**
+ * The Weft relay. Attach it to an HTTP server's `upgrade` event; sockets offering the `weft`
+ * subprotocol speak the Weft dialect, all others the y-websocket dialect at `/<docName>`.
+ *
+ * ```ts
+ * const relay = new Relay({ store })
+ * httpServer.on('upgrade', (request, socket, head) => relay.handleUpgrade(request, socket, head))
+ * ```
+ */
+export class Relay {
+  readonly #options: ResolvedRelayOptions
+  readonly #server: WebSocketServer
+  readonly #registry: RoomRegistry
+  readonly #context: SessionContext
+  readonly #links = new Set<SocketLink>()
+  readonly #heartbeat: ReturnType<typeof setInterval> | null
+  #closing: Promise<void> | null = null
+
+  constructor(options: RelayOptions) {
+    this.#options = resolveRelayOptions(options)
+    const { logger, maxMessageBytes } = this.#options
+    this.#server = new WebSocketServer({
+      noServer: true,
+      maxPayload: maxMessageBytes,
+      perMessageDeflate: false,
+      handleProtocols: (protocols) => (protocols.has(WEFT_SUBPROTOCOL) ? WEFT_SUBPROTOCOL : false),
+    })
+    this.#registry = new RoomRegistry(this.#options)
+    this.#context = { ...this.#options, registry: this.#registry, logger }
+    const interval = this.#options.heartbeatIntervalMs
+    this.#heartbeat = interval > 0 ? setInterval(() => this.#beat(), interval) : null
+    this.#heartbeat?.unref()
+  }
+
+  /** Open sockets. */
+  get connectionCount(): number {
+    return this.#links.size
+  }
+
+  /** Documents loaded or loading. */
+  get roomCount(): number {
+    return this.#registry.size
+  }
+
+  /** Completes a WebSocket upgrade; after `close()` began, the request is refused with 503. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (this.#closing !== null) {
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n')
+      return
+    }
+    this.#server.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, request))
+  }
+
+  /**
+   * Stops the relay: refuses new sockets, closes open ones with `SHUTTING_DOWN` (1001), waits
+   * until every applied update is durable, and unloads the rooms. The store stays open; its
+   * owner closes it afterwards.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      if (this.#heartbeat !== null) clearInterval(this.#heartbeat)
+      const shuttingDown = new WeftError('SHUTTING_DOWN', 'the relay is shutting down')
+      for (const link of this.#links) link.close(shuttingDown)
+      await this.#registry.close()
+      await new Promise<void>((resolve) => this.#server.close(() => resolve()))
+    })()
+    return this.#closing
+  }
+
+  #accept(ws: WebSocket, request: IncomingMessage): void {
+    const id = randomUUID()
+    const logger = bindLogger(this.#options.logger, { connection: id })
+    const link = new SocketLink(id, ws, this.#options, logger)
+    this.#links.add(link)
+    ws.once('close', () => this.#links.delete(link))
+    if (ws.protocol === WEFT_SUBPROTOCOL) {
+      logger.debug('socket opened', { dialect: 'weft' })
+      new WeftSession(link, { ...this.#context, logger })
+      return
+    }
+    const name = docNameFromUrl(request.url ?? '/')
+    if (name instanceof WeftError) {
+      link.close(name)
+      return
+    }
+    logger.debug('socket opened', { dialect: 'y-websocket', doc: name })
+    new YwsSession(link, name, { ...this.#context, logger: bindLogger(logger, { doc: name }) })
+  }
+
+  #beat(): void {
+    for (const link of this.#links) link.heartbeat()
+  }
+}
+
+/** The document name of a y-websocket URL `/<docName>[?query]`, percent-decoded. */
+const docNameFromUrl = (url: string): string | WeftError => {
+  const path = url.slice(1).split('?')[0] ?? ''
+  let name: string
+  try {
+    name = decodeURIComponent(path)
+  } catch {
+    return new WeftError(
+      'BAD_DOC_NAME',
+      'the document name in the URL is not valid percent-encoding',
+    )
+  }
+  return checkDocName(name) ?? name
+}

@@ -1,0 +1,111 @@
+/** RoomRegistry: loads each document once however many peers race for it, and unloads idle ones. */
+import { WeftError } from '@weft/protocol'
+import { Room, type RoomPeer, type RoomSettings } from './room.js'
+
+interface Entry {
+  readonly room: Promise<Room>
+  unloadTimer: ReturnType<typeof setTimeout> | null
+  unloading: Promise<void> | null
+}
+
+/** Settings of the registry, resolved by the relay. */
+export interface RoomRegistrySettings extends Omit<RoomSettings, 'onFailed'> {
+  /** How long a room with no peers stays loaded, in milliseconds. */
+  readonly unloadGraceMs: number
+}
+
+/**
+ * Owns the loaded rooms. A document is loaded once: concurrent `acquire` calls share one load. A
+ * failed load rejects every waiter with `UNAVAILABLE` and is forgotten, so the next call tries
+ * again; an empty document is never served in its place. A room without peers unloads after the
+ * grace period, once its writes are durable; a peer arriving meanwhile waits and reloads.
+ */
+export class RoomRegistry {
+  readonly #settings: RoomRegistrySettings
+  readonly #entries = new Map<string, Entry>()
+  #closed = false
+
+  constructor(settings: RoomRegistrySettings) {
+    this.#settings = settings
+  }
+
+  /** Number of rooms loaded or loading. */
+  get size(): number {
+    return this.#entries.size
+  }
+
+  /** Loads (or reuses) the room for `name` and adds `peer` to it. */
+  async acquire(name: string, peer: RoomPeer): Promise<Room> {
+    for (;;) {
+      if (this.#closed) throw new WeftError('SHUTTING_DOWN', 'the relay is shutting down')
+      let entry = this.#entries.get(name)
+      if (entry === undefined) {
+        entry = this.#load(name)
+        this.#entries.set(name, entry)
+      }
+      if (entry.unloading !== null) {
+        await entry.unloading
+        continue
+      }
+      const room = await entry.room
+      // While we waited the room may have failed or started unloading: go round again.
+      if (this.#entries.get(name) !== entry || entry.unloading !== null || room.failure !== null)
+        continue
+      if (entry.unloadTimer !== null) {
+        clearTimeout(entry.unloadTimer)
+        entry.unloadTimer = null
+      }
+      room.join(peer)
+      return room
+    }
+  }
+
+  /** Removes `peer` from `room`; the room unloads after the grace period if nobody else joins. */
+  release(room: Room, peer: RoomPeer): void {
+    room.leave(peer)
+    const entry = this.#entries.get(room.name)
+    if (entry === undefined || room.peerCount > 0 || entry.unloading !== null) return
+    if (entry.unloadTimer !== null) clearTimeout(entry.unloadTimer)
+    entry.unloadTimer = setTimeout(() => this.#unload(room, entry), this.#settings.unloadGraceMs)
+  }
+
+  /** Unloads every room after its writes are durable; later `acquire` calls fail. */
+  async close(): Promise<void> {
+    this.#closed = true
+    const closing: Array<Promise<void>> = []
+    for (const [name, entry] of this.#entries) {
+      if (entry.unloadTimer !== null) clearTimeout(entry.unloadTimer)
+      closing.push(
+        entry.unloading ??
+          entry.room.then(
+            (room) => room.close(),
+            () => undefined,
+          ),
+      )
+      this.#entries.delete(name)
+    }
+    await Promise.all(closing)
+  }
+
+  #load(name: string): Entry {
+    const room = Room.load(name, {
+      ...this.#settings,
+      onFailed: (failed) => {
+        if (this.#entries.get(failed.name)?.room === entry.room) this.#entries.delete(failed.name)
+      },
+    })
+    const entry: Entry = { room, unloadTimer: null, unloading: null }
+    room.catch(() => {
+      if (this.#entries.get(name) === entry) this.#entries.delete(name)
+    })
+    return entry
+  }
+
+  #unload(room: Room, entry: Entry): void {
+    entry.unloadTimer = null
+    if (room.peerCount > 0 || this.#entries.get(room.name) !== entry) return
+    entry.unloading = room.close().finally(() => {
+      if (this.#entries.get(room.name) === entry) this.#entries.delete(room.name)
+    })
+  }
+}

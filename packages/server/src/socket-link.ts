@@ -1,0 +1,145 @@
+/** SocketLink: one ws socket's plumbing shared by both dialects: framing rules, caps, closing. */
+import { WeftError } from '@weft/protocol'
+import type { WebSocket } from 'ws'
+import type { Logger } from './logger.js'
+
+/** What a dialect session does with a socket's events. */
+export interface SocketHandler {
+  /** One binary frame, exactly as received (it owns its buffer). */
+  onFrame(frame: Uint8Array): void
+  /** The socket closed, for whatever reason; called once. */
+  onClosed(): void
+  /** A frame to send just before the socket is closed for `error` (the Weft dialect's `error`). */
+  farewell?(error: WeftError): Uint8Array | undefined
+}
+
+/** Limits of one socket, resolved by the relay. */
+export interface SocketLimits {
+  /** Close the socket with `SLOW_CONSUMER` when more than this many bytes wait to be sent. */
+  readonly maxBufferedBytes: number
+}
+
+/**
+ * Wraps a ws socket: rejects text frames (`UNSUPPORTED_DATA`), turns any error a handler throws
+ * into a close with that error's code (never a crash), closes slow consumers, and tracks
+ * liveness for heartbeats. The ws server enforces `maxMessageBytes` itself (close 1009).
+ */
+export class SocketLink {
+  readonly id: string
+  readonly #socket: WebSocket
+  readonly #limits: SocketLimits
+  readonly #logger: Logger
+  #handler: SocketHandler | null = null
+  #closed = false
+  #alive = true
+
+  constructor(id: string, socket: WebSocket, limits: SocketLimits, logger: Logger) {
+    this.id = id
+    this.#socket = socket
+    this.#limits = limits
+    this.#logger = logger
+    socket.binaryType = 'arraybuffer'
+    socket.on('message', (data: ArrayBuffer | Buffer[], isBinary: boolean) =>
+      this.#receive(data, isBinary),
+    )
+    socket.on('pong', () => {
+      this.#alive = true
+    })
+    socket.on('error', (error: Error & { code?: string }) => {
+      // ws reports protocol errors (oversized frame, bad opcode) here and closes the socket itself.
+      this.#logger.info('socket error', { code: error.code, error: error.message })
+    })
+    socket.on('close', (code: number) => {
+      this.#closed = true
+      this.#logger.debug('socket closed', { closeCode: code })
+      this.#handler?.onClosed()
+    })
+  }
+
+  /** Sets who receives this socket's frames; frames arriving before that are not expected. */
+  setHandler(handler: SocketHandler): void {
+    this.#handler = handler
+  }
+
+  /** True until the socket starts closing. */
+  get open(): boolean {
+    return !this.#closed
+  }
+
+  /** Sends one binary frame; closes the socket instead when its send buffer is over the cap. */
+  send(frame: Uint8Array): void {
+    if (this.#closed) return
+    if (this.#socket.bufferedAmount > this.#limits.maxBufferedBytes) {
+      this.close(
+        new WeftError(
+          'SLOW_CONSUMER',
+          `over ${this.#limits.maxBufferedBytes} bytes waiting to be sent`,
+        ),
+      )
+      return
+    }
+    this.#socket.send(frame)
+  }
+
+  /** Closes the socket with the error's close code and a short reason. */
+  close(error: WeftError): void {
+    if (this.#closed) return
+    const farewell = this.#handler?.farewell?.(error)
+    if (farewell !== undefined) this.#socket.send(farewell)
+    this.#closed = true
+    this.#logger.info('closing socket', { code: error.code, reason: error.message })
+    this.#socket.close(error.closeCode, truncateReason(error.message))
+  }
+
+  /** Heartbeat: returns false (and terminates the socket) when the last ping went unanswered. */
+  heartbeat(): boolean {
+    if (!this.#alive) {
+      this.#logger.info('heartbeat missed; terminating socket')
+      this.#closed = true
+      this.#socket.terminate()
+      return false
+    }
+    this.#alive = false
+    this.#socket.ping()
+    return true
+  }
+
+  #receive(data: ArrayBuffer | Buffer[], isBinary: boolean): void {
+    if (this.#closed) return
+    if (!isBinary) {
+      this.close(
+        new WeftError('UNSUPPORTED_DATA', 'text frames are not accepted; send binary frames'),
+      )
+      return
+    }
+    const frame =
+      data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(Buffer.concat(data))
+    this.guard(() => this.#handler?.onFrame(frame))
+  }
+
+  /**
+   * Runs `work` for this socket: a {@link WeftError} it throws closes the socket with that
+   * error's code, anything else with `INTERNAL`. Nothing escapes to the process.
+   */
+  guard(work: () => void): void {
+    try {
+      work()
+    } catch (error) {
+      if (error instanceof WeftError) {
+        this.close(error)
+      } else {
+        this.#logger.error('unexpected error handling a frame', { error: String(error) })
+        this.close(new WeftError('INTERNAL', 'unexpected relay error', { cause: error }))
+      }
+    }
+  }
+}
+
+const encoder = new TextEncoder()
+
+/** WebSocket close reasons are limited to 123 bytes. */
+const truncateReason = (reason: string): string => {
+  let text = reason
+  while (encoder.encode(text).length > 123) text = text.slice(0, -1)
+  return text
+}
