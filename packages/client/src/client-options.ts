@@ -1,0 +1,99 @@
+/** ClientOptions: what createClient accepts, its defaults, and their validation. */
+import { WeftError } from '@weft/protocol'
+import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js'
+
+/** The standard WebSocket constructor (browsers' global, or the `ws` package in Node). */
+export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocket
+
+/** A token, or a function that returns a fresh one (called on every connect and refresh). */
+export type TokenSource = string | (() => string | Promise<string>)
+
+/** Options of {@link createClient}. Durations are milliseconds. */
+export interface ClientOptions {
+  /** Relay URL, `ws://` or `wss://`. Required. */
+  url: string
+  /** Bearer token sent in `hello`. Default: none. */
+  token?: TokenSource
+  /** WebSocket implementation. Default: `globalThis.WebSocket`. */
+  WebSocket?: WebSocketConstructor
+  /** Written on every relay log line about this client. Default: a random UUID. */
+  correlationId?: string
+  /** Name and version sent in `hello`, for relay logs. Default `weft-client`. */
+  clientName?: string
+  /** Reconnection backoff. Defaults in {@link DEFAULT_BACKOFF}. */
+  backoff?: Partial<BackoffOptions>
+  /** Interval of protocol pings while connected. Default 15,000. */
+  heartbeatIntervalMs?: number
+  /** A connection silent this long after a ping is dropped and reconnected. Default 10,000. */
+  heartbeatTimeoutMs?: number
+  /** Source of randomness in `[0, 1)` for jitter. Default `Math.random`. */
+  random?: () => number
+  /** Connect at once. Default true; with false, call `connect()`. */
+  autoConnect?: boolean
+}
+
+/** {@link ClientOptions} with defaults filled in. */
+export interface ResolvedClientOptions {
+  readonly url: string
+  readonly token: TokenSource | undefined
+  readonly WebSocket: WebSocketConstructor
+  readonly correlationId: string
+  readonly clientName: string
+  readonly backoff: BackoffOptions
+  readonly heartbeatIntervalMs: number
+  readonly heartbeatTimeoutMs: number
+  readonly random: () => number
+  readonly autoConnect: boolean
+}
+
+const invalid = (message: string): WeftError => new WeftError('INVALID_ARGUMENT', message)
+
+const positive = (name: string, value: unknown): number => {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw invalid(`${name} must be a positive number of milliseconds, got ${String(value)}`)
+  }
+  return value
+}
+
+/** Fills in defaults and validates once; a bad option throws `INVALID_ARGUMENT` naming it. */
+export const resolveClientOptions = (options: ClientOptions): ResolvedClientOptions => {
+  if (typeof options !== 'object' || options === null)
+    throw invalid('createClient needs an options object')
+  const { url } = options
+  if (typeof url !== 'string' || !/^wss?:\/\/./.test(url)) {
+    throw invalid(`options.url must be a ws:// or wss:// URL, got ${JSON.stringify(url)}`)
+  }
+  const WebSocketImpl =
+    options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket
+  if (typeof WebSocketImpl !== 'function') {
+    throw invalid(
+      'no WebSocket implementation: pass options.WebSocket (in Node: `import { WebSocket } from "ws"`)',
+    )
+  }
+  const { token } = options
+  if (token !== undefined && typeof token !== 'string' && typeof token !== 'function') {
+    throw invalid('options.token must be a string or a function returning one')
+  }
+  const backoff = { ...DEFAULT_BACKOFF, ...options.backoff }
+  for (const [key, value] of Object.entries(backoff)) positive(`options.backoff.${key}`, value)
+  const random = options.random ?? Math.random
+  if (typeof random !== 'function') throw invalid('options.random must be a function')
+  return {
+    url,
+    token,
+    WebSocket: WebSocketImpl,
+    correlationId: options.correlationId ?? globalThis.crypto.randomUUID(),
+    clientName: options.clientName ?? 'weft-client',
+    backoff,
+    heartbeatIntervalMs: positive(
+      'options.heartbeatIntervalMs',
+      options.heartbeatIntervalMs ?? 15_000,
+    ),
+    heartbeatTimeoutMs: positive(
+      'options.heartbeatTimeoutMs',
+      options.heartbeatTimeoutMs ?? 10_000,
+    ),
+    random,
+    autoConnect: options.autoConnect ?? true,
+  }
+}

@@ -1,0 +1,139 @@
+/** WeftClient: one socket for many documents, with the connection's status as events. */
+import { checkDocName, WeftError, type WeftMessage } from '@weft/protocol'
+import { ObservableV2 } from 'lib0/observable'
+import { backoffDelayMs } from './backoff.js'
+import {
+  resolveClientOptions,
+  type ClientOptions,
+  type ResolvedClientOptions,
+} from './client-options.js'
+import { Connection } from './connection.js'
+import { DocHandle, type HandleOwner } from './doc-handle.js'
+import type { SyncStatus } from './status.js'
+
+/** Events of a {@link WeftClient}. */
+export interface ClientEvents {
+  /** The connection's status changed; `synced` once every open document is. */
+  status: (status: SyncStatus) => void
+}
+
+/**
+ * A Weft client: one socket to the relay for every open document, reconnecting with backoff.
+ * Create it with {@link createClient}.
+ */
+export class WeftClient extends ObservableV2<ClientEvents> {
+  readonly #options: ResolvedClientOptions
+  readonly #connection: Connection
+  readonly #handles = new Map<string, DocHandle>()
+  readonly #owner: HandleOwner
+  #connectionStatus: SyncStatus = { state: 'offline', reason: 'not connected yet' }
+  #status: SyncStatus = this.#connectionStatus
+  #closed = false
+
+  constructor(options: ClientOptions) {
+    super()
+    this.#options = resolveClientOptions(options)
+    this.#connection = new Connection(this.#options, {
+      onReady: () => {
+        for (const handle of this.#handles.values()) handle.connectionReady()
+      },
+      onMessage: (message) => this.#route(message),
+      onDown: () => {
+        for (const handle of this.#handles.values()) handle.connectionDown()
+      },
+      onStatus: (status) => {
+        this.#connectionStatus = status
+        for (const handle of this.#handles.values()) handle.connectionStatus(status)
+        this.#updateStatus()
+      },
+    })
+    const connection = this.#connection
+    const { backoff, random } = this.#options
+    this.#owner = {
+      send: (message) => connection.send(message),
+      get ready() {
+        return connection.ready
+      },
+      retryDelayMs: (attempt) => backoffDelayMs(backoff, attempt, random),
+      release: (handle) => {
+        if (this.#handles.get(handle.name) === handle) this.#handles.delete(handle.name)
+        this.#updateStatus()
+      },
+      handleStatusChanged: () => this.#updateStatus(),
+    }
+    if (this.#options.autoConnect) this.#connection.connect()
+  }
+
+  /** The connection's status: `synced` when connected and every open document is synced. */
+  get status(): SyncStatus {
+    return this.#status
+  }
+
+  /** The correlation id the relay logs for this client. */
+  get correlationId(): string {
+    return this.#options.correlationId
+  }
+
+  /**
+   * Opens a document and starts syncing it. Throws `BAD_DOC_NAME` for an invalid name and
+   * `INVALID_ARGUMENT` if it is already open on this client (close that handle first).
+   */
+  open(name: string): DocHandle {
+    if (this.#closed) throw new WeftError('CLOSED', 'the client was closed; create a new one')
+    const nameError = checkDocName(name)
+    if (nameError !== undefined) throw nameError
+    if (this.#handles.has(name)) {
+      throw new WeftError(
+        'INVALID_ARGUMENT',
+        `"${name}" is already open on this client; use that handle`,
+      )
+    }
+    const handle = new DocHandle(name, this.#owner)
+    this.#handles.set(name, handle)
+    handle.connectionStatus(this.#connectionStatus)
+    if (this.#connection.ready) handle.connectionReady()
+    this.#updateStatus()
+    return handle
+  }
+
+  /** Connects (if not connected) and keeps reconnecting until {@link disconnect}. */
+  connect(): void {
+    if (this.#closed) throw new WeftError('CLOSED', 'the client was closed; create a new one')
+    this.#connection.connect()
+  }
+
+  /** Closes the socket and stops reconnecting; documents stay open and keep collecting edits. */
+  disconnect(): void {
+    this.#connection.disconnect()
+  }
+
+  /** Closes every document and the connection. */
+  close(): void {
+    if (this.#closed) return
+    for (const handle of [...this.#handles.values()]) handle.close()
+    this.#closed = true
+    this.#connection.disconnect('client closed')
+  }
+
+  #route(message: WeftMessage): void {
+    if (!('doc' in message)) return
+    this.#handles.get(message.doc)?.receive(message)
+  }
+
+  #updateStatus(): void {
+    let status = this.#connectionStatus
+    if (this.#connection.ready) {
+      const handles = [...this.#handles.values()]
+      status = handles.every((handle) => handle.synced) ? { state: 'synced' } : { state: 'syncing' }
+    }
+    if (sameStatus(status, this.#status)) return
+    this.#status = status
+    this.emit('status', [status])
+  }
+}
+
+const sameStatus = (a: SyncStatus, b: SyncStatus): boolean =>
+  JSON.stringify(a) === JSON.stringify(b)
+
+/** Creates a {@link WeftClient}; it connects at once unless `autoConnect` is false. */
+export const createClient = (options: ClientOptions): WeftClient => new WeftClient(options)

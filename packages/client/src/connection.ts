@@ -1,0 +1,269 @@
+/** Connection: one Weft socket — hello/welcome, heartbeats, and reconnection driven by the error table. */
+import {
+  decodeMessage,
+  encodeMessage,
+  ERROR_CODES,
+  errorCodeForClose,
+  isErrorCode,
+  MIN_PROTOCOL_VERSION,
+  PROTOCOL_VERSION,
+  WEFT_SUBPROTOCOL,
+  WeftError,
+  type ErrorCode,
+  type RetryPolicy,
+  type WeftMessage,
+} from '@weft/protocol'
+import { backoffDelayMs } from './backoff.js'
+import type { ResolvedClientOptions } from './client-options.js'
+import type { SyncStatus } from './status.js'
+
+/** What the connection tells its owner. */
+export interface ConnectionHandlers {
+  /** `welcome` arrived: documents can be opened. */
+  onReady(): void
+  /** A message after `welcome` (pings and connection errors are handled here). */
+  onMessage(message: WeftMessage): void
+  /** The socket that was ready went away; per-connection state must be reset. */
+  onDown(): void
+  /** The connection's own status changed (offline, connecting, authenticating, syncing, error). */
+  onStatus(status: SyncStatus): void
+}
+
+/**
+ * Keeps one socket to the relay while wanted. Every close is classified by the error table
+ * (from the relay's `error` message, else from the close code): `retry` reconnects with
+ * exponential backoff and full jitter, `slow-retry` waits longer, `refresh-token` reconnects
+ * only when the token is a function (asked again on every connect), `stop` ends in `error`.
+ */
+export class Connection {
+  readonly #options: ResolvedClientOptions
+  readonly #handlers: ConnectionHandlers
+  #socket: WebSocket | null = null
+  #ready = false
+  #wanted = false
+  #attempt = 0
+  #readyAtMs: number | null = null
+  #serverError: { code: ErrorCode; reason: string } | null = null
+  #retryTimer: ReturnType<typeof setTimeout> | null = null
+  #heartbeatTimer: ReturnType<typeof setInterval> | null = null
+  #deadlineTimer: ReturnType<typeof setTimeout> | null = null
+  #lastHeardMs = 0
+  #nonce = 0
+
+  constructor(options: ResolvedClientOptions, handlers: ConnectionHandlers) {
+    this.#options = options
+    this.#handlers = handlers
+  }
+
+  /** True between `welcome` and the socket going away. */
+  get ready(): boolean {
+    return this.#ready
+  }
+
+  /** Starts connecting (and reconnecting) until {@link disconnect}. */
+  connect(): void {
+    if (this.#wanted) return
+    this.#wanted = true
+    this.#attempt = 0
+    void this.#open('connecting')
+  }
+
+  /** Closes the socket and stops reconnecting. */
+  disconnect(reason = 'disconnected by the app'): void {
+    this.#wanted = false
+    this.#clearRetry()
+    const socket = this.#socket
+    if (socket !== null) this.#drop(socket, 1000, reason)
+    this.#handlers.onStatus({ state: 'offline', reason })
+  }
+
+  /** Sends a message if the connection is ready; returns whether it was sent. */
+  send(message: WeftMessage): boolean {
+    if (!this.#ready || this.#socket === null) return false
+    this.#socket.send(encodeMessage(message))
+    return true
+  }
+
+  async #open(reason: string): Promise<void> {
+    this.#retryTimer = null
+    this.#handlers.onStatus({ state: 'connecting', attempt: this.#attempt, reason })
+    let token = ''
+    try {
+      const source = this.#options.token
+      token = typeof source === 'function' ? await source() : (source ?? '')
+    } catch (error) {
+      this.#scheduleRetry('retry', `token source failed: ${String(error)}`)
+      return
+    }
+    if (!this.#wanted || this.#socket !== null) return
+    let socket: WebSocket
+    try {
+      socket = new this.#options.WebSocket(this.#options.url, [WEFT_SUBPROTOCOL])
+    } catch (error) {
+      this.#stop(
+        'INVALID_ARGUMENT',
+        `cannot open a WebSocket to ${this.#options.url}: ${String(error)}`,
+      )
+      return
+    }
+    this.#socket = socket
+    this.#serverError = null
+    socket.binaryType = 'arraybuffer'
+    socket.onopen = () => {
+      this.#handlers.onStatus({ state: 'authenticating' })
+      socket.send(
+        encodeMessage({
+          type: 'hello',
+          minVersion: MIN_PROTOCOL_VERSION,
+          maxVersion: PROTOCOL_VERSION,
+          token,
+          correlationId: this.#options.correlationId,
+          client: this.#options.clientName,
+        }),
+      )
+    }
+    socket.onmessage = (event: MessageEvent) => this.#receive(socket, event.data)
+    socket.onclose = (event: CloseEvent) => this.#closed(socket, event.code, event.reason)
+    socket.onerror = () => {
+      // A close event always follows; it carries the code.
+    }
+  }
+
+  #receive(socket: WebSocket, data: unknown): void {
+    if (socket !== this.#socket) return
+    this.#lastHeardMs = Date.now()
+    if (!(data instanceof ArrayBuffer)) {
+      this.#drop(socket, ERROR_CODES.UNSUPPORTED_DATA.closeCode, 'the relay sent a text frame')
+      return
+    }
+    let message: WeftMessage
+    try {
+      message = decodeMessage(new Uint8Array(data))
+    } catch (error) {
+      const code = error instanceof WeftError ? error.code : 'BAD_MESSAGE'
+      this.#drop(
+        socket,
+        ERROR_CODES[code].closeCode,
+        `undecodable frame from the relay: ${String(error)}`,
+      )
+      return
+    }
+    if (!this.#ready) {
+      if (message.type === 'welcome') return this.#welcome()
+      if (message.type === 'error' && message.doc === '')
+        this.#rememberError(message.code, message.reason)
+      return
+    }
+    switch (message.type) {
+      case 'ping':
+        socket.send(encodeMessage({ type: 'pong', nonce: message.nonce }))
+        return
+      case 'pong':
+        return
+      case 'error':
+        if (message.doc === '') return this.#rememberError(message.code, message.reason)
+        return this.#handlers.onMessage(message)
+      default:
+        this.#handlers.onMessage(message)
+    }
+  }
+
+  #welcome(): void {
+    this.#ready = true
+    this.#readyAtMs = Date.now()
+    this.#handlers.onStatus({ state: 'syncing' })
+    this.#startHeartbeat()
+    this.#handlers.onReady()
+  }
+
+  #rememberError(code: string, reason: string): void {
+    this.#serverError = { code: isErrorCode(code) ? code : 'INTERNAL', reason }
+  }
+
+  #startHeartbeat(): void {
+    const { heartbeatIntervalMs, heartbeatTimeoutMs } = this.#options
+    this.#heartbeatTimer = setInterval(() => {
+      const socket = this.#socket
+      if (socket === null || this.#deadlineTimer !== null) return
+      const sentAtMs = Date.now()
+      socket.send(encodeMessage({ type: 'ping', nonce: ++this.#nonce }))
+      this.#deadlineTimer = setTimeout(() => {
+        this.#deadlineTimer = null
+        if (this.#socket === socket && this.#lastHeardMs < sentAtMs) {
+          this.#drop(
+            socket,
+            ERROR_CODES.TIMEOUT.closeCode,
+            `no answer to a ping within ${heartbeatTimeoutMs} ms`,
+          )
+        }
+      }, heartbeatTimeoutMs)
+    }, heartbeatIntervalMs)
+  }
+
+  /** Tears a socket down at once (a dead network never completes a close handshake). */
+  #drop(socket: WebSocket, code: number, reason: string): void {
+    socket.onopen = socket.onmessage = socket.onerror = socket.onclose = null
+    try {
+      socket.close(
+        code === 1000 || (code >= 3000 && code <= 4999) ? code : 4000,
+        reason.slice(0, 120),
+      )
+    } catch {
+      // Already closing.
+    }
+    this.#closed(socket, code, reason)
+  }
+
+  #closed(socket: WebSocket, closeCode: number, closeReason: string): void {
+    if (socket !== this.#socket) return
+    this.#socket = null
+    if (this.#heartbeatTimer !== null) clearInterval(this.#heartbeatTimer)
+    if (this.#deadlineTimer !== null) clearTimeout(this.#deadlineTimer)
+    this.#heartbeatTimer = this.#deadlineTimer = null
+    const wasReady = this.#ready
+    this.#ready = false
+    if (wasReady) this.#handlers.onDown()
+    if (
+      this.#readyAtMs !== null &&
+      Date.now() - this.#readyAtMs >= this.#options.backoff.stableMs
+    ) {
+      this.#attempt = 0
+    }
+    this.#readyAtMs = null
+    if (!this.#wanted) return
+    const code = this.#serverError?.code ?? errorCodeForClose(closeCode)
+    const reason = this.#serverError?.reason ?? (closeReason || `socket closed (${closeCode})`)
+    const policy: RetryPolicy = code === undefined ? 'retry' : ERROR_CODES[code].retry
+    if (policy === 'stop' && code !== undefined) return this.#stop(code, reason)
+    if (policy === 'refresh-token' && typeof this.#options.token !== 'function') {
+      return this.#stop(
+        code ?? 'UNAUTHORIZED',
+        `${reason}; give the client a token function to refresh it`,
+      )
+    }
+    this.#scheduleRetry(policy, reason)
+  }
+
+  #scheduleRetry(policy: RetryPolicy, reason: string): void {
+    const delay = backoffDelayMs(
+      this.#options.backoff,
+      this.#attempt,
+      this.#options.random,
+      policy === 'slow-retry',
+    )
+    this.#attempt += 1
+    this.#handlers.onStatus({ state: 'connecting', attempt: this.#attempt, reason })
+    this.#retryTimer = setTimeout(() => void this.#open(reason), delay)
+  }
+
+  #stop(code: ErrorCode, reason: string): void {
+    this.#wanted = false
+    this.#clearRetry()
+    this.#handlers.onStatus({ state: 'error', code, reason })
+  }
+
+  #clearRetry(): void {
+    if (this.#retryTimer !== null) clearTimeout(this.#retryTimer)
+    this.#retryTimer = null
+  }
+}

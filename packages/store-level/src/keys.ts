@@ -1,0 +1,40 @@
+/**
+ * The versioned key layout (v1). Every key starts with `v1:`; a document's keys share the prefix
+ * `v1:doc:<percent-encoded name>:` so one range holds the whole document, and log keys end in a
+ * 16-digit sequence number so they sort in write order:
+ *
+ * - `v1:format` → the layout version marker
+ * - `v1:doc:<name>:meta` → JSON `{ "compactedThrough": <seq> }`
+ * - `v1:doc:<name>:snapshot` → a Yjs v1 update holding the compacted state
+ * - `v1:doc:<name>:log:<seq>` → a log entry (see `log-entry.ts`)
+ */
+
+/** The key holding the layout version marker. */
+export const FORMAT_KEY = 'v1:format'
+
+/** The marker's value for this layout. */
+export const FORMAT_VALUE = 'weft-level-1'
+
+const SEQ_DIGITS = 16
+
+// encodeURIComponent leaves no ':' in a name, so the separator cannot be forged.
+const docPrefix = (name: string): string => `v1:doc:${encodeURIComponent(name)}:`
+
+/** Key of a document's metadata. */
+export const metaKey = (name: string): string => `${docPrefix(name)}meta`
+
+/** Key of a document's snapshot. */
+export const snapshotKey = (name: string): string => `${docPrefix(name)}snapshot`
+
+/** Key of a document's log entry `seq`. */
+export const logKey = (name: string, seq: number): string =>
+  `${docPrefix(name)}log:${String(seq).padStart(SEQ_DIGITS, '0')}`
+
+/** Range options covering a document's log entries, optionally only those up to `throughSeq`. */
+export const logRange = (name: string, throughSeq?: number): { gt: string; lte: string } => ({
+  gt: `${docPrefix(name)}log:`,
+  lte: throughSeq === undefined ? `${docPrefix(name)}log:~` : logKey(name, throughSeq),
+})
+
+/** The sequence number at the end of a log key. */
+export const seqOfLogKey = (key: string): number => Number(key.slice(-SEQ_DIGITS))
