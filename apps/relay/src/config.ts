@@ -1,0 +1,137 @@
+/** The relay's configuration: one schema for flags and WEFT_* variables, with --help generated from it. */
+import { parseArgs } from 'node:util'
+import { z } from 'zod'
+
+const MiB = 1024 * 1024
+
+const integer = (min: number) => z.coerce.number().int().min(min)
+
+/** Every option: its flag, environment variable, schema (with default) and help text. */
+export const OPTIONS = {
+  port: {
+    schema: integer(0).max(65535).default(8787),
+    help: 'TCP port to listen on (0 picks a free one)',
+  },
+  host: {
+    schema: z.string().min(1).default('127.0.0.1'),
+    help: 'interface to bind; 0.0.0.0 for all',
+  },
+  data: {
+    schema: z.string().min(1).default('./data'),
+    help: 'LevelDB directory (created if missing)',
+  },
+  store: {
+    schema: z.enum(['level', 'memory']).default('level'),
+    help: 'level (on disk) or memory (lost on exit)',
+  },
+  'log-level': {
+    schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    help: 'minimum level of the JSON log lines on stdout',
+  },
+  'max-message-bytes': {
+    schema: integer(1).default(16 * MiB),
+    help: 'largest frame accepted; bigger closes with 1009',
+  },
+  'max-buffered-bytes': {
+    schema: integer(1).default(64 * MiB),
+    help: 'send buffer over which a slow socket is closed',
+  },
+  'max-docs-per-socket': {
+    schema: integer(1).default(256),
+    help: 'documents one Weft socket may open',
+  },
+  'max-queued-bytes': {
+    schema: integer(1).default(32 * MiB),
+    help: 'bytes a socket may queue while a document loads',
+  },
+  'hello-timeout-ms': {
+    schema: integer(1).default(10_000),
+    help: 'time a Weft socket has to send hello',
+  },
+  'heartbeat-interval-ms': {
+    schema: integer(0).default(30_000),
+    help: 'WebSocket ping interval (0 disables)',
+  },
+  'unload-grace-ms': {
+    schema: integer(1).default(30_000),
+    help: 'how long an idle document stays loaded',
+  },
+  'compact-after-updates': {
+    schema: integer(1).default(10_000),
+    help: 'compact a log once it holds this many updates',
+  },
+  'compact-after-bytes': { schema: integer(1).default(16 * MiB), help: 'or this many bytes' },
+} as const
+
+type OptionName = keyof typeof OPTIONS
+
+/** The relay's resolved configuration. */
+export type RelayConfig = { [K in OptionName]: z.output<(typeof OPTIONS)[K]['schema']> }
+
+/** The environment variable of an option: `--max-message-bytes` ↔ `WEFT_MAX_MESSAGE_BYTES`. */
+export const envName = (option: string): string =>
+  `WEFT_${option.toUpperCase().replaceAll('-', '_')}`
+
+/** The result of reading the command line. */
+export type ParsedCommand =
+  | { kind: 'help'; text: string }
+  | { kind: 'run'; config: RelayConfig }
+  | { kind: 'invalid'; message: string }
+
+/**
+ * Reads flags, then `WEFT_*` variables, then defaults (flags win). Unknown flags and invalid
+ * values come back as `invalid` with a message naming the option.
+ */
+export const parseCommand = (argv: readonly string[], env: NodeJS.ProcessEnv): ParsedCommand => {
+  const names = Object.keys(OPTIONS) as OptionName[]
+  let values: Record<string, string | boolean | undefined>
+  try {
+    ;({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        ...Object.fromEntries(names.map((name) => [name, { type: 'string' as const }])),
+      },
+      strict: true,
+      allowPositionals: false,
+    }))
+  } catch (error) {
+    return {
+      kind: 'invalid',
+      message: `${(error as Error).message}\nRun with --help to list the options.`,
+    }
+  }
+  if (values.help === true) return { kind: 'help', text: helpText() }
+  const config: Record<string, unknown> = {}
+  for (const name of names) {
+    const raw = values[name] ?? (env[envName(name)] || undefined)
+    const source = values[name] !== undefined ? `--${name}` : envName(name)
+    const result = OPTIONS[name].schema.safeParse(raw)
+    if (!result.success) {
+      const issue = result.error.issues[0]?.message ?? 'invalid value'
+      return { kind: 'invalid', message: `${source}=${String(raw)}: ${issue}` }
+    }
+    config[name] = result.data
+  }
+  return { kind: 'run', config: config as RelayConfig }
+}
+
+/** The --help text, generated from {@link OPTIONS}. */
+export const helpText = (): string => {
+  const lines = [
+    'Usage: pnpm relay [options]',
+    '',
+    'Runs the Weft relay: WebSocket sync (Weft and y-websocket dialects) on one port, with',
+    'documents stored on disk. Every option can also be set with its WEFT_* variable;',
+    'flags take precedence.',
+    '',
+    'Options:',
+  ]
+  for (const [name, option] of Object.entries(OPTIONS)) {
+    const fallback = option.schema.parse(undefined)
+    lines.push(`  --${name} <value>`.padEnd(30) + `${option.help}`)
+    lines.push(' '.repeat(30) + `[env ${envName(name)}, default ${String(fallback)}]`)
+  }
+  lines.push('  -h, --help'.padEnd(30) + 'show this help')
+  return lines.join('\n')
+}

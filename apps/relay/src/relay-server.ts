@@ -1,0 +1,100 @@
+/** startRelayServer: the relay's HTTP server — WebSocket upgrades, health routes and a landing page. */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { MemoryStore, Relay, type DocStore, type Logger } from '@weft/server'
+import { LevelStore } from '@weft/store-level'
+import type { RelayConfig } from './config.js'
+
+/** A running relay server. */
+export interface RunningRelay {
+  readonly port: number
+  readonly url: string
+  /** Stops accepting, closes sockets, flushes writes, closes the store. */
+  close(): Promise<void>
+}
+
+/** Opens the store, starts the relay and listens on `config.host:config.port`. */
+export const startRelayServer = async (
+  config: RelayConfig,
+  logger: Logger,
+): Promise<RunningRelay> => {
+  const store: DocStore =
+    config.store === 'memory' ? new MemoryStore() : await LevelStore.open({ path: config.data })
+  const relay = new Relay({
+    store,
+    logger,
+    maxMessageBytes: config['max-message-bytes'],
+    maxBufferedBytes: config['max-buffered-bytes'],
+    maxDocsPerSocket: config['max-docs-per-socket'],
+    maxQueuedBytes: config['max-queued-bytes'],
+    helloTimeoutMs: config['hello-timeout-ms'],
+    heartbeatIntervalMs: config['heartbeat-interval-ms'],
+    unloadGraceMs: config['unload-grace-ms'],
+    compactAfterUpdates: config['compact-after-updates'],
+    compactAfterBytes: config['compact-after-bytes'],
+  })
+  let accepting = true
+  const server = createServer((request, response) => route(request, response, () => accepting))
+  server.on('upgrade', (request, socket, head) => relay.handleUpgrade(request, socket, head))
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(config.port, config.host, () => resolve())
+  })
+  const { port } = server.address() as AddressInfo
+  const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`
+  logger.info('relay listening', {
+    port,
+    url,
+    ws: url.replace('http', 'ws'),
+    store: config.store,
+    data: config.data,
+  })
+  let closing: Promise<void> | null = null
+  return {
+    port,
+    url,
+    close: () =>
+      (closing ??= (async () => {
+        accepting = false
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()))
+        await relay.close()
+        server.closeAllConnections()
+        await stopped
+        await store.close()
+        logger.info('relay stopped')
+      })()),
+  }
+}
+
+const route = (
+  request: IncomingMessage,
+  response: ServerResponse,
+  accepting: () => boolean,
+): void => {
+  const path = (request.url ?? '/').split('?')[0]
+  if (path === '/healthz') return reply(response, 200, 'text/plain', 'ok\n')
+  if (path === '/readyz') {
+    return accepting()
+      ? reply(response, 200, 'text/plain', 'ready\n')
+      : reply(response, 503, 'text/plain', 'stopping\n')
+  }
+  if (path === '/') return reply(response, 200, 'text/html; charset=utf-8', LANDING_PAGE)
+  reply(response, 404, 'text/plain', 'not found\n')
+}
+
+const reply = (response: ServerResponse, status: number, type: string, body: string): void => {
+  response.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' })
+  response.end(body)
+}
+
+const LANDING_PAGE = `<!doctype html>
+<meta charset="utf-8"><title>Weft relay</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#222}code{background:#f2f2f2;padding:.1em .3em;border-radius:4px}</style>
+<h1>Weft relay</h1>
+<p>This relay syncs Yjs documents over WebSockets on this port:</p>
+<ul>
+<li>Weft clients: <code>createClient({ url: 'ws://' + location.host })</code> (subprotocol <code>weft</code>)</li>
+<li>y-websocket clients: <code>new WebsocketProvider('ws://' + location.host, docName, doc)</code></li>
+</ul>
+<p>Health: <a href="/healthz">/healthz</a>, readiness: <a href="/readyz">/readyz</a>.</p>
+`

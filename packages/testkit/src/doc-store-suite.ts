@@ -1,0 +1,153 @@
+/** runDocStoreSuite: the conformance suite every DocStore implementation must pass. */
+import type { AppendEntry, DocStore } from '@weft/server'
+import { afterEach, describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+
+/** A store under test, and how to reopen it on the same data (for durable stores). */
+export interface StoreFixture {
+  readonly store: DocStore
+  /** Opens a second instance on the same data (after `store` was closed); durable stores only. */
+  readonly reopen?: () => Promise<DocStore>
+  /** Releases everything (data directories…). */
+  readonly cleanup: () => Promise<void>
+}
+
+const meta = { author: 'tester', correlationId: 'c-1', receivedAtMs: 1_700_000_000_000 }
+
+/** An update inserting `text` at the end of the text `t` of a fresh doc with `clientID`. */
+const textUpdate = (clientID: number, text: string): Uint8Array => {
+  const doc = new Y.Doc()
+  doc.clientID = clientID
+  doc.getText('t').insert(0, text)
+  return Y.encodeStateAsUpdate(doc)
+}
+
+const entry = (update: Uint8Array): AppendEntry => ({ update, meta })
+
+const textOf = (snapshot: Uint8Array | null, updates: readonly Uint8Array[]): string => {
+  const doc = new Y.Doc()
+  if (snapshot !== null) Y.applyUpdate(doc, snapshot)
+  for (const update of updates) Y.applyUpdate(doc, update)
+  return doc.getText('t').toString()
+}
+
+/**
+ * Registers the DocStore conformance tests for one implementation; `durable` stores also get
+ * the reopen test.
+ */
+export const runDocStoreSuite = (
+  name: string,
+  makeFixture: () => Promise<StoreFixture>,
+  options: { durable: boolean },
+): void => {
+  describe(`DocStore conformance: ${name}`, () => {
+    let fixture: StoreFixture | null = null
+    const open = async (): Promise<StoreFixture> => (fixture = await makeFixture())
+    afterEach(async () => {
+      await fixture?.cleanup()
+      fixture = null
+    })
+
+    it('loads an unknown document as empty', async () => {
+      const { store } = await open()
+      expect(await store.load('never-written')).toEqual({
+        snapshot: null,
+        updates: [],
+        headSeq: 0,
+        logBytes: 0,
+      })
+    })
+
+    it('returns appended updates byte for byte, in order, with consecutive sequence numbers', async () => {
+      const { store } = await open()
+      const updates = [textUpdate(1, 'a'), textUpdate(2, 'b'), textUpdate(3, 'c')]
+      expect(await store.append('doc', [entry(updates[0]!), entry(updates[1]!)])).toBe(2)
+      expect(await store.append('doc', [entry(updates[2]!)])).toBe(3)
+      const loaded = await store.load('doc')
+      expect(loaded.updates).toEqual(updates)
+      expect(loaded.headSeq).toBe(3)
+      expect(loaded.logBytes).toBe(updates.reduce((sum, update) => sum + update.length, 0))
+    })
+
+    it('keeps documents apart, including names that look like key separators', async () => {
+      const { store } = await open()
+      const names = ['a', 'ab', 'a:b', 'a%3Ab', 'a/b', 'a:log:0000000000000001', 'ünï 🧵']
+      for (const [index, docName] of names.entries())
+        await store.append(docName, [entry(textUpdate(index + 1, docName))])
+      for (const docName of names) {
+        const loaded = await store.load(docName)
+        expect(loaded.updates).toHaveLength(1)
+        expect(textOf(null, loaded.updates)).toBe(docName)
+      }
+    })
+
+    it('resolves appends in call order across documents', async () => {
+      const { store } = await open()
+      const order: number[] = []
+      const appends = Array.from({ length: 40 }, (_, index) =>
+        store
+          .append(`doc-${index % 7}`, [entry(textUpdate(index + 1, 'x'))])
+          .then(() => order.push(index)),
+      )
+      await Promise.all(appends)
+      expect(order).toEqual([...order].sort((a, b) => a - b))
+    })
+
+    it('compaction replaces the log up to a sequence number with a snapshot', async () => {
+      const { store } = await open()
+      const doc = new Y.Doc()
+      const text = doc.getText('t')
+      const updates: Uint8Array[] = []
+      doc.on('update', (update: Uint8Array) => updates.push(update))
+      for (const char of 'hello') text.insert(text.length, char)
+      await store.append('doc', updates.slice(0, 3).map(entry))
+      await store.append('doc', updates.slice(3).map(entry))
+      const snapshotDoc = new Y.Doc()
+      for (const update of updates.slice(0, 3)) Y.applyUpdate(snapshotDoc, update)
+      await store.compact('doc', Y.encodeStateAsUpdate(snapshotDoc), 3)
+      const loaded = await store.load('doc')
+      expect(loaded.snapshot).not.toBeNull()
+      expect(loaded.updates).toEqual(updates.slice(3))
+      expect(loaded.headSeq).toBe(5)
+      expect(textOf(loaded.snapshot, loaded.updates)).toBe('hello')
+    })
+
+    it('continues sequence numbers after compaction removed the whole log', async () => {
+      const { store } = await open()
+      await store.append('doc', [entry(textUpdate(1, 'a')), entry(textUpdate(2, 'b'))])
+      await store.compact('doc', textUpdate(1, 'a'), 2)
+      expect(await store.append('doc', [entry(textUpdate(3, 'c'))])).toBe(3)
+    })
+
+    it('rejects calls after close with CLOSED', async () => {
+      const { store } = await open()
+      await store.append('doc', [entry(textUpdate(1, 'a'))])
+      await store.close()
+      await expect(store.load('doc')).rejects.toMatchObject({ code: 'CLOSED' })
+      await expect(store.append('doc', [entry(textUpdate(2, 'b'))])).rejects.toMatchObject({
+        code: 'CLOSED',
+      })
+    })
+
+    if (!options.durable) return
+    it('keeps everything across a reopen', async () => {
+      const current = await open()
+      const { store, reopen } = current
+      if (reopen === undefined) throw new Error('a durable fixture must provide reopen()')
+      await store.append('doc', [entry(textUpdate(1, 'abc')), entry(textUpdate(2, 'def'))])
+      await store.compact('doc', textUpdate(1, 'abc'), 1)
+      await store.append('other', [entry(textUpdate(3, 'xyz'))])
+      await store.close()
+      const reopened = await reopen()
+      try {
+        const loaded = await reopened.load('doc')
+        expect(loaded.headSeq).toBe(2)
+        expect(textOf(loaded.snapshot, loaded.updates)).toBe('abcdef')
+        expect(textOf(null, (await reopened.load('other')).updates)).toBe('xyz')
+        expect(await reopened.append('doc', [entry(textUpdate(4, '!'))])).toBe(3)
+      } finally {
+        await reopened.close()
+      }
+    })
+  })
+}

@@ -1,0 +1,7 @@
+/** @weft/testkit: relay harnesses, conformance suites, traces and convergence checks for Weft's tests. */
+export { startTestRelay, memoryStore, type TestRelay, type TestRelayOptions } from './test-relay.js'
+export { spawnRelay, type RelayProcess } from './relay-process.js'
+export { nextEvent, until, withTimeout } from './events.js'
+export { applyTxn, loadTrace, type Patch, type Trace, type TraceName } from './traces.js'
+export { runDocStoreSuite, type StoreFixture } from './doc-store-suite.js'
+export { expectConverged, sameStateVector, untilSameState } from './convergence.js'
