@@ -14,14 +14,22 @@ import { WeftError } from './weft-error.js'
 /** Longest string field a decoder accepts (tokens, names, reasons), in UTF-8 bytes. */
 export const MAX_STRING_BYTES = 64 * 1024
 
-const utf8 = new TextDecoder('utf-8', { fatal: true })
+// ignoreBOM: a leading U+FEFF is content; stripping it would break decode(encode(s)) === s.
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+const utf8Encoder = new TextEncoder()
+// With the u flag this matches only unpaired surrogates, which UTF-8 cannot carry.
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u
 
 /**
- * Encodes one message as a binary frame. Throws `INVALID_ARGUMENT` when a field has the wrong
- * type, so a bad message never reaches the wire.
+ * Encodes one message as a binary frame. Throws `INVALID_ARGUMENT` when the type is unknown, a
+ * field has the wrong type, or a string has lone surrogates or is over {@link MAX_STRING_BYTES},
+ * so a frame the decoder would refuse never reaches the wire.
  */
 export const encodeMessage = (message: WeftMessage): Uint8Array => {
-  const spec = MESSAGE_SPECS[message.type as MessageType]
+  // hasOwn: a type such as 'toString' must not find Object.prototype members.
+  const spec = Object.hasOwn(MESSAGE_SPECS, message.type)
+    ? MESSAGE_SPECS[message.type as MessageType]
+    : undefined
   if (spec === undefined) {
     throw new WeftError('INVALID_ARGUMENT', `unknown message type ${String(message.type)}`)
   }
@@ -43,8 +51,16 @@ const writeField = (
 ): void => {
   if (kind === 'uint' && typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) {
     encoding.writeVarUint(encoder, value)
-  } else if (kind === 'string' && typeof value === 'string') {
-    encoding.writeVarString(encoder, value)
+  } else if (kind === 'string' && typeof value === 'string' && !LONE_SURROGATE.test(value)) {
+    // The bytes of lib0 writeVarString, capped so that a decoder accepts every frame we send.
+    const bytes = utf8Encoder.encode(value)
+    if (bytes.length > MAX_STRING_BYTES) {
+      throw new WeftError(
+        'INVALID_ARGUMENT',
+        `${type}.${name} is over ${MAX_STRING_BYTES} UTF-8 bytes`,
+      )
+    }
+    encoding.writeVarUint8Array(encoder, bytes)
   } else if (kind === 'bytes' && value instanceof Uint8Array) {
     encoding.writeVarUint8Array(encoder, value)
   } else {
@@ -53,7 +69,11 @@ const writeField = (
 }
 
 const describe = (kind: FieldKind): string =>
-  kind === 'uint' ? 'non-negative safe integer' : kind === 'string' ? 'string' : 'Uint8Array'
+  kind === 'uint'
+    ? 'non-negative safe integer'
+    : kind === 'string'
+      ? 'string without lone surrogates'
+      : 'Uint8Array'
 
 /**
  * Decodes one binary frame. Every malformed input (empty, truncated, trailing bytes, invalid
@@ -89,7 +109,7 @@ const readField = (decoder: decoding.Decoder, kind: FieldKind, what: string): un
     throw new WeftError('BAD_MESSAGE', `${what} is ${bytes.length} bytes, over ${MAX_STRING_BYTES}`)
   }
   try {
-    return utf8.decode(bytes)
+    return utf8Decoder.decode(bytes)
   } catch (cause) {
     throw new WeftError('BAD_MESSAGE', `${what} is not valid UTF-8`, { cause })
   }

@@ -12,7 +12,14 @@ export const negotiateVersion = (
   maxVersion: number,
 ): { ok: true; version: number } | { ok: false; error: WeftError } => {
   const version = Math.min(maxVersion, PROTOCOL_VERSION)
-  if (minVersion > maxVersion || version < minVersion || version < MIN_PROTOCOL_VERSION) {
+  // Without the integer check NaN compares false everywhere and would be "negotiated".
+  if (
+    !Number.isSafeInteger(minVersion) ||
+    !Number.isSafeInteger(maxVersion) ||
+    minVersion > maxVersion ||
+    version < minVersion ||
+    version < MIN_PROTOCOL_VERSION
+  ) {
     return {
       ok: false,
       error: new WeftError(

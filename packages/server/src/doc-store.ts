@@ -17,13 +17,13 @@ export interface AppendEntry {
   readonly meta: UpdateMeta
 }
 
-/** A document as stored: a compacted snapshot plus the log entries written after it. */
+/** A document as stored: a compacted snapshot plus the updates logged after it. */
 export interface StoredDoc {
   /** A Yjs v1 update holding the compacted state, or `null` when never compacted. */
   readonly snapshot: Uint8Array | null
-  /** Log entries after the snapshot, oldest first. */
+  /** Updates logged after the snapshot, oldest first. */
   readonly updates: readonly Uint8Array[]
-  /** Sequence number of the last log entry written (0 when none ever was). */
+  /** Sequence number of the last log record written (0 when none ever was). */
   readonly headSeq: number
   /** Total bytes of `updates`. */
   readonly logBytes: number
@@ -36,17 +36,18 @@ export interface StoredDoc {
  * - `append` resolves only once its entries are durable, and appends become durable in call
  *   order across all documents: when one resolves, every earlier call has too. A failed write
  *   rejects (never resolves) and so do the appends queued behind it in the same write.
- * - Log entries get consecutive sequence numbers per document, starting after `headSeq`.
- * - `compact` replaces the snapshot and removes log entries up to `throughSeq` atomically: a
+ * - Each `append` call is one log record; records get consecutive sequence numbers per
+ *   document, starting after `headSeq`, never reused (not even after compaction).
+ * - `compact` replaces the snapshot and removes log records up to `throughSeq` atomically: a
  *   crash leaves either the old or the new state, never a mix.
  * - An unknown document loads as empty (`snapshot: null`, no updates).
  */
 export interface DocStore {
   /** Reads a document's snapshot and log. */
   load(name: string): Promise<StoredDoc>
-  /** Appends entries to a document's log; resolves with the last entry's sequence number once durable. */
+  /** Appends entries to a document's log as one record; resolves with its sequence number once durable. */
   append(name: string, entries: readonly AppendEntry[]): Promise<number>
-  /** Atomically stores `snapshot` and drops log entries with sequence numbers up to `throughSeq`. */
+  /** Atomically stores `snapshot` and drops log records with sequence numbers up to `throughSeq`. */
   compact(name: string, snapshot: Uint8Array, throughSeq: number): Promise<void>
   /** Finishes pending writes and releases resources; later calls reject with `CLOSED`. */
   close(): Promise<void>

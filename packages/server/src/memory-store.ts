@@ -4,7 +4,7 @@ import type { AppendEntry, DocStore, StoredDoc } from './doc-store.js'
 
 interface MemoryDoc {
   snapshot: Uint8Array | null
-  log: Array<{ seq: number; update: Uint8Array }>
+  log: Array<{ seq: number; updates: Uint8Array[] }>
   headSeq: number
 }
 
@@ -17,7 +17,7 @@ export class MemoryStore implements DocStore {
     this.#assertOpen()
     const doc = this.#docs.get(name)
     if (doc === undefined) return { snapshot: null, updates: [], headSeq: 0, logBytes: 0 }
-    const updates = doc.log.map((entry) => entry.update)
+    const updates = doc.log.flatMap((record) => record.updates)
     const logBytes = updates.reduce((sum, update) => sum + update.length, 0)
     return { snapshot: doc.snapshot, updates, headSeq: doc.headSeq, logBytes }
   }
@@ -25,10 +25,8 @@ export class MemoryStore implements DocStore {
   async append(name: string, entries: readonly AppendEntry[]): Promise<number> {
     this.#assertOpen()
     const doc = this.#doc(name)
-    for (const entry of entries) {
-      doc.headSeq += 1
-      doc.log.push({ seq: doc.headSeq, update: entry.update.slice() })
-    }
+    doc.headSeq += 1
+    doc.log.push({ seq: doc.headSeq, updates: entries.map((entry) => entry.update.slice()) })
     return doc.headSeq
   }
 
@@ -36,7 +34,7 @@ export class MemoryStore implements DocStore {
     this.#assertOpen()
     const doc = this.#doc(name)
     doc.snapshot = snapshot.slice()
-    doc.log = doc.log.filter((entry) => entry.seq > throughSeq)
+    doc.log = doc.log.filter((record) => record.seq > throughSeq)
   }
 
   async close(): Promise<void> {

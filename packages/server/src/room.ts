@@ -61,6 +61,7 @@ export class Room {
   #flushScheduled = false
   #tail: Promise<void> = Promise.resolve()
   #emitted: Uint8Array | null = null
+  #changed = false
   #durableStateVector: Uint8Array
   #durableSeq: number
   #logEntries: number
@@ -100,8 +101,8 @@ export class Room {
     this.#logEntries = logEntries
     this.#logBytes = logBytes
     this.#durableStateVector = Y.encodeStateVector(doc)
-    doc.on('update', (update: Uint8Array) => {
-      this.#emitted = update
+    doc.on('afterTransaction', (transaction: Y.Transaction) => {
+      this.#changed ||= transactionChanged(transaction)
     })
     this.awareness = new awarenessProtocol.Awareness(doc)
     this.awareness.setLocalState(null)
@@ -163,16 +164,27 @@ export class Room {
 
   /**
    * Applies an update from `peer`. A malformed update is refused whole (`BAD_UPDATE`) before it
-   * touches the document. The effective change goes to the other peers at once; the update is
-   * appended in this turn's batch and `peer.saved(ref, …)` follows once it is durable.
+   * touches the document. The change goes to the other peers at once; the update is appended in
+   * this turn's batch and `peer.saved(ref, …)` follows once it is durable.
+   *
+   * `exact` (for sync step 2, which may repeat much of what the room has) forwards and stores
+   * only what was new, at the cost of re-encoding it; live updates are forwarded and stored as
+   * received, which is cheaper and equivalent for updates that are mostly new.
    */
-  applyUpdate(peer: RoomPeer, update: Uint8Array, ref: number): WeftError | undefined {
+  applyUpdate(
+    peer: RoomPeer,
+    update: Uint8Array,
+    ref: number,
+    exact = false,
+  ): WeftError | undefined {
     if (this.#failure !== null) return this.#failure
     const summary = summarizeUpdate(update)
     if (!summary.ok) return summary.error
-    let effective: Uint8Array | null = null
+    let forward: Uint8Array | null = null
     if (!summary.summary.isEmpty) {
+      this.#changed = false
       this.#emitted = null
+      if (exact) this.doc.on('update', this.#captureEmitted)
       try {
         Y.applyUpdate(this.doc, update, peer)
       } catch (cause) {
@@ -181,16 +193,16 @@ export class Room {
           new WeftError('INTERNAL', `applying an update to "${this.name}" failed`, { cause }),
         )
         return new WeftError('BAD_UPDATE', 'the update could not be applied', { cause })
+      } finally {
+        if (exact) this.doc.off('update', this.#captureEmitted)
       }
-      effective = this.#emitted
-      this.#emitted = null
+      forward = exact ? this.#emitted : this.#changed ? update : null
     }
-    if (effective !== null) this.#broadcast(new Outgoing(this.name, 'update', effective), peer)
+    if (forward !== null) this.#broadcast(new Outgoing(this.name, 'update', forward), peer)
     // Structs waiting for missing dependencies are only in the raw update: store it whole.
-    const store = this.doc.store
-    const pending = store.pendingStructs !== null || store.pendingDs !== null
-    const toStore = pending && !summary.summary.isEmpty ? update : effective
-    this.#enqueue({ update: toStore, peer, ref, receivedAtMs: Date.now() })
+    const { pendingStructs, pendingDs } = this.doc.store
+    const pending = (pendingStructs !== null || pendingDs !== null) && !summary.summary.isEmpty
+    this.#enqueue({ update: pending ? update : forward, peer, ref, receivedAtMs: Date.now() })
     return undefined
   }
 
@@ -223,6 +235,10 @@ export class Room {
     this.#closed = true
     this.awareness.destroy()
     this.doc.destroy()
+  }
+
+  #captureEmitted = (update: Uint8Array): void => {
+    this.#emitted = update
   }
 
   #trackAwareness = (
@@ -353,4 +369,13 @@ export class Room {
     if (this.#failure !== null) throw this.#failure
     if (this.#closed) throw new WeftError('UNAVAILABLE', `document "${this.name}" is unloading`)
   }
+}
+
+/** Whether a transaction changed the document: Yjs's own test before it emits `update`. */
+const transactionChanged = (transaction: Y.Transaction): boolean => {
+  if (transaction.deleteSet.clients.size > 0) return true
+  for (const [client, clock] of transaction.afterState) {
+    if (transaction.beforeState.get(client) !== clock) return true
+  }
+  return false
 }

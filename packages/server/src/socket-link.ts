@@ -5,7 +5,7 @@ import type { Logger } from './logger.js'
 
 /** What a dialect session does with a socket's events. */
 export interface SocketHandler {
-  /** One binary frame, exactly as received (it owns its buffer). */
+  /** One binary frame: a view that is only valid during the call (copy what you keep). */
   onFrame(frame: Uint8Array): void
   /** The socket closed, for whatever reason; called once. */
   onClosed(): void
@@ -38,10 +38,7 @@ export class SocketLink {
     this.#socket = socket
     this.#limits = limits
     this.#logger = logger
-    socket.binaryType = 'arraybuffer'
-    socket.on('message', (data: ArrayBuffer | Buffer[], isBinary: boolean) =>
-      this.#receive(data, isBinary),
-    )
+    socket.on('message', (data: Buffer, isBinary: boolean) => this.#receive(data, isBinary))
     socket.on('pong', () => {
       this.#alive = true
     })
@@ -104,7 +101,7 @@ export class SocketLink {
     return true
   }
 
-  #receive(data: ArrayBuffer | Buffer[], isBinary: boolean): void {
+  #receive(data: Buffer, isBinary: boolean): void {
     if (this.#closed) return
     if (!isBinary) {
       this.close(
@@ -112,8 +109,8 @@ export class SocketLink {
       )
       return
     }
-    const frame =
-      data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(Buffer.concat(data))
+    // A view, not a copy: decoders bound every read and copy the byte fields they keep.
+    const frame = new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
     this.guard(() => this.#handler?.onFrame(frame))
   }
 

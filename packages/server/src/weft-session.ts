@@ -267,7 +267,8 @@ export class WeftSession implements SocketHandler {
       }
       case 'sync-step-2':
       case 'update': {
-        const error = room.applyUpdate(link, message.update, message.ref)
+        const exact = message.type === 'sync-step-2'
+        const error = room.applyUpdate(link, message.update, message.ref, exact)
         if (error === undefined) return
         if (error.code === 'BAD_UPDATE') {
           return this.send({

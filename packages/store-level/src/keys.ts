@@ -6,7 +6,7 @@
  * - `v1:format` → the layout version marker
  * - `v1:doc:<name>:meta` → JSON `{ "compactedThrough": <seq> }`
  * - `v1:doc:<name>:snapshot` → a Yjs v1 update holding the compacted state
- * - `v1:doc:<name>:log:<seq>` → a log entry (see `log-entry.ts`)
+ * - `v1:doc:<name>:log:<seq>` → a log record: the updates of one append (see `log-record.ts`)
  */
 
 /** The key holding the layout version marker. */
@@ -26,11 +26,11 @@ export const metaKey = (name: string): string => `${docPrefix(name)}meta`
 /** Key of a document's snapshot. */
 export const snapshotKey = (name: string): string => `${docPrefix(name)}snapshot`
 
-/** Key of a document's log entry `seq`. */
+/** Key of a document's log record `seq`. */
 export const logKey = (name: string, seq: number): string =>
   `${docPrefix(name)}log:${String(seq).padStart(SEQ_DIGITS, '0')}`
 
-/** Range options covering a document's log entries, optionally only those up to `throughSeq`. */
+/** Range options covering a document's log records, optionally only those up to `throughSeq`. */
 export const logRange = (name: string, throughSeq?: number): { gt: string; lte: string } => ({
   gt: `${docPrefix(name)}log:`,
   lte: throughSeq === undefined ? `${docPrefix(name)}log:~` : logKey(name, throughSeq),

@@ -12,7 +12,7 @@ import {
   seqOfLogKey,
   snapshotKey,
 } from './keys.js'
-import { decodeLogEntry, encodeLogEntry } from './log-entry.js'
+import { decodeLogRecord, encodeLogRecord } from './log-record.js'
 
 type Db = Level<string, Uint8Array>
 type Op = { type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string }
@@ -31,8 +31,9 @@ const textEncoder = new TextEncoder()
 const textDecoder = new TextDecoder()
 
 /**
- * A {@link DocStore} on LevelDB. Appends from every document that arrive together share one
- * `sync: true` batch (group commit), so an append resolves only once it is on disk. Compaction
+ * A {@link DocStore} on LevelDB. Each append is one log record; appends from every document that
+ * arrive together share one `sync: true` batch (group commit), so an append resolves only once
+ * it is on disk. Compaction
  * writes the snapshot, the metadata and the removal of the folded log entries in one batch.
  */
 export class LevelStore implements DocStore {
@@ -92,9 +93,10 @@ export class LevelStore implements DocStore {
     let logBytes = 0
     let headSeq = parseMeta(meta).compactedThrough
     for await (const [key, value] of this.#db.iterator(logRange(name))) {
-      const entry = decodeLogEntry(value)
-      updates.push(entry.update)
-      logBytes += entry.update.length
+      for (const { update } of decodeLogRecord(value)) {
+        updates.push(update)
+        logBytes += update.length
+      }
       headSeq = seqOfLogKey(key)
     }
     this.#heads.set(name, headSeq)
@@ -103,21 +105,15 @@ export class LevelStore implements DocStore {
 
   async append(name: string, entries: readonly AppendEntry[]): Promise<number> {
     this.#assertOpen()
-    let lastSeq = 0
+    let seq = 0
     await this.#commits.submit({
       prepare: async () => {
-        let seq = this.#heads.get(name) ?? (await this.#readHead(name))
-        const ops: Op[] = entries.map((entry) => ({
-          type: 'put',
-          key: logKey(name, ++seq),
-          value: encodeLogEntry(entry),
-        }))
+        seq = (this.#heads.get(name) ?? (await this.#readHead(name))) + 1
         this.#heads.set(name, seq)
-        lastSeq = seq
-        return ops
+        return [{ type: 'put', key: logKey(name, seq), value: encodeLogRecord(entries) }]
       },
     })
-    return lastSeq
+    return seq
   }
 
   async compact(name: string, snapshot: Uint8Array, throughSeq: number): Promise<void> {

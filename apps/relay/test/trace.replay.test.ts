@@ -1,0 +1,66 @@
+import { createClient, type WeftClient } from '@weft/client'
+import { applyTxn, loadTrace, startTestRelay, type TestRelay } from '@weft/testkit'
+import { afterEach, describe, expect, it } from 'vitest'
+import { WebSocket } from 'ws'
+import type * as Y from 'yjs'
+
+const clients: WeftClient[] = []
+const relays: TestRelay[] = []
+const connect = (url: string): WeftClient => {
+  const client = createClient({ url, WebSocket: WebSocket as never })
+  clients.push(client)
+  return client
+}
+
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.close()
+  for (const relay of relays.splice(0)) await relay.close()
+})
+
+const untilText = (text: Y.Text, expected: string, timeoutMs: number): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const check = (): void => {
+      if (text.length !== expected.length || text.toString() !== expected) return
+      clearTimeout(timer)
+      text.unobserve(check)
+      resolve()
+    }
+    const timer = setTimeout(() => {
+      text.unobserve(check)
+      reject(new Error(`text has ${text.length} of ${expected.length} characters after ${timeoutMs} ms`))
+    }, timeoutMs)
+    text.observe(check)
+    check()
+  })
+
+describe('the automerge-paper trace through the relay', () => {
+  it('reaches a second client and a fresh client after a restart with exactly the final text', async () => {
+    const trace = loadTrace('automerge-paper')
+    const first = await startTestRelay()
+    relays.push(first)
+    const writer = connect(first.url).open('paper')
+    const reader = connect(first.url).open('paper')
+    await Promise.all([writer.whenSynced(), reader.whenSynced()])
+
+    const started = performance.now()
+    const text = writer.doc.getText('text')
+    for (const txn of trace.txns) applyTxn(text, txn.patches)
+    expect(text.toString()).toBe(trace.endContent)
+    await untilText(reader.doc.getText('text'), trace.endContent, 120_000)
+    const readerMs = performance.now() - started
+    await writer.whenSaved()
+    expect(writer.pending).toBe(0)
+    console.log(
+      `trace: ${trace.txns.length} updates, reader complete after ${Math.round(readerMs)} ms, ` +
+        `writer saved after ${Math.round(performance.now() - started)} ms`,
+    )
+
+    for (const client of clients.splice(0)) client.close()
+    await first.close({ keepData: true })
+    const second = await startTestRelay({ dataDir: first.dataDir })
+    relays.push(second)
+    const fresh = connect(second.url).open('paper')
+    await fresh.whenSynced()
+    expect(fresh.doc.getText('text').toString()).toBe(trace.endContent)
+  }, 240_000)
+})
