@@ -27,7 +27,9 @@ const untilText = (text: Y.Text, expected: string, timeoutMs: number): Promise<v
     }
     const timer = setTimeout(() => {
       text.unobserve(check)
-      reject(new Error(`text has ${text.length} of ${expected.length} characters after ${timeoutMs} ms`))
+      reject(
+        new Error(`text has ${text.length} of ${expected.length} characters after ${timeoutMs} ms`),
+      )
     }, timeoutMs)
     text.observe(check)
     check()

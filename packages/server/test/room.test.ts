@@ -1,0 +1,179 @@
+import { silentLogger } from '../src/logger.js'
+import { Room, type RoomSettings } from '../src/room.js'
+import { describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import { ControlledStore, deferred, RecordingPeer } from './fakes.js'
+
+const settings = (
+  store: ControlledStore,
+  onFailed: RoomSettings['onFailed'] = () => {},
+): RoomSettings => ({
+  store,
+  logger: silentLogger,
+  compactAfterUpdates: 1000,
+  compactAfterBytes: 1 << 24,
+  onFailed,
+})
+
+const textUpdate = (text: string, clientID = 7): Uint8Array => {
+  const doc = new Y.Doc()
+  doc.clientID = clientID
+  doc.getText('t').insert(0, text)
+  return Y.encodeStateAsUpdate(doc)
+}
+
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+describe('Room', () => {
+  it('acknowledges an update only after the store reports it durable', async () => {
+    const store = new ControlledStore()
+    const room = await Room.load('doc', settings(store))
+    const writer = new RecordingPeer()
+    room.join(writer)
+    const gate = deferred()
+    store.appendGate = gate.promise
+    expect(room.applyUpdate(writer, textUpdate('hi'), 5)).toBeUndefined()
+    await turn()
+    expect(store.appends).toHaveLength(1)
+    expect(writer.saves).toEqual([])
+    gate.resolve()
+    await room.whenDurable()
+    expect(writer.saves).toHaveLength(1)
+    expect(writer.saves[0]?.ref).toBe(5)
+    expect(Y.decodeStateVector(writer.saves[0]!.stateVector).get(7)).toBe(2)
+  })
+
+  it('fans an update out to the other peers at once, not back to its sender', async () => {
+    const store = new ControlledStore()
+    const room = await Room.load('doc', settings(store))
+    const [writer, reader] = [new RecordingPeer('w'), new RecordingPeer('r')]
+    room.join(writer)
+    room.join(reader)
+    const update = textUpdate('hello')
+    room.applyUpdate(writer, update, 1)
+    expect(reader.delivered.map((message) => message.payload)).toEqual([update])
+    expect(writer.delivered).toEqual([])
+    expect(room.doc.getText('t').toString()).toBe('hello')
+  })
+
+  it('refuses a truncated update whole: document, store and peers untouched', async () => {
+    const store = new ControlledStore()
+    const room = await Room.load('doc', settings(store))
+    const [writer, reader] = [new RecordingPeer('w'), new RecordingPeer('r')]
+    room.join(writer)
+    room.join(reader)
+    room.applyUpdate(writer, textUpdate('keep'), 1)
+    await room.whenDurable()
+    const before = Y.encodeStateAsUpdate(room.doc)
+    const deleting = new Y.Doc()
+    Y.applyUpdate(deleting, before)
+    deleting.getText('t').delete(0, 2)
+    const full = Y.encodeStateAsUpdate(deleting)
+    for (let length = 1; length < full.length; length++) {
+      const error = room.applyUpdate(writer, full.slice(0, length), 2)
+      expect(error?.code).toBe('BAD_UPDATE')
+    }
+    await room.whenDurable()
+    expect(Y.encodeStateAsUpdate(room.doc)).toEqual(before)
+    expect(store.appends).toHaveLength(1)
+    expect(reader.delivered).toHaveLength(1)
+  })
+
+  it('on a storage failure sends no ack, tells every peer, and reports itself failed', async () => {
+    const store = new ControlledStore()
+    let failedRoom: Room | null = null
+    const room = await Room.load(
+      'doc',
+      settings(store, (failed) => (failedRoom = failed)),
+    )
+    const [writer, other] = [new RecordingPeer('w'), new RecordingPeer('o')]
+    room.join(writer)
+    room.join(other)
+    const gate = deferred()
+    store.appendGate = gate.promise
+    room.applyUpdate(writer, textUpdate('lost?'), 3)
+    await turn()
+    gate.reject(new Error('ENOSPC'))
+    await room.whenDurable()
+    expect(writer.saves).toEqual([])
+    expect(writer.failures.map((error) => error.code)).toEqual(['STORAGE_FAILED'])
+    expect(other.failures.map((error) => error.code)).toEqual(['STORAGE_FAILED'])
+    expect(failedRoom).toBe(room)
+    expect(room.applyUpdate(writer, textUpdate('more', 8), 4)?.code).toBe('STORAGE_FAILED')
+  })
+
+  it('acknowledges an update that changes nothing only after earlier writes are durable', async () => {
+    const store = new ControlledStore()
+    const room = await Room.load('doc', settings(store))
+    const [first, second] = [new RecordingPeer('a'), new RecordingPeer('b')]
+    room.join(first)
+    room.join(second)
+    const gate = deferred()
+    store.appendGate = gate.promise
+    const update = textUpdate('same')
+    room.applyUpdate(first, update, 1)
+    await turn()
+    room.applyUpdate(second, update, 9)
+    await turn()
+    expect(store.appends).toHaveLength(1)
+    expect(second.saves).toEqual([])
+    gate.resolve()
+    await room.whenDurable()
+    expect(second.saves.map((save) => save.ref)).toEqual([9])
+  })
+
+  it('stores updates with missing dependencies whole, so they survive a reload', async () => {
+    const store = new ControlledStore()
+    const room = await Room.load('doc', settings(store))
+    const peer = new RecordingPeer()
+    room.join(peer)
+    const source = new Y.Doc()
+    source.clientID = 11
+    const updates: Uint8Array[] = []
+    source.on('update', (update: Uint8Array) => updates.push(update))
+    source.getText('t').insert(0, 'ab')
+    source.getText('t').insert(2, 'cd')
+    room.applyUpdate(peer, updates[1]!, 1)
+    await room.whenDurable()
+    expect(room.doc.store.pendingStructs).not.toBeNull()
+    await room.close()
+    const reloaded = await Room.load('doc', settings(store))
+    reloaded.applyUpdate(peer, updates[0]!, 2)
+    expect(reloaded.doc.getText('t').toString()).toBe('abcd')
+  })
+
+  it('withdraws the awareness states of a peer that leaves and tells the others', async () => {
+    const store = new ControlledStore()
+    const room = await Room.load('doc', settings(store))
+    const [leaving, staying] = [new RecordingPeer('l'), new RecordingPeer('s')]
+    room.join(leaving)
+    room.join(staying)
+    const { Awareness, encodeAwarenessUpdate } = await import('y-protocols/awareness')
+    const clientDoc = new Y.Doc()
+    const awareness = new Awareness(clientDoc)
+    awareness.setLocalState({ name: 'Ada' })
+    room.applyAwareness(leaving, encodeAwarenessUpdate(awareness, [clientDoc.clientID]))
+    expect(room.awareness.getStates().get(clientDoc.clientID)).toEqual({ name: 'Ada' })
+    room.leave(leaving)
+    expect(room.awareness.getStates().has(clientDoc.clientID)).toBe(false)
+    expect(staying.delivered.map((message) => message.kind)).toEqual(['awareness', 'awareness'])
+    awareness.destroy()
+    await room.close()
+  })
+
+  it('compacts its log into a snapshot on close', async () => {
+    const store = new ControlledStore()
+    const room = await Room.load('doc', settings(store))
+    const peer = new RecordingPeer()
+    room.join(peer)
+    room.applyUpdate(peer, textUpdate('snap'), 1)
+    room.leave(peer)
+    await room.close()
+    expect(store.compactions).toBe(1)
+    const stored = await store.inner.load('doc')
+    expect(stored.updates).toEqual([])
+    const doc = new Y.Doc()
+    Y.applyUpdate(doc, stored.snapshot!)
+    expect(doc.getText('t').toString()).toBe('snap')
+  })
+})
