@@ -22,13 +22,19 @@ export const summarizeUpdate = (
   update: Uint8Array,
 ): { ok: true; summary: UpdateSummary } | { ok: false; error: WeftError } => {
   if (!(update instanceof Uint8Array) || update.length === 0) {
-    return { ok: false, error: new WeftError('BAD_UPDATE', 'an update must be a non-empty Uint8Array') }
+    return {
+      ok: false,
+      error: new WeftError('BAD_UPDATE', 'an update must be a non-empty Uint8Array'),
+    }
   }
   let decoded: ReturnType<typeof Y.decodeUpdate>
   try {
     decoded = Y.decodeUpdate(update)
   } catch (cause) {
-    return { ok: false, error: new WeftError('BAD_UPDATE', 'the Yjs update cannot be decoded', { cause }) }
+    return {
+      ok: false,
+      error: new WeftError('BAD_UPDATE', 'the Yjs update cannot be decoded', { cause }),
+    }
   }
   const endClocks = new Map<number, number>()
   for (const struct of decoded.structs) {
@@ -37,7 +43,10 @@ export const summarizeUpdate = (
     if (end > (endClocks.get(struct.id.client) ?? 0)) endClocks.set(struct.id.client, end)
   }
   const hasDeletes = decoded.ds.clients.size > 0
-  return { ok: true, summary: { endClocks, hasDeletes, isEmpty: endClocks.size === 0 && !hasDeletes } }
+  return {
+    ok: true,
+    summary: { endClocks, hasDeletes, isEmpty: endClocks.size === 0 && !hasDeletes },
+  }
 }
 
 /**

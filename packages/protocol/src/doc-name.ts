@@ -5,10 +5,13 @@ import { WeftError } from './weft-error.js'
 export const MAX_DOC_NAME_BYTES = 512
 
 const encoder = new TextEncoder()
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/
+// C0 and C1 control characters, and (with the u flag) unpaired surrogates, which UTF-8 cannot carry.
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u
 
 /**
- * Checks a document name: 1 to {@link MAX_DOC_NAME_BYTES} UTF-8 bytes, no control characters.
+ * Checks a document name: 1 to {@link MAX_DOC_NAME_BYTES} UTF-8 bytes, no control characters
+ * (C0 or C1), no unpaired surrogates.
  * Returns the error (code `BAD_DOC_NAME`) instead of throwing.
  */
 export const checkDocName = (name: unknown): WeftError | undefined => {
@@ -20,6 +23,9 @@ export const checkDocName = (name: unknown): WeftError | undefined => {
   }
   if (CONTROL_CHARACTERS.test(name)) {
     return new WeftError('BAD_DOC_NAME', 'document name contains control characters')
+  }
+  if (LONE_SURROGATE.test(name)) {
+    return new WeftError('BAD_DOC_NAME', 'document name contains an unpaired surrogate')
   }
   return undefined
 }

@@ -52,7 +52,8 @@ export const ERROR_CODES = {
     closeCode: 4404,
     retry: 'stop',
     scope: 'document',
-    advice: 'Document names are 1 to 512 UTF-8 bytes without control characters. Use a valid name.',
+    advice:
+      'Document names are 1 to 512 UTF-8 bytes of well-formed Unicode without control characters. Use a valid name.',
   },
   UNKNOWN_MESSAGE: {
     closeCode: 4405,
@@ -72,7 +73,7 @@ export const ERROR_CODES = {
     retry: 'stop',
     scope: 'connection',
     advice:
-      'A message arrived in the wrong state (before hello, twice, or for a document not opened). Fix the client.',
+      'A message arrived in the wrong state (before hello, a second hello, or one only a relay sends). Fix the client.',
   },
   DOC_NOT_OPEN: {
     closeCode: 4410,

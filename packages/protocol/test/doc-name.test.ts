@@ -51,8 +51,21 @@ describe('checkDocName', () => {
     ['a carriage return', 'a\rb'],
     ['unit separator U+001F', 'a\u001fb'],
     ['DEL U+007F', 'a\u007fb'],
+    ['C1 control U+0085', 'a\u0085b'],
+    ['C1 control U+009F', 'a\u009fb'],
   ])('refuses a name with %s', (_, name) => {
     expectBad(name, /control characters/)
+  })
+
+  it.each([
+    ['a lone high surrogate', 'a\ud83eb'],
+    ['a lone low surrogate', 'a\udddeb'],
+  ])('refuses a name with %s, which UTF-8 cannot carry', (_, name) => {
+    expectBad(name, /unpaired surrogate/)
+  })
+
+  it('accepts a surrogate pair (an emoji)', () => {
+    expect(checkDocName('notes-\ud83e\uddf5')).toBeUndefined()
   })
 
   it('returns the error instead of throwing it', () => {

@@ -170,12 +170,9 @@ export class WeftSession implements SocketHandler {
     const { doc } = message
     const nameError = checkDocName(doc)
     if (nameError !== undefined) return this.#refuse(doc, nameError)
-    if (!decodeStateVector(message.stateVector).ok) {
-      return this.#refuse(
-        doc,
-        new WeftError('BAD_MESSAGE', 'open carries a malformed state vector'),
-      )
-    }
+    // A malformed state vector is a malformed frame: it closes the socket like one.
+    const stateVector = decodeStateVector(message.stateVector)
+    if (!stateVector.ok) throw stateVector.error
     const existing = this.#docs.get(doc)
     if (existing !== undefined) {
       // Opening again is a resync: answer as for a fresh open.
@@ -226,7 +223,7 @@ export class WeftSession implements SocketHandler {
 
   #sync(link: DocLink, room: Room, stateVector: Uint8Array): void {
     const diff = room.diff(stateVector)
-    if (diff instanceof WeftError) return this.closeDoc(link, diff)
+    if (diff instanceof WeftError) throw diff
     this.send({ type: 'sync-step-2', doc: link.name, ref: 0, update: diff })
     this.send({ type: 'sync-step-1', doc: link.name, stateVector: room.stateVector() })
     const states = room.awarenessStates()
@@ -262,7 +259,7 @@ export class WeftSession implements SocketHandler {
         return this.#sync(link, room, message.stateVector)
       case 'sync-step-1': {
         const diff = room.diff(message.stateVector)
-        if (diff instanceof WeftError) return this.closeDoc(link, diff)
+        if (diff instanceof WeftError) throw diff
         return this.send({ type: 'sync-step-2', doc: link.name, ref: 0, update: diff })
       }
       case 'sync-step-2':
