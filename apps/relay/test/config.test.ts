@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest'
+import { envName, helpText, OPTIONS, parseCommand } from '../src/config.js'
+
+describe('relay configuration', () => {
+  it('uses defaults when nothing is given', () => {
+    const command = parseCommand([], {})
+    expect(command).toMatchObject({
+      kind: 'run',
+      config: { port: 8787, data: './data', store: 'level' },
+    })
+  })
+
+  it('reads flags, then WEFT_* variables, flags winning', () => {
+    const command = parseCommand(['--port', '9000'], {
+      WEFT_PORT: '9100',
+      WEFT_DATA: '/srv/weft',
+      WEFT_MAX_DOCS_PER_SOCKET: '8',
+    })
+    expect(command).toMatchObject({
+      kind: 'run',
+      config: { port: 9000, data: '/srv/weft', 'max-docs-per-socket': 8 },
+    })
+  })
+
+  it('ignores empty variables', () => {
+    expect(parseCommand([], { WEFT_PORT: '' })).toMatchObject({
+      kind: 'run',
+      config: { port: 8787 },
+    })
+  })
+
+  it('names the bad option and its source', () => {
+    expect(parseCommand(['--port', 'eighty'], {})).toMatchObject({
+      kind: 'invalid',
+      message: expect.stringContaining('--port=eighty'),
+    })
+    expect(parseCommand([], { WEFT_STORE: 'redis' })).toMatchObject({
+      kind: 'invalid',
+      message: expect.stringContaining('WEFT_STORE=redis'),
+    })
+    expect(parseCommand(['--max-message-bytes', '0'], {})).toMatchObject({ kind: 'invalid' })
+    expect(parseCommand(['--colour'], {})).toMatchObject({
+      kind: 'invalid',
+      message: expect.stringContaining('--help'),
+    })
+  })
+
+  it('--help lists every option with its variable and default', () => {
+    const command = parseCommand(['--help'], {})
+    expect(command.kind).toBe('help')
+    const text = helpText()
+    for (const name of Object.keys(OPTIONS)) {
+      expect(text).toContain(`--${name}`)
+      expect(text).toContain(envName(name))
+    }
+    expect(text).toContain('default 8787')
+  })
+})
