@@ -1,6 +1,5 @@
-/** Encoding and decoding of Weft dialect frames with lib0, with hard caps and coded errors. */
+/** Encoding and decoding of Weft dialect frames in lib0's wire format, with hard caps and coded errors. */
 import * as decoding from 'lib0/decoding'
-import * as encoding from 'lib0/encoding'
 import {
   MESSAGE_SPECS,
   MESSAGE_TYPES_BY_TAG,
@@ -21,9 +20,11 @@ const utf8Encoder = new TextEncoder()
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u
 
 /**
- * Encodes one message as a binary frame. Throws `INVALID_ARGUMENT` when the type is unknown, a
- * field has the wrong type, or a string has lone surrogates or is over {@link MAX_STRING_BYTES},
- * so a frame the decoder would refuse never reaches the wire.
+ * Encodes one message as a binary frame (the bytes lib0's encoders would write). Throws
+ * `INVALID_ARGUMENT` when the type is unknown, a field has the wrong type, or a string has lone
+ * surrogates or is over {@link MAX_STRING_BYTES}, so a frame the decoder would refuse never
+ * reaches the wire. The frame is sized first and written into one exact allocation: this runs
+ * once per update on the hot path.
  */
 export const encodeMessage = (message: WeftMessage): Uint8Array => {
   // hasOwn: a type such as 'toString' must not find Object.prototype members.
@@ -33,39 +34,88 @@ export const encodeMessage = (message: WeftMessage): Uint8Array => {
   if (spec === undefined) {
     throw new WeftError('INVALID_ARGUMENT', `unknown message type ${String(message.type)}`)
   }
-  const encoder = encoding.createEncoder()
-  encoding.writeVarUint(encoder, spec.tag)
   const fields = message as unknown as Record<string, unknown>
+  const parts: Array<number | Uint8Array> = []
+  let size = varUintLength(spec.tag)
   for (const [name, kind] of spec.fields) {
-    writeField(encoder, message.type, String(name), kind, fields[name as string])
+    const part = checkField(message.type, String(name), kind, fields[name as string])
+    parts.push(part)
+    size +=
+      typeof part === 'number' ? varUintLength(part) : varUintLength(part.length) + part.length
   }
-  return encoding.toUint8Array(encoder)
+  const frame = new Uint8Array(size)
+  let position = writeVarUint(frame, 0, spec.tag)
+  for (const part of parts) {
+    if (typeof part === 'number') {
+      position = writeVarUint(frame, position, part)
+    } else {
+      position = writeVarUint(frame, position, part.length)
+      frame.set(part, position)
+      position += part.length
+    }
+  }
+  return frame
 }
 
-const writeField = (
-  encoder: encoding.Encoder,
+/** Validates one field and returns what goes on the wire: a number, or bytes to length-prefix. */
+const checkField = (
   type: string,
   name: string,
   kind: FieldKind,
   value: unknown,
-): void => {
+): number | Uint8Array => {
   if (kind === 'uint' && typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) {
-    encoding.writeVarUint(encoder, value)
-  } else if (kind === 'string' && typeof value === 'string' && !LONE_SURROGATE.test(value)) {
-    // The bytes of lib0 writeVarString, capped so that a decoder accepts every frame we send.
-    const bytes = utf8Encoder.encode(value)
-    if (bytes.length > MAX_STRING_BYTES) {
-      throw new WeftError(
-        'INVALID_ARGUMENT',
-        `${type}.${name} is over ${MAX_STRING_BYTES} UTF-8 bytes`,
-      )
-    }
-    encoding.writeVarUint8Array(encoder, bytes)
-  } else if (kind === 'bytes' && value instanceof Uint8Array) {
-    encoding.writeVarUint8Array(encoder, value)
-  } else {
-    throw new WeftError('INVALID_ARGUMENT', `${type}.${name} must be a ${describe(kind)}`)
+    return value
   }
+  if (kind === 'string' && typeof value === 'string') {
+    const bytes = encodeUtf8(value)
+    if (bytes !== null) {
+      // Capped so that a decoder accepts every frame we send.
+      if (bytes.length > MAX_STRING_BYTES) {
+        throw new WeftError(
+          'INVALID_ARGUMENT',
+          `${type}.${name} is over ${MAX_STRING_BYTES} UTF-8 bytes`,
+        )
+      }
+      return bytes
+    }
+  }
+  if (kind === 'bytes' && value instanceof Uint8Array) return value
+  throw new WeftError('INVALID_ARGUMENT', `${type}.${name} must be a ${describe(kind)}`)
+}
+
+/** UTF-8 bytes of `text`, or `null` when it has lone surrogates. Short ASCII skips TextEncoder. */
+const encodeUtf8 = (text: string): Uint8Array | null => {
+  if (text.length <= 64) {
+    const bytes = new Uint8Array(text.length)
+    let index = 0
+    for (; index < text.length; index++) {
+      const code = text.charCodeAt(index)
+      if (code > 0x7f) break
+      bytes[index] = code
+    }
+    if (index === text.length) return bytes
+  }
+  return LONE_SURROGATE.test(text) ? null : utf8Encoder.encode(text)
+}
+
+/** Bytes of a lib0 varUint (7 bits per byte). */
+const varUintLength = (value: number): number => {
+  let length = 1
+  for (let rest = value; rest > 0x7f; rest = Math.floor(rest / 128)) length++
+  return length
+}
+
+/** Writes a lib0 varUint at `position`; returns the position after it. Safe up to 2^53. */
+const writeVarUint = (target: Uint8Array, position: number, value: number): number => {
+  let rest = value
+  let at = position
+  while (rest > 0x7f) {
+    target[at++] = 0x80 | (rest % 128)
+    rest = Math.floor(rest / 128)
+  }
+  target[at++] = rest
+  return at
 }
 
 const describe = (kind: FieldKind): string =>

@@ -65,7 +65,7 @@ export class Relay {
       socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n')
       return
     }
-    this.#server.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, request))
+    this.#server.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, request, socket))
   }
 
   /**
@@ -84,10 +84,10 @@ export class Relay {
     return this.#closing
   }
 
-  #accept(ws: WebSocket, request: IncomingMessage): void {
+  #accept(ws: WebSocket, request: IncomingMessage, transport: Duplex): void {
     const id = randomUUID()
     const logger = bindLogger(this.#options.logger, { connection: id })
-    const link = new SocketLink(id, ws, this.#options, logger)
+    const link = new SocketLink(id, ws, transport, this.#options, logger)
     this.#links.add(link)
     ws.once('close', () => this.#links.delete(link))
     if (ws.protocol === WEFT_SUBPROTOCOL) {

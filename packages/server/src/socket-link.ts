@@ -1,5 +1,6 @@
 /** SocketLink: one ws socket's plumbing shared by both dialects: framing rules, caps, closing. */
 import { WeftError } from '@weft/protocol'
+import type { Duplex } from 'node:stream'
 import type { WebSocket } from 'ws'
 import type { Logger } from './logger.js'
 
@@ -27,15 +28,28 @@ export interface SocketLimits {
 export class SocketLink {
   readonly id: string
   readonly #socket: WebSocket
+  readonly #transport: Duplex
+  #corked = false
   readonly #limits: SocketLimits
   readonly #logger: Logger
   #handler: SocketHandler | null = null
   #closed = false
   #alive = true
 
-  constructor(id: string, socket: WebSocket, limits: SocketLimits, logger: Logger) {
+  /**
+   * `transport` is the TCP socket under `socket`: sends are corked on it until the end of the
+   * current tick, so a burst of fan-out frames leaves in one write instead of one per frame.
+   */
+  constructor(
+    id: string,
+    socket: WebSocket,
+    transport: Duplex,
+    limits: SocketLimits,
+    logger: Logger,
+  ) {
     this.id = id
     this.#socket = socket
+    this.#transport = transport
     this.#limits = limits
     this.#logger = logger
     socket.on('message', (data: Buffer, isBinary: boolean) => this.#receive(data, isBinary))
@@ -75,7 +89,17 @@ export class SocketLink {
       )
       return
     }
+    if (!this.#corked) {
+      this.#corked = true
+      this.#transport.cork()
+      process.nextTick(this.#uncork)
+    }
     this.#socket.send(frame)
+  }
+
+  #uncork = (): void => {
+    this.#corked = false
+    this.#transport.uncork()
   }
 
   /** Closes the socket with the error's close code and a short reason. */
