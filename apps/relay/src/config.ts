@@ -129,9 +129,10 @@ export const helpText = (): string => {
   ]
   for (const [name, option] of Object.entries(OPTIONS)) {
     const fallback = option.schema.parse(undefined)
-    lines.push(`  --${name} <value>`.padEnd(30) + `${option.help}`)
-    lines.push(' '.repeat(30) + `[env ${envName(name)}, default ${String(fallback)}]`)
+    lines.push(`  --${name} <value>`)
+    lines.push(`      ${option.help}. Env ${envName(name)}, default ${String(fallback)}.`)
   }
-  lines.push('  -h, --help'.padEnd(30) + 'show this help')
+  lines.push('  -h, --help')
+  lines.push('      show this help and exit.')
   return lines.join('\n')
 }
