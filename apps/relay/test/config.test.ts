@@ -56,3 +56,19 @@ describe('relay configuration', () => {
     expect(text).toContain('default 8787')
   })
 })
+
+describe('the README options table', () => {
+  it('lists every option with its default, and nothing else', async () => {
+    const { readFile } = await import('node:fs/promises')
+    const readme = await readFile(new URL('../../../README.md', import.meta.url), 'utf8')
+    const rows = [...readme.matchAll(/^\| `--([a-z-]+)`\s*\| `([^`]*)`/gm)].map((match) => [
+      match[1],
+      match[2],
+    ])
+    const expected = Object.entries(OPTIONS).map(([name, option]) => [
+      name,
+      String(option.schema.parse(undefined)),
+    ])
+    expect(rows).toEqual(expected)
+  })
+})

@@ -98,19 +98,22 @@ describe('the relay process', () => {
     expect(ackedRef).toBeGreaterThanOrEqual(200)
   })
 
-  it('flushes applied updates on SIGTERM and exits 0', async () => {
-    const relay = await start()
-    const writer = await open(relay.url, 'term')
-    const reader = await open(relay.url, 'term')
-    writer.doc.getText('t').insert(0, 'written just before shutdown')
-    // The reader has it, so the relay applied it; do not wait for saved.
-    await untilSameState([writer.doc, reader.doc])
-    expect(await relay.stop('SIGTERM')).toBe(0)
-    expect(relay.output()).toContain('relay stopped')
-    closeClients()
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    'flushes applied updates on %s and exits 0',
+    async (signal) => {
+      const relay = await start()
+      const writer = await open(relay.url, 'term')
+      const reader = await open(relay.url, 'term')
+      writer.doc.getText('t').insert(0, 'written just before shutdown')
+      // The reader has it, so the relay applied it; do not wait for saved.
+      await untilSameState([writer.doc, reader.doc])
+      expect(await relay.stop(signal)).toBe(0)
+      expect(relay.output()).toContain('relay stopped')
+      closeClients()
 
-    const restarted = await start()
-    const fresh = await open(restarted.url, 'term')
-    expect(fresh.doc.getText('t').toString()).toBe('written just before shutdown')
-  })
+      const restarted = await start()
+      const fresh = await open(restarted.url, 'term')
+      expect(fresh.doc.getText('t').toString()).toBe('written just before shutdown')
+    },
+  )
 })

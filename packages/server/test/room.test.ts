@@ -56,6 +56,23 @@ describe('Room', () => {
     expect(room.doc.getText('t').toString()).toBe('hello')
   })
 
+  it('encodes a fan-out message once per dialect, shared by every recipient', async () => {
+    const store = new ControlledStore()
+    const room = await Room.load('doc', settings(store))
+    const [writer, first, second] = [
+      new RecordingPeer('w'),
+      new RecordingPeer('a'),
+      new RecordingPeer('b'),
+    ]
+    for (const peer of [writer, first, second]) room.join(peer)
+    room.applyUpdate(writer, textUpdate('shared'), 1)
+    const [message] = first.delivered
+    expect(second.delivered[0]).toBe(message)
+    expect(message?.frame('weft')).toBe(message?.frame('weft'))
+    expect(message?.frame('y-websocket')).toBe(message?.frame('y-websocket'))
+    await room.close()
+  })
+
   it('refuses a truncated update whole: document, store and peers untouched', async () => {
     const store = new ControlledStore()
     const room = await Room.load('doc', settings(store))

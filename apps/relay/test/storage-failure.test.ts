@@ -1,0 +1,55 @@
+import { createClient, type WeftClient } from '@weft/client'
+import type { WeftError } from '@weft/protocol'
+import { MemoryStore, type AppendEntry, type DocStore } from '@weft/server'
+import { startTestRelay, type TestRelay } from '@weft/testkit'
+import { afterEach, describe, expect, it } from 'vitest'
+import { WebSocket } from 'ws'
+
+/** A store whose appends fail while `full` is set, like a full disk. */
+class FullDiskStore extends MemoryStore implements DocStore {
+  full = false
+  override async append(name: string, entries: readonly AppendEntry[]): Promise<number> {
+    if (this.full)
+      throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' })
+    return super.append(name, entries)
+  }
+}
+
+let relay: TestRelay
+let client: WeftClient
+
+afterEach(async () => {
+  client.close()
+  await relay.close()
+})
+
+describe('a storage failure on the relay', () => {
+  it('sends no saved, tells the client with a retryable code, and keeps the edit pending until writes work again', async () => {
+    const store = new FullDiskStore()
+    relay = await startTestRelay({ store })
+    client = createClient({
+      url: relay.url,
+      WebSocket: WebSocket as never,
+      backoff: { initialMs: 20, maxMs: 50, slowRetryMs: 50, stableMs: 1000 },
+    })
+    const handle = client.open('doc')
+    await handle.whenSynced()
+    let saves = 0
+    handle.on('saved', () => saves++)
+
+    store.full = true
+    const errored = new Promise<WeftError>((resolve) => handle.once('error', resolve))
+    handle.doc.getText('t').insert(0, 'must not be lost')
+    const error = await errored
+    expect(error.code).toBe('STORAGE_FAILED')
+    expect(error.retry).toBe('retry')
+    expect(saves).toBe(0)
+    expect(handle.pending).toBe(1)
+
+    store.full = false
+    await handle.whenSaved()
+    expect(handle.pending).toBe(0)
+    const stored = await store.load('doc')
+    expect(stored.updates.length).toBeGreaterThan(0)
+  })
+})
