@@ -74,6 +74,50 @@ describe('client reconnection', () => {
     expect(attempts.slice(0, 4)).toEqual([1, 2, 3, 4])
   })
 
+  it('drops a half-open connection whose relay stops answering pings, and reconnects', async () => {
+    const server = createServer()
+    const wss = new WebSocketServer({ server, handleProtocols: () => 'weft' })
+    let connections = 0
+    wss.on('connection', (socket) => {
+      connections += 1
+      // Welcome the client, then fall silent like a peer behind a dead network.
+      socket.once('message', () => {
+        socket.send(
+          encodeMessage({
+            type: 'welcome',
+            version: 1,
+            connectionId: 'c',
+            maxMessageBytes: 1 << 20,
+            server: 'mute',
+          }),
+        )
+      })
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const client = createClient({
+        url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        WebSocket: WebSocket as never,
+        backoff: fastBackoff,
+        heartbeatIntervalMs: 30,
+        heartbeatTimeoutMs: 30,
+      })
+      clients.push(client)
+      const [status] = await nextEvent(
+        client,
+        'status',
+        (s: SyncStatus) => s.state === 'connecting' && s.attempt > 0,
+      )
+      expect(status).toMatchObject({ reason: expect.stringContaining('no answer to a ping') })
+      await nextEvent(client, 'status', (s: SyncStatus) => s.state === 'synced')
+      expect(connections).toBe(2)
+    } finally {
+      wss.close()
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    }
+  })
+
   it('stops, with an error status, when the relay says retrying cannot help', async () => {
     const server = createServer()
     const wss = new WebSocketServer({ server, handleProtocols: () => 'weft' })

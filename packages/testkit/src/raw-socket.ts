@@ -32,9 +32,12 @@ export class RawSocket {
     })
   }
 
-  /** Opens a socket to `url` (with the Weft subprotocol when `weft`) and waits until it is open. */
-  static async open(url: string, weft: boolean): Promise<RawSocket> {
-    const socket = new WebSocket(url, weft ? [WEFT_SUBPROTOCOL] : [])
+  /**
+   * Opens a socket to `url` (with the Weft subprotocol when `weft`) and waits until it is open.
+   * With `answerPings: false` it ignores WebSocket pings, like a peer on a dead network.
+   */
+  static async open(url: string, weft: boolean, { answerPings = true } = {}): Promise<RawSocket> {
+    const socket = new WebSocket(url, weft ? [WEFT_SUBPROTOCOL] : [], { autoPong: answerPings })
     socket.on('error', () => {
       // The close event reports the outcome.
     })

@@ -12,7 +12,7 @@ afterEach(async () => {
 
 const emptyStateVector = (): Uint8Array => Y.encodeStateVector(new Y.Doc())
 
-describe('Weft sessions', () => {
+describe('relay sessions: negotiation, timeouts, heartbeats and limits', () => {
   it('refuse a client whose versions the relay does not speak, with VERSION_UNSUPPORTED (4426)', async () => {
     relay = await startTestRelay()
     const socket = await RawSocket.open(relay.url, true)
@@ -33,6 +33,18 @@ describe('Weft sessions', () => {
     relay = await startTestRelay({ helloTimeoutMs: 50 })
     const socket = await RawSocket.open(relay.url, true)
     expect((await socket.closed).code).toBe(4408)
+  })
+
+  it('drop a socket that stops answering WebSocket pings', async () => {
+    relay = await startTestRelay({ heartbeatIntervalMs: 30 })
+    const silent = await RawSocket.open(`${relay.url}/doc`, false, { answerPings: false })
+    const alive = await RawSocket.open(`${relay.url}/doc`, false)
+    await silent.closed
+    // The answering socket outlived the same heartbeats and still gets answers.
+    const frames = alive.frames.length
+    alive.send(new Uint8Array([0, 0, 1, 0]))
+    await alive.nextFrame((frame) => alive.frames.indexOf(frame) >= frames && frame[1] === 1)
+    expect(alive.open).toBe(true)
   })
 
   it('refuse documents beyond maxDocsPerSocket one by one, keeping the others', async () => {
