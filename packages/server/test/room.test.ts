@@ -178,6 +178,28 @@ describe('Room', () => {
     await room.close()
   })
 
+  it('compacts in the background once the log reaches compactAfterUpdates', async () => {
+    const store = new ControlledStore()
+    const room = await Room.load('doc', { ...settings(store), compactAfterUpdates: 3 })
+    const peer = new RecordingPeer()
+    room.join(peer)
+    for (const [index, text] of ['a', 'b'].entries()) {
+      room.applyUpdate(peer, textUpdate(text, 20 + index), index + 1)
+      await room.whenDurable()
+    }
+    expect(store.compactions).toBe(0)
+    room.applyUpdate(peer, textUpdate('c', 30), 3)
+    await room.whenDurable()
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(store.compactions).toBe(1)
+    const stored = await store.inner.load('doc')
+    expect(stored.updates).toEqual([])
+    const doc = new Y.Doc()
+    Y.applyUpdate(doc, stored.snapshot!)
+    for (const update of stored.updates) Y.applyUpdate(doc, update)
+    expect(doc.getText('t').length).toBe(3)
+  })
+
   it('compacts its log into a snapshot on close', async () => {
     const store = new ControlledStore()
     const room = await Room.load('doc', settings(store))
