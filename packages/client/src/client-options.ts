@@ -1,6 +1,9 @@
 /** ClientOptions: what createClient accepts, its defaults, and their validation. */
 import { WeftError } from '@weft/protocol'
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js'
+import type { LocalStore } from './local-store.js'
+import { MemoryLocalStore } from './memory-local-store.js'
+import { browserNetworkHints, type NetworkHints } from './network-hints.js'
 
 /** The standard WebSocket constructor (browsers' global, or the `ws` package in Node). */
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocket
@@ -30,6 +33,19 @@ export interface ClientOptions {
   random?: () => number
   /** Connect at once. Default true; with false, call `connect()`. */
   autoConnect?: boolean
+  /**
+   * Where documents and their outboxes are kept across restarts. Default: in memory (edits
+   * survive disconnects, not the process). Use `LevelLocalStore` from `@weft/client/level`.
+   */
+  store?: LocalStore
+  /** Fold a document's local updates into a snapshot after this many. Default 500. */
+  compactAfterUpdates?: number
+  /** Structs waiting for a lost dependency this long trigger a fresh sync. Default 1,000. */
+  repairAfterMs?: number
+  /** Edits unacknowledged this long on a live connection trigger a fresh sync. Default 15,000. */
+  ackTimeoutMs?: number
+  /** Connectivity hints; default: the browser's online/offline/visibility events, if any. `null` turns them off. */
+  networkHints?: NetworkHints | null
 }
 
 /** {@link ClientOptions} with defaults filled in. */
@@ -44,6 +60,11 @@ export interface ResolvedClientOptions {
   readonly heartbeatTimeoutMs: number
   readonly random: () => number
   readonly autoConnect: boolean
+  readonly store: LocalStore
+  readonly compactAfterUpdates: number
+  readonly repairAfterMs: number
+  readonly ackTimeoutMs: number
+  readonly networkHints: NetworkHints | null
 }
 
 const invalid = (message: string): WeftError => new WeftError('INVALID_ARGUMENT', message)
@@ -53,6 +74,19 @@ const positive = (name: string, value: unknown): number => {
     throw invalid(`${name} must be a positive number of milliseconds, got ${String(value)}`)
   }
   return value
+}
+
+const checkStore = (store: unknown): LocalStore | undefined => {
+  if (store === undefined) return undefined
+  const methods = ['load', 'write', 'compact', 'clear', 'close'] as const
+  if (
+    typeof store !== 'object' ||
+    store === null ||
+    methods.some((name) => typeof (store as Record<string, unknown>)[name] !== 'function')
+  ) {
+    throw invalid(`options.store must be a LocalStore (${methods.join(', ')})`)
+  }
+  return store as LocalStore
 }
 
 /** Fills in defaults and validates once; a bad option throws `INVALID_ARGUMENT` naming it. */
@@ -95,5 +129,13 @@ export const resolveClientOptions = (options: ClientOptions): ResolvedClientOpti
     ),
     random,
     autoConnect: options.autoConnect ?? true,
+    store: checkStore(options.store) ?? new MemoryLocalStore(),
+    compactAfterUpdates: positive(
+      'options.compactAfterUpdates',
+      options.compactAfterUpdates ?? 500,
+    ),
+    repairAfterMs: positive('options.repairAfterMs', options.repairAfterMs ?? 1_000),
+    ackTimeoutMs: positive('options.ackTimeoutMs', options.ackTimeoutMs ?? 15_000),
+    networkHints: options.networkHints === undefined ? browserNetworkHints() : options.networkHints,
   }
 }

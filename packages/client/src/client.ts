@@ -8,7 +8,7 @@ import {
   type ResolvedClientOptions,
 } from './client-options.js'
 import { Connection } from './connection.js'
-import { DocHandle, type HandleOwner } from './doc-handle.js'
+import { DocHandle, type HandleOwner, type OpenOptions } from './doc-handle.js'
 import type { SyncStatus } from './status.js'
 
 /** Events of a {@link WeftClient}. */
@@ -54,6 +54,9 @@ export class WeftClient extends ObservableV2<ClientEvents> {
       get ready() {
         return connection.ready
       },
+      get maxMessageBytes() {
+        return connection.maxMessageBytes
+      },
       retryDelayMs: (attempt) => backoffDelayMs(backoff, attempt, random),
       release: (handle) => {
         if (this.#handles.get(handle.name) === handle) this.#handles.delete(handle.name)
@@ -75,10 +78,11 @@ export class WeftClient extends ObservableV2<ClientEvents> {
   }
 
   /**
-   * Opens a document and starts syncing it. Throws `BAD_DOC_NAME` for an invalid name and
-   * `INVALID_ARGUMENT` if it is already open on this client (close that handle first).
+   * Opens a document: its local copy is applied at once (see `whenLoaded()`), then it syncs
+   * whenever connected. Throws `BAD_DOC_NAME` for an invalid name and `INVALID_ARGUMENT` if it
+   * is already open on this client (close that handle first).
    */
-  open(name: string): DocHandle {
+  open(name: string, options: OpenOptions = {}): DocHandle {
     if (this.#closed) throw new WeftError('CLOSED', 'the client was closed; create a new one')
     const nameError = checkDocName(name)
     if (nameError !== undefined) throw nameError
@@ -88,7 +92,13 @@ export class WeftClient extends ObservableV2<ClientEvents> {
         `"${name}" is already open on this client; use that handle`,
       )
     }
-    const handle = new DocHandle(name, this.#owner)
+    if (
+      options.awareness !== undefined &&
+      options.awareness.doc !== (options.doc ?? options.awareness.doc)
+    ) {
+      throw new WeftError('INVALID_ARGUMENT', 'options.awareness must belong to options.doc')
+    }
+    const handle = new DocHandle(name, this.#owner, this.#options, options)
     this.#handles.set(name, handle)
     handle.connectionStatus(this.#connectionStatus)
     if (this.#connection.ready) handle.connectionReady()
@@ -107,12 +117,16 @@ export class WeftClient extends ObservableV2<ClientEvents> {
     this.#connection.disconnect()
   }
 
-  /** Closes every document and the connection. */
-  close(): void {
+  /**
+   * Closes every document and the connection; resolves once local writes are finished. The
+   * local store stays open (it belongs to the app): close it afterwards if you are done.
+   */
+  async close(): Promise<void> {
     if (this.#closed) return
-    for (const handle of [...this.#handles.values()]) handle.close()
     this.#closed = true
+    const closing = [...this.#handles.values()].map((handle) => handle.close())
     this.#connection.disconnect('client closed')
+    await Promise.all(closing)
   }
 
   #route(message: WeftMessage): void {

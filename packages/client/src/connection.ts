@@ -15,6 +15,7 @@ import {
 } from '@weft/protocol'
 import { backoffDelayMs } from './backoff.js'
 import type { ResolvedClientOptions } from './client-options.js'
+import type { NetworkHint } from './network-hints.js'
 import type { SyncStatus } from './status.js'
 
 /** What the connection tells its owner. */
@@ -48,11 +49,19 @@ export class Connection {
   #heartbeatTimer: ReturnType<typeof setInterval> | null = null
   #deadlineTimer: ReturnType<typeof setTimeout> | null = null
   #lastHeardMs = 0
+  #maxMessageBytes = Number.MAX_SAFE_INTEGER
+  #deviceOffline = false
+  #unsubscribeHints: (() => void) | null = null
   #nonce = 0
 
   constructor(options: ResolvedClientOptions, handlers: ConnectionHandlers) {
     this.#options = options
     this.#handlers = handlers
+  }
+
+  /** The relay's frame limit, from `welcome`. */
+  get maxMessageBytes(): number {
+    return this.#maxMessageBytes
   }
 
   /** True between `welcome` and the socket going away. */
@@ -65,12 +74,16 @@ export class Connection {
     if (this.#wanted) return
     this.#wanted = true
     this.#attempt = 0
+    this.#unsubscribeHints ??=
+      this.#options.networkHints?.subscribe((hint) => this.#hint(hint)) ?? null
     void this.#open('connecting')
   }
 
   /** Closes the socket and stops reconnecting. */
   disconnect(reason = 'disconnected by the app'): void {
     this.#wanted = false
+    this.#unsubscribeHints?.()
+    this.#unsubscribeHints = null
     this.#clearRetry()
     const socket = this.#socket
     if (socket !== null) this.#drop(socket, 1000, reason)
@@ -82,6 +95,30 @@ export class Connection {
     if (!this.#ready || this.#socket === null) return false
     this.#socket.send(encodeMessage(message))
     return true
+  }
+
+  /**
+   * Platform hints: `offline` drops the socket and waits; `online` and `visible` cut a backoff
+   * wait short (and `visible` checks a live connection with a ping at once).
+   */
+  #hint(hint: NetworkHint): void {
+    if (!this.#wanted) return
+    if (hint === 'offline') {
+      this.#deviceOffline = true
+      this.#clearRetry()
+      if (this.#socket !== null) this.#drop(this.#socket, 1000, 'the device went offline')
+      this.#handlers.onStatus({ state: 'offline', reason: 'the device is offline' })
+      return
+    }
+    const wasOffline = this.#deviceOffline
+    this.#deviceOffline = false
+    if (this.#socket === null && (wasOffline || this.#retryTimer !== null)) {
+      this.#clearRetry()
+      this.#attempt = 0
+      void this.#open(`the device is ${hint}`)
+    } else if (hint === 'visible' && this.#ready && this.#socket !== null) {
+      this.#ping(this.#socket)
+    }
   }
 
   async #open(reason: string): Promise<void> {
@@ -149,7 +186,7 @@ export class Connection {
       return
     }
     if (!this.#ready) {
-      if (message.type === 'welcome') return this.#welcome()
+      if (message.type === 'welcome') return this.#welcome(message.maxMessageBytes)
       if (message.type === 'error' && message.doc === '')
         this.#rememberError(message.code, message.reason)
       return
@@ -168,7 +205,8 @@ export class Connection {
     }
   }
 
-  #welcome(): void {
+  #welcome(maxMessageBytes: number): void {
+    this.#maxMessageBytes = maxMessageBytes
     this.#ready = true
     this.#readyAtMs = Date.now()
     this.#handlers.onStatus({ state: 'syncing' })
@@ -181,23 +219,27 @@ export class Connection {
   }
 
   #startHeartbeat(): void {
-    const { heartbeatIntervalMs, heartbeatTimeoutMs } = this.#options
     this.#heartbeatTimer = setInterval(() => {
-      const socket = this.#socket
-      if (socket === null || this.#deadlineTimer !== null) return
-      const sentAtMs = Date.now()
-      socket.send(encodeMessage({ type: 'ping', nonce: ++this.#nonce }))
-      this.#deadlineTimer = setTimeout(() => {
-        this.#deadlineTimer = null
-        if (this.#socket === socket && this.#lastHeardMs < sentAtMs) {
-          this.#drop(
-            socket,
-            ERROR_CODES.TIMEOUT.closeCode,
-            `no answer to a ping within ${heartbeatTimeoutMs} ms`,
-          )
-        }
-      }, heartbeatTimeoutMs)
-    }, heartbeatIntervalMs)
+      if (this.#socket !== null) this.#ping(this.#socket)
+    }, this.#options.heartbeatIntervalMs)
+  }
+
+  /** Sends a ping; a socket that stays silent for `heartbeatTimeoutMs` after it is dropped. */
+  #ping(socket: WebSocket): void {
+    if (this.#deadlineTimer !== null) return
+    const { heartbeatTimeoutMs } = this.#options
+    const sentAtMs = Date.now()
+    socket.send(encodeMessage({ type: 'ping', nonce: ++this.#nonce }))
+    this.#deadlineTimer = setTimeout(() => {
+      this.#deadlineTimer = null
+      if (this.#socket === socket && this.#lastHeardMs < sentAtMs) {
+        this.#drop(
+          socket,
+          ERROR_CODES.TIMEOUT.closeCode,
+          `no answer to a ping within ${heartbeatTimeoutMs} ms`,
+        )
+      }
+    }, heartbeatTimeoutMs)
   }
 
   /** Tears a socket down at once (a dead network never completes a close handshake). */
@@ -230,7 +272,7 @@ export class Connection {
       this.#attempt = 0
     }
     this.#readyAtMs = null
-    if (!this.#wanted) return
+    if (!this.#wanted || this.#deviceOffline) return
     const code = this.#serverError?.code ?? errorCodeForClose(closeCode)
     const reason = this.#serverError?.reason ?? (closeReason || `socket closed (${closeCode})`)
     const policy: RetryPolicy = code === undefined ? 'retry' : ERROR_CODES[code].retry

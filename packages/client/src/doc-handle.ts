@@ -1,22 +1,43 @@
-/** DocHandle: one open document — its Y.Doc, awareness, outbox, status and durability promises. */
-import { ERROR_CODES, isErrorCode, WeftError, type WeftMessage } from '@weft/protocol'
+/** DocHandle: one open document — its Y.Doc, awareness, local copy, outbox, status and promises. */
+import {
+  ERROR_CODES,
+  isErrorCode,
+  WeftError,
+  type ErrorCode,
+  type WeftMessage,
+} from '@weft/protocol'
 import { ObservableV2 } from 'lib0/observable'
 import * as awarenessProtocol from 'y-protocols/awareness'
 import * as Y from 'yjs'
+import { LocalPersistence } from './local-persistence.js'
+import type { LocalDoc, LocalStore } from './local-store.js'
 import { Outbox } from './outbox.js'
 import type { SyncStatus } from './status.js'
+import { Waiters } from './waiters.js'
+
+/** An edit the relay will never store (refused, or too big to send); kept for the app to show or discard. */
+export interface RefusedEdit {
+  readonly ref: number
+  readonly update: Uint8Array
+  readonly code: ErrorCode
+  readonly reason: string
+}
 
 /** Events of a {@link DocHandle}. */
 export interface DocHandleEvents {
   /** The status changed. */
   status: (status: SyncStatus) => void
+  /** The locally stored state has been applied to `doc`. */
+  loaded: () => void
   /** The relay's state arrived after (re)opening; the document is live. */
   synced: () => void
+  /** The number of local edits waiting for the relay changed. */
+  pending: (pending: number) => void
   /** The relay reported local edits durable; `pending` is the number still waiting. */
   saved: (event: { ref: number; pending: number }) => void
-  /** The relay refused an update; it was not applied, stored or forwarded. */
-  rejected: (event: { ref: number; code: string; reason: string }) => void
-  /** The relay closed this document with an error. */
+  /** An edit will never be stored by the relay; it is in `refused`. */
+  rejected: (event: RefusedEdit) => void
+  /** The relay closed this document with an error, or the local store failed. */
   error: (error: WeftError) => void
 }
 
@@ -24,44 +45,94 @@ export interface DocHandleEvents {
 export interface HandleOwner {
   send(message: WeftMessage): boolean
   readonly ready: boolean
+  /** The relay's frame limit from `welcome`. */
+  readonly maxMessageBytes: number
   /** Delay before reopening a document the relay closed with a retryable error. */
   retryDelayMs(attempt: number): number
   release(handle: DocHandle): void
   handleStatusChanged(): void
 }
 
+/** Settings shared by a client's handles. */
+export interface HandleSettings {
+  readonly store: LocalStore
+  readonly compactAfterUpdates: number
+  /** Pending structs (a lost update) left this long trigger a fresh sync. */
+  readonly repairAfterMs: number
+  /** Edits unacknowledged this long on a live connection trigger a fresh sync. */
+  readonly ackTimeoutMs: number
+}
+
+/** Options of `WeftClient.open`. */
+export interface OpenOptions {
+  /** Sync this `Y.Doc` (for example an editor binding's) instead of a new one. */
+  doc?: Y.Doc
+  /** Use this awareness instead of a new one (it must belong to `doc`). */
+  awareness?: awarenessProtocol.Awareness
+}
+
 type Messages = Extract<WeftMessage, { doc: string }>
 
+/** Origin of the transaction that applies the local copy: not a new edit. */
+const LOCAL_COPY = Symbol('weft-local-copy')
+/** Room for a frame's tag, ref and length prefixes around the update and the name. */
+const FRAME_OVERHEAD_BYTES = 32
+
 /**
- * A document opened through a client. Local edits to `doc` apply at once, enter the outbox and
- * are sent; `pending` counts those the relay has not yet reported durable, so it never claims
- * "saved" for an edit that is not on the relay's disk.
+ * A document opened through a client. Its locally stored state is applied at once, offline. A
+ * local edit applies immediately, is written to the local store (state and outbox) and only then
+ * sent. `pending` counts edits the relay has not reported durable, so "saved" is never claimed
+ * for an edit that is not on the relay's disk; edits survive restarts in the local store.
  */
 export class DocHandle extends ObservableV2<DocHandleEvents> {
   readonly name: string
   readonly doc: Y.Doc
   readonly awareness: awarenessProtocol.Awareness
+  /** Edits the relay will never store, oldest first. */
+  readonly refused: RefusedEdit[] = []
   readonly #owner: HandleOwner
-  readonly #outbox = new Outbox()
+  readonly #settings: HandleSettings
+  readonly #persistence: LocalPersistence
+  readonly #waiters = new Waiters()
+  readonly #ownsAwareness: boolean
+  readonly #loaded: Promise<void>
+  #outbox = new Outbox()
+  #early: Uint8Array[] | null = []
   #status: SyncStatus = { state: 'offline', reason: 'not connected yet' }
   #opened = false
   #synced = false
+  #paused = false
   #closed = false
   #lastSavedAt: number | null = null
-  #savedWaiters: Array<{ ref: number; resolve: () => void; reject: (error: Error) => void }> = []
-  #syncedWaiters: Array<{ resolve: () => void; reject: (error: Error) => void }> = []
   #reopenTimer: ReturnType<typeof setTimeout> | null = null
   #reopenAttempt = 0
+  #repairTimer: ReturnType<typeof setTimeout> | null = null
+  #ackTimer: ReturnType<typeof setTimeout> | null = null
 
   /** @internal Created by `WeftClient.open`. */
-  constructor(name: string, owner: HandleOwner) {
+  constructor(
+    name: string,
+    owner: HandleOwner,
+    settings: HandleSettings,
+    options: OpenOptions = {},
+  ) {
     super()
     this.name = name
     this.#owner = owner
-    this.doc = new Y.Doc()
-    this.awareness = new awarenessProtocol.Awareness(this.doc)
+    this.#settings = settings
+    this.doc = options.doc ?? new Y.Doc()
+    this.#ownsAwareness = options.awareness === undefined
+    this.awareness = options.awareness ?? new awarenessProtocol.Awareness(this.doc)
+    this.#persistence = new LocalPersistence(
+      settings.store,
+      name,
+      settings,
+      () => Y.encodeStateAsUpdate(this.doc),
+      (error) => this.#localStoreFailed(error),
+    )
     this.doc.on('update', this.#onDocUpdate)
     this.awareness.on('update', this.#onAwarenessUpdate)
+    this.#loaded = this.#load()
   }
 
   /** Where this document stands. */
@@ -74,14 +145,14 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
     return this.#synced
   }
 
-  /** Number of local edits the relay has not yet reported durable. */
+  /** Local edits the relay has not yet reported durable. */
   get pending(): number {
-    return this.#outbox.size
+    return this.#outbox.size + (this.#early?.length ?? 0)
   }
 
   /** Bytes of those edits. */
   get pendingBytes(): number {
-    return this.#outbox.bytes
+    return this.#outbox.bytes + (this.#early ?? []).reduce((sum, update) => sum + update.length, 0)
   }
 
   /** When the relay last reported local edits durable (ms since the epoch), or `null`. */
@@ -89,45 +160,68 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
     return this.#lastSavedAt
   }
 
-  /** Resolves once the document is synced (at once if it is). Rejects with `CLOSED` if closed first. */
+  /** Resolves once the locally stored state is in `doc`. */
+  whenLoaded(): Promise<void> {
+    return this.#loaded
+  }
+
+  /** Resolves once the document is synced. Rejects with `CLOSED` if closed first. */
   whenSynced(): Promise<void> {
     if (this.#closed) return Promise.reject(closedError(this.name))
-    if (this.#synced) return Promise.resolve()
-    return new Promise((resolve, reject) => this.#syncedWaiters.push({ resolve, reject }))
+    return this.#synced ? Promise.resolve() : this.#waiters.waitSynced()
   }
 
   /**
-   * Resolves once every local edit made so far is durable on the relay (at once when none is
-   * pending). Rejects with `CLOSED` if the handle is closed first.
+   * Resolves once every local edit made so far is durable on the relay. Rejects with `CLOSED` if
+   * the handle closes first, or with the edit's code if one of them is refused.
    */
-  whenSaved(): Promise<void> {
-    if (this.#closed) return Promise.reject(closedError(this.name))
-    if (this.#outbox.size === 0) return Promise.resolve()
-    const ref = this.#outbox.lastRef
-    return new Promise((resolve, reject) => this.#savedWaiters.push({ ref, resolve, reject }))
+  async whenSaved(): Promise<void> {
+    if (this.#closed) throw closedError(this.name)
+    await this.#loaded
+    if (this.#outbox.size === 0) return
+    return this.#waiters.waitSaved(this.#outbox.lastRef)
   }
 
-  /** Stops syncing this document: withdraws presence, tells the relay, and rejects waiters. */
-  close(): void {
+  /** Stops syncing this document (edits keep collecting locally) until {@link resume}. */
+  pause(): void {
+    if (this.#paused || this.#closed) return
+    if (this.#opened) this.#owner.send({ type: 'close', doc: this.name })
+    this.#paused = true
+    this.#resetConnectionState()
+    this.#setStatus({ state: 'offline', reason: 'paused' })
+  }
+
+  /** Resumes syncing after {@link pause}. */
+  resume(): void {
+    if (!this.#paused || this.#closed) return
+    this.#paused = false
+    if (this.#owner.ready) this.connectionReady()
+  }
+
+  /**
+   * Stops syncing this document: withdraws presence, tells the relay, rejects waiters, and
+   * resolves once local writes are finished (compacting the local copy if it grew).
+   */
+  async close(): Promise<void> {
     if (this.#closed) return
     awarenessProtocol.removeAwarenessStates(this.awareness, [this.doc.clientID], 'local')
     if (this.#opened) this.#owner.send({ type: 'close', doc: this.name })
     this.#closed = true
-    this.#opened = false
-    this.#clearReopen()
+    this.#resetConnectionState()
     this.doc.off('update', this.#onDocUpdate)
-    this.awareness.destroy()
-    for (const waiter of [...this.#savedWaiters, ...this.#syncedWaiters])
-      waiter.reject(closedError(this.name))
-    this.#savedWaiters = []
-    this.#syncedWaiters = []
+    this.awareness.off('update', this.#onAwarenessUpdate)
+    if (this.#ownsAwareness) this.awareness.destroy()
+    this.#waiters.rejectAll(closedError(this.name))
     this.#owner.release(this)
+    await this.#loaded
+    await this.#persistence.flush()
+    if (this.#persistence.wantsCompaction) await this.#persistence.compact().catch(() => {})
   }
 
-  /** @internal The connection is ready: open the document on it. */
+  /** @internal The connection is ready: open the document on it (once the local copy is loaded). */
   connectionReady(): void {
-    if (this.#closed) return
-    this.#clearReopen()
+    if (this.#closed || this.#paused || this.#early !== null) return
+    this.#clearTimer('reopen')
     this.#opened = this.#owner.send({
       type: 'open',
       doc: this.name,
@@ -138,44 +232,34 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
 
   /** @internal The connection went down: forget per-connection state and remote presence. */
   connectionDown(): void {
-    this.#opened = false
-    this.#synced = false
-    this.#clearReopen()
+    this.#resetConnectionState()
     const remote = [...this.awareness.getStates().keys()].filter((id) => id !== this.doc.clientID)
     awarenessProtocol.removeAwarenessStates(this.awareness, remote, this)
   }
 
   /** @internal The connection's status, mirrored while the document is not open on it. */
   connectionStatus(status: SyncStatus): void {
-    if (!this.#opened && this.#status.state !== 'error') this.#setStatus(status)
+    if (!this.#opened && !this.#paused && this.#status.state !== 'error') this.#setStatus(status)
   }
 
   /** @internal A message from the relay about this document. */
   receive(message: Messages): void {
-    if (this.#closed) return
+    if (this.#closed || !this.#opened) return
     switch (message.type) {
       case 'sync-step-2':
-        Y.applyUpdate(this.doc, message.update, this)
+        this.#applyRemote(message.update)
         return this.#markSynced()
       case 'sync-step-1':
-        this.#owner.send({
-          type: 'sync-step-2',
-          doc: this.name,
-          ref: this.#outbox.lastRef,
-          update: Y.encodeStateAsUpdate(this.doc, message.stateVector),
-        })
-        return
+        return this.#answerSyncStep1(message.stateVector)
       case 'update':
-        Y.applyUpdate(this.doc, message.update, this)
-        return
+        return this.#applyRemote(message.update)
       case 'awareness':
         awarenessProtocol.applyAwarenessUpdate(this.awareness, message.update, this)
         return
       case 'saved':
-        return this.#saved(message.ref)
+        return this.#saved(message.ref, message.stateVector)
       case 'rejected':
-        this.emit('rejected', [{ ref: message.ref, code: message.code, reason: message.reason }])
-        return
+        return this.#refuse(message.ref, message.code, message.reason)
       case 'error':
         return this.#closedByRelay(message.code, message.reason)
       case 'close':
@@ -185,10 +269,39 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
     }
   }
 
+  async #load(): Promise<void> {
+    let stored: LocalDoc = { snapshot: null, updates: [], outbox: [], lastRef: 0 }
+    try {
+      stored = await this.#persistence.load()
+    } catch {
+      // Reported through #localStoreFailed; the document starts from the relay's state.
+    }
+    Y.transact(
+      this.doc,
+      () => {
+        if (stored.snapshot !== null) Y.applyUpdate(this.doc, stored.snapshot)
+        for (const update of stored.updates) Y.applyUpdate(this.doc, update)
+        for (const record of stored.outbox) Y.applyUpdate(this.doc, record.update)
+      },
+      LOCAL_COPY,
+    )
+    this.#outbox = new Outbox(stored.lastRef)
+    for (const record of stored.outbox) this.#outbox.restore(record)
+    const early = this.#early ?? []
+    this.#early = null
+    if (early.length > 0) this.#recordLocal(early)
+    if (this.#persistence.wantsCompaction) this.#persistence.compact().catch(() => {})
+    this.emit('loaded', [])
+    if (this.#owner.ready) this.connectionReady()
+  }
+
   #onDocUpdate = (update: Uint8Array, origin: unknown): void => {
-    if (origin === this) return
-    const entry = this.#outbox.push(update)
-    if (this.#opened) this.#owner.send({ type: 'update', doc: this.name, ref: entry.ref, update })
+    if (origin === this || origin === LOCAL_COPY || this.#closed) return
+    if (this.#early !== null) {
+      this.#early.push(update)
+      return
+    }
+    this.#recordLocal([update])
   }
 
   #onAwarenessUpdate = (
@@ -201,6 +314,65 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
     this.#owner.send({ type: 'awareness', doc: this.name, update })
   }
 
+  /** Outbox, then local store, then the wire: an edit is sent only once it is stored. */
+  #recordLocal(updates: readonly Uint8Array[]): void {
+    const records = updates.map((update) => this.#outbox.push(update))
+    this.emit('pending', [this.pending])
+    void this.#persistence.recordLocal(records).then(() => {
+      if (!this.#opened || this.#closed) return
+      for (const record of records) {
+        if (!this.#outbox.get(record.ref)) continue
+        if (
+          record.update.length + this.name.length * 3 + FRAME_OVERHEAD_BYTES >
+          this.#owner.maxMessageBytes
+        ) {
+          this.#refuse(
+            record.ref,
+            'MESSAGE_TOO_BIG',
+            `the edit is over the relay's ${this.#owner.maxMessageBytes}-byte frame limit`,
+          )
+          continue
+        }
+        this.#owner.send({ type: 'update', doc: this.name, ref: record.ref, update: record.update })
+      }
+      this.#armAckTimer()
+    })
+  }
+
+  #applyRemote(update: Uint8Array): void {
+    Y.applyUpdate(this.doc, update, this)
+    if (update.length > 2) this.#persistence.recordRemote(update)
+    const { pendingStructs, pendingDs } = this.doc.store
+    if ((pendingStructs !== null || pendingDs !== null) && this.#repairTimer === null) {
+      // A lost or reordered update left structs waiting for their dependencies. Give a reordered
+      // one time to arrive, then ask the relay for everything again.
+      this.#repairTimer = setTimeout(() => {
+        this.#repairTimer = null
+        const store = this.doc.store
+        if (this.#opened && (store.pendingStructs !== null || store.pendingDs !== null))
+          this.#resync()
+      }, this.#settings.repairAfterMs)
+    }
+  }
+
+  #answerSyncStep1(stateVector: Uint8Array): void {
+    const update = Y.encodeStateAsUpdate(this.doc, stateVector)
+    if (update.length + this.name.length * 3 + FRAME_OVERHEAD_BYTES > this.#owner.maxMessageBytes) {
+      this.#stop(
+        'MESSAGE_TOO_BIG',
+        `what the relay lacks (${update.length} bytes) is over its frame limit`,
+      )
+      return
+    }
+    this.#owner.send({ type: 'sync-step-2', doc: this.name, ref: this.#outbox.lastRef, update })
+    if (this.#outbox.size > 0) this.#armAckTimer()
+  }
+
+  /** Asks the relay for a fresh sync (open again): repairs lost updates and lost acks. */
+  #resync(): void {
+    this.#owner.send({ type: 'open', doc: this.name, stateVector: Y.encodeStateVector(this.doc) })
+  }
+
   #markSynced(): void {
     if (this.#synced) return
     this.#synced = true
@@ -210,31 +382,52 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
       this.#owner.send({ type: 'awareness', doc: this.name, update })
     }
     this.#setStatus({ state: 'synced' })
-    for (const waiter of this.#syncedWaiters) waiter.resolve()
-    this.#syncedWaiters = []
+    this.#waiters.synced()
     this.emit('synced', [])
   }
 
-  #saved(ref: number): void {
-    const dropped = this.#outbox.acknowledge(ref)
-    if (dropped === 0 && ref === 0) return
+  #saved(ref: number, stateVectorBytes: Uint8Array): void {
+    const settled = this.#outbox.acknowledge(ref)
+    if (this.#outbox.size > 0) {
+      try {
+        settled.push(...this.#outbox.settleCovered(Y.decodeStateVector(stateVectorBytes)))
+      } catch {
+        // A malformed state vector settles nothing more.
+      }
+    }
+    if (settled.length === 0) return
+    this.#persistence.acknowledge(settled)
     this.#lastSavedAt = Date.now()
-    const waiting = this.#savedWaiters
-    this.#savedWaiters = waiting.filter((waiter) => waiter.ref > ref)
-    for (const waiter of waiting) if (waiter.ref <= ref) waiter.resolve()
-    this.emit('saved', [{ ref, pending: this.#outbox.size }])
+    this.#waiters.saved(this.#outbox.oldestRef)
+    this.#clearTimer('ack')
+    if (this.#outbox.size > 0) this.#armAckTimer()
+    this.emit('saved', [{ ref, pending: this.pending }])
+    this.emit('pending', [this.pending])
+  }
+
+  #refuse(ref: number, rawCode: string, reason: string): void {
+    const code = isErrorCode(rawCode) ? rawCode : 'INTERNAL'
+    const update = this.#outbox.get(ref)
+    if (update === undefined) {
+      // Not a single waiting edit (for example a whole resync): report it as it is.
+      this.emit('error', [new WeftError(code, `${this.name}: update ${ref} refused: ${reason}`)])
+      return
+    }
+    this.#outbox.remove(ref)
+    this.#persistence.acknowledge([ref])
+    const edit: RefusedEdit = { ref, update, code, reason }
+    this.refused.push(edit)
+    this.#waiters.refused(ref, new WeftError(code, `${this.name}: edit ${ref} refused: ${reason}`))
+    this.#waiters.saved(this.#outbox.oldestRef)
+    this.emit('rejected', [edit])
+    this.emit('pending', [this.pending])
   }
 
   #closedByRelay(rawCode: string, reason: string): void {
     const code = isErrorCode(rawCode) ? rawCode : 'INTERNAL'
-    const error = new WeftError(code, `${this.name}: ${reason}`)
-    this.#opened = false
-    this.#synced = false
-    this.emit('error', [error])
-    if (ERROR_CODES[code].retry === 'stop') {
-      this.#setStatus({ state: 'error', code, reason })
-      return
-    }
+    this.#resetConnectionState()
+    this.emit('error', [new WeftError(code, `${this.name}: ${reason}`)])
+    if (ERROR_CODES[code].retry === 'stop') return this.#stop(code, reason)
     this.#setStatus({ state: 'connecting', attempt: this.#reopenAttempt, reason })
     const delay = this.#owner.retryDelayMs(this.#reopenAttempt++)
     this.#reopenTimer = setTimeout(() => {
@@ -243,9 +436,51 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
     }, delay)
   }
 
-  #clearReopen(): void {
-    if (this.#reopenTimer !== null) clearTimeout(this.#reopenTimer)
-    this.#reopenTimer = null
+  /** This document stops syncing for a reason retrying cannot fix; the others keep working. */
+  #stop(code: ErrorCode, reason: string): void {
+    if (this.#opened) this.#owner.send({ type: 'close', doc: this.name })
+    this.#resetConnectionState()
+    this.#paused = true
+    this.#setStatus({ state: 'error', code, reason })
+  }
+
+  #localStoreFailed(error: unknown): void {
+    const coded =
+      error instanceof WeftError
+        ? error
+        : new WeftError('STORAGE_FAILED', `local store: ${String(error)}`, { cause: error })
+    this.emit('error', [coded])
+  }
+
+  #armAckTimer(): void {
+    if (this.#ackTimer !== null || this.#outbox.size === 0) return
+    this.#ackTimer = setTimeout(() => {
+      this.#ackTimer = null
+      if (!this.#opened || this.#outbox.size === 0) return
+      this.#resync()
+      this.#armAckTimer()
+    }, this.#settings.ackTimeoutMs)
+  }
+
+  #resetConnectionState(): void {
+    this.#opened = false
+    this.#synced = false
+    this.#clearTimer('reopen')
+    this.#clearTimer('repair')
+    this.#clearTimer('ack')
+  }
+
+  #clearTimer(which: 'reopen' | 'repair' | 'ack'): void {
+    const timer =
+      which === 'reopen'
+        ? this.#reopenTimer
+        : which === 'repair'
+          ? this.#repairTimer
+          : this.#ackTimer
+    if (timer !== null) clearTimeout(timer)
+    if (which === 'reopen') this.#reopenTimer = null
+    else if (which === 'repair') this.#repairTimer = null
+    else this.#ackTimer = null
   }
 
   #setStatus(status: SyncStatus): void {

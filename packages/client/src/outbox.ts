@@ -1,27 +1,31 @@
-/** Outbox: local edits not yet known to be durable on the relay, in the order they were made. */
+/** Outbox: local edits not yet known to be durable on the relay, by ref. */
+import { stateVectorCovers, summarizeUpdate, type UpdateSummary } from '@weft/doc'
+import type { OutboxRecord } from './local-store.js'
 
-/** One local edit waiting for the relay's `saved`. */
-export interface OutboxEntry {
-  /** Client-chosen reference the relay echoes in `saved` once the edit is on disk. */
-  readonly ref: number
-  /** The edit as a Yjs v1 update. */
+interface Entry {
   readonly update: Uint8Array
+  summary?: UpdateSummary | null
 }
 
 /**
- * Holds local edits until a `saved` from the relay covers them. Refs increase with every edit;
- * `saved(ref)` means every edit up to `ref` is durable (the relay acknowledges in order, and a
- * resync after reconnecting sends everything under the newest ref).
+ * Holds local edits until the relay reports them durable. Refs increase with every edit and are
+ * never reused (the last one is kept in the local store). `saved(ref)` covers every edit up to
+ * `ref`: the relay acknowledges in order, and a resync after reconnecting resends everything
+ * under the newest ref. A durable state vector also settles edits that only add structs it
+ * covers (an acknowledgement lost with a connection); edits that delete need their ref.
  */
 export class Outbox {
-  #entries: OutboxEntry[] = []
-  #head = 0
+  readonly #entries = new Map<number, Entry>()
   #bytes = 0
-  #lastRef = 0
+  #lastRef: number
+
+  constructor(lastRef = 0) {
+    this.#lastRef = lastRef
+  }
 
   /** Number of edits waiting. */
   get size(): number {
-    return this.#entries.length - this.#head
+    return this.#entries.size
   }
 
   /** Total bytes of the edits waiting. */
@@ -29,35 +33,81 @@ export class Outbox {
     return this.#bytes
   }
 
-  /** The newest ref handed out (0 before any edit). */
+  /** The newest ref handed out. */
   get lastRef(): number {
     return this.#lastRef
   }
 
-  /** Adds an edit and returns its entry with a fresh ref. */
-  push(update: Uint8Array): OutboxEntry {
-    const entry = { ref: ++this.#lastRef, update }
-    this.#entries.push(entry)
-    this.#bytes += update.length
-    return entry
+  /** The oldest ref waiting, or `undefined` when none is. */
+  get oldestRef(): number | undefined {
+    for (const ref of this.#entries.keys()) return ref
+    return undefined
   }
 
-  /** Drops every entry with a ref up to `ref`; returns how many were dropped. */
-  acknowledge(ref: number): number {
-    const start = this.#head
-    while (
-      this.#head < this.#entries.length &&
-      (this.#entries[this.#head] as OutboxEntry).ref <= ref
-    ) {
-      this.#bytes -= (this.#entries[this.#head] as OutboxEntry).update.length
-      this.#head += 1
+  /** The refs waiting, ascending. */
+  refs(): number[] {
+    return [...this.#entries.keys()]
+  }
+
+  /** Adds an edit under a fresh ref. */
+  push(update: Uint8Array): OutboxRecord {
+    const ref = ++this.#lastRef
+    this.#entries.set(ref, { update })
+    this.#bytes += update.length
+    return { ref, update }
+  }
+
+  /** Restores an edit read from the local store. */
+  restore(record: OutboxRecord): void {
+    this.#entries.set(record.ref, { update: record.update })
+    this.#bytes += record.update.length
+    this.#lastRef = Math.max(this.#lastRef, record.ref)
+  }
+
+  /** The edit with `ref`, if waiting. */
+  get(ref: number): Uint8Array | undefined {
+    return this.#entries.get(ref)?.update
+  }
+
+  /** Removes one edit; returns whether it was waiting. */
+  remove(ref: number): boolean {
+    const entry = this.#entries.get(ref)
+    if (entry === undefined) return false
+    this.#entries.delete(ref)
+    this.#bytes -= entry.update.length
+    return true
+  }
+
+  /** Removes every edit with a ref up to `ref`; returns their refs. */
+  acknowledge(ref: number): number[] {
+    const removed: number[] = []
+    for (const key of this.#entries.keys()) {
+      if (key > ref) break
+      removed.push(key)
     }
-    const dropped = this.#head - start
-    // Compact the array once the acknowledged prefix dominates it.
-    if (this.#head > 1024 && this.#head * 2 > this.#entries.length) {
-      this.#entries = this.#entries.slice(this.#head)
-      this.#head = 0
+    for (const key of removed) this.remove(key)
+    return removed
+  }
+
+  /** Removes every edit whose structs `stateVector` covers and that deletes nothing; returns their refs. */
+  settleCovered(stateVector: ReadonlyMap<number, number>): number[] {
+    const removed: number[] = []
+    for (const [ref, entry] of this.#entries) {
+      if (entry.summary === undefined) {
+        const result = summarizeUpdate(entry.update)
+        entry.summary = result.ok ? result.summary : null
+      }
+      const summary = entry.summary
+      if (
+        summary !== null &&
+        !summary.hasDeletes &&
+        !summary.isEmpty &&
+        stateVectorCovers(stateVector, summary)
+      ) {
+        removed.push(ref)
+      }
     }
-    return dropped
+    for (const ref of removed) this.remove(ref)
+    return removed
   }
 }

@@ -1,3 +1,4 @@
+import * as Y from 'yjs'
 import { describe, expect, it } from 'vitest'
 import { Outbox } from '../src/outbox.js'
 
@@ -9,28 +10,43 @@ describe('Outbox', () => {
     expect(outbox.size).toBe(2)
     expect(outbox.bytes).toBe(8)
     expect(outbox.lastRef).toBe(2)
+    expect(outbox.oldestRef).toBe(1)
   })
 
   it('drops exactly the entries up to an acknowledged ref', () => {
     const outbox = new Outbox()
     for (let index = 0; index < 5; index++) outbox.push(new Uint8Array(index + 1))
-    expect(outbox.acknowledge(0)).toBe(0)
-    expect(outbox.acknowledge(3)).toBe(3)
+    expect(outbox.acknowledge(0)).toEqual([])
+    expect(outbox.acknowledge(3)).toEqual([1, 2, 3])
     expect(outbox.size).toBe(2)
     expect(outbox.bytes).toBe(4 + 5)
-    expect(outbox.acknowledge(3)).toBe(0)
-    expect(outbox.acknowledge(99)).toBe(2)
+    expect(outbox.acknowledge(3)).toEqual([])
+    expect(outbox.acknowledge(99)).toEqual([4, 5])
     expect(outbox.size).toBe(0)
     expect(outbox.bytes).toBe(0)
+    expect(outbox.oldestRef).toBeUndefined()
   })
 
-  it('stays exact across its internal compaction', () => {
+  it('continues after the last ref it was restored with, never reusing one', () => {
+    const outbox = new Outbox(41)
+    outbox.restore({ ref: 40, update: new Uint8Array(2) })
+    expect(outbox.push(new Uint8Array(1)).ref).toBe(42)
+    expect(outbox.refs()).toEqual([40, 42])
+  })
+
+  it('settles edits whose structs a durable state vector covers, but never deletions', () => {
+    const doc = new Y.Doc()
+    doc.clientID = 5
+    const updates: Uint8Array[] = []
+    doc.on('update', (update: Uint8Array) => updates.push(update))
+    const text = doc.getText('t')
+    text.insert(0, 'abc') // clock 0..2
+    text.insert(3, 'def') // clock 3..5
+    text.delete(0, 1) // deletion only
     const outbox = new Outbox()
-    for (let index = 0; index < 5000; index++) outbox.push(new Uint8Array(1))
-    expect(outbox.acknowledge(3000)).toBe(3000)
-    expect(outbox.acknowledge(4000)).toBe(1000)
-    expect(outbox.size).toBe(1000)
-    expect(outbox.push(new Uint8Array(1)).ref).toBe(5001)
-    expect(outbox.acknowledge(5001)).toBe(1001)
+    for (const update of updates) outbox.push(update)
+    expect(outbox.settleCovered(new Map([[5, 3]]))).toEqual([1])
+    expect(outbox.settleCovered(new Map([[5, 6]]))).toEqual([2])
+    expect(outbox.refs()).toEqual([3])
   })
 })

@@ -1,0 +1,126 @@
+/** LocalPersistence: one document's writes to its LocalStore, batched per tick and serialized. */
+import type { LocalDoc, LocalStore, OutboxRecord } from './local-store.js'
+
+/** How often a document's stored updates are folded into a snapshot. */
+export interface CompactionPolicy {
+  /** Compact once this many updates were written since the last snapshot. Default 500. */
+  readonly compactAfterUpdates: number
+}
+
+type Snapshotter = () => Uint8Array
+
+/**
+ * Writes of one document go through here. Changes made in the same tick become one atomic
+ * `write`; writes run one after another, so the store never sees two calls for a document at
+ * once. Compaction runs in the same sequence, with a snapshot taken when it runs, so it always
+ * includes every update written before it.
+ */
+export class LocalPersistence {
+  readonly #store: LocalStore
+  readonly #doc: string
+  readonly #policy: CompactionPolicy
+  readonly #snapshot: Snapshotter
+  #chain: Promise<void> = Promise.resolve()
+  #updates: Uint8Array[] = []
+  #outboxAdd: OutboxRecord[] = []
+  #outboxRemove: number[] = []
+  #batch: Promise<void> | null = null
+  #sinceCompaction = 0
+  #onError: (error: unknown) => void
+
+  constructor(
+    store: LocalStore,
+    doc: string,
+    policy: CompactionPolicy,
+    snapshot: Snapshotter,
+    onError: (error: unknown) => void,
+  ) {
+    this.#store = store
+    this.#doc = doc
+    this.#policy = policy
+    this.#snapshot = snapshot
+    this.#onError = onError
+  }
+
+  /** Reads what is stored; remembers how many updates wait for compaction. */
+  async load(): Promise<LocalDoc> {
+    const loaded = await this.#run(() => this.#store.load(this.#doc))
+    this.#sinceCompaction = loaded.updates.length
+    return loaded
+  }
+
+  /**
+   * Stores local edits (as state and in the outbox); resolves once the write settled (a failure
+   * is reported through `onError`).
+   */
+  recordLocal(records: readonly OutboxRecord[]): Promise<void> {
+    for (const record of records) {
+      this.#updates.push(record.update)
+      this.#outboxAdd.push(record)
+    }
+    return this.#scheduleBatch()
+  }
+
+  /** Stores an update from the relay. */
+  recordRemote(update: Uint8Array): void {
+    this.#updates.push(update)
+    void this.#scheduleBatch()
+  }
+
+  /** Removes acknowledged edits from the stored outbox. */
+  acknowledge(refs: readonly number[]): void {
+    if (refs.length === 0) return
+    this.#outboxRemove.push(...refs)
+    void this.#scheduleBatch()
+  }
+
+  /** Folds the stored updates into a snapshot, after every write queued so far; rejects if it fails. */
+  compact(): Promise<void> {
+    this.#sinceCompaction = 0
+    return this.#run(() => this.#store.compact(this.#doc, this.#snapshot()))
+  }
+
+  /** True when enough updates accumulated since the last snapshot. */
+  get wantsCompaction(): boolean {
+    return this.#sinceCompaction >= this.#policy.compactAfterUpdates
+  }
+
+  /** Resolves once everything queued so far is written (or failed and was reported). */
+  flush(): Promise<void> {
+    return this.#chain
+  }
+
+  #scheduleBatch(): Promise<void> {
+    // One write per tick: the first change of the tick queues it; later ones join it.
+    this.#batch ??= new Promise<void>((resolve) => queueMicrotask(resolve)).then(() => {
+      this.#batch = null
+      const change = {
+        updates: this.#updates,
+        outboxAdd: this.#outboxAdd,
+        outboxRemove: this.#outboxRemove,
+      }
+      this.#updates = []
+      this.#outboxAdd = []
+      this.#outboxRemove = []
+      this.#sinceCompaction += change.updates.length
+      const written = this.#run(() => this.#store.write(this.#doc, change))
+      if (this.wantsCompaction) this.compact().catch(() => {})
+      // Failures were reported through onError; the batch itself always settles.
+      return written.then(
+        () => undefined,
+        () => undefined,
+      )
+    })
+    return this.#batch
+  }
+
+  /** Runs `work` after everything queued before it; failures are reported, not thrown at the queue. */
+  #run<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.#chain.then(work)
+    this.#chain = result.then(
+      () => undefined,
+      (error: unknown) => this.#onError(error),
+    )
+    return result
+  }
+}
