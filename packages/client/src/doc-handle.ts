@@ -145,6 +145,11 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
     return this.#synced
   }
 
+  /** True while syncing is paused (by `pause()`, or after an error that retrying cannot fix). */
+  get paused(): boolean {
+    return this.#paused
+  }
+
   /** Local edits the relay has not yet reported durable. */
   get pending(): number {
     return this.#outbox.size + (this.#early?.length ?? 0)
@@ -165,6 +170,12 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
     return this.#loaded
   }
 
+  /** Resolves once every change so far is written to the local store (the device's copy). */
+  async whenStored(): Promise<void> {
+    await this.#loaded
+    await this.#persistence.flush()
+  }
+
   /** Resolves once the document is synced. Rejects with `CLOSED` if closed first. */
   whenSynced(): Promise<void> {
     if (this.#closed) return Promise.reject(closedError(this.name))
@@ -173,12 +184,13 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
 
   /**
    * Resolves once every local edit made so far is durable on the relay. Rejects with `CLOSED` if
-   * the handle closes first, or with the edit's code if one of them is refused.
+   * the handle closes first, or with the edit's code if one of them is refused. Called before the
+   * local copy has loaded, it also waits for the edits made until then.
    */
-  async whenSaved(): Promise<void> {
-    if (this.#closed) throw closedError(this.name)
-    await this.#loaded
-    if (this.#outbox.size === 0) return
+  whenSaved(): Promise<void> {
+    if (this.#closed) return Promise.reject(closedError(this.name))
+    if (this.#early !== null) return this.#loaded.then(() => this.whenSaved())
+    if (this.#outbox.size === 0) return Promise.resolve()
     return this.#waiters.waitSaved(this.#outbox.lastRef)
   }
 

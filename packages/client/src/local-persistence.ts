@@ -86,8 +86,9 @@ export class LocalPersistence {
   }
 
   /** Resolves once everything queued so far is written (or failed and was reported). */
-  flush(): Promise<void> {
-    return this.#chain
+  async flush(): Promise<void> {
+    if (this.#batch !== null) await this.#batch
+    await this.#chain
   }
 
   #scheduleBatch(): Promise<void> {

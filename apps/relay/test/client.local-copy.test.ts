@@ -1,0 +1,115 @@
+import { createClient, MemoryLocalStore, type LocalChange, type WeftClient } from '@weft/client'
+import { startTestRelay, untilSameState, type TestRelay } from '@weft/testkit'
+import { afterEach, describe, expect, it } from 'vitest'
+import { WebSocket } from 'ws'
+import * as Y from 'yjs'
+
+const clients: WeftClient[] = []
+let relay: TestRelay | undefined
+
+const client = (options: {
+  url?: string
+  store?: MemoryLocalStore
+  compactAfterUpdates?: number
+  autoConnect?: boolean
+}): WeftClient => {
+  const created = createClient({
+    url: options.url ?? 'ws://127.0.0.1:9',
+    WebSocket: WebSocket as never,
+    autoConnect: options.autoConnect ?? options.url !== undefined,
+    backoff: { initialMs: 20, maxMs: 100, slowRetryMs: 100, stableMs: 1000 },
+    ...(options.store ? { store: options.store } : {}),
+    ...(options.compactAfterUpdates ? { compactAfterUpdates: options.compactAfterUpdates } : {}),
+  })
+  clients.push(created)
+  return created
+}
+
+afterEach(async () => {
+  for (const each of clients.splice(0)) await each.close()
+  await relay?.close()
+  relay = undefined
+})
+
+describe('the local copy', () => {
+  it('shows the locally stored state at once when opened offline, with its edits still pending', async () => {
+    const store = new MemoryLocalStore()
+    const first = client({ store }).open('notes')
+    await first.whenLoaded()
+    first.doc.getText('t').insert(0, 'typed offline')
+    first.doc.getMap('m').set('k', 1)
+    await first.whenStored()
+    await clients[0]!.close()
+
+    const second = client({ store }).open('notes')
+    await second.whenLoaded()
+    expect(second.doc.getText('t').toString()).toBe('typed offline')
+    expect(second.doc.getMap('m').get('k')).toBe(1)
+    expect(second.pending).toBe(2)
+    expect(second.status.state).toBe('offline')
+  })
+
+  it('writes an edit to the local store before it is sent', async () => {
+    relay = await startTestRelay()
+    const store = new MemoryLocalStore()
+    let releaseWrite: () => void = () => {}
+    let writes = 0
+    const gated = Object.create(store) as MemoryLocalStore
+    gated.write = async (doc: string, change: LocalChange) => {
+      writes += 1
+      if ((change.outboxAdd?.length ?? 0) > 0)
+        await new Promise<void>((resolve) => (releaseWrite = resolve))
+      return store.write(doc, change)
+    }
+    const writer = client({ url: relay.url, store: gated }).open('doc')
+    const reader = client({ url: relay.url }).open('doc')
+    await Promise.all([writer.whenSynced(), reader.whenSynced()])
+    writer.doc.getText('t').insert(0, 'stored first')
+    await new Promise<void>((resolve) => setTimeout(resolve, 50))
+    expect(writes).toBeGreaterThan(0)
+    expect(reader.doc.getText('t').toString()).toBe('') // not sent while the write is pending
+    releaseWrite()
+    await untilSameState([writer.doc, reader.doc])
+    expect(reader.doc.getText('t').toString()).toBe('stored first')
+    await writer.whenSaved()
+    await writer.whenStored()
+    expect((await store.load('doc')).outbox).toEqual([])
+  })
+
+  it('is compacted, so reopening does not make it grow', async () => {
+    const store = new MemoryLocalStore()
+    for (let round = 0; round < 6; round++) {
+      const handle = client({ store, compactAfterUpdates: 10 }).open('grow')
+      await handle.whenLoaded()
+      for (let index = 0; index < 25; index++) handle.doc.getText('t').insert(0, 'x')
+      await clients.at(-1)!.close()
+    }
+    const stored = await store.load('grow')
+    expect(stored.snapshot).not.toBeNull()
+    expect(stored.updates.length).toBeLessThan(10)
+    const doc = new Y.Doc()
+    Y.applyUpdate(doc, stored.snapshot!)
+    for (const update of stored.updates) Y.applyUpdate(doc, update)
+    expect(doc.getText('t').length).toBe(150)
+  })
+
+  it('refuses an edit over the relay frame limit instead of resending it, and keeps the other documents working', async () => {
+    relay = await startTestRelay({ maxMessageBytes: 4096 })
+    const weft = client({ url: relay.url })
+    const big = weft.open('big')
+    const other = weft.open('other')
+    await Promise.all([big.whenSynced(), other.whenSynced()])
+    const rejected = new Promise<{ code: string }>((resolve) => big.once('rejected', resolve))
+    const before = big.whenSaved()
+    big.doc.getText('t').insert(0, 'y'.repeat(10_000))
+    const after = big.whenSaved()
+    await before // nothing was waiting when it was asked
+    expect(await rejected).toMatchObject({ code: 'MESSAGE_TOO_BIG' })
+    await expect(after).rejects.toMatchObject({ code: 'MESSAGE_TOO_BIG' })
+    expect(big.pending).toBe(0)
+    expect(big.refused).toHaveLength(1)
+    other.doc.getText('t').insert(0, 'small')
+    await other.whenSaved()
+    expect(weft.status.state).toBe('synced')
+  })
+})
