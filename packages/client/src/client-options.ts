@@ -29,6 +29,8 @@ export interface ClientOptions {
   heartbeatIntervalMs?: number
   /** A connection silent this long after a ping is dropped and reconnected. Default 10,000. */
   heartbeatTimeoutMs?: number
+  /** Time to open the socket and get `welcome`; a slower relay is treated as down. Default 15,000. */
+  connectTimeoutMs?: number
   /** Source of randomness in `[0, 1)` for jitter. Default `Math.random`. */
   random?: () => number
   /** Connect at once. Default true; with false, call `connect()`. */
@@ -58,6 +60,7 @@ export interface ResolvedClientOptions {
   readonly backoff: BackoffOptions
   readonly heartbeatIntervalMs: number
   readonly heartbeatTimeoutMs: number
+  readonly connectTimeoutMs: number
   readonly random: () => number
   readonly autoConnect: boolean
   readonly store: LocalStore
@@ -127,6 +130,7 @@ export const resolveClientOptions = (options: ClientOptions): ResolvedClientOpti
       'options.heartbeatTimeoutMs',
       options.heartbeatTimeoutMs ?? 10_000,
     ),
+    connectTimeoutMs: positive('options.connectTimeoutMs', options.connectTimeoutMs ?? 15_000),
     random,
     autoConnect: options.autoConnect ?? true,
     store: checkStore(options.store) ?? new MemoryLocalStore(),

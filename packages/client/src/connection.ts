@@ -146,6 +146,19 @@ export class Connection {
     this.#socket = socket
     this.#serverError = null
     socket.binaryType = 'arraybuffer'
+    // Opening the socket and the hello/welcome exchange share one deadline: a relay that
+    // accepts connections but never answers is a dead relay too.
+    const { connectTimeoutMs } = this.#options
+    this.#deadlineTimer = setTimeout(() => {
+      this.#deadlineTimer = null
+      if (this.#socket === socket && !this.#ready) {
+        this.#drop(
+          socket,
+          ERROR_CODES.TIMEOUT.closeCode,
+          `not connected within ${connectTimeoutMs} ms`,
+        )
+      }
+    }, connectTimeoutMs)
     socket.onopen = () => {
       this.#handlers.onStatus({ state: 'authenticating' })
       socket.send(
@@ -206,6 +219,8 @@ export class Connection {
   }
 
   #welcome(maxMessageBytes: number): void {
+    if (this.#deadlineTimer !== null) clearTimeout(this.#deadlineTimer)
+    this.#deadlineTimer = null
     this.#maxMessageBytes = maxMessageBytes
     this.#ready = true
     this.#readyAtMs = Date.now()

@@ -1,6 +1,25 @@
 /** @weft/client: one socket for many Weft documents, with outbox, acks, status and reconnection. */
 export { createClient, WeftClient, type ClientEvents } from './client.js'
-export { DocHandle, type DocHandleEvents } from './doc-handle.js'
+export {
+  DocHandle,
+  type DocHandleEvents,
+  type OpenOptions,
+  type RefusedEdit,
+} from './doc-handle.js'
 export type { ClientOptions, TokenSource, WebSocketConstructor } from './client-options.js'
 export { backoffDelayMs, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js'
 export type { SyncState, SyncStatus } from './status.js'
+export type { LocalChange, LocalDoc, LocalStore, OutboxRecord } from './local-store.js'
+export { MemoryLocalStore } from './memory-local-store.js'
+export {
+  encryptLocalStore,
+  type EncryptLocalStoreOptions,
+  type LocalStoreKey,
+} from './encrypted-local-store.js'
+export {
+  WeftProvider,
+  type ProviderConnectionStatus,
+  type WeftProviderEvents,
+  type WeftProviderOptions,
+} from './provider.js'
+export { browserNetworkHints, type NetworkHint, type NetworkHints } from './network-hints.js'

@@ -158,6 +158,13 @@ export const ERROR_CODES = {
     scope: 'local',
     advice: 'The client or document handle was closed. Open a new one.',
   },
+  DECRYPTION_FAILED: {
+    closeCode: 0,
+    retry: 'stop',
+    scope: 'local',
+    advice:
+      'Local data did not decrypt with the keys given (wrong key, missing old key or tampering). Pass the right keys.',
+  },
   INTERNAL: {
     closeCode: 4500,
     retry: 'retry',

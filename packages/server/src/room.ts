@@ -167,21 +167,25 @@ export class Room {
    * touches the document. The change goes to the other peers at once; the update is appended in
    * this turn's batch and `peer.saved(ref, …)` follows once it is durable.
    *
-   * `exact` (for sync step 2, which may repeat much of what the room has) forwards and stores
-   * only what was new, at the cost of re-encoding it; live updates are forwarded and stored as
-   * received, which is cheaper and equivalent for updates that are mostly new.
+   * Sync step 2 (which may repeat much of what the room has), and any update while the document
+   * has structs waiting for dependencies, is forwarded and stored as what Yjs emits: only what
+   * was new, including what it completed, at the cost of re-encoding it. Other live updates are
+   * forwarded and stored as received, which is cheaper and equivalent.
    */
   applyUpdate(
     peer: RoomPeer,
     update: Uint8Array,
     ref: number,
-    exact = false,
+    syncStep2 = false,
   ): WeftError | undefined {
     if (this.#failure !== null) return this.#failure
     const summary = summarizeUpdate(update)
     if (!summary.ok) return summary.error
     let forward: Uint8Array | null = null
     if (!summary.summary.isEmpty) {
+      // With structs or deletions waiting for dependencies, this update may complete them, and
+      // its own bytes would not carry them to the other peers: forward what Yjs emits instead.
+      const exact = syncStep2 || this.#hasPending()
       this.#changed = false
       this.#emitted = null
       if (exact) this.doc.on('update', this.#captureEmitted)
@@ -200,8 +204,7 @@ export class Room {
     }
     if (forward !== null) this.#broadcast(new Outgoing(this.name, 'update', forward), peer)
     // Structs waiting for missing dependencies are only in the raw update: store it whole.
-    const { pendingStructs, pendingDs } = this.doc.store
-    const pending = (pendingStructs !== null || pendingDs !== null) && !summary.summary.isEmpty
+    const pending = this.#hasPending() && !summary.summary.isEmpty
     this.#enqueue({ update: pending ? update : forward, peer, ref, receivedAtMs: Date.now() })
     return undefined
   }
@@ -235,6 +238,10 @@ export class Room {
     this.#closed = true
     this.awareness.destroy()
     this.doc.destroy()
+  }
+
+  #hasPending(): boolean {
+    return this.doc.store.pendingStructs !== null || this.doc.store.pendingDs !== null
   }
 
   #captureEmitted = (update: Uint8Array): void => {

@@ -77,6 +77,7 @@ export class WeftSession implements SocketHandler {
   readonly #docs = new Map<string, DocLink>()
   #helloTimer: ReturnType<typeof setTimeout> | null
   #ready = false
+  #helloFrame: Uint8Array = new Uint8Array()
   author = 'anonymous'
   correlationId = ''
 
@@ -95,10 +96,16 @@ export class WeftSession implements SocketHandler {
       if (message.type !== 'hello') {
         throw new WeftError('PROTOCOL_VIOLATION', `expected hello, got ${message.type}`)
       }
+      this.#helloFrame = frame.slice()
       this.#hello(message)
       return
     }
     switch (message.type) {
+      case 'hello':
+        // A repeated hello changes nothing (the handshake is idempotent); a different one is a
+        // client bug.
+        if (sameBytes(frame, this.#helloFrame)) return
+        throw new WeftError('PROTOCOL_VIOLATION', 'a second, different hello')
       case 'open':
         return this.#open(message)
       case 'close':
@@ -300,3 +307,6 @@ export class WeftSession implements SocketHandler {
     this.send({ type: 'error', doc, code: error.code, reason: error.message })
   }
 }
+
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean =>
+  a.length === b.length && a.every((byte, index) => byte === b[index])

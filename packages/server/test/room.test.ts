@@ -159,6 +159,27 @@ describe('Room', () => {
     expect(reloaded.doc.getText('t').toString()).toBe('abcd')
   })
 
+  it('forwards deletions that waited for their structs once the structs arrive', async () => {
+    const store = new ControlledStore()
+    const room = await Room.load('doc', settings(store))
+    const [writer, reader] = [new RecordingPeer('w'), new RecordingPeer('r')]
+    room.join(writer)
+    room.join(reader)
+    const source = new Y.Doc()
+    const updates: Uint8Array[] = []
+    source.on('update', (update: Uint8Array) => updates.push(update))
+    source.getText('t').insert(0, 'abc')
+    source.getText('t').delete(1, 1)
+    // The deletion arrives first (it waits), then the insertion it applies to.
+    room.applyUpdate(writer, updates[1]!, 1)
+    room.applyUpdate(writer, updates[0]!, 2)
+    expect(room.doc.getText('t').toString()).toBe('ac')
+    const replica = new Y.Doc()
+    for (const message of reader.delivered) Y.applyUpdate(replica, message.payload)
+    expect(replica.getText('t').toString()).toBe('ac')
+    await room.close()
+  })
+
   it('withdraws the awareness states of a peer that leaves and tells the others', async () => {
     const store = new ControlledStore()
     const room = await Room.load('doc', settings(store))

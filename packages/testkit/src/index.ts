@@ -6,3 +6,5 @@ export { applyTxn, loadTrace, type Patch, type Trace, type TraceName } from './t
 export { runDocStoreSuite, type StoreFixture } from './doc-store-suite.js'
 export { expectConverged, sameStateVector, untilSameState } from './convergence.js'
 export { RawSocket } from './raw-socket.js'
+export { runLocalStoreSuite, type LocalStoreFixture } from './local-store-suite.js'
+export { startFaultProxy, type FaultProxy } from './fault-proxy.js'
