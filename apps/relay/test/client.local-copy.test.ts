@@ -1,4 +1,11 @@
-import { createClient, MemoryLocalStore, type LocalChange, type WeftClient } from '@weft/client'
+import {
+  createClient,
+  encryptLocalStore,
+  MemoryLocalStore,
+  type LocalChange,
+  type LocalStore,
+  type WeftClient,
+} from '@weft/client'
 import { startTestRelay, untilSameState, type TestRelay } from '@weft/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
@@ -9,7 +16,7 @@ let relay: TestRelay | undefined
 
 const client = (options: {
   url?: string
-  store?: MemoryLocalStore
+  store?: LocalStore
   compactAfterUpdates?: number
   autoConnect?: boolean
 }): WeftClient => {
@@ -49,17 +56,51 @@ describe('the local copy', () => {
     expect(second.status.state).toBe('offline')
   })
 
+  it('stops, touching nothing stored, when the local copy cannot be decrypted', async () => {
+    const inner = new MemoryLocalStore()
+    const key = (byte: number): Uint8Array => new Uint8Array(32).fill(byte)
+    const first = client({
+      store: encryptLocalStore(inner, { keys: [{ id: 'k1', key: key(1) }] }),
+    }).open('secret')
+    await first.whenLoaded()
+    first.doc.getText('t').insert(0, 'pending and encrypted')
+    await first.whenStored()
+    await clients[0]!.close()
+    const before = await inner.load('secret')
+
+    const wrong = client({
+      store: encryptLocalStore(inner, { keys: [{ id: 'k1', key: key(2) }] }),
+    }).open('secret')
+    await wrong.whenLoaded()
+    expect(wrong.status).toMatchObject({ state: 'error', code: 'DECRYPTION_FAILED' })
+    wrong.doc.getText('t').insert(0, 'typed anyway')
+    await wrong.whenStored()
+    expect(await inner.load('secret')).toEqual(before)
+
+    const again = client({
+      store: encryptLocalStore(inner, { keys: [{ id: 'k1', key: key(1) }] }),
+    }).open('secret')
+    await again.whenLoaded()
+    expect(again.doc.getText('t').toString()).toBe('pending and encrypted')
+    expect(again.pending).toBe(1)
+  })
+
   it('writes an edit to the local store before it is sent', async () => {
     relay = await startTestRelay()
     const store = new MemoryLocalStore()
     let releaseWrite: () => void = () => {}
     let writes = 0
-    const gated = Object.create(store) as MemoryLocalStore
-    gated.write = async (doc: string, change: LocalChange) => {
-      writes += 1
-      if ((change.outboxAdd?.length ?? 0) > 0)
-        await new Promise<void>((resolve) => (releaseWrite = resolve))
-      return store.write(doc, change)
+    const gated: LocalStore = {
+      load: (doc) => store.load(doc),
+      compact: (doc, snapshot) => store.compact(doc, snapshot),
+      clear: (doc) => store.clear(doc),
+      close: () => store.close(),
+      write: async (doc: string, change: LocalChange) => {
+        writes += 1
+        if ((change.outboxAdd?.length ?? 0) > 0)
+          await new Promise<void>((resolve) => (releaseWrite = resolve))
+        return store.write(doc, change)
+      },
     }
     const writer = client({ url: relay.url, store: gated }).open('doc')
     const reader = client({ url: relay.url }).open('doc')

@@ -177,3 +177,48 @@ describe('network hints', () => {
     relay = null
   })
 })
+
+describe('repair of lost updates', () => {
+  it('notices structs waiting for a lost dependency and asks the relay for a fresh sync', async () => {
+    const source = new Y.Doc()
+    const updates: Uint8Array[] = []
+    source.on('update', (update: Uint8Array) => updates.push(update))
+    source.getText('t').insert(0, 'lost ')
+    source.getText('t').insert(5, 'and found')
+    const opens: number[] = []
+    const relay = await fakeRelay((socket, message) => {
+      if (message.type === 'hello') welcome(socket)
+      if (message.type !== 'open') return
+      opens.push(Date.now())
+      if (opens.length === 1) {
+        serveDoc(socket, message.doc)
+        // The first update is "lost": only the second, which depends on it, arrives.
+        socket.send(
+          encodeMessage({ type: 'update', doc: message.doc, ref: 0, update: updates[1]! }),
+        )
+      } else {
+        const missing = Y.encodeStateAsUpdate(source, message.stateVector)
+        socket.send(
+          encodeMessage({ type: 'sync-step-2', doc: message.doc, ref: 0, update: missing }),
+        )
+      }
+    })
+    const client = track(
+      createClient({
+        url: relay.url,
+        WebSocket: WebSocket as never,
+        backoff: fastBackoff,
+        repairAfterMs: 50,
+      }),
+    )
+    const handle = client.open('doc')
+    await handle.whenSynced()
+    await until(
+      handle.doc as never,
+      'update',
+      () => handle.doc.getText('t').toString() === 'lost and found',
+    )
+    expect(opens).toHaveLength(2)
+    expect(handle.doc.store.pendingStructs).toBeNull()
+  })
+})

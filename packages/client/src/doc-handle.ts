@@ -285,8 +285,18 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
     let stored: LocalDoc = { snapshot: null, updates: [], outbox: [], lastRef: 0 }
     try {
       stored = await this.#persistence.load()
-    } catch {
-      // Reported through #localStoreFailed; the document starts from the relay's state.
+    } catch (error) {
+      // Reported through #localStoreFailed. What is stored may hold unsent edits: do not write
+      // over it (new refs could replace them) and do not sync a copy that lacks them.
+      this.#persistence.disable()
+      this.#early = null
+      const code =
+        error instanceof WeftError && error.code === 'DECRYPTION_FAILED'
+          ? error.code
+          : 'LOCAL_STORE_FAILED'
+      this.#stop(code, `the local copy could not be read: ${String(error)}`)
+      this.emit('loaded', [])
+      return
     }
     Y.transact(
       this.doc,
@@ -458,9 +468,9 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
 
   #localStoreFailed(error: unknown): void {
     const coded =
-      error instanceof WeftError
+      error instanceof WeftError && error.code === 'DECRYPTION_FAILED'
         ? error
-        : new WeftError('STORAGE_FAILED', `local store: ${String(error)}`, { cause: error })
+        : new WeftError('LOCAL_STORE_FAILED', `${this.name}: ${String(error)}`, { cause: error })
     this.emit('error', [coded])
   }
 

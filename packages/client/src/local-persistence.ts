@@ -26,6 +26,7 @@ export class LocalPersistence {
   #outboxRemove: number[] = []
   #batch: Promise<void> | null = null
   #sinceCompaction = 0
+  #disabled = false
   #onError: (error: unknown) => void
 
   constructor(
@@ -74,6 +75,11 @@ export class LocalPersistence {
     void this.#scheduleBatch()
   }
 
+  /** Stops every later write: what is stored must not be touched (it could not be read). */
+  disable(): void {
+    this.#disabled = true
+  }
+
   /** Folds the stored updates into a snapshot, after every write queued so far; rejects if it fails. */
   compact(): Promise<void> {
     this.#sinceCompaction = 0
@@ -117,7 +123,11 @@ export class LocalPersistence {
 
   /** Runs `work` after everything queued before it; failures are reported, not thrown at the queue. */
   #run<T>(work: () => Promise<T>): Promise<T> {
-    const result = this.#chain.then(work)
+    const result = this.#chain.then(() => {
+      // Nothing may be written over a local copy that could not be read.
+      if (this.#disabled) return undefined as T
+      return work()
+    })
     this.#chain = result.then(
       () => undefined,
       (error: unknown) => this.#onError(error),

@@ -48,7 +48,7 @@ export interface LocalStore {
   write(doc: string, change: LocalChange): Promise<void>
   /** Replaces every stored update of `doc` with `snapshot` (which must include them all). */
   compact(doc: string, snapshot: Uint8Array): Promise<void>
-  /** Removes everything stored for `doc`. */
+  /** Removes everything stored for `doc`, its last ref included; only while it is not open. */
   clear(doc: string): Promise<void>
   /** Releases the store; later calls reject with `CLOSED`. */
   close(): Promise<void>

@@ -18,10 +18,12 @@ export class MemoryLocalStore implements LocalStore {
     this.#assertOpen()
     const entry = this.#docs.get(doc)
     if (entry === undefined) return { snapshot: null, updates: [], outbox: [], lastRef: 0 }
+    // Copies out as well as in: a caller changing what it loaded must not change the store.
     const outbox: OutboxRecord[] = [...entry.outbox]
       .sort(([a], [b]) => a - b)
-      .map(([ref, update]) => ({ ref, update }))
-    return { snapshot: entry.snapshot, updates: [...entry.updates], outbox, lastRef: entry.lastRef }
+      .map(([ref, update]) => ({ ref, update: update.slice() }))
+    const updates = entry.updates.map((update) => update.slice())
+    return { snapshot: entry.snapshot?.slice() ?? null, updates, outbox, lastRef: entry.lastRef }
   }
 
   async write(doc: string, change: LocalChange): Promise<void> {

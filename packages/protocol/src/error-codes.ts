@@ -158,6 +158,13 @@ export const ERROR_CODES = {
     scope: 'local',
     advice: 'The client or document handle was closed. Open a new one.',
   },
+  LOCAL_STORE_FAILED: {
+    closeCode: 0,
+    retry: 'stop',
+    scope: 'local',
+    advice:
+      'The device store failed to read or write; edits stay in memory and are still sent. Check storage.',
+  },
   DECRYPTION_FAILED: {
     closeCode: 0,
     retry: 'stop',

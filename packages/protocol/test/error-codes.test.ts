@@ -27,7 +27,12 @@ describe('ERROR_CODES', () => {
   })
 
   it('gives local codes close code 0, which no socket can send', () => {
-    expect(localCodes).toEqual(['INVALID_ARGUMENT', 'CLOSED', 'DECRYPTION_FAILED'])
+    expect(localCodes).toEqual([
+      'INVALID_ARGUMENT',
+      'CLOSED',
+      'LOCAL_STORE_FAILED',
+      'DECRYPTION_FAILED',
+    ])
     for (const code of localCodes) expect(ERROR_CODES[code].closeCode).toBe(0)
     expect(errorCodeForClose(0)).toBeUndefined()
   })
