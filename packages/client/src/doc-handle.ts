@@ -10,66 +10,20 @@ import { ObservableV2 } from 'lib0/observable'
 import * as awarenessProtocol from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import { LocalPersistence } from './local-persistence.js'
-import type { LocalDoc, LocalStore } from './local-store.js'
+import type { LocalDoc } from './local-store.js'
 import { Outbox } from './outbox.js'
 import type { SyncStatus } from './status.js'
 import { Waiters } from './waiters.js'
+import { NamedTimers } from './named-timers.js'
+import type {
+  DocHandleEvents,
+  HandleOwner,
+  HandleSettings,
+  OpenOptions,
+  RefusedEdit,
+} from './doc-handle-types.js'
 
-/** An edit the relay will never store (refused, or too big to send); kept for the app to show or discard. */
-export interface RefusedEdit {
-  readonly ref: number
-  readonly update: Uint8Array
-  readonly code: ErrorCode
-  readonly reason: string
-}
-
-/** Events of a {@link DocHandle}. */
-export interface DocHandleEvents {
-  /** The status changed. */
-  status: (status: SyncStatus) => void
-  /** The locally stored state has been applied to `doc`. */
-  loaded: () => void
-  /** The relay's state arrived after (re)opening; the document is live. */
-  synced: () => void
-  /** The number of local edits waiting for the relay changed. */
-  pending: (pending: number) => void
-  /** The relay reported local edits durable; `pending` is the number still waiting. */
-  saved: (event: { ref: number; pending: number }) => void
-  /** An edit will never be stored by the relay; it is in `refused`. */
-  rejected: (event: RefusedEdit) => void
-  /** The relay closed this document with an error, or the local store failed. */
-  error: (error: WeftError) => void
-}
-
-/** How a handle reaches its client. */
-export interface HandleOwner {
-  send(message: WeftMessage): boolean
-  readonly ready: boolean
-  /** The relay's frame limit from `welcome`. */
-  readonly maxMessageBytes: number
-  /** Delay before reopening a document the relay closed with a retryable error. */
-  retryDelayMs(attempt: number): number
-  release(handle: DocHandle): void
-  handleStatusChanged(): void
-}
-
-/** Settings shared by a client's handles. */
-export interface HandleSettings {
-  readonly store: LocalStore
-  readonly compactAfterUpdates: number
-  /** Pending structs (a lost update) left this long trigger a fresh sync. */
-  readonly repairAfterMs: number
-  /** Edits unacknowledged this long on a live connection trigger a fresh sync. */
-  readonly ackTimeoutMs: number
-}
-
-/** Options of `WeftClient.open`. */
-export interface OpenOptions {
-  /** Sync this `Y.Doc` (for example an editor binding's) instead of a new one. */
-  doc?: Y.Doc
-  /** Use this awareness instead of a new one (it must belong to `doc`). */
-  awareness?: awarenessProtocol.Awareness
-}
+export type { DocHandleEvents, HandleOwner, HandleSettings, OpenOptions, RefusedEdit }
 
 type Messages = Extract<WeftMessage, { doc: string }>
 
@@ -104,10 +58,9 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
   #paused = false
   #closed = false
   #lastSavedAt: number | null = null
-  #reopenTimer: ReturnType<typeof setTimeout> | null = null
+  /** `reopen` after a retryable document error, `repair` of lost updates, `ack` overdue. */
+  readonly #timers = new NamedTimers<'reopen' | 'repair' | 'ack'>()
   #reopenAttempt = 0
-  #repairTimer: ReturnType<typeof setTimeout> | null = null
-  #ackTimer: ReturnType<typeof setTimeout> | null = null
 
   /** @internal Created by `WeftClient.open`. */
   constructor(
@@ -233,7 +186,7 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
   /** @internal The connection is ready: open the document on it (once the local copy is loaded). */
   connectionReady(): void {
     if (this.#closed || this.#paused || this.#early !== null) return
-    this.#clearTimer('reopen')
+    this.#timers.clear('reopen')
     this.#opened = this.#owner.send({
       type: 'open',
       doc: this.name,
@@ -364,17 +317,17 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
   #applyRemote(update: Uint8Array): void {
     Y.applyUpdate(this.doc, update, this)
     if (update.length > 2) this.#persistence.recordRemote(update)
-    const { pendingStructs, pendingDs } = this.doc.store
-    if ((pendingStructs !== null || pendingDs !== null) && this.#repairTimer === null) {
+    if (this.#waitsForDependencies() && !this.#timers.has('repair')) {
       // A lost or reordered update left structs waiting for their dependencies. Give a reordered
       // one time to arrive, then ask the relay for everything again.
-      this.#repairTimer = setTimeout(() => {
-        this.#repairTimer = null
-        const store = this.doc.store
-        if (this.#opened && (store.pendingStructs !== null || store.pendingDs !== null))
-          this.#resync()
-      }, this.#settings.repairAfterMs)
+      this.#timers.set('repair', this.#settings.repairAfterMs, () => {
+        if (this.#opened && this.#waitsForDependencies()) this.#resync()
+      })
     }
+  }
+
+  #waitsForDependencies(): boolean {
+    return this.doc.store.pendingStructs !== null || this.doc.store.pendingDs !== null
   }
 
   #answerSyncStep1(stateVector: Uint8Array): void {
@@ -421,7 +374,7 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
     this.#persistence.acknowledge(settled)
     this.#lastSavedAt = Date.now()
     this.#waiters.saved(this.#outbox.oldestRef)
-    this.#clearTimer('ack')
+    this.#timers.clear('ack')
     if (this.#outbox.size > 0) this.#armAckTimer()
     this.emit('saved', [{ ref, pending: this.pending }])
     this.emit('pending', [this.pending])
@@ -451,11 +404,9 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
     this.emit('error', [new WeftError(code, `${this.name}: ${reason}`)])
     if (ERROR_CODES[code].retry === 'stop') return this.#stop(code, reason)
     this.#setStatus({ state: 'connecting', attempt: this.#reopenAttempt, reason })
-    const delay = this.#owner.retryDelayMs(this.#reopenAttempt++)
-    this.#reopenTimer = setTimeout(() => {
-      this.#reopenTimer = null
+    this.#timers.set('reopen', this.#owner.retryDelayMs(this.#reopenAttempt++), () => {
       if (this.#owner.ready) this.connectionReady()
-    }, delay)
+    })
   }
 
   /** This document stops syncing for a reason retrying cannot fix; the others keep working. */
@@ -475,34 +426,18 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
   }
 
   #armAckTimer(): void {
-    if (this.#ackTimer !== null || this.#outbox.size === 0) return
-    this.#ackTimer = setTimeout(() => {
-      this.#ackTimer = null
+    if (this.#timers.has('ack') || this.#outbox.size === 0) return
+    this.#timers.set('ack', this.#settings.ackTimeoutMs, () => {
       if (!this.#opened || this.#outbox.size === 0) return
       this.#resync()
       this.#armAckTimer()
-    }, this.#settings.ackTimeoutMs)
+    })
   }
 
   #resetConnectionState(): void {
     this.#opened = false
     this.#synced = false
-    this.#clearTimer('reopen')
-    this.#clearTimer('repair')
-    this.#clearTimer('ack')
-  }
-
-  #clearTimer(which: 'reopen' | 'repair' | 'ack'): void {
-    const timer =
-      which === 'reopen'
-        ? this.#reopenTimer
-        : which === 'repair'
-          ? this.#repairTimer
-          : this.#ackTimer
-    if (timer !== null) clearTimeout(timer)
-    if (which === 'reopen') this.#reopenTimer = null
-    else if (which === 'repair') this.#repairTimer = null
-    else this.#ackTimer = null
+    this.#timers.clearAll()
   }
 
   #setStatus(status: SyncStatus): void {

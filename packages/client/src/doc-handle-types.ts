@@ -1,0 +1,62 @@
+/** The types around DocHandle: its events, options, settings, and what it needs from its client. */
+import type { ErrorCode, WeftError, WeftMessage } from '@weft/protocol'
+import type * as awarenessProtocol from 'y-protocols/awareness'
+import type * as Y from 'yjs'
+import type { LocalStore } from './local-store.js'
+import type { SyncStatus } from './status.js'
+
+/** An edit the relay will never store (refused, or too big to send); kept for the app to show or discard. */
+export interface RefusedEdit {
+  readonly ref: number
+  readonly update: Uint8Array
+  readonly code: ErrorCode
+  readonly reason: string
+}
+
+/** Events of a {@link DocHandle}. */
+export interface DocHandleEvents {
+  /** The status changed. */
+  status: (status: SyncStatus) => void
+  /** The locally stored state has been applied to `doc`. */
+  loaded: () => void
+  /** The relay's state arrived after (re)opening; the document is live. */
+  synced: () => void
+  /** The number of local edits waiting for the relay changed. */
+  pending: (pending: number) => void
+  /** The relay reported local edits durable; `pending` is the number still waiting. */
+  saved: (event: { ref: number; pending: number }) => void
+  /** An edit will never be stored by the relay; it is in `refused`. */
+  rejected: (event: RefusedEdit) => void
+  /** The relay closed this document with an error, or the local store failed. */
+  error: (error: WeftError) => void
+}
+
+/** How a handle reaches its client. */
+export interface HandleOwner {
+  send(message: WeftMessage): boolean
+  readonly ready: boolean
+  /** The relay's frame limit from `welcome`. */
+  readonly maxMessageBytes: number
+  /** Delay before reopening a document the relay closed with a retryable error. */
+  retryDelayMs(attempt: number): number
+  release(handle: { readonly name: string }): void
+  handleStatusChanged(): void
+}
+
+/** Settings shared by a client's handles. */
+export interface HandleSettings {
+  readonly store: LocalStore
+  readonly compactAfterUpdates: number
+  /** Pending structs (a lost update) left this long trigger a fresh sync. */
+  readonly repairAfterMs: number
+  /** Edits unacknowledged this long on a live connection trigger a fresh sync. */
+  readonly ackTimeoutMs: number
+}
+
+/** Options of `WeftClient.open`. */
+export interface OpenOptions {
+  /** Sync this `Y.Doc` (for example an editor binding's) instead of a new one. */
+  doc?: Y.Doc
+  /** Use this awareness instead of a new one (it must belong to `doc`). */
+  awareness?: awarenessProtocol.Awareness
+}
