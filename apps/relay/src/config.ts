@@ -24,6 +24,13 @@ export const OPTIONS = {
     schema: z.enum(['level', 'memory']).default('level'),
     help: 'level (on disk) or memory (lost on exit)',
   },
+  sync: {
+    schema: z
+      .enum(['true', 'false'])
+      .default('true')
+      .transform((value) => value === 'true'),
+    help: 'fsync each write group before acknowledging (false: survives a relay crash, not a machine crash)',
+  },
   'log-level': {
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     help: 'minimum level of the JSON log lines on stdout',

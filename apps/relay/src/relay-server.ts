@@ -19,7 +19,9 @@ export const startRelayServer = async (
   logger: Logger,
 ): Promise<RunningRelay> => {
   const store: DocStore =
-    config.store === 'memory' ? new MemoryStore() : await LevelStore.open({ path: config.data })
+    config.store === 'memory'
+      ? new MemoryStore()
+      : await LevelStore.open({ path: config.data, sync: config.sync })
   const relay = new Relay({
     store,
     logger,

@@ -21,6 +21,11 @@ type Op = { type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: 
 export interface LevelStoreOptions {
   /** Directory of the LevelDB database; created if missing. */
   path: string
+  /**
+   * Write each group with `sync: true` (fsync) before acknowledging it. Default true; false
+   * survives a crash of the relay process but not of the machine, and exists to measure the cost.
+   */
+  sync?: boolean
 }
 
 interface DocMeta {
@@ -71,12 +76,12 @@ export class LevelStore implements DocStore {
         `${options.path} holds layout "${textDecoder.decode(format)}", expected "${FORMAT_VALUE}"`,
       )
     }
-    return new LevelStore(db)
+    return new LevelStore(db, options.sync ?? true)
   }
 
-  private constructor(db: Db) {
+  private constructor(db: Db, sync: boolean) {
     this.#db = db
-    this.#commits = new GroupCommit<Op>((ops) => this.#db.batch(ops, { sync: true }))
+    this.#commits = new GroupCommit<Op>((ops) => this.#db.batch(ops, { sync }))
   }
 
   /** Number of synced batches written so far (each may hold many appends). */
