@@ -10,7 +10,7 @@ import { ObservableV2 } from 'lib0/observable'
 import * as awarenessProtocol from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import { LocalPersistence } from './local-persistence.js'
-import type { LocalDoc } from './local-store.js'
+import type { LocalDoc, OutboxRecord } from './local-store.js'
 import { Outbox } from './outbox.js'
 import type { SyncStatus } from './status.js'
 import { Waiters } from './waiters.js'
@@ -29,6 +29,8 @@ type Messages = Extract<WeftMessage, { doc: string }>
 
 /** Origin of the transaction that applies the local copy: not a new edit. */
 const LOCAL_COPY = Symbol('weft-local-copy')
+/** Largest batch of edits sent in one frame (below the relay's limit, which may be larger). */
+const BATCH_BYTES = 256 * 1024
 /** Room for a frame's tag, ref and length prefixes around the update and the name. */
 const FRAME_OVERHEAD_BYTES = 32
 
@@ -51,6 +53,10 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
   readonly #ownsAwareness: boolean
   readonly #loaded: Promise<void>
   #outbox = new Outbox()
+  /** Edits of the local write in progress, sent once it is written. */
+  #unsent: OutboxRecord[] = []
+  #unsentWrite: Promise<void> | null = null
+  #remoteChange: Uint8Array | null = null
   #early: Uint8Array[] | null = []
   #status: SyncStatus = { state: 'offline', reason: 'not connected yet' }
   #opened = false
@@ -212,12 +218,14 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
     if (this.#closed || !this.#opened) return
     switch (message.type) {
       case 'sync-step-2':
-        this.#applyRemote(message.update)
+        this.#applyRemote([message.update])
         return this.#markSynced()
       case 'sync-step-1':
         return this.#answerSyncStep1(message.stateVector)
       case 'update':
-        return this.#applyRemote(message.update)
+        return this.#applyRemote([message.update])
+      case 'updates':
+        return this.#applyRemote(message.updates)
       case 'awareness':
         awarenessProtocol.applyAwarenessUpdate(this.awareness, message.update, this)
         return
@@ -271,7 +279,12 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
   }
 
   #onDocUpdate = (update: Uint8Array, origin: unknown): void => {
-    if (origin === this || origin === LOCAL_COPY || this.#closed) return
+    if (origin === this) {
+      // What a remote transaction changed, already encoded by Yjs: that is what gets stored.
+      this.#remoteChange = update
+      return
+    }
+    if (origin === LOCAL_COPY || this.#closed) return
     if (this.#early !== null) {
       this.#early.push(update)
       return
@@ -289,34 +302,80 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
     this.#owner.send({ type: 'awareness', doc: this.name, update })
   }
 
-  /** Outbox, then local store, then the wire: an edit is sent only once it is stored. */
+  /**
+   * Outbox, then local store, then the wire: an edit is sent only once it is stored. Edits of one
+   * tick share one local write and then leave together, in as few frames as the relay's limit
+   * allows.
+   */
   #recordLocal(updates: readonly Uint8Array[]): void {
     const records = updates.map((update) => this.#outbox.push(update))
     this.emit('pending', [this.pending])
-    void this.#persistence.recordLocal(records).then(() => {
-      if (!this.#opened || this.#closed) return
-      for (const record of records) {
-        if (!this.#outbox.get(record.ref)) continue
-        if (
-          record.update.length + this.name.length * 3 + FRAME_OVERHEAD_BYTES >
-          this.#owner.maxMessageBytes
-        ) {
-          this.#refuse(
-            record.ref,
-            'MESSAGE_TOO_BIG',
-            `the edit is over the relay's ${this.#owner.maxMessageBytes}-byte frame limit`,
-          )
-          continue
-        }
-        this.#owner.send({ type: 'update', doc: this.name, ref: record.ref, update: record.update })
-      }
-      this.#armAckTimer()
-    })
+    const written = this.#persistence.recordLocal(records)
+    if (written !== this.#unsentWrite) {
+      const group: OutboxRecord[] = []
+      this.#unsentWrite = written
+      this.#unsent = group
+      void written.then(() => this.#sendStored(group))
+    }
+    for (const record of records) this.#unsent.push(record)
   }
 
-  #applyRemote(update: Uint8Array): void {
-    Y.applyUpdate(this.doc, update, this)
-    if (update.length > 2) this.#persistence.recordRemote(update)
+  #sendStored(records: readonly OutboxRecord[]): void {
+    if (!this.#opened || this.#closed) return
+    const limit = this.#owner.maxMessageBytes
+    const room =
+      Math.min(BATCH_BYTES, Math.floor(limit / 2)) - this.name.length * 3 - FRAME_OVERHEAD_BYTES
+    let batch: OutboxRecord[] = []
+    let bytes = 0
+    const flush = (): void => {
+      if (batch.length === 1) {
+        const [only] = batch as [OutboxRecord]
+        this.#owner.send({ type: 'update', doc: this.name, ref: only.ref, update: only.update })
+      } else if (batch.length > 1) {
+        const ref = (batch[batch.length - 1] as OutboxRecord).ref
+        this.#owner.send({
+          type: 'updates',
+          doc: this.name,
+          ref,
+          updates: batch.map((record) => record.update),
+        })
+      }
+      batch = []
+      bytes = 0
+    }
+    for (const record of records) {
+      if (this.#outbox.get(record.ref) === undefined) continue
+      const size = record.update.length + 8
+      if (record.update.length + this.name.length * 3 + FRAME_OVERHEAD_BYTES > limit) {
+        flush()
+        this.#refuse(
+          record.ref,
+          'MESSAGE_TOO_BIG',
+          `the edit is over the relay's ${limit}-byte frame limit`,
+        )
+        continue
+      }
+      if (bytes + size > room) flush()
+      batch.push(record)
+      bytes += size
+    }
+    flush()
+    this.#armAckTimer()
+  }
+
+  /** Applies updates from the relay in one transaction and stores what they changed. */
+  #applyRemote(updates: readonly Uint8Array[]): void {
+    this.#remoteChange = null
+    Y.transact(
+      this.doc,
+      () => {
+        for (const update of updates) Y.applyUpdate(this.doc, update, this)
+      },
+      this,
+    )
+    const change = this.#remoteChange as Uint8Array | null
+    this.#remoteChange = null
+    if (change !== null) this.#persistence.recordRemote(change)
     if (this.#waitsForDependencies() && !this.#timers.has('repair')) {
       // A lost or reordered update left structs waiting for their dependencies. Give a reordered
       // one time to arrive, then ask the relay for everything again.

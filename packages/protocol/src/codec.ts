@@ -35,26 +35,42 @@ export const encodeMessage = (message: WeftMessage): Uint8Array => {
     throw new WeftError('INVALID_ARGUMENT', `unknown message type ${String(message.type)}`)
   }
   const fields = message as unknown as Record<string, unknown>
-  const parts: Array<number | Uint8Array> = []
+  const parts: Array<number | Uint8Array | Uint8Array[]> = []
   let size = varUintLength(spec.tag)
   for (const [name, kind] of spec.fields) {
     const part = checkField(message.type, String(name), kind, fields[name as string])
     parts.push(part)
-    size +=
-      typeof part === 'number' ? varUintLength(part) : varUintLength(part.length) + part.length
+    size += partLength(part)
   }
   const frame = new Uint8Array(size)
   let position = writeVarUint(frame, 0, spec.tag)
   for (const part of parts) {
     if (typeof part === 'number') {
       position = writeVarUint(frame, position, part)
+    } else if (part instanceof Uint8Array) {
+      position = writeBytes(frame, position, part)
     } else {
       position = writeVarUint(frame, position, part.length)
-      frame.set(part, position)
-      position += part.length
+      for (const item of part) position = writeBytes(frame, position, item)
     }
   }
   return frame
+}
+
+const bytesLength = (bytes: Uint8Array): number => varUintLength(bytes.length) + bytes.length
+
+const partLength = (part: number | Uint8Array | Uint8Array[]): number => {
+  if (typeof part === 'number') return varUintLength(part)
+  if (part instanceof Uint8Array) return bytesLength(part)
+  let length = varUintLength(part.length)
+  for (const item of part) length += bytesLength(item)
+  return length
+}
+
+const writeBytes = (target: Uint8Array, position: number, bytes: Uint8Array): number => {
+  const at = writeVarUint(target, position, bytes.length)
+  target.set(bytes, at)
+  return at + bytes.length
 }
 
 /** Validates one field and returns what goes on the wire: a number, or bytes to length-prefix. */
@@ -63,7 +79,7 @@ const checkField = (
   name: string,
   kind: FieldKind,
   value: unknown,
-): number | Uint8Array => {
+): number | Uint8Array | Uint8Array[] => {
   if (kind === 'uint' && typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) {
     return value
   }
@@ -81,6 +97,13 @@ const checkField = (
     }
   }
   if (kind === 'bytes' && value instanceof Uint8Array) return value
+  if (
+    kind === 'bytes-list' &&
+    Array.isArray(value) &&
+    value.every((item) => item instanceof Uint8Array)
+  ) {
+    return value as Uint8Array[]
+  }
   throw new WeftError('INVALID_ARGUMENT', `${type}.${name} must be a ${describe(kind)}`)
 }
 
@@ -118,12 +141,14 @@ const writeVarUint = (target: Uint8Array, position: number, value: number): numb
   return at
 }
 
-const describe = (kind: FieldKind): string =>
-  kind === 'uint'
-    ? 'non-negative safe integer'
-    : kind === 'string'
-      ? 'string without lone surrogates'
-      : 'Uint8Array'
+const DESCRIPTIONS: { readonly [K in FieldKind]: string } = {
+  uint: 'non-negative safe integer',
+  string: 'string without lone surrogates',
+  bytes: 'Uint8Array',
+  'bytes-list': 'array of Uint8Array',
+}
+
+const describe = (kind: FieldKind): string => DESCRIPTIONS[kind]
 
 /**
  * Decodes one binary frame. Every malformed input (empty, truncated, trailing bytes, invalid
@@ -153,6 +178,7 @@ export const decodeMessage = (frame: Uint8Array): WeftMessage => {
 
 const readField = (decoder: decoding.Decoder, kind: FieldKind, what: string): unknown => {
   if (kind === 'uint') return readCheckedVarUint(decoder, what)
+  if (kind === 'bytes-list') return readBytesList(decoder, what)
   const bytes = readCheckedVarBytes(decoder, what)
   if (kind === 'bytes') return bytes
   if (bytes.length > MAX_STRING_BYTES) {
@@ -163,4 +189,17 @@ const readField = (decoder: decoding.Decoder, kind: FieldKind, what: string): un
   } catch (cause) {
     throw new WeftError('BAD_MESSAGE', `${what} is not valid UTF-8`, { cause })
   }
+}
+
+/** A varUint count, then that many varUint8Arrays; the count cannot exceed the bytes left. */
+const readBytesList = (decoder: decoding.Decoder, what: string): Uint8Array[] => {
+  const count = readCheckedVarUint(decoder, `${what} count`)
+  // Every item takes at least one byte (its length), so a larger count is a lie.
+  if (count > decoder.arr.length - decoder.pos) {
+    throw new WeftError('BAD_MESSAGE', `${what} claims ${count} items in fewer bytes`)
+  }
+  const items: Uint8Array[] = []
+  for (let index = 0; index < count; index++)
+    items.push(readCheckedVarBytes(decoder, `${what}[${index}]`))
+  return items
 }

@@ -1,7 +1,10 @@
 /** The messages of the Weft dialect: their types, wire tags and field layouts. */
 
-/** Field kinds on the wire: a lib0 varUint, a varString (UTF-8) or a varUint8Array. */
-export type FieldKind = 'uint' | 'string' | 'bytes'
+/**
+ * Field kinds on the wire: a lib0 varUint, a varString (UTF-8), a varUint8Array, or a list of
+ * byte arrays (varUint count, then each as a varUint8Array).
+ */
+export type FieldKind = 'uint' | 'string' | 'bytes' | 'bytes-list'
 
 /** The client opens the conversation: protocol versions it speaks, its token and correlation id. */
 export interface HelloMessage {
@@ -62,6 +65,17 @@ export interface UpdateMessage {
   doc: string
   ref: number
   update: Uint8Array
+}
+
+/**
+ * Several live Yjs updates in one frame, applied in order in one transaction. `ref` is that of
+ * the last update (refs of a batch are consecutive); 0 when the relay sends.
+ */
+export interface UpdatesMessage {
+  type: 'updates'
+  doc: string
+  ref: number
+  updates: Uint8Array[]
 }
 
 /** A y-protocols awareness update (presence, cursors). */
@@ -127,6 +141,7 @@ export type WeftMessage =
   | SyncStep1Message
   | SyncStep2Message
   | UpdateMessage
+  | UpdatesMessage
   | AwarenessMessage
   | SavedMessage
   | RejectedMessage
@@ -240,6 +255,14 @@ export const MESSAGE_SPECS: { readonly [T in MessageType]: MessageSpec<T> } = {
   'refresh-token': { tag: 11, fields: [['token', 'string']] },
   ping: { tag: 12, fields: [['nonce', 'uint']] },
   pong: { tag: 13, fields: [['nonce', 'uint']] },
+  updates: {
+    tag: 14,
+    fields: [
+      ['doc', 'string'],
+      ['ref', 'uint'],
+      ['updates', 'bytes-list'],
+    ],
+  },
 }
 
 /** Message types by wire tag. */

@@ -4,8 +4,8 @@
  * The newest Weft protocol version this code speaks.
  *
  * History:
- * - 1: first version: hello/welcome, open/close, sync steps, update, awareness, saved,
- *   rejected, error, refresh-token, ping/pong.
+ * - 1: first version: hello/welcome, open/close, sync steps, update, updates (a batch),
+ *   awareness, saved, rejected, error, refresh-token, ping/pong.
  */
 export const PROTOCOL_VERSION = 1
 

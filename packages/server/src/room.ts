@@ -37,8 +37,8 @@ export interface RoomSettings {
 }
 
 interface PendingWrite {
-  /** What to append, or `null` when the update changed nothing and only needs an ack. */
-  readonly update: Uint8Array | null
+  /** What to append; empty when the updates changed nothing and only need an ack. */
+  readonly updates: readonly Uint8Array[]
   readonly peer: RoomPeer
   readonly ref: number
   readonly receivedAtMs: number
@@ -141,7 +141,7 @@ export class Room {
     const known = ids.filter((id) => this.awareness.meta.has(id))
     if (known.length === 0) return
     const update = awarenessProtocol.encodeAwarenessUpdate(this.awareness, known)
-    this.#broadcast(new Outgoing(this.name, 'awareness', update), null)
+    this.#broadcast(new Outgoing(this.name, { kind: 'awareness', update }), null)
   }
 
   /** The room's state vector. */
@@ -166,11 +166,6 @@ export class Room {
    * Applies an update from `peer`. A malformed update is refused whole (`BAD_UPDATE`) before it
    * touches the document. The change goes to the other peers at once; the update is appended in
    * this turn's batch and `peer.saved(ref, …)` follows once it is durable.
-   *
-   * Sync step 2 (which may repeat much of what the room has), and any update while the document
-   * has structs waiting for dependencies, is forwarded and stored as what Yjs emits: only what
-   * was new, including what it completed, at the cost of re-encoding it. Other live updates are
-   * forwarded and stored as received, which is cheaper and equivalent.
    */
   applyUpdate(
     peer: RoomPeer,
@@ -178,21 +173,50 @@ export class Room {
     ref: number,
     syncStep2 = false,
   ): WeftError | undefined {
+    return this.applyUpdates(peer, [update], ref, syncStep2)
+  }
+
+  /**
+   * Applies a batch of updates from `peer` in one Yjs transaction: all of them, or, if any is
+   * malformed, none (`BAD_UPDATE`, checked before anything touches the document).
+   *
+   * Sync step 2 (which may repeat much of what the room has), and any update while the document
+   * has structs waiting for dependencies, is forwarded and stored as what Yjs emits: only what
+   * was new, including what it completed, at the cost of re-encoding it. Other live updates are
+   * forwarded and stored as received, which is cheaper and equivalent.
+   */
+  applyUpdates(
+    peer: RoomPeer,
+    updates: readonly Uint8Array[],
+    ref: number,
+    syncStep2 = false,
+  ): WeftError | undefined {
     if (this.#failure !== null) return this.#failure
-    const summary = summarizeUpdate(update)
-    if (!summary.ok) return summary.error
-    let forward: Uint8Array | null = null
-    if (!summary.summary.isEmpty) {
-      // With structs or deletions waiting for dependencies, this update may complete them, and
-      // its own bytes would not carry them to the other peers: forward what Yjs emits instead.
+    let empty = true
+    for (const update of updates) {
+      const summary = summarizeUpdate(update)
+      if (!summary.ok) return summary.error
+      if (!summary.summary.isEmpty) empty = false
+    }
+    let forward: Outgoing | null = null
+    let stored: readonly Uint8Array[] = []
+    if (!empty) {
+      // With structs or deletions waiting for dependencies, these updates may complete them, and
+      // their own bytes would not carry them to the other peers: forward what Yjs emits instead.
       const exact = syncStep2 || this.#hasPending()
       this.#changed = false
       this.#emitted = null
       if (exact) this.doc.on('update', this.#captureEmitted)
       try {
-        Y.applyUpdate(this.doc, update, peer)
+        Y.transact(
+          this.doc,
+          () => {
+            for (const update of updates) Y.applyUpdate(this.doc, update, peer)
+          },
+          peer,
+        )
       } catch (cause) {
-        // Yjs may have integrated part of the update: memory no longer matches the store.
+        // Yjs may have integrated part of it: memory no longer matches the store.
         this.#fail(
           new WeftError('INTERNAL', `applying an update to "${this.name}" failed`, { cause }),
         )
@@ -200,12 +224,15 @@ export class Room {
       } finally {
         if (exact) this.doc.off('update', this.#captureEmitted)
       }
-      forward = exact ? this.#emitted : this.#changed ? update : null
+      const emitted = this.#emitted as Uint8Array | null
+      if (exact && emitted !== null)
+        forward = new Outgoing(this.name, { kind: 'update', update: emitted })
+      if (!exact && this.#changed) forward = this.#outgoingOf(updates)
+      // Structs waiting for missing dependencies are only in the raw updates: store them whole.
+      stored = this.#hasPending() ? updates : (forward?.updates ?? [])
     }
-    if (forward !== null) this.#broadcast(new Outgoing(this.name, 'update', forward), peer)
-    // Structs waiting for missing dependencies are only in the raw update: store it whole.
-    const pending = this.#hasPending() && !summary.summary.isEmpty
-    this.#enqueue({ update: pending ? update : forward, peer, ref, receivedAtMs: Date.now() })
+    if (forward !== null) this.#broadcast(forward, peer)
+    this.#enqueue({ updates: stored, peer, ref, receivedAtMs: Date.now() })
     return undefined
   }
 
@@ -217,7 +244,7 @@ export class Room {
     } catch (cause) {
       return new WeftError('BAD_MESSAGE', 'the awareness update cannot be decoded', { cause })
     }
-    this.#broadcast(new Outgoing(this.name, 'awareness', update), peer)
+    this.#broadcast(new Outgoing(this.name, { kind: 'awareness', update }), peer)
     return undefined
   }
 
@@ -242,6 +269,12 @@ export class Room {
 
   #hasPending(): boolean {
     return this.doc.store.pendingStructs !== null || this.doc.store.pendingDs !== null
+  }
+
+  #outgoingOf(updates: readonly Uint8Array[]): Outgoing {
+    return updates.length === 1
+      ? new Outgoing(this.name, { kind: 'update', update: updates[0] as Uint8Array })
+      : new Outgoing(this.name, { kind: 'updates', updates })
   }
 
   #captureEmitted = (update: Uint8Array): void => {
@@ -286,12 +319,10 @@ export class Room {
     const stateVector = Y.encodeStateVector(this.doc)
     const entries: AppendEntry[] = []
     for (const write of batch) {
-      if (write.update === null) continue
       const { author, correlationId } = write.peer
-      entries.push({
-        update: write.update,
-        meta: { author, correlationId, receivedAtMs: write.receivedAtMs },
-      })
+      for (const update of write.updates) {
+        entries.push({ update, meta: { author, correlationId, receivedAtMs: write.receivedAtMs } })
+      }
     }
     const written = entries.length > 0 ? this.#settings.store.append(this.name, entries) : null
     this.#tail = Promise.all([this.#tail, written]).then(

@@ -53,7 +53,7 @@ class DocLink implements RoomPeer {
   }
 
   deliver(message: Outgoing): void {
-    this.#session.sendFrame(message.frame('weft'))
+    for (const frame of message.frames('weft')) this.#session.sendFrame(frame)
   }
 
   saved(ref: number, stateVector: Uint8Array): void {
@@ -113,6 +113,7 @@ export class WeftSession implements SocketHandler {
       case 'sync-step-1':
       case 'sync-step-2':
       case 'update':
+      case 'updates':
       case 'awareness':
         return this.#route(message)
       case 'ping':
@@ -247,7 +248,7 @@ export class WeftSession implements SocketHandler {
       )
     }
     if (link.queue !== null) {
-      link.queuedBytes += 'update' in message ? message.update.length : 64
+      link.queuedBytes += queuedSize(message)
       if (link.queuedBytes > this.#context.maxQueuedBytes) {
         throw new WeftError(
           'RATE_LIMITED',
@@ -270,9 +271,10 @@ export class WeftSession implements SocketHandler {
         return this.send({ type: 'sync-step-2', doc: link.name, ref: 0, update: diff })
       }
       case 'sync-step-2':
-      case 'update': {
-        const exact = message.type === 'sync-step-2'
-        const error = room.applyUpdate(link, message.update, message.ref, exact)
+      case 'update':
+      case 'updates': {
+        const updates = message.type === 'updates' ? message.updates : [message.update]
+        const error = room.applyUpdates(link, updates, message.ref, message.type === 'sync-step-2')
         if (error === undefined) return
         if (error.code === 'BAD_UPDATE') {
           return this.send({
@@ -310,3 +312,10 @@ export class WeftSession implements SocketHandler {
 
 const sameBytes = (a: Uint8Array, b: Uint8Array): boolean =>
   a.length === b.length && a.every((byte, index) => byte === b[index])
+
+/** Bytes a queued message holds, roughly; for the cap on what may wait while a document loads. */
+const queuedSize = (message: DocMessage): number => {
+  if (message.type === 'updates')
+    return message.updates.reduce((sum, update) => sum + update.length, 64)
+  return 'update' in message ? message.update.length + 64 : 64
+}

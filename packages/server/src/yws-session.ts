@@ -67,7 +67,7 @@ export class YwsSession implements SocketHandler, RoomPeer {
   }
 
   deliver(message: Outgoing): void {
-    this.#link.send(message.frame('y-websocket'))
+    for (const frame of message.frames('y-websocket')) this.#link.send(frame)
   }
 
   saved(): void {

@@ -51,7 +51,7 @@ describe('Room', () => {
     room.join(reader)
     const update = textUpdate('hello')
     room.applyUpdate(writer, update, 1)
-    expect(reader.delivered.map((message) => message.payload)).toEqual([update])
+    expect(reader.delivered.flatMap((message) => message.updates)).toEqual([update])
     expect(writer.delivered).toEqual([])
     expect(room.doc.getText('t').toString()).toBe('hello')
   })
@@ -68,8 +68,48 @@ describe('Room', () => {
     room.applyUpdate(writer, textUpdate('shared'), 1)
     const [message] = first.delivered
     expect(second.delivered[0]).toBe(message)
-    expect(message?.frame('weft')).toBe(message?.frame('weft'))
-    expect(message?.frame('y-websocket')).toBe(message?.frame('y-websocket'))
+    expect(message?.frames('weft')).toBe(message?.frames('weft'))
+    expect(message?.frames('y-websocket')).toBe(message?.frames('y-websocket'))
+    await room.close()
+  })
+
+  it('applies a batch in one transaction, forwards it as one message, and stores every update', async () => {
+    const store = new ControlledStore()
+    const room = await Room.load('doc', settings(store))
+    const [writer, reader] = [new RecordingPeer('w'), new RecordingPeer('r')]
+    room.join(writer)
+    room.join(reader)
+    const source = new Y.Doc()
+    const updates: Uint8Array[] = []
+    source.on('update', (update: Uint8Array) => updates.push(update))
+    for (const char of 'batch') source.getText('t').insert(source.getText('t').length, char)
+    let transactions = 0
+    room.doc.on('afterTransaction', () => transactions++)
+    expect(room.applyUpdates(writer, updates, 5)).toBeUndefined()
+    expect(transactions).toBe(1)
+    expect(room.doc.getText('t').toString()).toBe('batch')
+    expect(reader.delivered).toHaveLength(1)
+    expect(reader.delivered[0]?.content.kind).toBe('updates')
+    expect(reader.delivered[0]?.frames('y-websocket')).toHaveLength(5)
+    await room.whenDurable()
+    expect(store.appends[0]).toHaveLength(5)
+    expect(writer.saves.map((save) => save.ref)).toEqual([5])
+    await room.close()
+  })
+
+  it('refuses a whole batch when one of its updates is malformed', async () => {
+    const store = new ControlledStore()
+    const room = await Room.load('doc', settings(store))
+    const [writer, reader] = [new RecordingPeer('w'), new RecordingPeer('r')]
+    room.join(writer)
+    room.join(reader)
+    const good = textUpdate('good')
+    const bad = textUpdate('bad', 8).slice(0, 5)
+    expect(room.applyUpdates(writer, [good, bad], 2)?.code).toBe('BAD_UPDATE')
+    expect(room.doc.getText('t').toString()).toBe('')
+    expect(reader.delivered).toEqual([])
+    await room.whenDurable()
+    expect(store.appends).toEqual([])
     await room.close()
   })
 
@@ -175,7 +215,8 @@ describe('Room', () => {
     room.applyUpdate(writer, updates[0]!, 2)
     expect(room.doc.getText('t').toString()).toBe('ac')
     const replica = new Y.Doc()
-    for (const message of reader.delivered) Y.applyUpdate(replica, message.payload)
+    for (const message of reader.delivered)
+      for (const update of message.updates) Y.applyUpdate(replica, update)
     expect(replica.getText('t').toString()).toBe('ac')
     await room.close()
   })
@@ -194,7 +235,10 @@ describe('Room', () => {
     expect(room.awareness.getStates().get(clientDoc.clientID)).toEqual({ name: 'Ada' })
     room.leave(leaving)
     expect(room.awareness.getStates().has(clientDoc.clientID)).toBe(false)
-    expect(staying.delivered.map((message) => message.kind)).toEqual(['awareness', 'awareness'])
+    expect(staying.delivered.map((message) => message.content.kind)).toEqual([
+      'awareness',
+      'awareness',
+    ])
     awareness.destroy()
     await room.close()
   })
