@@ -222,3 +222,39 @@ describe('repair of lost updates', () => {
     expect(handle.doc.store.pendingStructs).toBeNull()
   })
 })
+
+describe('acknowledgements lost with a connection', () => {
+  it('are recovered from the durable state vector the relay sends when the document opens again', async () => {
+    const relayDoc = new Y.Doc()
+    const relay = await fakeRelay((socket, message, connection) => {
+      if (message.type === 'hello') welcome(socket)
+      if (message.type === 'open') {
+        serveDoc(socket, message.doc)
+        if (connection === 2) {
+          // What the first connection delivered is on disk: say so with the durable state vector.
+          socket.send(
+            encodeMessage({
+              type: 'saved',
+              doc: message.doc,
+              ref: 0,
+              stateVector: Y.encodeStateVector(relayDoc),
+            }),
+          )
+        }
+      }
+      if (message.type === 'update' && connection === 1) {
+        Y.applyUpdate(relayDoc, message.update)
+        socket.terminate() // the edit arrived, its acknowledgement never leaves
+      }
+    })
+    const client = track(
+      createClient({ url: relay.url, WebSocket: WebSocket as never, backoff: fastBackoff }),
+    )
+    const handle = client.open('doc')
+    await handle.whenSynced()
+    handle.doc.getText('t').insert(0, 'delivered, never acknowledged')
+    await until(handle, 'pending', () => handle.pending === 0)
+    expect(relay.connections()).toBe(2)
+    expect(handle.lastSavedAt).not.toBeNull()
+  })
+})

@@ -422,9 +422,13 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
 
   #saved(ref: number, stateVectorBytes: Uint8Array): void {
     const settled = this.#outbox.acknowledge(ref)
-    if (this.#outbox.size > 0) {
+    // The relay's first `saved` after an open (ref 0) tells what is on disk from earlier
+    // connections, whose acknowledgements may have been lost with them; later ones come in order
+    // and settle by ref alone, so the outbox is not rescanned on every acknowledgement.
+    if (ref === 0 && this.#outbox.size > 0) {
       try {
-        settled.push(...this.#outbox.settleCovered(Y.decodeStateVector(stateVectorBytes)))
+        for (const covered of this.#outbox.settleCovered(Y.decodeStateVector(stateVectorBytes)))
+          settled.push(covered)
       } catch {
         // A malformed state vector settles nothing more.
       }

@@ -3,9 +3,11 @@ import { decodeStateVector, summarizeUpdate } from '@weft/doc'
 import { WeftError } from '@weft/protocol'
 import * as awarenessProtocol from 'y-protocols/awareness'
 import * as Y from 'yjs'
-import type { AppendEntry, DocStore } from './doc-store.js'
+import type { DocStore } from './doc-store.js'
 import type { Logger } from './logger.js'
 import { Outgoing, type Dialect } from './outgoing.js'
+import { RoomAwareness } from './room-awareness.js'
+import { RoomWriter } from './room-writer.js'
 
 /** A connection's view of one room: how the room reaches it. */
 export interface RoomPeer {
@@ -36,37 +38,34 @@ export interface RoomSettings {
   readonly onFailed: (room: Room) => void
 }
 
-interface PendingWrite {
-  /** What to append; empty when the updates changed nothing and only need an ack. */
-  readonly updates: readonly Uint8Array[]
+/** Updates received from one peer message, validated, waiting for this tick's transaction. */
+interface Incoming {
   readonly peer: RoomPeer
+  readonly updates: readonly Uint8Array[]
   readonly ref: number
+  /** Sync step 2 may repeat much of what the room has: forward only what Yjs says is new. */
+  readonly syncStep2: boolean
   readonly receivedAtMs: number
 }
 
 /**
- * One document in memory. Updates are validated, applied, fanned out to the other peers at once,
- * and queued; each event-loop turn's queue becomes one append, and its writers get `saved` once
- * the store reports it durable. A storage failure fails the room: no further acks, every peer is
- * told, and the owner drops it so the next load comes from disk.
+ * One document in memory. Updates are validated on arrival (a malformed one is refused before it
+ * touches anything); those of one tick are applied together in one Yjs transaction, fanned out
+ * to the other peers, and handed to the writer, which appends them and acknowledges them once
+ * durable. A storage failure fails the room: no further acks, every peer is told, and the owner
+ * drops it so the next load comes from disk.
  */
 export class Room {
   readonly name: string
   readonly doc: Y.Doc
-  readonly awareness: awarenessProtocol.Awareness
   readonly #settings: RoomSettings
   readonly #peers = new Set<RoomPeer>()
-  readonly #awarenessOwners = new Map<RoomPeer, Set<number>>()
-  #queue: PendingWrite[] = []
-  #flushScheduled = false
-  #tail: Promise<void> = Promise.resolve()
-  #emitted: Uint8Array | null = null
+  readonly #presence: RoomAwareness<RoomPeer>
+  readonly #writer: RoomWriter<RoomPeer>
+  #incoming: Incoming[] = []
+  #integrateScheduled = false
   #changed = false
-  #durableStateVector: Uint8Array
-  #durableSeq: number
-  #logEntries: number
-  #logBytes: number
-  #compaction: Promise<void> | null = null
+  #emitted: Uint8Array | null = null
   #failure: WeftError | null = null
   #closed = false
 
@@ -79,7 +78,12 @@ export class Room {
         if (stored.snapshot !== null) Y.applyUpdate(doc, stored.snapshot)
         for (const update of stored.updates) Y.applyUpdate(doc, update)
       })
-      return new Room(name, doc, stored.headSeq, stored.updates.length, stored.logBytes, settings)
+      const log = {
+        headSeq: stored.headSeq,
+        logEntries: stored.updates.length,
+        logBytes: stored.logBytes,
+      }
+      return new Room(name, doc, log, settings)
     } catch (cause) {
       doc.destroy()
       throw new WeftError('UNAVAILABLE', `document "${name}" could not be loaded`, { cause })
@@ -89,24 +93,34 @@ export class Room {
   private constructor(
     name: string,
     doc: Y.Doc,
-    headSeq: number,
-    logEntries: number,
-    logBytes: number,
+    log: { headSeq: number; logEntries: number; logBytes: number },
     settings: RoomSettings,
   ) {
     this.name = name
     this.doc = doc
     this.#settings = settings
-    this.#durableSeq = headSeq
-    this.#logEntries = logEntries
-    this.#logBytes = logBytes
-    this.#durableStateVector = Y.encodeStateVector(doc)
+    this.#writer = new RoomWriter<RoomPeer>({
+      ...settings,
+      ...log,
+      name,
+      doc,
+      author: (peer) => ({ author: peer.author, correlationId: peer.correlationId }),
+      acknowledge: (peer, ref, stateVector) => {
+        if (this.#peers.has(peer)) peer.saved(ref, stateVector)
+      },
+      failed: (error) => this.#fail(error),
+    })
     doc.on('afterTransaction', (transaction: Y.Transaction) => {
       this.#changed ||= transactionChanged(transaction)
     })
-    this.awareness = new awarenessProtocol.Awareness(doc)
-    this.awareness.setLocalState(null)
-    this.awareness.on('update', this.#trackAwareness)
+    this.#presence = new RoomAwareness(name, doc, (message, except) =>
+      this.#broadcast(message, except),
+    )
+  }
+
+  /** The room's awareness (presence of its peers). */
+  get awareness(): awarenessProtocol.Awareness {
+    return this.#presence.awareness
   }
 
   /** Number of peers in the room. */
@@ -121,31 +135,25 @@ export class Room {
 
   /** The state vector of everything known to be on disk. */
   get durableStateVector(): Uint8Array {
-    return this.#durableStateVector
+    return this.#writer.durableStateVector
   }
 
   /** Adds a peer; it receives every later update and awareness change of the other peers. */
   join(peer: RoomPeer): void {
-    this.#assertUsable()
+    if (this.#failure !== null) throw this.#failure
+    if (this.#closed) throw new WeftError('UNAVAILABLE', `document "${this.name}" is unloading`)
     this.#peers.add(peer)
   }
 
   /** Removes a peer and withdraws the awareness states it announced. */
   leave(peer: RoomPeer): void {
     if (!this.#peers.delete(peer)) return
-    const owned = this.#awarenessOwners.get(peer)
-    this.#awarenessOwners.delete(peer)
-    if (owned === undefined || owned.size === 0 || this.#closed) return
-    const ids = [...owned]
-    awarenessProtocol.removeAwarenessStates(this.awareness, ids, 'leave')
-    const known = ids.filter((id) => this.awareness.meta.has(id))
-    if (known.length === 0) return
-    const update = awarenessProtocol.encodeAwarenessUpdate(this.awareness, known)
-    this.#broadcast(new Outgoing(this.name, { kind: 'awareness', update }), null)
+    if (!this.#closed) this.#presence.leave(peer)
   }
 
-  /** The room's state vector. */
+  /** The room's state vector, including every update received so far. */
   stateVector(): Uint8Array {
+    this.#integrate()
     return Y.encodeStateVector(this.doc)
   }
 
@@ -153,20 +161,16 @@ export class Room {
   diff(stateVector: Uint8Array): Uint8Array | WeftError {
     const decoded = decodeStateVector(stateVector)
     if (!decoded.ok) return decoded.error
+    this.#integrate()
     return Y.encodeStateAsUpdate(this.doc, stateVector)
   }
 
   /** An awareness update with every known state, or `null` when nobody is present. */
   awarenessStates(): Uint8Array | null {
-    const ids = [...this.awareness.getStates().keys()]
-    return ids.length === 0 ? null : awarenessProtocol.encodeAwarenessUpdate(this.awareness, ids)
+    return this.#presence.states()
   }
 
-  /**
-   * Applies an update from `peer`. A malformed update is refused whole (`BAD_UPDATE`) before it
-   * touches the document. The change goes to the other peers at once; the update is appended in
-   * this turn's batch and `peer.saved(ref, …)` follows once it is durable.
-   */
+  /** Applies one update from `peer`; see {@link applyUpdates}. */
   applyUpdate(
     peer: RoomPeer,
     update: Uint8Array,
@@ -177,13 +181,10 @@ export class Room {
   }
 
   /**
-   * Applies a batch of updates from `peer` in one Yjs transaction: all of them, or, if any is
-   * malformed, none (`BAD_UPDATE`, checked before anything touches the document).
-   *
-   * Sync step 2 (which may repeat much of what the room has), and any update while the document
-   * has structs waiting for dependencies, is forwarded and stored as what Yjs emits: only what
-   * was new, including what it completed, at the cost of re-encoding it. Other live updates are
-   * forwarded and stored as received, which is cheaper and equivalent.
+   * Takes updates from `peer`: all of them, or, if any is malformed, none (`BAD_UPDATE`, decided
+   * here, before anything touches the document). They are applied at the end of the tick
+   * together with every other update that arrived in it, in one Yjs transaction, then fanned out
+   * and written; `peer.saved(ref, …)` follows once they are durable.
    */
   applyUpdates(
     peer: RoomPeer,
@@ -192,66 +193,33 @@ export class Room {
     syncStep2 = false,
   ): WeftError | undefined {
     if (this.#failure !== null) return this.#failure
-    let empty = true
+    const nonEmpty: Uint8Array[] = []
     for (const update of updates) {
       const summary = summarizeUpdate(update)
       if (!summary.ok) return summary.error
-      if (!summary.summary.isEmpty) empty = false
+      if (!summary.summary.isEmpty) nonEmpty.push(update)
     }
-    let forward: Outgoing | null = null
-    let stored: readonly Uint8Array[] = []
-    if (!empty) {
-      // With structs or deletions waiting for dependencies, these updates may complete them, and
-      // their own bytes would not carry them to the other peers: forward what Yjs emits instead.
-      const exact = syncStep2 || this.#hasPending()
-      this.#changed = false
-      this.#emitted = null
-      if (exact) this.doc.on('update', this.#captureEmitted)
-      try {
-        Y.transact(
-          this.doc,
-          () => {
-            for (const update of updates) Y.applyUpdate(this.doc, update, peer)
-          },
-          peer,
-        )
-      } catch (cause) {
-        // Yjs may have integrated part of it: memory no longer matches the store.
-        this.#fail(
-          new WeftError('INTERNAL', `applying an update to "${this.name}" failed`, { cause }),
-        )
-        return new WeftError('BAD_UPDATE', 'the update could not be applied', { cause })
-      } finally {
-        if (exact) this.doc.off('update', this.#captureEmitted)
-      }
-      const emitted = this.#emitted as Uint8Array | null
-      if (exact && emitted !== null)
-        forward = new Outgoing(this.name, { kind: 'update', update: emitted })
-      if (!exact && this.#changed) forward = this.#outgoingOf(updates)
-      // Structs waiting for missing dependencies are only in the raw updates: store them whole.
-      stored = this.#hasPending() ? updates : (forward?.updates ?? [])
+    this.#incoming.push({ peer, updates: nonEmpty, ref, syncStep2, receivedAtMs: Date.now() })
+    if (!this.#integrateScheduled) {
+      this.#integrateScheduled = true
+      queueMicrotask(() => this.#integrate())
     }
-    if (forward !== null) this.#broadcast(forward, peer)
-    this.#enqueue({ updates: stored, peer, ref, receivedAtMs: Date.now() })
     return undefined
   }
 
   /** Applies an awareness update from `peer` and forwards it to the other peers. */
   applyAwareness(peer: RoomPeer, update: Uint8Array): WeftError | undefined {
     if (this.#failure !== null) return this.#failure
-    try {
-      awarenessProtocol.applyAwarenessUpdate(this.awareness, update, peer)
-    } catch (cause) {
-      return new WeftError('BAD_MESSAGE', 'the awareness update cannot be decoded', { cause })
-    }
+    const error = this.#presence.apply(peer, update, this.#peers.has(peer))
+    if (error !== undefined) return error
     this.#broadcast(new Outgoing(this.name, { kind: 'awareness', update }), peer)
     return undefined
   }
 
-  /** Resolves once everything applied so far is durable (or the room has failed). */
+  /** Resolves once everything received so far is durable (or the room has failed). */
   async whenDurable(): Promise<void> {
-    this.#flush()
-    await this.#tail
+    this.#integrate()
+    await this.#writer.whenDurable()
   }
 
   /**
@@ -259,41 +227,85 @@ export class Room {
    * the document. A compaction failure is logged; the log it would have replaced stays intact.
    */
   async close(): Promise<void> {
-    await this.whenDurable()
-    await this.#compaction
-    if (this.#failure === null && this.#logEntries > 0) await this.#compact()
+    this.#integrate()
+    await this.#writer.finish()
     this.#closed = true
-    this.awareness.destroy()
+    this.#presence.destroy()
     this.doc.destroy()
+  }
+
+  /**
+   * Applies what arrived this tick. Consecutive live updates share one transaction and are
+   * forwarded as received (cheap, and equal to what changed for updates that are mostly new).
+   * Sync step 2, and anything while structs wait for dependencies, goes alone and is forwarded
+   * as what Yjs emits: only what was new, including what it completed.
+   */
+  #integrate(): void {
+    this.#integrateScheduled = false
+    const queue = this.#incoming
+    this.#incoming = []
+    let start = 0
+    while (start < queue.length && this.#failure === null) {
+      const first = queue[start] as Incoming
+      if (first.syncStep2 || first.updates.length === 0 || this.#hasPending()) {
+        this.#apply([first], true)
+        start += 1
+        continue
+      }
+      let end = start + 1
+      while (end < queue.length && !(queue[end] as Incoming).syncStep2) end += 1
+      this.#apply(queue.slice(start, end), false)
+      start = end
+    }
+  }
+
+  #apply(run: readonly Incoming[], exact: boolean): void {
+    const updates = run.flatMap((incoming) => incoming.updates)
+    this.#changed = false
+    this.#emitted = null
+    if (updates.length > 0) {
+      if (exact) this.doc.on('update', this.#captureEmitted)
+      try {
+        Y.transact(this.doc, () => {
+          for (const update of updates) Y.applyUpdate(this.doc, update)
+        })
+      } catch (cause) {
+        // Yjs may have integrated part of it: memory no longer matches the store.
+        this.#fail(
+          new WeftError('INTERNAL', `applying updates to "${this.name}" failed`, { cause }),
+        )
+        return
+      } finally {
+        if (exact) this.doc.off('update', this.#captureEmitted)
+      }
+    }
+    // Structs waiting for missing dependencies are only in the raw updates: store them whole.
+    const keepRaw = this.#hasPending()
+    if (exact) {
+      const [only] = run as [Incoming]
+      const emitted = this.#emitted as Uint8Array | null
+      if (emitted !== null)
+        this.#broadcast(new Outgoing(this.name, { kind: 'update', update: emitted }), only.peer)
+      const stored = keepRaw ? only.updates : emitted === null ? [] : [emitted]
+      this.#writer.enqueue({ ...only, updates: stored })
+      return
+    }
+    for (const incoming of run) {
+      if (this.#changed && incoming.updates.length > 0)
+        this.#broadcast(outgoingOf(this.name, incoming.updates), incoming.peer)
+      this.#writer.enqueue({
+        ...incoming,
+        updates: this.#changed || keepRaw ? incoming.updates : [],
+      })
+    }
   }
 
   #hasPending(): boolean {
     return this.doc.store.pendingStructs !== null || this.doc.store.pendingDs !== null
   }
 
-  #outgoingOf(updates: readonly Uint8Array[]): Outgoing {
-    return updates.length === 1
-      ? new Outgoing(this.name, { kind: 'update', update: updates[0] as Uint8Array })
-      : new Outgoing(this.name, { kind: 'updates', updates })
-  }
-
   #captureEmitted = (update: Uint8Array): void => {
     this.#emitted = update
-  }
-
-  #trackAwareness = (
-    change: { added: number[]; updated: number[]; removed: number[] },
-    origin: unknown,
-  ): void => {
-    for (const owned of this.#awarenessOwners.values()) {
-      for (const id of change.removed) owned.delete(id)
-    }
-    if (!this.#peers.has(origin as RoomPeer)) return
-    const peer = origin as RoomPeer
-    let owned = this.#awarenessOwners.get(peer)
-    if (owned === undefined) this.#awarenessOwners.set(peer, (owned = new Set()))
-    for (const id of change.added) owned.add(id)
-    for (const id of change.updated) owned.add(id)
   }
 
   #broadcast(message: Outgoing, except: RoomPeer | null): void {
@@ -302,92 +314,11 @@ export class Room {
     }
   }
 
-  #enqueue(write: PendingWrite): void {
-    this.#queue.push(write)
-    if (this.#flushScheduled) return
-    this.#flushScheduled = true
-    setImmediate(() => this.#flush())
-  }
-
-  #flush(): void {
-    this.#flushScheduled = false
-    const batch = this.#queue
-    if (batch.length === 0 || this.#failure !== null) return
-    this.#queue = []
-    // Everything applied so far is in this batch or an earlier one, so once this batch is
-    // durable, so is everything this state vector covers.
-    const stateVector = Y.encodeStateVector(this.doc)
-    const entries: AppendEntry[] = []
-    for (const write of batch) {
-      const { author, correlationId } = write.peer
-      for (const update of write.updates) {
-        entries.push({ update, meta: { author, correlationId, receivedAtMs: write.receivedAtMs } })
-      }
-    }
-    const written = entries.length > 0 ? this.#settings.store.append(this.name, entries) : null
-    this.#tail = Promise.all([this.#tail, written]).then(
-      ([, seq]) => this.#acknowledge(batch, entries, seq, stateVector),
-      (cause: unknown) =>
-        this.#fail(new WeftError('STORAGE_FAILED', `writing "${this.name}" failed`, { cause })),
-    )
-  }
-
-  #acknowledge(
-    batch: readonly PendingWrite[],
-    entries: readonly AppendEntry[],
-    seq: number | null,
-    stateVector: Uint8Array,
-  ): void {
-    if (this.#failure !== null) return
-    if (seq !== null) {
-      this.#durableSeq = seq
-      this.#logEntries += entries.length
-      for (const entry of entries) this.#logBytes += entry.update.length
-    }
-    this.#durableStateVector = stateVector
-    const refs = new Map<RoomPeer, number>()
-    for (const write of batch) refs.set(write.peer, Math.max(refs.get(write.peer) ?? 0, write.ref))
-    for (const [peer, ref] of refs) {
-      if (this.#peers.has(peer)) peer.saved(ref, stateVector)
-    }
-    const { compactAfterUpdates, compactAfterBytes } = this.#settings
-    if (
-      this.#compaction === null &&
-      (this.#logEntries >= compactAfterUpdates || this.#logBytes >= compactAfterBytes)
-    ) {
-      this.#compaction = this.#compact().finally(() => {
-        this.#compaction = null
-      })
-    }
-  }
-
-  /** Folds the log into a snapshot of the in-memory document (a superset of the durable log). */
-  async #compact(): Promise<void> {
-    const throughSeq = this.#durableSeq
-    const entries = this.#logEntries
-    const bytes = this.#logBytes
-    const started = performance.now()
-    try {
-      await this.#settings.store.compact(this.name, Y.encodeStateAsUpdate(this.doc), throughSeq)
-      this.#logEntries -= entries
-      this.#logBytes -= bytes
-      this.#settings.logger.debug('compacted', {
-        doc: this.name,
-        entries,
-        bytes,
-        ms: Math.round(performance.now() - started),
-      })
-    } catch (cause) {
-      // Nothing acknowledged depends on compaction: the log is intact and appends still report
-      // their own failures. Surface it and try again at the next threshold.
-      this.#settings.logger.error('compaction failed', { doc: this.name, error: String(cause) })
-    }
-  }
-
   #fail(error: WeftError): void {
     if (this.#failure !== null) return
     this.#failure = error
-    this.#queue = []
+    this.#incoming = []
+    this.#writer.stop()
     this.#settings.logger.error('room failed', {
       doc: this.name,
       code: error.code,
@@ -395,19 +326,18 @@ export class Room {
     })
     const peers = [...this.#peers]
     this.#peers.clear()
-    this.#awarenessOwners.clear()
     this.#settings.onFailed(this)
     for (const peer of peers) peer.roomFailed(error)
     this.#closed = true
-    this.awareness.destroy()
+    this.#presence.destroy()
     this.doc.destroy()
   }
-
-  #assertUsable(): void {
-    if (this.#failure !== null) throw this.#failure
-    if (this.#closed) throw new WeftError('UNAVAILABLE', `document "${this.name}" is unloading`)
-  }
 }
+
+const outgoingOf = (name: string, updates: readonly Uint8Array[]): Outgoing =>
+  updates.length === 1
+    ? new Outgoing(name, { kind: 'update', update: updates[0] as Uint8Array })
+    : new Outgoing(name, { kind: 'updates', updates })
 
 /** Whether a transaction changed the document: Yjs's own test before it emits `update`. */
 const transactionChanged = (transaction: Y.Transaction): boolean => {

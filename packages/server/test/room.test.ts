@@ -23,6 +23,8 @@ const textUpdate = (text: string, clientID = 7): Uint8Array => {
 }
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+/** Updates of one tick are applied together at its end. */
+const endOfTick = (): Promise<void> => new Promise((resolve) => queueMicrotask(resolve))
 
 describe('Room', () => {
   it('acknowledges an update only after the store reports it durable', async () => {
@@ -33,6 +35,7 @@ describe('Room', () => {
     const gate = deferred()
     store.appendGate = gate.promise
     expect(room.applyUpdate(writer, textUpdate('hi'), 5)).toBeUndefined()
+    await endOfTick()
     await turn()
     expect(store.appends).toHaveLength(1)
     expect(writer.saves).toEqual([])
@@ -51,6 +54,7 @@ describe('Room', () => {
     room.join(reader)
     const update = textUpdate('hello')
     room.applyUpdate(writer, update, 1)
+    await endOfTick()
     expect(reader.delivered.flatMap((message) => message.updates)).toEqual([update])
     expect(writer.delivered).toEqual([])
     expect(room.doc.getText('t').toString()).toBe('hello')
@@ -66,6 +70,7 @@ describe('Room', () => {
     ]
     for (const peer of [writer, first, second]) room.join(peer)
     room.applyUpdate(writer, textUpdate('shared'), 1)
+    await endOfTick()
     const [message] = first.delivered
     expect(second.delivered[0]).toBe(message)
     expect(message?.frames('weft')).toBe(message?.frames('weft'))
@@ -86,6 +91,7 @@ describe('Room', () => {
     let transactions = 0
     room.doc.on('afterTransaction', () => transactions++)
     expect(room.applyUpdates(writer, updates, 5)).toBeUndefined()
+    await endOfTick()
     expect(transactions).toBe(1)
     expect(room.doc.getText('t').toString()).toBe('batch')
     expect(reader.delivered).toHaveLength(1)
@@ -196,6 +202,7 @@ describe('Room', () => {
     await room.close()
     const reloaded = await Room.load('doc', settings(store))
     reloaded.applyUpdate(peer, updates[0]!, 2)
+    await endOfTick()
     expect(reloaded.doc.getText('t').toString()).toBe('abcd')
   })
 
@@ -212,7 +219,9 @@ describe('Room', () => {
     source.getText('t').delete(1, 1)
     // The deletion arrives first (it waits), then the insertion it applies to.
     room.applyUpdate(writer, updates[1]!, 1)
+    await endOfTick()
     room.applyUpdate(writer, updates[0]!, 2)
+    await endOfTick()
     expect(room.doc.getText('t').toString()).toBe('ac')
     const replica = new Y.Doc()
     for (const message of reader.delivered)

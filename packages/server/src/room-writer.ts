@@ -1,0 +1,168 @@
+/** RoomWriter: a room's path to disk — one append per turn, acknowledgements, compaction. */
+import { WeftError } from '@weft/protocol'
+import * as Y from 'yjs'
+import type { AppendEntry, DocStore } from './doc-store.js'
+import type { Logger } from './logger.js'
+
+/** Who wrote, what to store, and the ref to acknowledge. */
+export interface PendingWrite<Peer> {
+  /** What to append; empty when the updates changed nothing and only need an ack. */
+  readonly updates: readonly Uint8Array[]
+  readonly peer: Peer
+  readonly ref: number
+  readonly receivedAtMs: number
+}
+
+/** What a writer needs from its room. */
+export interface RoomWriterOptions<Peer> {
+  readonly name: string
+  readonly doc: Y.Doc
+  readonly store: DocStore
+  readonly logger: Logger
+  readonly compactAfterUpdates: number
+  readonly compactAfterBytes: number
+  /** Where the stored log stands (from the load). */
+  readonly headSeq: number
+  readonly logEntries: number
+  readonly logBytes: number
+  /** Identity and acknowledgement of a writer, if it is still in the room. */
+  readonly author: (peer: Peer) => { author: string; correlationId: string }
+  readonly acknowledge: (peer: Peer, ref: number, stateVector: Uint8Array) => void
+  /** A write failed: the room must fail (no acknowledgement may follow). */
+  readonly failed: (error: WeftError) => void
+}
+
+/**
+ * Each event-loop turn's writes become one append; the store commits appends from all rooms
+ * together. When an append is durable, each writer in it gets one acknowledgement with the state
+ * vector taken when the batch was sealed (everything applied before is in it or an earlier
+ * batch) and its highest ref. After a failure nothing is acknowledged again.
+ */
+export class RoomWriter<Peer> {
+  readonly #options: RoomWriterOptions<Peer>
+  #queue: Array<PendingWrite<Peer>> = []
+  #scheduled = false
+  #tail: Promise<void> = Promise.resolve()
+  #durableStateVector: Uint8Array
+  #durableSeq: number
+  #logEntries: number
+  #logBytes: number
+  #compaction: Promise<void> | null = null
+  #stopped = false
+
+  constructor(options: RoomWriterOptions<Peer>) {
+    this.#options = options
+    this.#durableSeq = options.headSeq
+    this.#logEntries = options.logEntries
+    this.#logBytes = options.logBytes
+    this.#durableStateVector = Y.encodeStateVector(options.doc)
+  }
+
+  /** The state vector of everything known to be on disk. */
+  get durableStateVector(): Uint8Array {
+    return this.#durableStateVector
+  }
+
+  /** Queues a write for this turn's append. */
+  enqueue(write: PendingWrite<Peer>): void {
+    if (this.#stopped) return
+    this.#queue.push(write)
+    if (this.#scheduled) return
+    this.#scheduled = true
+    setImmediate(() => this.#flush())
+  }
+
+  /** Resolves once everything queued so far is durable (or has failed). */
+  async whenDurable(): Promise<void> {
+    this.#flush()
+    await this.#tail
+  }
+
+  /** Waits for writes and compaction, then compacts what the log still holds. */
+  async finish(): Promise<void> {
+    await this.whenDurable()
+    await this.#compaction
+    if (!this.#stopped && this.#logEntries > 0) await this.#compact()
+  }
+
+  /** Drops queued writes and never acknowledges again (the room failed). */
+  stop(): void {
+    this.#stopped = true
+    this.#queue = []
+  }
+
+  #flush(): void {
+    this.#scheduled = false
+    const batch = this.#queue
+    if (batch.length === 0 || this.#stopped) return
+    this.#queue = []
+    const { author, store, name, doc } = this.#options
+    const stateVector = Y.encodeStateVector(doc)
+    const entries: AppendEntry[] = []
+    for (const write of batch) {
+      const identity = author(write.peer)
+      for (const update of write.updates) {
+        entries.push({ update, meta: { ...identity, receivedAtMs: write.receivedAtMs } })
+      }
+    }
+    const written = entries.length > 0 ? store.append(name, entries) : null
+    this.#tail = Promise.all([this.#tail, written]).then(
+      ([, seq]) => this.#durable(batch, entries, seq, stateVector),
+      (cause: unknown) => {
+        this.stop()
+        this.#options.failed(new WeftError('STORAGE_FAILED', `writing "${name}" failed`, { cause }))
+      },
+    )
+  }
+
+  #durable(
+    batch: ReadonlyArray<PendingWrite<Peer>>,
+    entries: readonly AppendEntry[],
+    seq: number | null,
+    stateVector: Uint8Array,
+  ): void {
+    if (this.#stopped) return
+    if (seq !== null) {
+      this.#durableSeq = seq
+      this.#logEntries += entries.length
+      for (const entry of entries) this.#logBytes += entry.update.length
+    }
+    this.#durableStateVector = stateVector
+    const refs = new Map<Peer, number>()
+    for (const write of batch) refs.set(write.peer, Math.max(refs.get(write.peer) ?? 0, write.ref))
+    for (const [peer, ref] of refs) this.#options.acknowledge(peer, ref, stateVector)
+    const { compactAfterUpdates, compactAfterBytes } = this.#options
+    if (
+      this.#compaction === null &&
+      (this.#logEntries >= compactAfterUpdates || this.#logBytes >= compactAfterBytes)
+    ) {
+      this.#compaction = this.#compact().finally(() => {
+        this.#compaction = null
+      })
+    }
+  }
+
+  /** Folds the log into a snapshot of the in-memory document (a superset of the durable log). */
+  async #compact(): Promise<void> {
+    const { store, name, doc, logger } = this.#options
+    const throughSeq = this.#durableSeq
+    const entries = this.#logEntries
+    const bytes = this.#logBytes
+    const started = performance.now()
+    try {
+      await store.compact(name, Y.encodeStateAsUpdate(doc), throughSeq)
+      this.#logEntries -= entries
+      this.#logBytes -= bytes
+      logger.debug('compacted', {
+        doc: name,
+        entries,
+        bytes,
+        ms: Math.round(performance.now() - started),
+      })
+    } catch (cause) {
+      // Nothing acknowledged depends on compaction: the log is intact and appends still report
+      // their own failures. Surface it and try again at the next threshold.
+      logger.error('compaction failed', { doc: name, error: String(cause) })
+    }
+  }
+}
