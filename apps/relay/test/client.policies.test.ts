@@ -258,3 +258,38 @@ describe('acknowledgements lost with a connection', () => {
     expect(handle.lastSavedAt).not.toBeNull()
   })
 })
+
+describe('refused batches', () => {
+  it('refuse every edit of a batch whose ref the relay rejects, not only the last', async () => {
+    const batches: number[][] = []
+    const relay = await fakeRelay((socket, message) => {
+      if (message.type === 'hello') welcome(socket)
+      if (message.type === 'open') serveDoc(socket, message.doc)
+      if (message.type === 'updates') {
+        batches.push([message.ref, message.updates.length])
+        socket.send(
+          encodeMessage({
+            type: 'rejected',
+            doc: message.doc,
+            ref: message.ref,
+            code: 'BAD_UPDATE',
+            reason: 'no',
+          }),
+        )
+      }
+    })
+    const client = track(
+      createClient({ url: relay.url, WebSocket: WebSocket as never, backoff: fastBackoff }),
+    )
+    const handle = client.open('doc')
+    await handle.whenSynced()
+    const saved = handle.whenSaved()
+    for (const char of 'abc') handle.doc.getText('t').insert(0, char)
+    const whenSaved = handle.whenSaved()
+    await saved
+    await expect(whenSaved).rejects.toMatchObject({ code: 'BAD_UPDATE' })
+    expect(batches).toEqual([[3, 3]])
+    expect(handle.refused.map((edit) => edit.ref)).toEqual([1, 2, 3])
+    expect(handle.pending).toBe(0)
+  })
+})

@@ -13,6 +13,8 @@ import { LocalPersistence } from './local-persistence.js'
 import type { LocalDoc, OutboxRecord } from './local-store.js'
 import { Outbox } from './outbox.js'
 import type { SyncStatus } from './status.js'
+import { DocPresence } from './doc-presence.js'
+import { EditSender } from './edit-sender.js'
 import { Waiters } from './waiters.js'
 import { NamedTimers } from './named-timers.js'
 import type {
@@ -29,10 +31,6 @@ type Messages = Extract<WeftMessage, { doc: string }>
 
 /** Origin of the transaction that applies the local copy: not a new edit. */
 const LOCAL_COPY = Symbol('weft-local-copy')
-/** Largest batch of edits sent in one frame (below the relay's limit, which may be larger). */
-const BATCH_BYTES = 256 * 1024
-/** Room for a frame's tag, ref and length prefixes around the update and the name. */
-const FRAME_OVERHEAD_BYTES = 32
 
 /**
  * A document opened through a client. Its locally stored state is applied at once, offline. A
@@ -50,13 +48,14 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
   readonly #settings: HandleSettings
   readonly #persistence: LocalPersistence
   readonly #waiters = new Waiters()
-  readonly #ownsAwareness: boolean
+  readonly #presence: DocPresence
   readonly #loaded: Promise<void>
   #outbox = new Outbox()
   /** Edits of the local write in progress, sent once it is written. */
   #unsent: OutboxRecord[] = []
   #unsentWrite: Promise<void> | null = null
   #remoteChange: Uint8Array | null = null
+  readonly #sender: EditSender
   #early: Uint8Array[] | null = []
   #status: SyncStatus = { state: 'offline', reason: 'not connected yet' }
   #opened = false
@@ -80,7 +79,6 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
     this.#owner = owner
     this.#settings = settings
     this.doc = options.doc ?? new Y.Doc()
-    this.#ownsAwareness = options.awareness === undefined
     this.awareness = options.awareness ?? new awarenessProtocol.Awareness(this.doc)
     this.#persistence = new LocalPersistence(
       settings.store,
@@ -89,8 +87,22 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
       () => Y.encodeStateAsUpdate(this.doc),
       (error) => this.#localStoreFailed(error),
     )
+    this.#sender = new EditSender({
+      name,
+      send: (message) => owner.send(message),
+      get maxMessageBytes() {
+        return owner.maxMessageBytes
+      },
+      waiting: (ref) => this.#outbox.get(ref) !== undefined,
+      tooBig: (ref, reason) => this.#refuseOne(ref, 'MESSAGE_TOO_BIG', reason),
+    })
+    this.#presence = new DocPresence(
+      this.awareness,
+      options.awareness === undefined,
+      (update) => void owner.send({ type: 'awareness', doc: name, update }),
+      () => this.#opened,
+    )
     this.doc.on('update', this.#onDocUpdate)
-    this.awareness.on('update', this.#onAwarenessUpdate)
     this.#loaded = this.#load()
   }
 
@@ -175,13 +187,11 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
    */
   async close(): Promise<void> {
     if (this.#closed) return
-    awarenessProtocol.removeAwarenessStates(this.awareness, [this.doc.clientID], 'local')
+    this.#presence.withdraw()
     if (this.#opened) this.#owner.send({ type: 'close', doc: this.name })
     this.#closed = true
     this.#resetConnectionState()
     this.doc.off('update', this.#onDocUpdate)
-    this.awareness.off('update', this.#onAwarenessUpdate)
-    if (this.#ownsAwareness) this.awareness.destroy()
     this.#waiters.rejectAll(closedError(this.name))
     this.#owner.release(this)
     await this.#loaded
@@ -204,8 +214,7 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
   /** @internal The connection went down: forget per-connection state and remote presence. */
   connectionDown(): void {
     this.#resetConnectionState()
-    const remote = [...this.awareness.getStates().keys()].filter((id) => id !== this.doc.clientID)
-    awarenessProtocol.removeAwarenessStates(this.awareness, remote, this)
+    this.#presence.forgetOthers(this)
   }
 
   /** @internal The connection's status, mirrored while the document is not open on it. */
@@ -227,8 +236,7 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
       case 'updates':
         return this.#applyRemote(message.updates)
       case 'awareness':
-        awarenessProtocol.applyAwarenessUpdate(this.awareness, message.update, this)
-        return
+        return this.#presence.receive(message.update, this)
       case 'saved':
         return this.#saved(message.ref, message.stateVector)
       case 'rejected':
@@ -292,16 +300,6 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
     this.#recordLocal([update])
   }
 
-  #onAwarenessUpdate = (
-    change: { added: number[]; updated: number[]; removed: number[] },
-    origin: unknown,
-  ): void => {
-    if (origin !== 'local' || !this.#opened) return
-    const ids = [...change.added, ...change.updated, ...change.removed]
-    const update = awarenessProtocol.encodeAwarenessUpdate(this.awareness, ids)
-    this.#owner.send({ type: 'awareness', doc: this.name, update })
-  }
-
   /**
    * Outbox, then local store, then the wire: an edit is sent only once it is stored. Edits of one
    * tick share one local write and then leave together, in as few frames as the relay's limit
@@ -322,44 +320,7 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
 
   #sendStored(records: readonly OutboxRecord[]): void {
     if (!this.#opened || this.#closed) return
-    const limit = this.#owner.maxMessageBytes
-    const room =
-      Math.min(BATCH_BYTES, Math.floor(limit / 2)) - this.name.length * 3 - FRAME_OVERHEAD_BYTES
-    let batch: OutboxRecord[] = []
-    let bytes = 0
-    const flush = (): void => {
-      if (batch.length === 1) {
-        const [only] = batch as [OutboxRecord]
-        this.#owner.send({ type: 'update', doc: this.name, ref: only.ref, update: only.update })
-      } else if (batch.length > 1) {
-        const ref = (batch[batch.length - 1] as OutboxRecord).ref
-        this.#owner.send({
-          type: 'updates',
-          doc: this.name,
-          ref,
-          updates: batch.map((record) => record.update),
-        })
-      }
-      batch = []
-      bytes = 0
-    }
-    for (const record of records) {
-      if (this.#outbox.get(record.ref) === undefined) continue
-      const size = record.update.length + 8
-      if (record.update.length + this.name.length * 3 + FRAME_OVERHEAD_BYTES > limit) {
-        flush()
-        this.#refuse(
-          record.ref,
-          'MESSAGE_TOO_BIG',
-          `the edit is over the relay's ${limit}-byte frame limit`,
-        )
-        continue
-      }
-      if (bytes + size > room) flush()
-      batch.push(record)
-      bytes += size
-    }
-    flush()
+    this.#sender.send(records)
     this.#armAckTimer()
   }
 
@@ -391,7 +352,7 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
 
   #answerSyncStep1(stateVector: Uint8Array): void {
     const update = Y.encodeStateAsUpdate(this.doc, stateVector)
-    if (update.length + this.name.length * 3 + FRAME_OVERHEAD_BYTES > this.#owner.maxMessageBytes) {
+    if (!this.#sender.fits(update.length)) {
       this.#stop(
         'MESSAGE_TOO_BIG',
         `what the relay lacks (${update.length} bytes) is over its frame limit`,
@@ -411,10 +372,7 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
     if (this.#synced) return
     this.#synced = true
     this.#reopenAttempt = 0
-    if (this.awareness.getLocalState() !== null) {
-      const update = awarenessProtocol.encodeAwarenessUpdate(this.awareness, [this.doc.clientID])
-      this.#owner.send({ type: 'awareness', doc: this.name, update })
-    }
+    this.#presence.announce()
     this.#setStatus({ state: 'synced' })
     this.#waiters.synced()
     this.emit('synced', [])
@@ -422,6 +380,7 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
 
   #saved(ref: number, stateVectorBytes: Uint8Array): void {
     const settled = this.#outbox.acknowledge(ref)
+    this.#sender.acknowledged(ref)
     // The relay's first `saved` after an open (ref 0) tells what is on disk from earlier
     // connections, whose acknowledgements may have been lost with them; later ones come in order
     // and settle by ref alone, so the outbox is not rescanned on every acknowledgement.
@@ -443,11 +402,16 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
     this.emit('pending', [this.pending])
   }
 
+  /** The relay refused `ref`: every edit it stood for (a whole batch) will never be stored. */
   #refuse(ref: number, rawCode: string, reason: string): void {
+    for (const each of this.#sender.refsOf(ref)) this.#refuseOne(each, rawCode, reason)
+  }
+
+  #refuseOne(ref: number, rawCode: string, reason: string): void {
     const code = isErrorCode(rawCode) ? rawCode : 'INTERNAL'
     const update = this.#outbox.get(ref)
     if (update === undefined) {
-      // Not a single waiting edit (for example a whole resync): report it as it is.
+      // Not a waiting edit (for example a whole resync): report it as it is.
       this.emit('error', [new WeftError(code, `${this.name}: update ${ref} refused: ${reason}`)])
       return
     }
@@ -498,6 +462,7 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
   }
 
   #resetConnectionState(): void {
+    this.#sender.reset()
     this.#opened = false
     this.#synced = false
     this.#timers.clearAll()

@@ -13,6 +13,12 @@ import { WeftError } from './weft-error.js'
 /** Longest string field a decoder accepts (tokens, names, reasons), in UTF-8 bytes. */
 export const MAX_STRING_BYTES = 64 * 1024
 
+/**
+ * Most items a list field may hold. Without it a frame of empty items would decode into one
+ * object per byte (about 200 bytes of heap each) before anything could refuse it.
+ */
+export const MAX_LIST_ITEMS = 65_536
+
 // ignoreBOM: a leading U+FEFF is content; stripping it would break decode(encode(s)) === s.
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 const utf8Encoder = new TextEncoder()
@@ -73,7 +79,7 @@ const writeBytes = (target: Uint8Array, position: number, bytes: Uint8Array): nu
   return at + bytes.length
 }
 
-/** Validates one field and returns what goes on the wire: a number, or bytes to length-prefix. */
+/** Validates one field and returns what goes on the wire: a number, bytes to length-prefix, or a list of them. */
 const checkField = (
   type: string,
   name: string,
@@ -97,14 +103,16 @@ const checkField = (
     }
   }
   if (kind === 'bytes' && value instanceof Uint8Array) return value
-  if (
-    kind === 'bytes-list' &&
-    Array.isArray(value) &&
-    value.every((item) => item instanceof Uint8Array)
-  ) {
-    return value as Uint8Array[]
+  if (kind === 'bytes-list' && isBytesList(value)) {
+    if (value.length > MAX_LIST_ITEMS) {
+      throw new WeftError(
+        'INVALID_ARGUMENT',
+        `${type}.${name} has over ${MAX_LIST_ITEMS} items; split it`,
+      )
+    }
+    return value
   }
-  throw new WeftError('INVALID_ARGUMENT', `${type}.${name} must be a ${describe(kind)}`)
+  throw new WeftError('INVALID_ARGUMENT', `${type}.${name} must be ${describe(kind)}`)
 }
 
 /** UTF-8 bytes of `text`, or `null` when it has lone surrogates. Short ASCII skips TextEncoder. */
@@ -142,13 +150,22 @@ const writeVarUint = (target: Uint8Array, position: number, value: number): numb
 }
 
 const DESCRIPTIONS: { readonly [K in FieldKind]: string } = {
-  uint: 'non-negative safe integer',
-  string: 'string without lone surrogates',
-  bytes: 'Uint8Array',
-  'bytes-list': 'array of Uint8Array',
+  uint: 'a non-negative safe integer',
+  string: 'a string without lone surrogates',
+  bytes: 'a Uint8Array',
+  'bytes-list': 'a dense array of Uint8Array',
 }
 
 const describe = (kind: FieldKind): string => DESCRIPTIONS[kind]
+
+/** Every index holds a Uint8Array (`every` would skip the holes of a sparse array). */
+const isBytesList = (value: unknown): value is Uint8Array[] => {
+  if (!Array.isArray(value)) return false
+  for (let index = 0; index < value.length; index++) {
+    if (!(value[index] instanceof Uint8Array)) return false
+  }
+  return true
+}
 
 /**
  * Decodes one binary frame. Every malformed input (empty, truncated, trailing bytes, invalid
@@ -197,6 +214,9 @@ const readBytesList = (decoder: decoding.Decoder, what: string): Uint8Array[] =>
   // Every item takes at least one byte (its length), so a larger count is a lie.
   if (count > decoder.arr.length - decoder.pos) {
     throw new WeftError('BAD_MESSAGE', `${what} claims ${count} items in fewer bytes`)
+  }
+  if (count > MAX_LIST_ITEMS) {
+    throw new WeftError('BAD_MESSAGE', `${what} has ${count} items, over ${MAX_LIST_ITEMS}`)
   }
   const items: Uint8Array[] = []
   for (let index = 0; index < count; index++)

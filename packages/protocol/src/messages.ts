@@ -69,7 +69,7 @@ export interface UpdateMessage {
 
 /**
  * Several live Yjs updates in one frame, applied in order in one transaction. `ref` is that of
- * the last update (refs of a batch are consecutive); 0 when the relay sends.
+ * the last update of the batch; 0 when the relay sends. At most `MAX_LIST_ITEMS` updates.
  */
 export interface UpdatesMessage {
   type: 'updates'

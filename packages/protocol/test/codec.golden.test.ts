@@ -67,6 +67,7 @@ describe('message tags', () => {
         'refresh-token': 11,
         ping: 12,
         pong: 13,
+        updates: 14,
       },
     )
   })

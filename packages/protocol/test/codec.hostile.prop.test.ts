@@ -141,6 +141,57 @@ const randomUtf8: fc.Arbitrary<Uint8Array> = fc
     }),
   )
 
+/** Writes the start of an updates frame: tag 14, a short doc name and a ref. The list follows. */
+const writeUpdatesHead = (encoder: encoding.Encoder, doc: string, ref: number): void => {
+  encoding.writeVarUint(encoder, MESSAGE_SPECS.updates.tag)
+  encoding.writeVarString(encoder, doc)
+  encoding.writeVarUint(encoder, ref)
+}
+
+const shortDoc = fc.constantFrom('d', 'notes', 'café/日本/📝')
+
+/** An updates frame whose list count exceeds the bytes left, from by one to 2^53 − 1. */
+const hugeClaimedCount: fc.Arbitrary<Uint8Array> = fc
+  .tuple(
+    shortDoc,
+    fc.maxSafeNat(),
+    fc.uint8Array({ maxLength: 32 }),
+    fc.oneof(fc.nat(8), fc.integer({ min: 1 << 20, max: Number.MAX_SAFE_INTEGER })),
+  )
+  .map(([doc, ref, rest, excess]) =>
+    frameOf((encoder) => {
+      writeUpdatesHead(encoder, doc, ref)
+      encoding.writeVarUint(encoder, Math.min(rest.length + 1 + excess, Number.MAX_SAFE_INTEGER))
+      encoding.writeUint8Array(encoder, rest)
+    }),
+  )
+
+/**
+ * An updates frame with a list that is nearly right: a count and item lengths that may be off by
+ * one either way, and sometimes bytes after the last item.
+ */
+const nearlyValidList: fc.Arbitrary<Uint8Array> = fc
+  .tuple(
+    shortDoc,
+    fc.nat(1000),
+    fc.array(fc.tuple(fc.uint8Array({ maxLength: 8 }), fc.constantFrom(0, 0, 0, -1, 1)), {
+      maxLength: 6,
+    }),
+    fc.constantFrom(0, 0, 0, -1, 1),
+    fc.oneof(fc.constant(new Uint8Array()), fc.uint8Array({ minLength: 1, maxLength: 3 })),
+  )
+  .map(([doc, ref, items, countDelta, trailing]) =>
+    frameOf((encoder) => {
+      writeUpdatesHead(encoder, doc, ref)
+      encoding.writeVarUint(encoder, Math.max(0, items.length + countDelta))
+      for (const [item, lengthDelta] of items) {
+        encoding.writeVarUint(encoder, Math.max(0, item.length + lengthDelta))
+        encoding.writeUint8Array(encoder, item)
+      }
+      encoding.writeUint8Array(encoder, trailing)
+    }),
+  )
+
 describe('decoding hostile bytes', () => {
   it(
     'never throws anything but BAD_MESSAGE or UNKNOWN_MESSAGE on random bytes',
@@ -177,6 +228,25 @@ describe('decoding hostile bytes', () => {
     'rejects byte fields that claim more bytes than the frame holds',
     () => {
       expect(checkFrames(hugeClaimedLength)).toEqual(new Map([['BAD_MESSAGE', SAMPLES]]))
+    },
+    TIMEOUT_MS,
+  )
+
+  it(
+    'rejects byte lists whose count exceeds the bytes left',
+    () => {
+      expect(checkFrames(hugeClaimedCount)).toEqual(new Map([['BAD_MESSAGE', SAMPLES]]))
+    },
+    TIMEOUT_MS,
+  )
+
+  it(
+    'either decodes and re-encodes byte for byte, or rejects, a nearly valid byte list',
+    () => {
+      const outcomes = checkFrames(nearlyValidList)
+      expect(outcomes.get('decoded')).toBeGreaterThan(0)
+      expect(outcomes.get('BAD_MESSAGE')).toBeGreaterThan(0)
+      expect(outcomes.has('UNKNOWN_MESSAGE')).toBe(false)
     },
     TIMEOUT_MS,
   )

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { decodeMessage, MAX_STRING_BYTES, WeftError, type ErrorCode } from '../src/index.js'
+import {
+  decodeMessage,
+  encodeMessage,
+  MAX_LIST_ITEMS,
+  MAX_STRING_BYTES,
+  WeftError,
+  type ErrorCode,
+} from '../src/index.js'
 import { fixtures, fromHex } from './golden-fixtures.js'
 
 const decodeError = (frame: Uint8Array): WeftError => {
@@ -42,7 +49,7 @@ describe('truncated and padded frames', () => {
 
 describe('message tags', () => {
   it.each([
-    ['14, the first unassigned tag', '0e'],
+    ['15, the first unassigned tag', '0f'],
     ['127', '7f0000'],
     ['128, a 2-byte tag', '8001'],
     ['2^53 - 1', 'ffffffffffffff0f'],
@@ -140,6 +147,100 @@ describe('string and byte fields', () => {
   })
 })
 
+describe('byte lists', () => {
+  // An updates frame up to its list: tag 14, doc "d", ref 0. The list follows.
+  const listFrame = (...list: number[]): Uint8Array =>
+    Uint8Array.from([0x0e, 0x01, 0x64, 0x00, ...list])
+  // The `updates` golden fixture: count 02, item 0 (length 0x10: 16 bytes), item 1 (07: 7 bytes).
+  const batch = fromHex('0e056e6f7465730402100101b96000040104626f647902686900070001b960010001')
+
+  it('accepts a count equal to the bytes left when every item is empty', () => {
+    expect(decodeMessage(listFrame(0x03, 0x00, 0x00, 0x00))).toStrictEqual({
+      type: 'updates',
+      doc: 'd',
+      ref: 0,
+      updates: [new Uint8Array(), new Uint8Array(), new Uint8Array()],
+    })
+  })
+
+  it.each([
+    ['one more than the bytes left', [0x04, 0x00, 0x00, 0x00], 4],
+    ['one item with nothing after it', [0x01], 1],
+    ['2^31', [...varUint(2 ** 31), 0x00], 2 ** 31],
+    ['2^40', [...varUint(2 ** 40), 0x00], 2 ** 40],
+    ['2^53 - 1', [...varUint(Number.MAX_SAFE_INTEGER), 0x00, 0x00], Number.MAX_SAFE_INTEGER],
+  ])('rejects a count of %s before reading any item', (_, list, count) => {
+    // The message names the count, not an item: nothing was read or allocated per claimed item.
+    const error = decodeError(listFrame(...list))
+    expect(error.code).toBe('BAD_MESSAGE')
+    expect(error.message).toBe(`BAD_MESSAGE: updates.updates claims ${count} items in fewer bytes`)
+  })
+
+  it('rejects huge counts in milliseconds, without allocating per claimed item', () => {
+    const frames = [2 ** 28, 2 ** 32, 2 ** 40, 2 ** 52, Number.MAX_SAFE_INTEGER].map((count) =>
+      listFrame(...varUint(count), 0x02, 0x00, 0x00),
+    )
+    for (const frame of frames) expect(decodeError(frame).code).toBe('BAD_MESSAGE')
+    const heapBefore = process.memoryUsage().heapUsed
+    const slowest = Math.max(
+      ...frames.map((frame) => {
+        const started = performance.now()
+        decodeError(frame)
+        return performance.now() - started
+      }),
+    )
+    // A loop over 2^28 claimed items, or an array of that many slots, takes far longer than this.
+    expect(slowest).toBeLessThan(20)
+    // 2^28 preallocated slots alone would be 1 GiB or more.
+    expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(64 * 1024 * 1024)
+  })
+
+  it.each([
+    [
+      'not in its shortest form',
+      [0x81, 0x00, 0x00],
+      /updates\.updates count is not minimally encoded/,
+    ],
+    [
+      'above 2^53 - 1',
+      [0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10],
+      /updates\.updates count is out of range/,
+    ],
+    ['cut short', [0x80], /updates\.updates count is truncated/],
+  ])('rejects a count %s as BAD_MESSAGE', (_, list, message) => {
+    expect(decodeError(listFrame(...list)).message).toMatch(message)
+  })
+
+  it('rejects an item cut off in the middle, naming the item', () => {
+    // 3 of item 1's 7 bytes: the count and item 0 are fine, item 1's length is a lie.
+    const cut = batch.subarray(0, batch.length - 4)
+    const error = decodeError(cut)
+    expect(error.code).toBe('BAD_MESSAGE')
+    expect(error.message).toBe('BAD_MESSAGE: updates.updates[1] is truncated (7 bytes, 3 left)')
+  })
+
+  it('rejects an item length that claims more than the frame holds', () => {
+    expect(decodeError(listFrame(0x01, 0xff, 0xff, 0x03, 0x00)).message).toMatch(
+      /BAD_MESSAGE: updates\.updates\[0\] is truncated/,
+    )
+  })
+
+  it('rejects a count one short of the items that follow: the last item is trailing bytes', () => {
+    const understated = Uint8Array.from(batch)
+    understated[8] = 0x01 // count 02 → 01
+    expect(decodeError(understated).message).toBe('BAD_MESSAGE: updates has 8 trailing bytes')
+  })
+
+  it('rejects bytes after the last item as trailing bytes', () => {
+    expect(decodeError(listFrame(0x01, 0x01, 0xaa, 0xbb)).message).toBe(
+      'BAD_MESSAGE: updates has 1 trailing bytes',
+    )
+    expect(decodeError(listFrame(0x00, 0x00)).message).toBe(
+      'BAD_MESSAGE: updates has 1 trailing bytes',
+    )
+  })
+})
+
 describe('decodeMessage arguments', () => {
   it.each([
     ['an ArrayBuffer', new ArrayBuffer(2)],
@@ -162,3 +263,25 @@ function varUint(value: number): number[] {
   bytes.push(value)
   return bytes
 }
+
+describe('list caps', () => {
+  it('refuses a list of more than MAX_LIST_ITEMS empty items before decoding any', () => {
+    const count = MAX_LIST_ITEMS + 1
+    // tag 14, doc "d", ref 0, a 3-byte varUint count, then `count` empty items (one 00 each).
+    const frame = new Uint8Array(3 + 1 + 3 + count)
+    frame.set([0x0e, 0x01, 0x64, 0x00, 0x81, 0x80, 0x04])
+    expect(() => decodeMessage(frame)).toThrow(/BAD_MESSAGE: .*over 65536/)
+  })
+
+  it('accepts exactly MAX_LIST_ITEMS items', () => {
+    const message = {
+      type: 'updates',
+      doc: 'd',
+      ref: 0,
+      updates: Array.from({ length: MAX_LIST_ITEMS }, () => new Uint8Array()),
+    } as const
+    expect(
+      decodeMessage(encodeMessage({ ...message, updates: [...message.updates] })),
+    ).toMatchObject({ type: 'updates' })
+  })
+})

@@ -23,6 +23,27 @@ describe('encode → decode round trip', () => {
     fc.assert(fc.property(anyMessageArbitrary, roundTripsExactly), { seed, numRuns: 1000 })
   })
 
+  it('reproduces byte lists long enough for a 2-byte count', () => {
+    const longLists = fc
+      .tuple(
+        messageArbitrary('updates'),
+        fc.array(fc.uint8Array({ maxLength: 4 }), { minLength: 128, maxLength: 300 }),
+      )
+      .map(([message, updates]) => ({ ...message, updates }))
+    fc.assert(
+      fc.property(longLists, (message) => {
+        roundTripsExactly(message)
+        // The items (at most 4 bytes, so 1-byte lengths) end the frame; the count comes before.
+        const frame = encodeMessage(message)
+        const itemBytes = message.updates.reduce((sum, item) => sum + 1 + item.length, 0)
+        const count = frame.subarray(frame.length - itemBytes - 2, frame.length - itemBytes)
+        const { length } = message.updates
+        expect([...count]).toEqual([0x80 | (length % 128), Math.floor(length / 128)])
+      }),
+      { seed, numRuns: 100 },
+    )
+  })
+
   it('decodes a concatenation of frames only one frame at a time', () => {
     // A frame carries no length prefix of its own: the transport delimits it. Two frames glued
     // together are one frame with trailing bytes.

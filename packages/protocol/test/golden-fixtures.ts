@@ -1,5 +1,5 @@
 /** Loads the golden wire fixtures (test/fixtures/messages.json) as typed messages and bytes. */
-import { MESSAGE_SPECS, type MessageType, type WeftMessage } from '../src/index.js'
+import { MESSAGE_SPECS, type FieldKind, type MessageType, type WeftMessage } from '../src/index.js'
 import raw from './fixtures/messages.json' with { type: 'json' }
 
 /** One golden fixture: a message and the exact frame it encodes to. */
@@ -22,13 +22,19 @@ export const fromHex = (hex: string): Uint8Array => {
   return Uint8Array.from(hex.match(/../g) ?? [], (pair) => parseInt(pair, 16))
 }
 
+/** A fixture field as the codec sees it: hex becomes bytes, for `bytes` and each `bytes-list` item. */
+const fieldValue = (kind: FieldKind, value: unknown): unknown => {
+  if (kind === 'bytes') return fromHex(value as string)
+  if (kind === 'bytes-list') return (value as string[]).map(fromHex)
+  return value
+}
+
 // The JSON spells byte fields as hex; the field kinds in MESSAGE_SPECS say which ones those are.
 const toMessage = (json: Record<string, unknown>): WeftMessage => {
   const type = json['type'] as MessageType
   const message: Record<string, unknown> = { type }
   for (const [field, kind] of MESSAGE_SPECS[type].fields) {
-    const value = json[field as string]
-    message[field as string] = kind === 'bytes' ? fromHex(value as string) : value
+    message[field as string] = fieldValue(kind, json[field as string])
   }
   return message as unknown as WeftMessage
 }

@@ -39,10 +39,16 @@ export const bytesArbitrary: fc.Arbitrary<Uint8Array> = fc.oneof(
   fc.uint8Array({ minLength: 120, maxLength: 300 }),
 )
 
+/** Lists of byte fields, empty included. */
+export const bytesListArbitrary: fc.Arbitrary<Uint8Array[]> = fc.array(bytesArbitrary, {
+  maxLength: 5,
+})
+
 const fieldArbitraries: { readonly [K in FieldKind]: fc.Arbitrary<unknown> } = {
   uint: uintArbitrary,
   string: stringArbitrary,
   bytes: bytesArbitrary,
+  'bytes-list': bytesListArbitrary,
 }
 
 /** Arbitrary messages of one type, every field drawn from its kind's arbitrary. */

@@ -53,6 +53,18 @@ describe('PROTOCOL.md error table', () => {
   })
 })
 
+describe('PROTOCOL.md field kinds', () => {
+  it('lists every field kind the messages use, once', () => {
+    const rows = tableRows(lines, ['Kind', 'lib0 encoding', 'Wire form'])
+    const used = new Set(
+      messageTypes.flatMap((type) => MESSAGE_SPECS[type].fields.map(([, kind]) => `\`${kind}\``)),
+    )
+    const listed = rows.map(([kind]) => kind)
+    expect(new Set(listed).size).toBe(listed.length)
+    expect(new Set(listed)).toEqual(used)
+  })
+})
+
 describe('PROTOCOL.md messages', () => {
   it('lists every message with its tag and fields in the overview table', () => {
     const rows = tableRows(lines, ['Tag', 'Type', 'Direction', 'Fields (in wire order)'])

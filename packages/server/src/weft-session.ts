@@ -3,6 +3,7 @@ import { decodeStateVector } from '@weft/doc'
 import {
   checkDocName,
   decodeMessage,
+  MESSAGE_SPECS,
   encodeMessage,
   negotiateVersion,
   WeftError,
@@ -28,6 +29,8 @@ export interface SessionContext {
 }
 
 type DocMessage = Extract<WeftMessage, { doc: string }>
+
+const HELLO_TAG = MESSAGE_SPECS.hello.tag
 
 /** One document open on a Weft socket; the room reaches the session through it. */
 class DocLink implements RoomPeer {
@@ -91,6 +94,10 @@ export class WeftSession implements SocketHandler {
   }
 
   onFrame(frame: Uint8Array): void {
+    // Before hello, look at the tag alone: nothing else is decoded for an unauthenticated socket.
+    if (!this.#ready && frame[0] !== HELLO_TAG) {
+      throw new WeftError('PROTOCOL_VIOLATION', 'the first message must be hello')
+    }
     const message = decodeMessage(frame)
     if (!this.#ready) {
       if (message.type !== 'hello') {
