@@ -1,10 +1,14 @@
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { createClient, type NetworkHint, type SyncStatus, type WeftClient } from '@weft/client'
-import { decodeMessage, encodeMessage, type WeftMessage } from '@weft/protocol'
-import { nextEvent, startTestRelay, until, type TestRelay } from '@weft/testkit'
+import {
+  nextEvent,
+  startScriptedRelay,
+  startTestRelay,
+  until,
+  type ScriptedRelay,
+  type TestRelay,
+} from '@weft/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
-import { WebSocket, WebSocketServer, type WebSocket as ServerSocket } from 'ws'
+import { WebSocket } from 'ws'
 import * as Y from 'yjs'
 
 const fastBackoff = { initialMs: 20, maxMs: 100, slowRetryMs: 100, stableMs: 1000 }
@@ -14,47 +18,13 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
 
-/** A scripted stand-in for a relay: `onMessage` answers each decoded client message. */
-const fakeRelay = async (
-  onMessage: (socket: ServerSocket, message: WeftMessage, connection: number) => void,
-): Promise<{ url: string; connections: () => number }> => {
-  const server = createServer()
-  const wss = new WebSocketServer({ server, handleProtocols: () => 'weft' })
-  let connections = 0
-  wss.on('connection', (socket) => {
-    const connection = ++connections
-    socket.on('message', (data: Buffer) =>
-      onMessage(socket, decodeMessage(new Uint8Array(data)), connection),
-    )
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  cleanups.push(async () => {
-    wss.close()
-    server.closeAllConnections()
-    await new Promise<void>((resolve) => server.close(() => resolve()))
-  })
-  return {
-    url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    connections: () => connections,
-  }
-}
-
-const welcome = (socket: ServerSocket): void =>
-  socket.send(
-    encodeMessage({
-      type: 'welcome',
-      version: 1,
-      connectionId: 'c',
-      maxMessageBytes: 1 << 20,
-      server: 'fake',
-    }),
-  )
-
-const serveDoc = (socket: ServerSocket, doc: string): void => {
-  socket.send(
-    encodeMessage({ type: 'sync-step-2', doc, ref: 0, update: Y.encodeStateAsUpdate(new Y.Doc()) }),
-  )
-  socket.send(encodeMessage({ type: 'sync-step-1', doc, stateVector: new Uint8Array([0]) }))
+/** A scripted relay, closed after the test. */
+const scripted = async (
+  onMessage: Parameters<typeof startScriptedRelay>[0],
+): Promise<ScriptedRelay> => {
+  const relay = await startScriptedRelay(onMessage)
+  cleanups.push(() => relay.close())
+  return relay
 }
 
 const track = (client: WeftClient): WeftClient => {
@@ -65,16 +35,14 @@ const track = (client: WeftClient): WeftClient => {
 describe('client close-code policies', () => {
   it('asks the token function again after UNAUTHORIZED (4401), then reconnects with the new token', async () => {
     const tokens: string[] = []
-    const relay = await fakeRelay((socket, message) => {
+    const relay = await scripted((message, client) => {
       if (message.type !== 'hello') return
       tokens.push(message.token)
       if (message.token === 'expired') {
-        socket.send(
-          encodeMessage({ type: 'error', doc: '', code: 'UNAUTHORIZED', reason: 'token expired' }),
-        )
-        socket.close(4401, 'token expired')
+        client.send({ type: 'error', doc: '', code: 'UNAUTHORIZED', reason: 'token expired' })
+        client.socket.close(4401, 'token expired')
       } else {
-        welcome(socket)
+        client.welcome()
       }
     })
     let issued = 0
@@ -91,15 +59,13 @@ describe('client close-code policies', () => {
   })
 
   it('puts only the forbidden document in error (4403); the others keep syncing', async () => {
-    const relay = await fakeRelay((socket, message) => {
-      if (message.type === 'hello') welcome(socket)
+    const relay = await scripted((message, client) => {
+      if (message.type === 'hello') client.welcome()
       if (message.type !== 'open') return
       if (message.doc === 'secret') {
-        socket.send(
-          encodeMessage({ type: 'error', doc: 'secret', code: 'FORBIDDEN', reason: 'not yours' }),
-        )
+        client.send({ type: 'error', doc: 'secret', code: 'FORBIDDEN', reason: 'not yours' })
       } else {
-        serveDoc(socket, message.doc)
+        client.serveEmpty(message.doc)
       }
     })
     const client = track(
@@ -115,12 +81,10 @@ describe('client close-code policies', () => {
   })
 
   it('waits longer after RATE_LIMITED (4429)', async () => {
-    const relay = await fakeRelay((socket, message) => {
+    const relay = await scripted((message, client) => {
       if (message.type !== 'hello') return
-      socket.send(
-        encodeMessage({ type: 'error', doc: '', code: 'RATE_LIMITED', reason: 'slow down' }),
-      )
-      socket.close(4429, 'slow down')
+      client.send({ type: 'error', doc: '', code: 'RATE_LIMITED', reason: 'slow down' })
+      client.socket.close(4429, 'slow down')
     })
     const slowRetryMs = 400
     const client = track(
@@ -186,21 +150,17 @@ describe('repair of lost updates', () => {
     source.getText('t').insert(0, 'lost ')
     source.getText('t').insert(5, 'and found')
     const opens: number[] = []
-    const relay = await fakeRelay((socket, message) => {
-      if (message.type === 'hello') welcome(socket)
+    const relay = await scripted((message, client) => {
+      if (message.type === 'hello') client.welcome()
       if (message.type !== 'open') return
       opens.push(Date.now())
       if (opens.length === 1) {
-        serveDoc(socket, message.doc)
+        client.serveEmpty(message.doc)
         // The first update is "lost": only the second, which depends on it, arrives.
-        socket.send(
-          encodeMessage({ type: 'update', doc: message.doc, ref: 0, update: updates[1]! }),
-        )
+        client.send({ type: 'update', doc: message.doc, ref: 0, update: updates[1]! })
       } else {
         const missing = Y.encodeStateAsUpdate(source, message.stateVector)
-        socket.send(
-          encodeMessage({ type: 'sync-step-2', doc: message.doc, ref: 0, update: missing }),
-        )
+        client.send({ type: 'sync-step-2', doc: message.doc, ref: 0, update: missing })
       }
     })
     const client = track(
@@ -226,25 +186,23 @@ describe('repair of lost updates', () => {
 describe('acknowledgements lost with a connection', () => {
   it('are recovered from the durable state vector the relay sends when the document opens again', async () => {
     const relayDoc = new Y.Doc()
-    const relay = await fakeRelay((socket, message, connection) => {
-      if (message.type === 'hello') welcome(socket)
+    const relay = await scripted((message, client) => {
+      if (message.type === 'hello') client.welcome()
       if (message.type === 'open') {
-        serveDoc(socket, message.doc)
-        if (connection === 2) {
+        client.serveEmpty(message.doc)
+        if (client.connection === 2) {
           // What the first connection delivered is on disk: say so with the durable state vector.
-          socket.send(
-            encodeMessage({
-              type: 'saved',
-              doc: message.doc,
-              ref: 0,
-              stateVector: Y.encodeStateVector(relayDoc),
-            }),
-          )
+          client.send({
+            type: 'saved',
+            doc: message.doc,
+            ref: 0,
+            stateVector: Y.encodeStateVector(relayDoc),
+          })
         }
       }
-      if (message.type === 'update' && connection === 1) {
+      if (message.type === 'update' && client.connection === 1) {
         Y.applyUpdate(relayDoc, message.update)
-        socket.terminate() // the edit arrived, its acknowledgement never leaves
+        client.socket.terminate() // the edit arrived, its acknowledgement never leaves
       }
     })
     const client = track(
@@ -262,20 +220,18 @@ describe('acknowledgements lost with a connection', () => {
 describe('refused batches', () => {
   it('refuse every edit of a batch whose ref the relay rejects, not only the last', async () => {
     const batches: number[][] = []
-    const relay = await fakeRelay((socket, message) => {
-      if (message.type === 'hello') welcome(socket)
-      if (message.type === 'open') serveDoc(socket, message.doc)
+    const relay = await scripted((message, client) => {
+      if (message.type === 'hello') client.welcome()
+      if (message.type === 'open') client.serveEmpty(message.doc)
       if (message.type === 'updates') {
         batches.push([message.ref, message.updates.length])
-        socket.send(
-          encodeMessage({
-            type: 'rejected',
-            doc: message.doc,
-            ref: message.ref,
-            code: 'BAD_UPDATE',
-            reason: 'no',
-          }),
-        )
+        client.send({
+          type: 'rejected',
+          doc: message.doc,
+          ref: message.ref,
+          code: 'BAD_UPDATE',
+          reason: 'no',
+        })
       }
     })
     const client = track(

@@ -1,10 +1,16 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createClient, type SyncStatus, type WeftClient } from '@weft/client'
-import { encodeMessage, ERROR_CODES } from '@weft/protocol'
-import { nextEvent, startTestRelay, untilSameState, type TestRelay } from '@weft/testkit'
+import { ERROR_CODES } from '@weft/protocol'
+import {
+  nextEvent,
+  startScriptedRelay,
+  startTestRelay,
+  untilSameState,
+  type TestRelay,
+} from '@weft/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
-import { WebSocket, WebSocketServer } from 'ws'
+import { WebSocket } from 'ws'
 
 const clients: WeftClient[] = []
 const relays: TestRelay[] = []
@@ -75,28 +81,13 @@ describe('client reconnection', () => {
   })
 
   it('drops a half-open connection whose relay stops answering pings, and reconnects', async () => {
-    const server = createServer()
-    const wss = new WebSocketServer({ server, handleProtocols: () => 'weft' })
-    let connections = 0
-    wss.on('connection', (socket) => {
-      connections += 1
-      // Welcome the client, then fall silent like a peer behind a dead network.
-      socket.once('message', () => {
-        socket.send(
-          encodeMessage({
-            type: 'welcome',
-            version: 1,
-            connectionId: 'c',
-            maxMessageBytes: 1 << 20,
-            server: 'mute',
-          }),
-        )
-      })
+    // Welcome the client, then fall silent like a peer behind a dead network.
+    const relay = await startScriptedRelay((message, client) => {
+      if (message.type === 'hello') client.welcome()
     })
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     try {
       const client = createClient({
-        url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        url: relay.url,
         WebSocket: WebSocket as never,
         backoff: fastBackoff,
         heartbeatIntervalMs: 30,
@@ -110,31 +101,20 @@ describe('client reconnection', () => {
       )
       expect(status).toMatchObject({ reason: expect.stringContaining('no answer to a ping') })
       await nextEvent(client, 'status', (s: SyncStatus) => s.state === 'synced')
-      expect(connections).toBe(2)
+      expect(relay.connections()).toBe(2)
     } finally {
-      wss.close()
-      server.closeAllConnections()
-      await new Promise<void>((resolve) => server.close(() => resolve()))
+      await relay.close()
     }
   })
 
   it('stops, with an error status, when the relay says retrying cannot help', async () => {
-    const server = createServer()
-    const wss = new WebSocketServer({ server, handleProtocols: () => 'weft' })
-    let connections = 0
-    wss.on('connection', (socket) => {
-      connections += 1
-      socket.once('message', () => {
-        const { closeCode } = ERROR_CODES.VERSION_UNSUPPORTED
-        socket.send(
-          encodeMessage({ type: 'error', doc: '', code: 'VERSION_UNSUPPORTED', reason: 'too old' }),
-        )
-        socket.close(closeCode, 'too old')
-      })
+    const relay = await startScriptedRelay((message, client) => {
+      if (message.type !== 'hello') return
+      client.send({ type: 'error', doc: '', code: 'VERSION_UNSUPPORTED', reason: 'too old' })
+      client.socket.close(ERROR_CODES.VERSION_UNSUPPORTED.closeCode, 'too old')
     })
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     try {
-      const client = connect(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`)
+      const client = connect(relay.url)
       const handle = client.open('doc')
       const [status] = await nextEvent(client, 'status', (s: SyncStatus) => s.state === 'error')
       expect(status).toMatchObject({
@@ -145,11 +125,9 @@ describe('client reconnection', () => {
       expect(handle.status).toMatchObject({ state: 'error', code: 'VERSION_UNSUPPORTED' })
       // Well past several backoff periods: no second connection.
       await new Promise((resolve) => setTimeout(resolve, 300))
-      expect(connections).toBe(1)
+      expect(relay.connections()).toBe(1)
     } finally {
-      wss.close()
-      server.closeAllConnections()
-      await new Promise<void>((resolve) => server.close(() => resolve()))
+      await relay.close()
     }
   })
 })

@@ -8,3 +8,4 @@ export { expectConverged, sameStateVector, untilSameState } from './convergence.
 export { RawSocket } from './raw-socket.js'
 export { runLocalStoreSuite, type LocalStoreFixture } from './local-store-suite.js'
 export { startFaultProxy, type FaultProxy } from './fault-proxy.js'
+export { startScriptedRelay, type ScriptedRelay, type ScriptedSocket } from './scripted-relay.js'
