@@ -1,6 +1,7 @@
 /** startRelayServer: the relay's HTTP server — WebSocket upgrades, health routes and a landing page. */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { MemoryStore, Relay, type DocStore, type Logger } from '@weft/server'
 import { LevelStore } from '@weft/store-level'
 import type { RelayConfig } from './config.js'
@@ -12,6 +13,10 @@ export interface RunningRelay {
   /** Stops accepting, closes sockets, flushes writes, closes the store. */
   close(): Promise<void>
 }
+
+/** Event-loop delay of this process, sampled every 10 ms, for `/stats`. */
+const lag = monitorEventLoopDelay({ resolution: 10 })
+lag.enable()
 
 /** Opens the store, starts the relay and listens on `config.host:config.port`. */
 export const startRelayServer = async (
@@ -36,7 +41,24 @@ export const startRelayServer = async (
     compactAfterBytes: config['compact-after-bytes'],
   })
   let accepting = true
-  const server = createServer((request, response) => route(request, response, () => accepting))
+  const stats = (): Record<string, unknown> => {
+    const { rss, heapUsed } = process.memoryUsage()
+    const ms = (ns: number): number => Math.round(ns / 1e4) / 100
+    return {
+      connections: relay.connectionCount,
+      rooms: relay.roomCount,
+      rssBytes: rss,
+      heapUsedBytes: heapUsed,
+      eventLoopLagMs: {
+        p50: ms(lag.percentile(50)),
+        p99: ms(lag.percentile(99)),
+        max: ms(lag.max),
+      },
+    }
+  }
+  const server = createServer((request, response) =>
+    route(request, response, { accepting: () => accepting, stats }),
+  )
   server.on('upgrade', (request, socket, head) => relay.handleUpgrade(request, socket, head))
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
@@ -68,15 +90,21 @@ export const startRelayServer = async (
   }
 }
 
-const route = (
-  request: IncomingMessage,
-  response: ServerResponse,
-  accepting: () => boolean,
-): void => {
-  const path = (request.url ?? '/').split('?')[0]
+interface RouteContext {
+  readonly accepting: () => boolean
+  readonly stats: () => Record<string, unknown>
+}
+
+const route = (request: IncomingMessage, response: ServerResponse, context: RouteContext): void => {
+  const [path, query = ''] = (request.url ?? '/').split('?')
   if (path === '/healthz') return reply(response, 200, 'text/plain', 'ok\n')
+  if (path === '/stats') {
+    const body = JSON.stringify(context.stats())
+    if (new URLSearchParams(query).has('reset')) lag.reset()
+    return reply(response, 200, 'application/json', `${body}\n`)
+  }
   if (path === '/readyz') {
-    return accepting()
+    return context.accepting()
       ? reply(response, 200, 'text/plain', 'ready\n')
       : reply(response, 503, 'text/plain', 'stopping\n')
   }
