@@ -2,7 +2,7 @@
 import { WeftError } from '@weft/protocol'
 import type { AppendEntry, DocStore, StoredDoc } from '@weft/server'
 import { Level } from 'level'
-import { GroupCommit } from './group-commit.js'
+import { GroupCommit, type CommitJob } from './group-commit.js'
 import {
   FORMAT_KEY,
   FORMAT_VALUE,
@@ -46,6 +46,8 @@ export class LevelStore implements DocStore {
   readonly #commits: GroupCommit<Op>
   /** Last sequence number per document, learned on first use. */
   readonly #heads = new Map<string, number>()
+  /** The last write submitted per document, while it is in flight. */
+  readonly #lastWrite = new Map<string, Promise<void>>()
   #closed = false
 
   /** Opens (creating if needed) the database at `options.path` and checks its layout version. */
@@ -91,8 +93,9 @@ export class LevelStore implements DocStore {
 
   async load(name: string): Promise<StoredDoc> {
     this.#assertOpen()
-    // Reads must see every write already submitted for this document.
-    await this.#commits.idle()
+    // Reads must see every write already submitted for this document (and need not wait for
+    // other documents' writes).
+    await this.#lastWrite.get(name)
     const [snapshot, meta] = await this.#db.getMany([snapshotKey(name), metaKey(name)])
     const updates: Uint8Array[] = []
     let logBytes = 0
@@ -111,7 +114,7 @@ export class LevelStore implements DocStore {
   async append(name: string, entries: readonly AppendEntry[]): Promise<number> {
     this.#assertOpen()
     let seq = 0
-    await this.#commits.submit({
+    await this.#track(name, {
       prepare: async () => {
         seq = (this.#heads.get(name) ?? (await this.#readHead(name))) + 1
         this.#heads.set(name, seq)
@@ -123,7 +126,7 @@ export class LevelStore implements DocStore {
 
   async compact(name: string, snapshot: Uint8Array, throughSeq: number): Promise<void> {
     this.#assertOpen()
-    await this.#commits.submit({
+    await this.#track(name, {
       prepare: async () => {
         const ops: Op[] = [{ type: 'put', key: snapshotKey(name), value: snapshot }]
         const meta = parseMeta(await this.#db.get(metaKey(name)))
@@ -145,6 +148,20 @@ export class LevelStore implements DocStore {
     this.#closed = true
     await this.#commits.idle()
     await this.#db.close()
+  }
+
+  /** Submits a document's write and remembers it until it settles, for `load` to wait on. */
+  #track(name: string, job: CommitJob<Op>): Promise<void> {
+    const written = this.#commits.submit(job)
+    const settled = written.then(
+      () => undefined,
+      () => undefined,
+    )
+    this.#lastWrite.set(name, settled)
+    void settled.then(() => {
+      if (this.#lastWrite.get(name) === settled) this.#lastWrite.delete(name)
+    })
+    return written
   }
 
   async #readHead(name: string): Promise<number> {

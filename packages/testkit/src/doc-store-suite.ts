@@ -81,6 +81,15 @@ export const runDocStoreSuite = (
       }
     })
 
+    it('loads what was appended before, even while that append is still being written', async () => {
+      const { store } = await open()
+      const appended = store.append('doc', [entry(textUpdate(1, 'in flight'))])
+      const other = store.append('other', [entry(textUpdate(2, 'elsewhere'))])
+      const loaded = await store.load('doc')
+      expect(textOf(loaded.snapshot, loaded.updates)).toBe('in flight')
+      await Promise.all([appended, other])
+    })
+
     it('resolves appends in call order across documents', async () => {
       const { store } = await open()
       const order: number[] = []
