@@ -78,6 +78,36 @@ describe('document loading', () => {
     expect(doc.getText('t').toString()).toBe('stored before the relay started')
   })
 
+  it('answers a fresh client with the stored snapshot as it is, before applying it', async () => {
+    const store = new MemoryStore()
+    const doc = await seed(store)
+    const snapshot = Y.encodeStateAsUpdate(doc)
+    await store.compact('doc', snapshot, 1)
+    relay = await startTestRelay({ store })
+    const fresh = await RawSocket.weft(relay.url)
+    const yws = await RawSocket.open(`${relay.url}/doc`, false)
+    fresh.sendMessage({ type: 'open', doc: 'doc', stateVector: new Uint8Array([0]) })
+    yws.send(new Uint8Array([0, 0, 1, 0]))
+    const step2 = (await fresh.nextMessage((message) => message.type === 'sync-step-2')) as {
+      update: Uint8Array
+    }
+    expect(step2.update).toEqual(snapshot)
+    const ywsStep2 = await yws.nextFrame((frame) => frame[0] === 0 && frame[1] === 1)
+    expect(ywsStep2.subarray(3)).toEqual(snapshot)
+    // The relay's own state vector follows, once it has applied the snapshot.
+    const step1 = (await fresh.nextMessage((message) => message.type === 'sync-step-1')) as {
+      stateVector: Uint8Array
+    }
+    expect(step1.stateVector).toEqual(Y.encodeStateVector(doc))
+    // A client that already has something gets a computed difference instead.
+    const known = await RawSocket.weft(relay.url)
+    known.sendMessage({ type: 'open', doc: 'doc', stateVector: Y.encodeStateVector(doc) })
+    const nothingNew = (await known.nextMessage((message) => message.type === 'sync-step-2')) as {
+      update: Uint8Array
+    }
+    expect(nothingNew.update).not.toEqual(snapshot)
+  })
+
   it('refuses clients with a retryable UNAVAILABLE when the load fails, never an empty document', async () => {
     const store = new GatedStore()
     await seed(store)

@@ -43,7 +43,7 @@ export class RoomWriter<Peer> {
   #queue: Array<PendingWrite<Peer>> = []
   #scheduled = false
   #tail: Promise<void> = Promise.resolve()
-  #durableStateVector: Uint8Array
+  #durableStateVector: Uint8Array | null = null
   #durableSeq: number
   #logEntries: number
   #logBytes: number
@@ -55,11 +55,14 @@ export class RoomWriter<Peer> {
     this.#durableSeq = options.headSeq
     this.#logEntries = options.logEntries
     this.#logBytes = options.logBytes
-    this.#durableStateVector = Y.encodeStateVector(options.doc)
   }
 
-  /** The state vector of everything known to be on disk. */
+  /**
+   * The state vector of everything known to be on disk: what the document held when first asked
+   * (loaded from the store), then what each durable batch covered.
+   */
   get durableStateVector(): Uint8Array {
+    this.#durableStateVector ??= Y.encodeStateVector(this.#options.doc)
     return this.#durableStateVector
   }
 

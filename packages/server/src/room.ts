@@ -3,7 +3,7 @@ import { decodeStateVector, summarizeUpdate } from '@weft/doc'
 import { WeftError } from '@weft/protocol'
 import * as awarenessProtocol from 'y-protocols/awareness'
 import * as Y from 'yjs'
-import type { DocStore } from './doc-store.js'
+import type { DocStore, StoredDoc } from './doc-store.js'
 import type { Logger } from './logger.js'
 import { Outgoing, type Dialect } from './outgoing.js'
 import { RoomAwareness } from './room-awareness.js'
@@ -57,8 +57,10 @@ interface Incoming {
  */
 export class Room {
   readonly name: string
-  readonly doc: Y.Doc
+  readonly #doc: Y.Doc
   readonly #settings: RoomSettings
+  /** What the store held, until it is applied to the document. */
+  #stored: StoredDoc | null = null
   readonly #peers = new Set<RoomPeer>()
   readonly #presence: RoomAwareness<RoomPeer>
   readonly #writer: RoomWriter<RoomPeer>
@@ -69,25 +71,27 @@ export class Room {
   #failure: WeftError | null = null
   #closed = false
 
-  /** Loads `name` from the store. Throws `UNAVAILABLE` when the store or the stored data fails. */
+  /**
+   * Loads `name` from the store; throws `UNAVAILABLE` when the store fails. The stored updates
+   * are read now and applied to the document at the end of the tick (or at first use), so that
+   * the first clients with nothing can be answered with the stored bytes as they are.
+   */
   static async load(name: string, settings: RoomSettings): Promise<Room> {
-    const doc = new Y.Doc()
+    let stored: StoredDoc
     try {
-      const stored = await settings.store.load(name)
-      Y.transact(doc, () => {
-        if (stored.snapshot !== null) Y.applyUpdate(doc, stored.snapshot)
-        for (const update of stored.updates) Y.applyUpdate(doc, update)
-      })
-      const log = {
-        headSeq: stored.headSeq,
-        logEntries: stored.updates.length,
-        logBytes: stored.logBytes,
-      }
-      return new Room(name, doc, log, settings)
+      stored = await settings.store.load(name)
     } catch (cause) {
-      doc.destroy()
       throw new WeftError('UNAVAILABLE', `document "${name}" could not be loaded`, { cause })
     }
+    const log = {
+      headSeq: stored.headSeq,
+      logEntries: stored.updates.length,
+      logBytes: stored.logBytes,
+    }
+    const room = new Room(name, new Y.Doc(), log, settings)
+    room.#stored = stored
+    setImmediate(() => room.#loadStored())
+    return room
   }
 
   private constructor(
@@ -97,7 +101,7 @@ export class Room {
     settings: RoomSettings,
   ) {
     this.name = name
-    this.doc = doc
+    this.#doc = doc
     this.#settings = settings
     this.#writer = new RoomWriter<RoomPeer>({
       ...settings,
@@ -118,6 +122,29 @@ export class Room {
     )
   }
 
+  /** The document, with everything stored and received so far applied. */
+  get doc(): Y.Doc {
+    this.#loadStored()
+    this.#integrate()
+    return this.#doc
+  }
+
+  /**
+   * The stored bytes as they are, for a peer whose `stateVector` is empty, while they have not
+   * been applied to the document yet and are a single update; otherwise `null` (use `diff`).
+   * Sending them spares the relay applying and re-encoding the document before a fresh client
+   * has it.
+   */
+  storedContent(stateVector: Uint8Array): Uint8Array | null {
+    const stored = this.#stored
+    if (stored === null || this.#incoming.length > 0 || !isEmptyStateVector(stateVector))
+      return null
+    const { snapshot, updates } = stored
+    if (snapshot !== null && updates.length === 0) return snapshot
+    if (snapshot === null && updates.length === 1) return updates[0] as Uint8Array
+    return null
+  }
+
   /** The room's awareness (presence of its peers). */
   get awareness(): awarenessProtocol.Awareness {
     return this.#presence.awareness
@@ -135,6 +162,7 @@ export class Room {
 
   /** The state vector of everything known to be on disk. */
   get durableStateVector(): Uint8Array {
+    this.#loadStored()
     return this.#writer.durableStateVector
   }
 
@@ -153,7 +181,6 @@ export class Room {
 
   /** The room's state vector, including every update received so far. */
   stateVector(): Uint8Array {
-    this.#integrate()
     return Y.encodeStateVector(this.doc)
   }
 
@@ -161,7 +188,6 @@ export class Room {
   diff(stateVector: Uint8Array): Uint8Array | WeftError {
     const decoded = decodeStateVector(stateVector)
     if (!decoded.ok) return decoded.error
-    this.#integrate()
     return Y.encodeStateAsUpdate(this.doc, stateVector)
   }
 
@@ -218,6 +244,7 @@ export class Room {
 
   /** Resolves once everything received so far is durable (or the room has failed). */
   async whenDurable(): Promise<void> {
+    this.#loadStored()
     this.#integrate()
     await this.#writer.whenDurable()
   }
@@ -227,11 +254,29 @@ export class Room {
    * the document. A compaction failure is logged; the log it would have replaced stays intact.
    */
   async close(): Promise<void> {
+    this.#loadStored()
     this.#integrate()
     await this.#writer.finish()
     this.#closed = true
     this.#presence.destroy()
-    this.doc.destroy()
+    this.#doc.destroy()
+  }
+
+  /** Applies what the store held, once. Data that Yjs cannot apply fails the room. */
+  #loadStored(): void {
+    const stored = this.#stored
+    if (stored === null || this.#failure !== null) return
+    this.#stored = null
+    try {
+      Y.transact(this.#doc, () => {
+        if (stored.snapshot !== null) Y.applyUpdate(this.#doc, stored.snapshot)
+        for (const update of stored.updates) Y.applyUpdate(this.#doc, update)
+      })
+    } catch (cause) {
+      this.#fail(
+        new WeftError('UNAVAILABLE', `document "${this.name}" could not be loaded`, { cause }),
+      )
+    }
   }
 
   /**
@@ -242,6 +287,7 @@ export class Room {
    */
   #integrate(): void {
     this.#integrateScheduled = false
+    this.#loadStored()
     const queue = this.#incoming
     this.#incoming = []
     let start = 0
@@ -264,10 +310,10 @@ export class Room {
     this.#changed = false
     this.#emitted = null
     if (updates.length > 0) {
-      if (exact) this.doc.on('update', this.#captureEmitted)
+      if (exact) this.#doc.on('update', this.#captureEmitted)
       try {
-        Y.transact(this.doc, () => {
-          for (const update of updates) Y.applyUpdate(this.doc, update)
+        Y.transact(this.#doc, () => {
+          for (const update of updates) Y.applyUpdate(this.#doc, update)
         })
       } catch (cause) {
         // Yjs may have integrated part of it: memory no longer matches the store.
@@ -276,7 +322,7 @@ export class Room {
         )
         return
       } finally {
-        if (exact) this.doc.off('update', this.#captureEmitted)
+        if (exact) this.#doc.off('update', this.#captureEmitted)
       }
     }
     // Structs waiting for missing dependencies are only in the raw updates: store them whole.
@@ -301,7 +347,7 @@ export class Room {
   }
 
   #hasPending(): boolean {
-    return this.doc.store.pendingStructs !== null || this.doc.store.pendingDs !== null
+    return this.#doc.store.pendingStructs !== null || this.#doc.store.pendingDs !== null
   }
 
   #captureEmitted = (update: Uint8Array): void => {
@@ -330,7 +376,7 @@ export class Room {
     for (const peer of peers) peer.roomFailed(error)
     this.#closed = true
     this.#presence.destroy()
-    this.doc.destroy()
+    this.#doc.destroy()
   }
 }
 
@@ -347,3 +393,7 @@ const transactionChanged = (transaction: Y.Transaction): boolean => {
   }
   return false
 }
+
+/** True when an encoded state vector names no client (a peer that has nothing). */
+const isEmptyStateVector = (stateVector: Uint8Array): boolean =>
+  stateVector.length === 1 && stateVector[0] === 0

@@ -237,9 +237,23 @@ export class WeftSession implements SocketHandler {
   }
 
   #sync(link: DocLink, room: Room, stateVector: Uint8Array): void {
+    const stored = room.storedContent(stateVector)
+    if (stored !== null) {
+      // A fresh client gets the stored bytes at once; the rest follows once they are applied
+      // on the relay, in a later turn, so the first frame is not held back meanwhile.
+      this.send({ type: 'sync-step-2', doc: link.name, ref: 0, update: stored })
+      setImmediate(() => this.#link.guard(() => this.#syncRest(link, room)))
+      return
+    }
     const diff = room.diff(stateVector)
     if (diff instanceof WeftError) throw diff
     this.send({ type: 'sync-step-2', doc: link.name, ref: 0, update: diff })
+    this.#syncRest(link, room)
+  }
+
+  /** The relay's state vector, presence and durable state, after sync step 2. */
+  #syncRest(link: DocLink, room: Room): void {
+    if (link.room !== room || !this.#link.open) return
     this.send({ type: 'sync-step-1', doc: link.name, stateVector: room.stateVector() })
     const states = room.awarenessStates()
     if (states !== null) this.send({ type: 'awareness', doc: link.name, update: states })

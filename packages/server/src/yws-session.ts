@@ -85,19 +85,28 @@ export class YwsSession implements SocketHandler, RoomPeer {
       return
     }
     this.#room = room
-    this.#link.send(encodeYwsSync('sync-step-1', room.stateVector()))
-    this.#sendAwarenessStates(room)
     const queued = this.#queue ?? []
     this.#queue = null
+    // The client's sync step 1 first: a fresh client can get the stored bytes before the relay
+    // applies them; the relay's own step 1 follows in a later turn.
     for (const message of queued) {
       if (this.#room === null) break
       this.#handle(this.#room, message)
     }
+    setImmediate(() =>
+      this.#link.guard(() => {
+        if (this.#room !== room || !this.#link.open) return
+        this.#link.send(encodeYwsSync('sync-step-1', room.stateVector()))
+        this.#sendAwarenessStates(room)
+      }),
+    )
   }
 
   #handle(room: Room, message: YwsMessage): void {
     switch (message.type) {
       case 'sync-step-1': {
+        const stored = room.storedContent(message.stateVector)
+        if (stored !== null) return this.#link.send(encodeYwsSync('sync-step-2', stored))
         const diff = room.diff(message.stateVector)
         if (diff instanceof WeftError) throw diff
         return this.#link.send(encodeYwsSync('sync-step-2', diff))
