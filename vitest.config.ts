@@ -1,8 +1,8 @@
 import { defineConfig } from 'vitest/config'
 
-// One Vitest project per package and app; each runs its own `src/**/*.test.ts` and `test/**/*.test.ts`.
+// One Vitest project per package and app (and the bench suite's smoke test); each runs its own `src/**/*.test.ts` and `test/**/*.test.ts`.
 export default defineConfig({
   test: {
-    projects: ['packages/*', 'apps/*'],
+    projects: ['packages/*', 'apps/*', 'bench'],
   },
 })

@@ -1,0 +1,55 @@
+/** One document opened by one client of any kind, behind the small interface the roles use. */
+import { WebSocket } from 'ws'
+import type * as Y from 'yjs'
+import type { ClientKind } from '../systems.js'
+
+/** An open document, whatever the client library. */
+export interface BenchDoc {
+  readonly doc: Y.Doc
+  /** True once the client reports it has the server's state (its own "synced" notion). */
+  readonly synced: boolean
+  /** Resolves when the client first reports synced. */
+  whenSynced(): Promise<void>
+  /**
+   * Resolves when the server has confirmed every local edit so far: `saved` (on disk) for the
+   * Weft client, Hocuspocus's own acknowledgement (applied, not stored), and for y-websocket
+   * (no acknowledgements) once the socket's send buffer is empty.
+   */
+  whenConfirmed(): Promise<void>
+  /** The underlying WebSocket, for `bufferedAmount` (null before it is created). */
+  socket(): WebSocket | null
+  close(): Promise<void>
+}
+
+/** Opens `name` on the server at `url` (`ws://host:port`) with a `kind` client. */
+export type OpenBenchDoc = (url: string, name: string) => BenchDoc
+
+/** A WebSocket constructor as the client libraries call it. */
+export type WebSocketClass = new (url: string | URL, protocols?: string | string[]) => WebSocket
+
+/**
+ * A WebSocket class that remembers the sockets it creates, so a client library that only takes
+ * a constructor (all three do) still lets the benchmark read `bufferedAmount`.
+ */
+export const trackedWebSocket = (): { Ctor: WebSocketClass; latest(): WebSocket | null } => {
+  let latest: WebSocket | null = null
+  class TrackedWebSocket extends WebSocket {
+    constructor(url: string | URL, protocols?: string | string[]) {
+      super(url, protocols)
+      latest = this
+    }
+  }
+  return { Ctor: TrackedWebSocket, latest: () => latest }
+}
+
+/** Resolves once `socket`'s send buffer is empty (polled every millisecond, bounded). */
+export const whenDrained = async (socket: WebSocket | null, timeoutMs = 60_000): Promise<void> => {
+  const started = Date.now()
+  while (socket !== null && socket.bufferedAmount > 0) {
+    if (Date.now() - started > timeoutMs) throw new Error('send buffer did not drain')
+    await new Promise((resolve) => setTimeout(resolve, 1))
+  }
+}
+
+/** The kinds a role can open, filled in by `open-doc.ts`. */
+export type ClientKinds = Readonly<Record<ClientKind, OpenBenchDoc>>

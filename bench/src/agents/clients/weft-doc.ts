@@ -1,0 +1,20 @@
+/** A BenchDoc on Weft's own client (`@weft/client`), one client (one socket) per document. */
+import { createClient } from '@weft/client'
+import { trackedWebSocket, type BenchDoc } from '../bench-doc.js'
+
+/** Opens `name` with a fresh Weft client on its own socket (in-memory local store). */
+export const openWeftDoc = (url: string, name: string): BenchDoc => {
+  const tracked = trackedWebSocket()
+  const client = createClient({ url, WebSocket: tracked.Ctor as never, clientName: 'weft-bench' })
+  const handle = client.open(name)
+  return {
+    doc: handle.doc,
+    get synced() {
+      return handle.synced
+    },
+    whenSynced: () => handle.whenSynced(),
+    whenConfirmed: () => handle.whenSaved(),
+    socket: tracked.latest,
+    close: () => client.close(),
+  }
+}

@@ -1,0 +1,158 @@
+/** The bench command line (`pnpm bench [--quick] [--only 2,5] [--runs N] …`) and the sizes of each mode. */
+import { parseArgs } from 'node:util'
+import { SYSTEMS } from './systems.js'
+
+const SYSTEM_IDS: readonly string[] = Object.keys(SYSTEMS)
+
+/** Workload ids, as in the issue: 1 floor … 8 connections. */
+export const WORKLOAD_IDS = ['1', '2', '3', '4', '5', '6', '7', '8'] as const
+/** One workload id. */
+export type WorkloadId = (typeof WORKLOAD_IDS)[number]
+
+/** How big each workload is. */
+export interface Sizes {
+  /** Patches of `automerge-paper` replayed (workloads 1–4, 7); the trace has 259,778. */
+  readonly tracePatches: number
+  /** Fan-out (5): clients on one document, edits per second each, seconds of editing. */
+  readonly fanoutClients: number
+  readonly fanoutRatePerSec: number
+  readonly fanoutDurationMs: number
+  /** Fan-out client processes (each hosts a share of the clients). */
+  readonly fanoutAgents: number
+  /** Many documents (6): documents, one client each. */
+  readonly manyDocs: number
+  /** Idle connections (8) and how long the lag probe runs while they heartbeat. */
+  readonly idleConnections: number
+  readonly idleWindowMs: number
+  /** Many documents (6): how long after the unload grace the after-leave RSS is read. */
+  readonly unloadSettleMs: number
+  /** Runs of each workload. */
+  readonly runs: number
+}
+
+/** Sizes of the published run. */
+export const FULL_SIZES: Sizes = {
+  tracePatches: 259_778,
+  fanoutClients: 50,
+  fanoutRatePerSec: 20,
+  fanoutDurationMs: 10_000,
+  fanoutAgents: 4,
+  manyDocs: 2000,
+  idleConnections: 5000,
+  idleWindowMs: 10_000,
+  unloadSettleMs: 10_000,
+  runs: 3,
+}
+
+/** Sizes of `--quick` (CI smoke and a quick look). */
+export const QUICK_SIZES: Sizes = {
+  tracePatches: 2000,
+  fanoutClients: 5,
+  fanoutRatePerSec: 20,
+  fanoutDurationMs: 1000,
+  fanoutAgents: 2,
+  manyDocs: 50,
+  idleConnections: 200,
+  idleWindowMs: 1000,
+  unloadSettleMs: 1000,
+  runs: 1,
+}
+
+/** The parsed command line. */
+export interface BenchOptions {
+  readonly quick: boolean
+  readonly only: readonly WorkloadId[]
+  readonly sizes: Sizes
+  /** Also run Hocuspocus and y-websocket-server (default true; `--no-peers` turns them off). */
+  readonly peers: boolean
+  /** Only these systems (ids of `SYSTEMS`), or every one; other columns (floor, sync) stay. */
+  readonly systems: readonly string[] | null
+  /** Where the report (`.md`) and raw results (`.json`) go, and their base name. */
+  readonly outDir: string
+  readonly outName: string
+  /** Write a V8 CPU profile of every agent (client load process) into this directory. */
+  readonly profileAgentsDir: string | null
+  /** Rewrite the report from this results file instead of measuring (`--from-json`). */
+  readonly fromJson: string | null
+  /** The command as typed, for the report. */
+  readonly command: string
+}
+
+const USAGE = `Usage: pnpm bench [options]
+
+  --quick                 small sizes, one run; writes bench/results/quick.{md,json}
+  --only <ids>            comma-separated workload ids (1-8), e.g. --only 2,3
+  --runs <n>              runs per workload (default 3, or 1 with --quick)
+  --no-peers              Weft only: skip Hocuspocus and y-websocket-server
+  --systems <ids>         only these systems: weft-client, weft-yws, hocuspocus, y-websocket-server
+  --out-dir <dir>         where to write the report (default docs/, or bench/results/ with --quick)
+  --trace-patches <n>     replay only the first n patches of the trace
+  --from-json <file>      measure nothing: rewrite the report next to <file> from it
+  --profile-agents <dir>  write a CPU profile of every client agent into <dir>
+  -h, --help              this text`
+
+/** Parses `argv` (without node and the script); `help` when asked for, `error` for bad input. */
+export const parseBenchArgs = (
+  argv: readonly string[],
+  repoRoot: string,
+): { kind: 'run'; options: BenchOptions } | { kind: 'help' | 'error'; text: string } => {
+  let values
+  try {
+    ;({ values } = parseArgs({
+      args: argv.filter((arg) => arg !== '--'),
+      options: {
+        quick: { type: 'boolean', default: false },
+        only: { type: 'string' },
+        runs: { type: 'string' },
+        'no-peers': { type: 'boolean', default: false },
+        systems: { type: 'string' },
+        'out-dir': { type: 'string' },
+        'trace-patches': { type: 'string' },
+        'from-json': { type: 'string' },
+        'profile-agents': { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }))
+  } catch (error) {
+    return { kind: 'error', text: `${(error as Error).message}\n\n${USAGE}` }
+  }
+  if (values.help === true) return { kind: 'help', text: USAGE }
+  const only = (values.only ?? WORKLOAD_IDS.join(',')).split(',').map((id) => id.trim())
+  const unknown = only.filter((id) => !(WORKLOAD_IDS as readonly string[]).includes(id))
+  if (unknown.length > 0) return { kind: 'error', text: `--only: unknown workload ${unknown[0]}` }
+  const base = values.quick === true ? QUICK_SIZES : FULL_SIZES
+  const runs = positiveInt(values.runs, base.runs)
+  const tracePatches = positiveInt(values['trace-patches'], base.tracePatches)
+  if (runs === null) return { kind: 'error', text: '--runs: expected a positive integer' }
+  if (tracePatches === null) {
+    return { kind: 'error', text: '--trace-patches: expected a positive integer' }
+  }
+  const quick = values.quick === true
+  const systems = values.systems?.split(',').map((id) => id.trim()) ?? null
+  const badSystem = systems?.find((id) => !SYSTEM_IDS.includes(id))
+  if (badSystem !== undefined)
+    return { kind: 'error', text: `--systems: unknown system ${badSystem}` }
+  return {
+    kind: 'run',
+    options: {
+      quick,
+      only: WORKLOAD_IDS.filter((id) => only.includes(id)),
+      sizes: { ...base, runs, tracePatches: Math.min(tracePatches, FULL_SIZES.tracePatches) },
+      peers: values['no-peers'] !== true,
+      systems,
+      outDir: values['out-dir'] ?? `${repoRoot}/${quick ? 'bench/results' : 'docs'}`,
+      outName: quick ? 'quick' : 'BENCHMARKS',
+      fromJson: values['from-json'] ?? null,
+      profileAgentsDir: values['profile-agents'] ?? null,
+      command: ['pnpm bench', ...argv.filter((arg) => arg !== '--')].join(' '),
+    },
+  }
+}
+
+const positiveInt = (raw: string | undefined, fallback: number): number | null => {
+  if (raw === undefined) return fallback
+  const value = Number(raw)
+  return Number.isInteger(value) && value > 0 ? value : null
+}

@@ -1,0 +1,38 @@
+/** Starts Weft's relay (apps/relay) as a child process on a free loopback port. */
+import { fileURLToPath } from 'node:url'
+import { spawnServer, type ServerProcess } from './server-process.js'
+
+/** Relay flags a workload may set; everything else stays at the relay's defaults. */
+export interface WeftRelayOptions {
+  /** fsync each write group before acknowledging (`--sync`, default true). */
+  readonly sync?: boolean
+  readonly unloadGraceMs?: number
+  readonly heartbeatIntervalMs?: number
+}
+
+/** The relay's entry point; run as a program, not imported (apps are not libraries). */
+export const RELAY_MAIN = fileURLToPath(new URL('../../../apps/relay/src/main.ts', import.meta.url))
+
+/** Spawns `node --import tsx apps/relay/src/main.ts --port 0 --data <dataDir> …`. */
+export const startWeftRelay = (
+  dataDir: string,
+  options: WeftRelayOptions = {},
+): Promise<ServerProcess> => {
+  const args = [RELAY_MAIN, '--port', '0', '--host', '127.0.0.1', '--data', dataDir]
+  // The start line ("relay listening") is logged at info; nothing per update is.
+  args.push('--log-level', 'info')
+  if (options.sync !== undefined) args.push('--sync', String(options.sync))
+  if (options.unloadGraceMs !== undefined) {
+    args.push('--unload-grace-ms', String(options.unloadGraceMs))
+  }
+  if (options.heartbeatIntervalMs !== undefined) {
+    args.push('--heartbeat-interval-ms', String(options.heartbeatIntervalMs))
+  }
+  return spawnServer({
+    kind: 'weft',
+    args,
+    dataDir,
+    tsx: true,
+    ready: /"port":(\d+)[^\n]*"msg":"relay listening"/,
+  })
+}

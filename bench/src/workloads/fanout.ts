@@ -1,0 +1,136 @@
+/** Workload 5, fan-out: one document, many clients editing at a steady rate; end-to-end latency. */
+import type { FanoutRunResult } from '../agents/roles/fanout.js'
+import { totalCpuMs } from '../agents/agent.js'
+import { cpus } from 'node:os'
+import { nowMs } from '../clock.js'
+import { CpuWindow, readMemoryMb } from '../proc-metrics.js'
+import { SYSTEMS, type SystemId } from '../systems.js'
+import { fanoutFigures } from './fanout-latency.js'
+import { withResources } from './resources.js'
+import { bestPeerPerRun, everyRunTarget, needsPeers, ratioTarget, valueAt } from './targets.js'
+import { ALL_SYSTEMS, systemColumns } from './trace.js'
+import type { Step, TargetRow, WorkloadSpec } from './types.js'
+
+export const fanoutSpec: WorkloadSpec = {
+  id: '5',
+  title: 'Fan-out',
+  method: (sizes) =>
+    `${sizes.fanoutClients} clients (each its own socket, spread over ${sizes.fanoutAgents} ` +
+    'agent processes) on one document; each inserts a small fixed-width token ' +
+    `(\`[client:seq]\`, at a random token boundary of a shared \`Y.Text\`) ` +
+    `${sizes.fanoutRatePerSec} times a second for ${sizes.fanoutDurationMs / 1000} s, on a ` +
+    'fixed schedule staggered across clients. Every client records when each other ' +
+    "client's edit becomes visible in its document (times on the machine's monotonic clock, " +
+    "shared by all processes; arrivals are read from each remote transaction's state vectors, " +
+    'which costs next to nothing). *Seen by all* is the time from the edit until the last ' +
+    'other client has it; *delivery* is one edit reaching one client. Stragglers are waited ' +
+    'for up to 10 s after the last edit. CPU is over the editing and draining window, as a ' +
+    "percentage of one core. Every client applies every other client's updates (about " +
+    `${(sizes.fanoutClients * (sizes.fanoutClients - 1) * sizes.fanoutRatePerSec).toLocaleString('en-US')} ` +
+    'Yjs updates a second in all, some 25 µs each), so on a small machine the clients can ' +
+    'saturate it; *client-bound* marks runs where the agents used 75% or more of all cores, and ' +
+    "their latencies then include the clients' own queueing.",
+  metrics: [
+    { key: 'allP50Ms', label: 'seen by all, p50', unit: 'ms', digits: 1 },
+    { key: 'allP95Ms', label: 'seen by all, p95', unit: 'ms', digits: 1 },
+    { key: 'allP99Ms', label: 'seen by all, p99', unit: 'ms', digits: 1 },
+    { key: 'allMaxMs', label: 'seen by all, max', unit: 'ms', digits: 1 },
+    { key: 'deliveryP50Ms', label: 'single delivery, p50', unit: 'ms', digits: 1 },
+    { key: 'deliveryP99Ms', label: 'single delivery, p99', unit: 'ms', digits: 1 },
+    {
+      key: 'deliveredPct',
+      label: 'updates delivered (within 10 s of the last edit)',
+      unit: '%',
+      digits: 2,
+    },
+    { key: 'deliveredPerSec', label: 'delivered updates per second', unit: '/s' },
+    { key: 'serverCpuPct', label: 'server CPU', unit: '% of a core' },
+    { key: 'serverPeakRssMb', label: 'server peak RSS', unit: 'MiB' },
+    { key: 'clientCpuPct', label: 'client CPU, all agents', unit: '% of a core' },
+    { key: 'clientBound', label: 'client-bound (agents used ≥ 75% of all cores)', unit: '' },
+  ],
+  ratios: ['allP99Ms'],
+  evaluate: (runs, columns) => {
+    const best = bestPeerPerRun(runs, columns, 'allP99Ms', 'lower')
+    const hasPeers = columns.some((column) => !column.weft)
+    return columns
+      .filter((column) => column.weft)
+      .flatMap((column): TargetRow[] => {
+        const target = 'p99 ≤ ¼ of the best peer'
+        const ratios = runs.map((_, run) => valueAt(runs, run, column.id, 'allP99Ms') / best[run]!)
+        const delivered = runs.map((_, run) => {
+          const pct = valueAt(runs, run, column.id, 'deliveredPct')
+          return Number.isNaN(pct) ? undefined : pct === 100
+        })
+        return [
+          hasPeers
+            ? ratioTarget(column, target, ratios, (mid) => mid <= 0.25)
+            : needsPeers(column, target),
+          everyRunTarget(column, 'all updates delivered', delivered, 'complete'),
+        ]
+      })
+  },
+}
+
+export const fanoutStep: Step = {
+  ids: ['5'],
+  columns: (peers) => systemColumns(ALL_SYSTEMS, peers),
+  run: (ctx, column) =>
+    withResources(ctx.tmpDir, async (resources) => {
+      const system = SYSTEMS[column as SystemId]
+      const { fanoutClients: clients, fanoutAgents, fanoutRatePerSec, fanoutDurationMs } = ctx.sizes
+      const editsPerClient = Math.round((fanoutRatePerSec * fanoutDurationMs) / 1000)
+      const [server, agents] = await Promise.all([
+        resources.server(system.server, await resources.dir('fanout')),
+        resources.agents('fanout', fanoutAgents),
+      ])
+      const ids = await Promise.all(
+        agents.map((agent, index) =>
+          agent.call<number[]>('fanout.open', {
+            kind: system.client,
+            url: server.url,
+            name: 'fanout',
+            clients: Array.from({ length: clients }, (_, c) => c).filter(
+              (c) => c % agents.length === index,
+            ),
+            totalClients: clients,
+            editsPerClient,
+            timeoutMs: 60_000,
+          }),
+        ),
+      )
+      // Yjs client id → global client index (agent i holds clients i, i + agents, …).
+      const clientIndex = new Map(
+        ids.flatMap((agentIds, index) =>
+          agentIds.map((clientId, slot) => [clientId, index + slot * agents.length] as const),
+        ),
+      )
+      const serverCpu = new CpuWindow(server.pid)
+      const clientCpuBefore = await totalCpuMs(agents)
+      const startedAt = nowMs()
+      const startAt = startedAt + 500
+      const results = await Promise.all(
+        agents.map((agent) =>
+          agent.call<FanoutRunResult>('fanout.run', {
+            startAt,
+            intervalMs: 1000 / fanoutRatePerSec,
+            drainMs: 10_000,
+            seed: ctx.runIndex + 1,
+            clientIndex,
+          }),
+        ),
+      )
+      const wallMs = nowMs() - startedAt
+      const clientCpuMs = (await totalCpuMs(agents)) - clientCpuBefore
+      const figures = fanoutFigures(results, clients, editsPerClient)
+      return {
+        '5': {
+          ...figures,
+          serverCpuPct: serverCpu.read().cpuPct,
+          serverPeakRssMb: readMemoryMb(server.pid).peakRssMb,
+          clientCpuPct: (100 * clientCpuMs) / wallMs,
+          clientBound: clientCpuMs / wallMs >= 0.75 * cpus().length,
+        },
+      }
+    }),
+}

@@ -1,0 +1,64 @@
+/** Everything one run of a step started (servers, agents, directories), released in one place. */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { Agent } from '../agents/agent.js'
+import { startServer, type ServerProcess } from '../servers/start-server.js'
+import type { WeftRelayOptions } from '../servers/weft-relay.js'
+import type { ServerKind } from '../systems.js'
+
+/** Tracks what a run starts so that `release()` stops all of it, whatever failed. */
+export class Resources {
+  readonly #root: string
+  readonly #servers: ServerProcess[] = []
+  readonly #agents: Agent[] = []
+  readonly #dirs: string[] = []
+
+  constructor(root: string) {
+    this.#root = root
+  }
+
+  /** A fresh data directory under the step's temporary directory. */
+  async dir(prefix: string): Promise<string> {
+    const dir = await mkdtemp(join(this.#root, `${prefix}-`))
+    this.#dirs.push(dir)
+    return dir
+  }
+
+  /** Starts a server (stopped with SIGKILL on release if still running). */
+  async server(
+    kind: ServerKind,
+    dataDir: string,
+    weft: WeftRelayOptions = {},
+  ): Promise<ServerProcess> {
+    const server = await startServer(kind, dataDir, weft)
+    this.#servers.push(server)
+    return server
+  }
+
+  /** Starts `count` agents in parallel. */
+  async agents(prefix: string, count: number): Promise<Agent[]> {
+    const agents = await Agent.startMany(prefix, count)
+    this.#agents.push(...agents)
+    return agents
+  }
+
+  /** Stops every agent and server and removes the directories. */
+  async release(): Promise<void> {
+    await Promise.all(this.#agents.splice(0).map((agent) => agent.stop()))
+    await Promise.all(this.#servers.splice(0).map((server) => server.stop('SIGKILL')))
+    await Promise.all(this.#dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })))
+  }
+}
+
+/** Runs `work` with fresh resources and releases them afterwards. */
+export const withResources = async <T>(
+  root: string,
+  work: (resources: Resources) => Promise<T>,
+): Promise<T> => {
+  const resources = new Resources(root)
+  try {
+    return await work(resources)
+  } finally {
+    await resources.release()
+  }
+}

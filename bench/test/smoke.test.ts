@@ -1,0 +1,146 @@
+import { execFile } from 'node:child_process'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { BenchResults, WorkloadResults } from '../src/report/results.js'
+import type { Cell, Values } from '../src/workloads/types.js'
+
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url))
+/** The first 2,000 patches of automerge-paper end in a 1,812-character text. */
+const QUICK_TEXT_CHARS = 1812
+
+let outDir: string
+let results: BenchResults[]
+
+/** Runs `pnpm bench --quick` (no peers) for some workloads and returns the JSON it wrote. */
+const bench = (name: string, args: readonly string[]): Promise<BenchResults> =>
+  new Promise((resolve, reject) => {
+    const dir = join(outDir, name)
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'bench/src/main.ts', '--quick', '--no-peers', '--out-dir', dir, ...args],
+      { cwd: REPO_ROOT, timeout: 170_000, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error !== null) return reject(new Error(`${error.message}\n${stdout}\n${stderr}`))
+        readFile(join(dir, 'quick.json'), 'utf8').then(
+          (text) => resolve(JSON.parse(text) as BenchResults),
+          reject,
+        )
+      },
+    )
+  })
+
+beforeAll(async () => {
+  outDir = await mkdtemp(join(tmpdir(), 'weft-bench-smoke-'))
+  // Two halves at once (one per core): the trace workloads on Weft's client, and the
+  // many-client workloads on both of Weft's dialects.
+  results = await Promise.all([
+    bench('trace', ['--only', '1,2,3,4,7', '--systems', 'weft-client']),
+    bench('load', ['--only', '5,6,8']),
+  ])
+}, 180_000)
+
+afterAll(async () => {
+  await rm(outDir, { recursive: true, force: true })
+})
+
+const workload = (id: string): WorkloadResults => {
+  const found = results.flatMap((result) => result.workloads).find((w) => w.id === id)
+  if (found === undefined) throw new Error(`workload ${id} missing from the results`)
+  return found
+}
+
+/** The values of `column` in the only run, failing the test with the recorded error if any. */
+const values = (id: string, column: string): Values => {
+  const cell: Cell | undefined = workload(id).runs[0]?.[column]
+  if (cell === undefined) throw new Error(`workload ${id} has no run for ${column}`)
+  if (!cell.ok) throw new Error(`workload ${id}, ${column} failed: ${cell.error}`)
+  return cell.values
+}
+
+describe('pnpm bench --quick (Weft only)', () => {
+  it('runs every workload, once, for every column', () => {
+    const ids = results.flatMap((result) => result.workloads.map((w) => w.id)).sort()
+    expect(ids).toEqual(['1', '2', '3', '4', '5', '6', '7', '8'])
+    for (const w of results.flatMap((result) => result.workloads)) {
+      expect(w.runs).toHaveLength(1)
+      for (const column of w.columns)
+        expect(w.runs[0]![column.id]?.ok, `${w.id} ${column.id}`).toBe(true)
+    }
+  })
+
+  it('floor: replays the trace prefix to its exact text', () => {
+    const floor = values('1', 'yjs')
+    expect(floor.correct).toBe(true)
+    expect(floor.replayMs).toBeGreaterThan(0)
+  })
+
+  it('trace: the reader gets the exact text, the writer gets saved, the relay reloads it', () => {
+    const trace = values('2', 'weft-client')
+    expect(trace.readerMs).toBeGreaterThan(0)
+    expect(trace.savedMs).toBeGreaterThan(0)
+    expect(trace.doneMs).toBeGreaterThanOrEqual(trace.readerMs as number)
+    expect(trace.serverPeakRssMb).toBeGreaterThan(10)
+    const cold = values('3', 'weft-client')
+    expect(cold).toMatchObject({
+      complete: true,
+      syncedEarly: false,
+      loadedChars: QUICK_TEXT_CHARS,
+    })
+    expect(cold.loadMs).toBeGreaterThan(0)
+  })
+
+  it('kill -9: nothing acknowledged is lost', () => {
+    expect(values('4', 'weft-client')).toMatchObject({
+      exact: true,
+      lostChars: 0,
+      corrupted: false,
+      recoveredChars: QUICK_TEXT_CHARS,
+    })
+  })
+
+  it('fan-out: every update reaches every other client on both dialects', () => {
+    for (const column of ['weft-client', 'weft-yws']) {
+      const fanout = values('5', column)
+      expect(fanout.deliveredPct, column).toBe(100)
+      expect(fanout.allP99Ms, column).toBeGreaterThan(0)
+      expect(fanout.allP99Ms, column).toBeLessThan(10_000)
+    }
+  })
+
+  it('many documents: every document is edited and keeps its edit', () => {
+    for (const column of ['weft-client', 'weft-yws']) {
+      const docs = values('6', column)
+      // The relay reports every room unloaded once the clients have left.
+      expect(docs, column).toMatchObject({ failures: 0, verifiedPct: 100, roomsAfter: 0 })
+      expect(docs.roomsOpen, column).toBe(50)
+      expect(docs.docsPerSec, column).toBeGreaterThan(0)
+      expect(docs.rssAfterMb, column).toBeGreaterThan(0)
+    }
+  })
+
+  it('durability: both sync settings complete', () => {
+    for (const column of ['weft-sync', 'weft-nosync']) {
+      expect(values('7', column).updatesPerSec, column).toBeGreaterThan(0)
+    }
+    expect(workload('7').targets[0]?.met).not.toBeNull()
+  })
+
+  it('connections: every idle connection stays connected', () => {
+    expect(values('8', 'weft-client')).toMatchObject({
+      connections: 200,
+      connectedAtEnd: 200,
+      relayConnections: 200,
+    })
+    expect(values('8', 'weft-client').probeP99Ms).toBeGreaterThan(0)
+  })
+
+  it('writes a report with every workload and its targets', async () => {
+    const report = await readFile(join(outDir, 'load', 'quick.md'), 'utf8')
+    for (const id of ['5', '6', '8']) expect(report).toContain(`## ${id}. `)
+    expect(report).toContain('## Targets')
+    expect(report).toContain('<!-- limits:5 -->')
+  })
+})
