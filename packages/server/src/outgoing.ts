@@ -1,6 +1,10 @@
 /** Outgoing: one update, batch of updates or awareness message to fan out, encoded once per dialect. */
 import { encodeMessage } from '@weft/protocol'
+import * as Y from 'yjs'
 import { encodeYwsAwareness, encodeYwsSync } from './yws-codec.js'
+
+/** Most updates merged into one y-websocket frame. */
+const YWS_MERGE_CHUNK = 64
 
 /** The two wire dialects a relay socket can speak. */
 export type Dialect = 'weft' | 'y-websocket'
@@ -13,8 +17,8 @@ export type OutgoingContent =
 
 /**
  * A message for every peer of a room. Each dialect's frames are encoded on first use and shared
- * by all recipients speaking that dialect. A batch is one Weft frame, and one y-websocket frame
- * per update (that dialect has no batches).
+ * by all recipients speaking that dialect. A batch is one Weft frame, and y-websocket frames of
+ * up to 64 merged updates each (that dialect has no batches).
  */
 export class Outgoing {
   readonly content: OutgoingContent
@@ -56,6 +60,16 @@ export class Outgoing {
   #encodeYws(): Uint8Array[] {
     const { content } = this
     if (content.kind === 'awareness') return [encodeYwsAwareness(content.update)]
-    return this.updates.map((update) => encodeYwsSync('update', update))
+    // A stock client applies each frame in its own transaction; merging a few updates into one
+    // saves it most of that cost. Merging grows faster than the number of updates, so the
+    // chunks stay small.
+    const frames: Uint8Array[] = []
+    const { updates } = this
+    for (let start = 0; start < updates.length; start += YWS_MERGE_CHUNK) {
+      const chunk = updates.slice(start, start + YWS_MERGE_CHUNK)
+      const update = chunk.length === 1 ? (chunk[0] as Uint8Array) : Y.mergeUpdates(chunk)
+      frames.push(encodeYwsSync('update', update))
+    }
+    return frames
   }
 }

@@ -336,9 +336,19 @@ export class Room {
       this.#writer.enqueue({ ...only, updates: stored })
       return
     }
+    if (this.#changed) {
+      // One message per sender and run: its peers get the run's updates from it together.
+      let start = 0
+      while (start < run.length) {
+        const sender = (run[start] as Incoming).peer
+        let end = start + 1
+        while (end < run.length && (run[end] as Incoming).peer === sender) end += 1
+        const updates = run.slice(start, end).flatMap((incoming) => incoming.updates)
+        if (updates.length > 0) this.#broadcast(outgoingOf(this.name, updates), sender)
+        start = end
+      }
+    }
     for (const incoming of run) {
-      if (this.#changed && incoming.updates.length > 0)
-        this.#broadcast(outgoingOf(this.name, incoming.updates), incoming.peer)
       this.#writer.enqueue({
         ...incoming,
         updates: this.#changed || keepRaw ? incoming.updates : [],

@@ -1,4 +1,5 @@
 import { silentLogger } from '../src/logger.js'
+import { decodeYwsMessage } from '../src/yws-codec.js'
 import { Room, type RoomSettings } from '../src/room.js'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
@@ -96,7 +97,14 @@ describe('Room', () => {
     expect(room.doc.getText('t').toString()).toBe('batch')
     expect(reader.delivered).toHaveLength(1)
     expect(reader.delivered[0]?.content.kind).toBe('updates')
-    expect(reader.delivered[0]?.frames('y-websocket')).toHaveLength(5)
+    // y-websocket peers get the batch merged into one update frame, with the same content.
+    const [ywsFrame, ...more] = reader.delivered[0]!.frames('y-websocket')
+    expect(more).toEqual([])
+    const message = decodeYwsMessage(ywsFrame!)
+    expect(message.type).toBe('update')
+    const replica = new Y.Doc()
+    Y.applyUpdate(replica, (message as { update: Uint8Array }).update)
+    expect(replica.getText('t').toString()).toBe('batch')
     await room.whenDurable()
     expect(store.appends[0]).toHaveLength(5)
     expect(writer.saves.map((save) => save.ref)).toEqual([5])
