@@ -55,6 +55,7 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
   #unsent: OutboxRecord[] = []
   #unsentWrite: Promise<void> | null = null
   #remoteChange: Uint8Array | null = null
+  #pendingEmitScheduled = false
   readonly #sender: EditSender
   #early: Uint8Array[] | null = []
   #status: SyncStatus = { state: 'offline', reason: 'not connected yet' }
@@ -307,7 +308,7 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
    */
   #recordLocal(updates: readonly Uint8Array[]): void {
     const records = updates.map((update) => this.#outbox.push(update))
-    this.emit('pending', [this.pending])
+    this.#pendingChanged()
     const written = this.#persistence.recordLocal(records)
     if (written !== this.#unsentWrite) {
       const group: OutboxRecord[] = []
@@ -399,7 +400,7 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
     this.#timers.clear('ack')
     if (this.#outbox.size > 0) this.#armAckTimer()
     this.emit('saved', [{ ref, pending: this.pending }])
-    this.emit('pending', [this.pending])
+    this.#pendingChanged()
   }
 
   /** The relay refused `ref`: every edit it stood for (a whole batch) will never be stored. */
@@ -466,6 +467,16 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
     this.#opened = false
     this.#synced = false
     this.#timers.clearAll()
+  }
+
+  /** Emits `pending` once per tick however many edits were made in it. */
+  #pendingChanged(): void {
+    if (this.#pendingEmitScheduled) return
+    this.#pendingEmitScheduled = true
+    queueMicrotask(() => {
+      this.#pendingEmitScheduled = false
+      this.emit('pending', [this.pending])
+    })
   }
 
   #setStatus(status: SyncStatus): void {

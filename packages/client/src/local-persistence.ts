@@ -26,6 +26,8 @@ export class LocalPersistence {
   #outboxRemove: number[] = []
   #batch: Promise<void> | null = null
   #sinceCompaction = 0
+  #bytesSinceCompaction = 0
+  #snapshotBytes = 0
   #disabled = false
   #onError: (error: unknown) => void
 
@@ -47,6 +49,8 @@ export class LocalPersistence {
   async load(): Promise<LocalDoc> {
     const loaded = await this.#run(() => this.#store.load(this.#doc))
     this.#sinceCompaction = loaded.updates.length
+    this.#bytesSinceCompaction = loaded.updates.reduce((sum, update) => sum + update.length, 0)
+    this.#snapshotBytes = loaded.snapshot?.length ?? 0
     return loaded
   }
 
@@ -83,12 +87,24 @@ export class LocalPersistence {
   /** Folds the stored updates into a snapshot, after every write queued so far; rejects if it fails. */
   compact(): Promise<void> {
     this.#sinceCompaction = 0
-    return this.#run(() => this.#store.compact(this.#doc, this.#snapshot()))
+    this.#bytesSinceCompaction = 0
+    return this.#run(() => {
+      const snapshot = this.#snapshot()
+      this.#snapshotBytes = snapshot.length
+      return this.#store.compact(this.#doc, snapshot)
+    })
   }
 
-  /** True when enough updates accumulated since the last snapshot. */
+  /**
+   * True when enough updates accumulated since the last snapshot: `compactAfterUpdates` of them,
+   * and at least as many bytes as the snapshot holds, so that re-encoding the document costs a
+   * bounded amount per byte written however large it grows.
+   */
   get wantsCompaction(): boolean {
-    return this.#sinceCompaction >= this.#policy.compactAfterUpdates
+    return (
+      this.#sinceCompaction >= this.#policy.compactAfterUpdates &&
+      this.#bytesSinceCompaction >= this.#snapshotBytes
+    )
   }
 
   /** Resolves once everything queued so far is written (or failed and was reported). */
@@ -110,6 +126,7 @@ export class LocalPersistence {
       this.#outboxAdd = []
       this.#outboxRemove = []
       this.#sinceCompaction += change.updates.length
+      for (const update of change.updates) this.#bytesSinceCompaction += update.length
       const written = this.#run(() => this.#store.write(this.#doc, change))
       if (this.wantsCompaction) this.compact().catch(() => {})
       // Failures were reported through onError; the batch itself always settles.

@@ -48,6 +48,7 @@ export class RoomWriter<Peer> {
   #logEntries: number
   #logBytes: number
   #compaction: Promise<void> | null = null
+  #snapshotBytes = 0
   #stopped = false
 
   constructor(options: RoomWriterOptions<Peer>) {
@@ -153,7 +154,9 @@ export class RoomWriter<Peer> {
     const bytes = this.#logBytes
     const started = performance.now()
     try {
-      await store.compact(name, Y.encodeStateAsUpdate(doc), throughSeq)
+      const snapshot = Y.encodeStateAsUpdate(doc)
+      this.#snapshotBytes = snapshot.length
+      await store.compact(name, snapshot, throughSeq)
       this.#logEntries -= entries
       this.#logBytes -= bytes
       logger.debug('compacted', {
