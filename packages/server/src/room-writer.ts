@@ -42,6 +42,8 @@ export class RoomWriter<Peer> {
   readonly #options: RoomWriterOptions<Peer>
   #queue: Array<PendingWrite<Peer>> = []
   #scheduled = false
+  /** An append is on its way to disk: later writes wait and go together in the next one. */
+  #writing = false
   #tail: Promise<void> = Promise.resolve()
   #durableStateVector: Uint8Array | null = null
   #durableSeq: number
@@ -71,14 +73,15 @@ export class RoomWriter<Peer> {
   enqueue(write: PendingWrite<Peer>): void {
     if (this.#stopped) return
     this.#queue.push(write)
-    if (this.#scheduled) return
-    this.#scheduled = true
-    setImmediate(() => this.#flush())
+    this.#schedule()
   }
 
   /** Resolves once everything queued so far is durable (or has failed). */
   async whenDurable(): Promise<void> {
-    this.#flush()
+    while (this.#writing || this.#queue.length > 0) {
+      if (!this.#writing) this.#flush()
+      await this.#tail
+    }
     await this.#tail
   }
 
@@ -95,10 +98,16 @@ export class RoomWriter<Peer> {
     this.#queue = []
   }
 
+  #schedule(): void {
+    if (this.#scheduled || this.#writing) return
+    this.#scheduled = true
+    setImmediate(() => this.#flush())
+  }
+
   #flush(): void {
     this.#scheduled = false
     const batch = this.#queue
-    if (batch.length === 0 || this.#stopped) return
+    if (batch.length === 0 || this.#stopped || this.#writing) return
     this.#queue = []
     const { author, store, name, doc } = this.#options
     const stateVector = Y.encodeStateVector(doc)
@@ -110,9 +119,15 @@ export class RoomWriter<Peer> {
       }
     }
     const written = entries.length > 0 ? store.append(name, entries) : null
+    this.#writing = written !== null
     this.#tail = Promise.all([this.#tail, written]).then(
-      ([, seq]) => this.#durable(batch, entries, seq, stateVector),
+      ([, seq]) => {
+        this.#writing = false
+        this.#durable(batch, entries, seq, stateVector)
+        if (this.#queue.length > 0) this.#schedule()
+      },
       (cause: unknown) => {
+        this.#writing = false
         this.stop()
         this.#options.failed(new WeftError('STORAGE_FAILED', `writing "${name}" failed`, { cause }))
       },
@@ -138,7 +153,9 @@ export class RoomWriter<Peer> {
     const { compactAfterUpdates, compactAfterBytes } = this.#options
     if (
       this.#compaction === null &&
-      (this.#logEntries >= compactAfterUpdates || this.#logBytes >= compactAfterBytes)
+      (this.#logEntries >= compactAfterUpdates || this.#logBytes >= compactAfterBytes) &&
+      // Amortized: rewriting the snapshot costs its size, so wait until the log is as large.
+      this.#logBytes >= this.#snapshotBytes
     ) {
       this.#compaction = this.#compact().finally(() => {
         this.#compaction = null

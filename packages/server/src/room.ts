@@ -43,8 +43,6 @@ interface Incoming {
   readonly peer: RoomPeer
   readonly updates: readonly Uint8Array[]
   readonly ref: number
-  /** Sync step 2 may repeat much of what the room has: forward only what Yjs says is new. */
-  readonly syncStep2: boolean
   readonly receivedAtMs: number
 }
 
@@ -66,7 +64,6 @@ export class Room {
   readonly #writer: RoomWriter<RoomPeer>
   #incoming: Incoming[] = []
   #integrateScheduled = false
-  #changed = false
   #emitted: Uint8Array | null = null
   #failure: WeftError | null = null
   #closed = false
@@ -113,9 +110,6 @@ export class Room {
         if (this.#peers.has(peer)) peer.saved(ref, stateVector)
       },
       failed: (error) => this.#fail(error),
-    })
-    doc.on('afterTransaction', (transaction: Y.Transaction) => {
-      this.#changed ||= transactionChanged(transaction)
     })
     this.#presence = new RoomAwareness(name, doc, (message, except) =>
       this.#broadcast(message, except),
@@ -197,27 +191,17 @@ export class Room {
   }
 
   /** Applies one update from `peer`; see {@link applyUpdates}. */
-  applyUpdate(
-    peer: RoomPeer,
-    update: Uint8Array,
-    ref: number,
-    syncStep2 = false,
-  ): WeftError | undefined {
-    return this.applyUpdates(peer, [update], ref, syncStep2)
+  applyUpdate(peer: RoomPeer, update: Uint8Array, ref: number): WeftError | undefined {
+    return this.applyUpdates(peer, [update], ref)
   }
 
   /**
    * Takes updates from `peer`: all of them, or, if any is malformed, none (`BAD_UPDATE`, decided
-   * here, before anything touches the document). They are applied at the end of the tick
-   * together with every other update that arrived in it, in one Yjs transaction, then fanned out
-   * and written; `peer.saved(ref, …)` follows once they are durable.
+   * here, before anything touches the document). They are applied at the end of the tick, in
+   * one Yjs transaction with the sender's other updates of the tick, then fanned out and
+   * written; `peer.saved(ref, …)` follows once they are durable.
    */
-  applyUpdates(
-    peer: RoomPeer,
-    updates: readonly Uint8Array[],
-    ref: number,
-    syncStep2 = false,
-  ): WeftError | undefined {
+  applyUpdates(peer: RoomPeer, updates: readonly Uint8Array[], ref: number): WeftError | undefined {
     if (this.#failure !== null) return this.#failure
     const nonEmpty: Uint8Array[] = []
     for (const update of updates) {
@@ -225,10 +209,10 @@ export class Room {
       if (!summary.ok) return summary.error
       if (!summary.summary.isEmpty) nonEmpty.push(update)
     }
-    this.#incoming.push({ peer, updates: nonEmpty, ref, syncStep2, receivedAtMs: Date.now() })
+    this.#incoming.push({ peer, updates: nonEmpty, ref, receivedAtMs: Date.now() })
     if (!this.#integrateScheduled) {
       this.#integrateScheduled = true
-      queueMicrotask(() => this.#integrate())
+      setImmediate(() => this.#integrate())
     }
     return undefined
   }
@@ -280,10 +264,11 @@ export class Room {
   }
 
   /**
-   * Applies what arrived this tick. Consecutive live updates share one transaction and are
-   * forwarded as received (cheap, and equal to what changed for updates that are mostly new).
-   * Sync step 2, and anything while structs wait for dependencies, goes alone and is forwarded
-   * as what Yjs emits: only what was new, including what it completed.
+   * Applies what arrived this tick: each sender's consecutive messages in one Yjs transaction.
+   * What the transaction changed, as Yjs encodes it, is what the other peers receive and what is
+   * stored: usually far smaller than the updates that produced it (a run of single-character
+   * edits becomes one update), and never what the room already had. Structs that wait for
+   * missing dependencies are only in the raw updates: while any wait, those are stored whole.
    */
   #integrate(): void {
     this.#integrateScheduled = false
@@ -292,25 +277,19 @@ export class Room {
     this.#incoming = []
     let start = 0
     while (start < queue.length && this.#failure === null) {
-      const first = queue[start] as Incoming
-      if (first.syncStep2 || first.updates.length === 0 || this.#hasPending()) {
-        this.#apply([first], true)
-        start += 1
-        continue
-      }
+      const sender = (queue[start] as Incoming).peer
       let end = start + 1
-      while (end < queue.length && !(queue[end] as Incoming).syncStep2) end += 1
-      this.#apply(queue.slice(start, end), false)
+      while (end < queue.length && (queue[end] as Incoming).peer === sender) end += 1
+      this.#apply(sender, queue.slice(start, end))
       start = end
     }
   }
 
-  #apply(run: readonly Incoming[], exact: boolean): void {
+  #apply(sender: RoomPeer, run: readonly Incoming[]): void {
     const updates = run.flatMap((incoming) => incoming.updates)
-    this.#changed = false
     this.#emitted = null
     if (updates.length > 0) {
-      if (exact) this.#doc.on('update', this.#captureEmitted)
+      this.#doc.on('update', this.#captureEmitted)
       try {
         Y.transact(this.#doc, () => {
           for (const update of updates) Y.applyUpdate(this.#doc, update)
@@ -322,38 +301,21 @@ export class Room {
         )
         return
       } finally {
-        if (exact) this.#doc.off('update', this.#captureEmitted)
+        this.#doc.off('update', this.#captureEmitted)
       }
     }
-    // Structs waiting for missing dependencies are only in the raw updates: store them whole.
-    const keepRaw = this.#hasPending()
-    if (exact) {
-      const [only] = run as [Incoming]
-      const emitted = this.#emitted as Uint8Array | null
-      if (emitted !== null)
-        this.#broadcast(new Outgoing(this.name, { kind: 'update', update: emitted }), only.peer)
-      const stored = keepRaw ? only.updates : emitted === null ? [] : [emitted]
-      this.#writer.enqueue({ ...only, updates: stored })
-      return
-    }
-    if (this.#changed) {
-      // One message per sender and run: its peers get the run's updates from it together.
-      let start = 0
-      while (start < run.length) {
-        const sender = (run[start] as Incoming).peer
-        let end = start + 1
-        while (end < run.length && (run[end] as Incoming).peer === sender) end += 1
-        const updates = run.slice(start, end).flatMap((incoming) => incoming.updates)
-        if (updates.length > 0) this.#broadcast(outgoingOf(this.name, updates), sender)
-        start = end
-      }
-    }
-    for (const incoming of run) {
-      this.#writer.enqueue({
-        ...incoming,
-        updates: this.#changed || keepRaw ? incoming.updates : [],
-      })
-    }
+    const emitted = this.#emitted as Uint8Array | null
+    if (emitted !== null)
+      this.#broadcast(new Outgoing(this.name, { kind: 'update', update: emitted }), sender)
+    const stored = this.#hasPending() ? updates : emitted === null ? [] : [emitted]
+    let ref = 0
+    for (const incoming of run) ref = Math.max(ref, incoming.ref)
+    this.#writer.enqueue({
+      peer: sender,
+      updates: stored,
+      ref,
+      receivedAtMs: (run[0] as Incoming).receivedAtMs,
+    })
   }
 
   #hasPending(): boolean {
@@ -388,20 +350,6 @@ export class Room {
     this.#presence.destroy()
     this.#doc.destroy()
   }
-}
-
-const outgoingOf = (name: string, updates: readonly Uint8Array[]): Outgoing =>
-  updates.length === 1
-    ? new Outgoing(name, { kind: 'update', update: updates[0] as Uint8Array })
-    : new Outgoing(name, { kind: 'updates', updates })
-
-/** Whether a transaction changed the document: Yjs's own test before it emits `update`. */
-const transactionChanged = (transaction: Y.Transaction): boolean => {
-  if (transaction.deleteSet.clients.size > 0) return true
-  for (const [client, clock] of transaction.afterState) {
-    if (transaction.beforeState.get(client) !== clock) return true
-  }
-  return false
 }
 
 /** True when an encoded state vector names no client (a peer that has nothing). */

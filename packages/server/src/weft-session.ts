@@ -295,7 +295,7 @@ export class WeftSession implements SocketHandler {
       case 'update':
       case 'updates': {
         const updates = message.type === 'updates' ? message.updates : [message.update]
-        const error = room.applyUpdates(link, updates, message.ref, message.type === 'sync-step-2')
+        const error = room.applyUpdates(link, updates, message.ref)
         if (error === undefined) return
         if (error.code === 'BAD_UPDATE') {
           return this.send({

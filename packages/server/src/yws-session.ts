@@ -113,7 +113,7 @@ export class YwsSession implements SocketHandler, RoomPeer {
       }
       case 'sync-step-2':
       case 'update': {
-        const error = room.applyUpdate(this, message.update, 0, message.type === 'sync-step-2')
+        const error = room.applyUpdate(this, message.update, 0)
         if (error !== undefined) throw error
         return
       }

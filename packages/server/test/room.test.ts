@@ -25,7 +25,7 @@ const textUpdate = (text: string, clientID = 7): Uint8Array => {
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 /** Updates of one tick are applied together at its end. */
-const endOfTick = (): Promise<void> => new Promise((resolve) => queueMicrotask(resolve))
+const endOfTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
 describe('Room', () => {
   it('acknowledges an update only after the store reports it durable', async () => {
@@ -45,6 +45,36 @@ describe('Room', () => {
     expect(writer.saves).toHaveLength(1)
     expect(writer.saves[0]?.ref).toBe(5)
     expect(Y.decodeStateVector(writer.saves[0]!.stateVector).get(7)).toBe(2)
+  })
+
+  it('keeps one append per room in flight: what arrives meanwhile goes to disk together next', async () => {
+    const store = new ControlledStore()
+    const room = await Room.load('doc', settings(store))
+    const [a, b] = [new RecordingPeer('a'), new RecordingPeer('b')]
+    room.join(a)
+    room.join(b)
+    const gate = deferred()
+    store.appendGate = gate.promise
+    room.applyUpdate(a, textUpdate('one', 1), 1)
+    await endOfTick()
+    await turn()
+    expect(store.appends).toHaveLength(1)
+    // Three more turns of writes from both peers while the first append is on its way.
+    for (const [index, peer] of [a, b, a].entries()) {
+      room.applyUpdate(peer, textUpdate(`more${index}`, 10 + index), index + 2)
+      await endOfTick()
+      await turn()
+    }
+    expect(store.appends).toHaveLength(1)
+    expect(a.saves).toEqual([])
+    store.appendGate = null
+    gate.resolve()
+    await room.whenDurable()
+    expect(store.appends).toHaveLength(2)
+    expect(store.appends[1]).toHaveLength(3)
+    expect(a.saves.map((save) => save.ref)).toEqual([1, 4])
+    expect(b.saves.map((save) => save.ref)).toEqual([3])
+    await room.close()
   })
 
   it('fans an update out to the other peers at once, not back to its sender', async () => {
@@ -79,7 +109,7 @@ describe('Room', () => {
     await room.close()
   })
 
-  it('applies a batch in one transaction, forwards it as one message, and stores every update', async () => {
+  it('applies a batch in one transaction, and forwards and stores what it changed as one update', async () => {
     const store = new ControlledStore()
     const room = await Room.load('doc', settings(store))
     const [writer, reader] = [new RecordingPeer('w'), new RecordingPeer('r')]
@@ -96,17 +126,23 @@ describe('Room', () => {
     expect(transactions).toBe(1)
     expect(room.doc.getText('t').toString()).toBe('batch')
     expect(reader.delivered).toHaveLength(1)
-    expect(reader.delivered[0]?.content.kind).toBe('updates')
-    // y-websocket peers get the batch merged into one update frame, with the same content.
+    const content = reader.delivered[0]!.content
+    if (content.kind !== 'update') throw new Error(`expected one update, got ${content.kind}`)
+    // Five one-character updates become one: smaller than the five together.
+    const sent = updates.reduce((sum, update) => sum + update.length, 0)
+    expect(content.update.length).toBeLessThan(sent)
+    const replica = new Y.Doc()
+    Y.applyUpdate(replica, content.update)
+    expect(replica.getText('t').toString()).toBe('batch')
     const [ywsFrame, ...more] = reader.delivered[0]!.frames('y-websocket')
     expect(more).toEqual([])
-    const message = decodeYwsMessage(ywsFrame!)
-    expect(message.type).toBe('update')
-    const replica = new Y.Doc()
-    Y.applyUpdate(replica, (message as { update: Uint8Array }).update)
-    expect(replica.getText('t').toString()).toBe('batch')
+    expect(decodeYwsMessage(ywsFrame!).type).toBe('update')
     await room.whenDurable()
-    expect(store.appends[0]).toHaveLength(5)
+    expect(store.appends).toHaveLength(1)
+    expect(store.appends[0]).toHaveLength(1)
+    const fromDisk = new Y.Doc()
+    Y.applyUpdate(fromDisk, store.appends[0]![0]!.update)
+    expect(fromDisk.getText('t').toString()).toBe('batch')
     expect(writer.saves.map((save) => save.ref)).toEqual([5])
     await room.close()
   })
