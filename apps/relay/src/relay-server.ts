@@ -42,13 +42,16 @@ export const startRelayServer = async (
   })
   let accepting = true
   const stats = (): Record<string, unknown> => {
-    const { rss, heapUsed } = process.memoryUsage()
+    const { rss, heapUsed, heapTotal, external, arrayBuffers } = process.memoryUsage()
     const ms = (ns: number): number => Math.round(ns / 1e4) / 100
     return {
       connections: relay.connectionCount,
       rooms: relay.roomCount,
       rssBytes: rss,
       heapUsedBytes: heapUsed,
+      heapTotalBytes: heapTotal,
+      externalBytes: external,
+      arrayBufferBytes: arrayBuffers,
       eventLoopLagMs: {
         p50: ms(lag.percentile(50)),
         p99: ms(lag.percentile(99)),

@@ -117,12 +117,41 @@ describe('the local copy', () => {
     expect((await store.load('doc')).outbox).toEqual([])
   })
 
+  it('stores what arrives from the relay, and records edits an observer makes in reply to it', async () => {
+    relay = await startTestRelay()
+    const store = new MemoryLocalStore()
+    const sender = client({ url: relay.url }).open('replies')
+    const replier = client({ url: relay.url, store }).open('replies')
+    await Promise.all([sender.whenSynced(), replier.whenSynced()])
+    // An app observer that answers every remote question inside the remote change's cleanup.
+    replier.doc.getArray<string>('questions').observe((event) => {
+      if (event.transaction.local) return
+      for (const question of event.changes.delta.flatMap((change) => change.insert ?? []))
+        replier.doc.getArray<string>('answers').push([`answer to ${question as string}`])
+    })
+    sender.doc.getArray<string>('questions').push(['why'])
+    await untilSameState([sender.doc, replier.doc])
+    await replier.whenSaved()
+    expect(sender.doc.getArray('answers').toArray()).toEqual(['answer to why'])
+    expect(replier.pending).toBe(0)
+    await replier.whenStored()
+    await clients[1]!.close()
+
+    // The copy holds the remote question and the reply, without a relay.
+    const reopened = client({ store }).open('replies')
+    await reopened.whenLoaded()
+    expect(reopened.doc.getArray('questions').toArray()).toEqual(['why'])
+    expect(reopened.doc.getArray('answers').toArray()).toEqual(['answer to why'])
+  })
+
   it('is compacted, so what is stored stays within a small multiple of the document', async () => {
     const store = new MemoryLocalStore()
     let edits = 0
     for (let round = 0; round < 12; round++) {
       const handle = client({ store, compactAfterUpdates: 10 }).open('grow')
       await handle.whenLoaded()
+      // Fixed client ids: sizes (and so when the amortized policy compacts) do not vary by run.
+      handle.doc.clientID = 1000 + round
       // Typing over a fixed region: the document stays small while its history grows.
       const text = handle.doc.getText('t')
       for (let index = 0; index < 40; index++, edits++) {

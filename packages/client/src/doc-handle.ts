@@ -54,7 +54,6 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
   /** Edits of the local write in progress, sent once it is written. */
   #unsent: OutboxRecord[] = []
   #unsentWrite: Promise<void> | null = null
-  #remoteChange: Uint8Array | null = null
   #pendingEmitScheduled = false
   readonly #sender: EditSender
   #early: Uint8Array[] | null = []
@@ -79,7 +78,7 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
     this.name = name
     this.#owner = owner
     this.#settings = settings
-    this.doc = options.doc ?? new Y.Doc()
+    this.doc = options.doc ?? new Y.Doc({ guid: fastGuid() })
     this.awareness = options.awareness ?? new awarenessProtocol.Awareness(this.doc)
     this.#persistence = new LocalPersistence(
       settings.store,
@@ -288,12 +287,7 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
   }
 
   #onDocUpdate = (update: Uint8Array, origin: unknown): void => {
-    if (origin === this) {
-      // What a remote transaction changed, already encoded by Yjs: that is what gets stored.
-      this.#remoteChange = update
-      return
-    }
-    if (origin === LOCAL_COPY || this.#closed) return
+    if (origin === LOCAL_COPY || origin === this || this.#closed) return
     if (this.#early !== null) {
       this.#early.push(update)
       return
@@ -325,19 +319,40 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
     this.#armAckTimer()
   }
 
-  /** Applies updates from the relay in one transaction and stores what they changed. */
+  /**
+   * Applies updates from the relay in one transaction and, if they changed anything, stores them
+   * as received. This handle's `update` listener is off meanwhile, so that Yjs need not encode
+   * what changed (a whole document on a first sync) when nothing else listens.
+   */
   #applyRemote(updates: readonly Uint8Array[]): void {
-    this.#remoteChange = null
-    Y.transact(
-      this.doc,
-      () => {
-        for (const update of updates) Y.applyUpdate(this.doc, update, this)
-      },
-      this,
-    )
-    const change = this.#remoteChange as Uint8Array | null
-    this.#remoteChange = null
-    if (change !== null) this.#persistence.recordRemote(change)
+    let changed = false
+    let listening = false
+    const listen = (): void => {
+      if (listening) return
+      listening = true
+      this.doc.on('update', this.#onDocUpdate)
+    }
+    // Yjs tests for `update` listeners right after this event. Transactions an observer starts
+    // while ours is cleaned up come after ours: their local edits must be recorded.
+    const onCleanup = (transaction: Y.Transaction): void => {
+      if (transaction.origin === this) changed ||= transactionChanged(transaction)
+      else listen()
+    }
+    this.doc.off('update', this.#onDocUpdate)
+    this.doc.on('afterTransactionCleanup', onCleanup)
+    try {
+      Y.transact(
+        this.doc,
+        () => {
+          for (const update of updates) Y.applyUpdate(this.doc, update, this)
+        },
+        this,
+      )
+    } finally {
+      this.doc.off('afterTransactionCleanup', onCleanup)
+      listen()
+    }
+    if (changed) for (const update of updates) this.#persistence.recordRemote(update)
     if (this.#waitsForDependencies() && !this.#timers.has('repair')) {
       // A lost or reordered update left structs waiting for their dependencies. Give a reordered
       // one time to arrive, then ask the relay for everything again.
@@ -488,3 +503,24 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
 
 const closedError = (name: string): WeftError =>
   new WeftError('CLOSED', `document "${name}" was closed`)
+
+/**
+ * A document guid from the platform's UUID generator where there is one (Yjs's own default draws
+ * 31 random numbers one by one, which dominates opening many documents); `undefined` lets Yjs
+ * choose (`crypto.randomUUID` is missing outside secure browser contexts).
+ */
+const fastGuid = (): string | undefined =>
+  (globalThis.crypto as { randomUUID?: () => string } | undefined)?.randomUUID?.()
+
+/**
+ * Whether a transaction changed the document (Yjs's own test before it emits `update`). Structs
+ * that only wait for missing dependencies count too: they are in the store's pending set.
+ */
+const transactionChanged = (transaction: Y.Transaction): boolean => {
+  if (transaction.deleteSet.clients.size > 0) return true
+  for (const [client, clock] of transaction.afterState) {
+    if (transaction.beforeState.get(client) !== clock) return true
+  }
+  const store = transaction.doc.store
+  return store.pendingStructs !== null || store.pendingDs !== null
+}

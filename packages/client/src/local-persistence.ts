@@ -75,7 +75,8 @@ export class LocalPersistence {
   /** Removes acknowledged edits from the stored outbox. */
   acknowledge(refs: readonly number[]): void {
     if (refs.length === 0) return
-    this.#outboxRemove.push(...refs)
+    // One acknowledgement may cover a whole replay's edits: too many for a spread call.
+    for (const ref of refs) this.#outboxRemove.push(ref)
     void this.#scheduleBatch()
   }
 

@@ -1,4 +1,5 @@
 /** Room: one loaded document, its peers, and the path receive → apply → fan out → persist → ack. */
+import { randomUUID } from 'node:crypto'
 import { decodeStateVector, summarizeUpdate } from '@weft/doc'
 import { WeftError } from '@weft/protocol'
 import * as awarenessProtocol from 'y-protocols/awareness'
@@ -85,7 +86,8 @@ export class Room {
       logEntries: stored.updates.length,
       logBytes: stored.logBytes,
     }
-    const room = new Room(name, new Y.Doc(), log, settings)
+    // A guid of our own: Yjs's default draws 31 random numbers, a cost paid per document load.
+    const room = new Room(name, new Y.Doc({ guid: randomUUID() }), log, settings)
     room.#stored = stored
     setImmediate(() => room.#loadStored())
     return room

@@ -100,7 +100,8 @@ export class LevelStore implements DocStore {
     const updates: Uint8Array[] = []
     let logBytes = 0
     let headSeq = parseMeta(meta).compactedThrough
-    for await (const [key, value] of this.#db.iterator(logRange(name))) {
+    // `all()` reads the range in native batches (one thread-pool trip for a small log).
+    for (const [key, value] of await this.#db.iterator(logRange(name)).all()) {
       for (const { update } of decodeLogRecord(value)) {
         updates.push(update)
         logBytes += update.length
@@ -136,7 +137,7 @@ export class LevelStore implements DocStore {
           key: metaKey(name),
           value: textEncoder.encode(JSON.stringify({ compactedThrough })),
         })
-        for await (const key of this.#db.keys(logRange(name, throughSeq)))
+        for (const key of await this.#db.keys(logRange(name, throughSeq)).all())
           ops.push({ type: 'del', key })
         return ops
       },
@@ -167,7 +168,7 @@ export class LevelStore implements DocStore {
   async #readHead(name: string): Promise<number> {
     const meta = parseMeta(await this.#db.get(metaKey(name)))
     let head = meta.compactedThrough
-    for await (const key of this.#db.keys({ ...logRange(name), reverse: true, limit: 1 }))
+    for (const key of await this.#db.keys({ ...logRange(name), reverse: true, limit: 1 }).all())
       head = seqOfLogKey(key)
     return head
   }
