@@ -31,6 +31,34 @@ export const OPTIONS = {
       .transform((value) => value === 'true'),
     help: 'fsync each write group before acknowledging (false: survives a relay crash, not a machine crash)',
   },
+  auth: {
+    schema: z.enum(['open', 'jwt']).optional(),
+    help:
+      'required: jwt (verify tokens; with --jwt-secret, --jwt-public-key-file or --jwks-url) or ' +
+      'open (anyone may read and write every document; local development only)',
+  },
+  'jwt-secret': {
+    schema: z.string().min(32, 'the HS256 secret must be at least 32 characters').optional(),
+    help: 'HS256 shared secret (prefer the WEFT_JWT_SECRET variable to a flag)',
+  },
+  'jwt-public-key-file': {
+    schema: z.string().min(1).optional(),
+    help: 'PEM (SPKI) public key file for RS256, EdDSA or ES256 tokens',
+  },
+  'jwt-algorithm': {
+    schema: z.enum(['RS256', 'EdDSA', 'ES256']).default('RS256'),
+    help: 'algorithm of --jwt-public-key-file',
+  },
+  'jwks-url': {
+    schema: z.url().optional(),
+    help: 'URL of a JSON Web Key Set (fetched and cached; refetched for unknown key ids)',
+  },
+  'jwt-clock-tolerance-sec': {
+    schema: integer(0).default(30),
+    help: 'allowed clock difference for exp and nbf, in seconds',
+  },
+  'jwt-issuer': { schema: z.string().min(1).optional(), help: 'required iss claim' },
+  'jwt-audience': { schema: z.string().min(1).optional(), help: 'required aud claim' },
   'log-level': {
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     help: 'minimum level of the JSON log lines on stdout',
@@ -53,7 +81,15 @@ export const OPTIONS = {
   },
   'hello-timeout-ms': {
     schema: integer(1).default(10_000),
-    help: 'time a Weft socket has to send hello',
+    help: 'time a socket has to send hello and have its token verified',
+  },
+  'max-pre-auth-messages': {
+    schema: integer(1).default(64),
+    help: 'messages a Weft socket may send before its token is verified',
+  },
+  'max-pre-auth-bytes': {
+    schema: integer(1).default(MiB),
+    help: 'and their bytes',
   },
   'heartbeat-interval-ms': {
     schema: integer(0).default(30_000),
@@ -120,7 +156,32 @@ export const parseCommand = (argv: readonly string[], env: NodeJS.ProcessEnv): P
     }
     config[name] = result.data
   }
+  const problem = authProblem(config as RelayConfig)
+  if (problem !== undefined) return { kind: 'invalid', message: problem }
   return { kind: 'run', config: config as RelayConfig }
+}
+
+/** What is wrong with the authentication options taken together, if anything. */
+const authProblem = (config: RelayConfig): string | undefined => {
+  const keys = (['jwt-secret', 'jwt-public-key-file', 'jwks-url'] as const).filter(
+    (key) => config[key] !== undefined,
+  )
+  if (config.auth === undefined) {
+    return (
+      '--auth is required: jwt (with --jwt-secret, --jwt-public-key-file or --jwks-url) or ' +
+      'open (anyone may read and write every document; for local development).'
+    )
+  }
+  if (config.auth === 'open' && keys.length > 0) {
+    return `--auth open takes no key, but ${keys.map((key) => `--${key}`).join(', ')} was given`
+  }
+  if (config.auth === 'jwt' && keys.length !== 1) {
+    return (
+      '--auth jwt needs exactly one of --jwt-secret, --jwt-public-key-file or --jwks-url' +
+      (keys.length > 1 ? ` (got ${keys.map((key) => `--${key}`).join(', ')})` : '')
+    )
+  }
+  return undefined
 }
 
 /** The --help text, generated from {@link OPTIONS}. */
@@ -137,7 +198,10 @@ export const helpText = (): string => {
   for (const [name, option] of Object.entries(OPTIONS)) {
     const fallback = option.schema.parse(undefined)
     lines.push(`  --${name} <value>`)
-    lines.push(`      ${option.help}. Env ${envName(name)}, default ${String(fallback)}.`)
+    lines.push(
+      `      ${option.help}. Env ${envName(name)}` +
+        (fallback === undefined ? '.' : `, default ${String(fallback)}.`),
+    )
   }
   lines.push('  -h, --help')
   lines.push('      show this help and exit.')

@@ -2,7 +2,16 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import { MemoryStore, Relay, type DocStore, type Logger } from '@weft/server'
+import { readFile } from 'node:fs/promises'
+import {
+  jwtAuth,
+  MemoryStore,
+  openAuth,
+  Relay,
+  type Authenticator,
+  type DocStore,
+  type Logger,
+} from '@weft/server'
 import { LevelStore } from '@weft/store-level'
 import type { RelayConfig } from './config.js'
 
@@ -29,12 +38,15 @@ export const startRelayServer = async (
       : await LevelStore.open({ path: config.data, sync: config.sync })
   const relay = new Relay({
     store,
+    auth: await authenticator(config),
     logger,
     maxMessageBytes: config['max-message-bytes'],
     maxBufferedBytes: config['max-buffered-bytes'],
     maxDocsPerSocket: config['max-docs-per-socket'],
     maxQueuedBytes: config['max-queued-bytes'],
     helloTimeoutMs: config['hello-timeout-ms'],
+    maxPreAuthMessages: config['max-pre-auth-messages'],
+    maxPreAuthBytes: config['max-pre-auth-bytes'],
     heartbeatIntervalMs: config['heartbeat-interval-ms'],
     unloadGraceMs: config['unload-grace-ms'],
     compactAfterUpdates: config['compact-after-updates'],
@@ -131,3 +143,21 @@ const LANDING_PAGE = `<!doctype html>
 </ul>
 <p>Health: <a href="/healthz">/healthz</a>, readiness: <a href="/readyz">/readyz</a>.</p>
 `
+
+/** The authenticator the options describe (they were checked together by `parseCommand`). */
+const authenticator = async (config: RelayConfig): Promise<Authenticator> => {
+  if (config.auth !== 'jwt') return openAuth()
+  const common = {
+    clockToleranceSec: config['jwt-clock-tolerance-sec'],
+    ...(config['jwt-issuer'] !== undefined ? { issuer: config['jwt-issuer'] } : {}),
+    ...(config['jwt-audience'] !== undefined ? { audience: config['jwt-audience'] } : {}),
+  }
+  if (config['jwt-secret'] !== undefined) return jwtAuth({ ...common, secret: config['jwt-secret'] })
+  if (config['jwks-url'] !== undefined) return jwtAuth({ ...common, jwksUrl: config['jwks-url'] })
+  const file = config['jwt-public-key-file'] as string
+  return jwtAuth({
+    ...common,
+    publicKey: await readFile(file, 'utf8'),
+    algorithm: config['jwt-algorithm'],
+  })
+}

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest'
 import { envName, helpText, OPTIONS, parseCommand } from '../src/config.js'
 
 describe('relay configuration', () => {
-  it('uses defaults when nothing is given', () => {
-    const command = parseCommand([], {})
+  it('uses defaults when only the required --auth is given', () => {
+    const command = parseCommand(['--auth', 'open'], {})
     expect(command).toMatchObject({
       kind: 'run',
       config: { port: 8787, data: './data', store: 'level' },
@@ -12,6 +12,7 @@ describe('relay configuration', () => {
 
   it('reads flags, then WEFT_* variables, flags winning', () => {
     const command = parseCommand(['--port', '9000'], {
+      WEFT_AUTH: 'open',
       WEFT_PORT: '9100',
       WEFT_DATA: '/srv/weft',
       WEFT_MAX_DOCS_PER_SOCKET: '8',
@@ -23,7 +24,7 @@ describe('relay configuration', () => {
   })
 
   it('ignores empty variables', () => {
-    expect(parseCommand([], { WEFT_PORT: '' })).toMatchObject({
+    expect(parseCommand(['--auth', 'open'], { WEFT_PORT: '' })).toMatchObject({
       kind: 'run',
       config: { port: 8787 },
     })
@@ -42,6 +43,34 @@ describe('relay configuration', () => {
     expect(parseCommand(['--colour'], {})).toMatchObject({
       kind: 'invalid',
       message: expect.stringContaining('--help'),
+    })
+  })
+
+  it('requires --auth, and for jwt exactly one key source', () => {
+    expect(parseCommand([], {})).toMatchObject({
+      kind: 'invalid',
+      message: expect.stringContaining('--auth is required'),
+    })
+    const secret = 'x'.repeat(32)
+    expect(parseCommand(['--auth', 'jwt'], {})).toMatchObject({
+      kind: 'invalid',
+      message: expect.stringContaining('exactly one of'),
+    })
+    expect(
+      parseCommand(['--auth', 'jwt', '--jwks-url', 'https://id.example/jwks.json'], {
+        WEFT_JWT_SECRET: secret,
+      }),
+    ).toMatchObject({ kind: 'invalid', message: expect.stringContaining('--jwt-secret, --jwks-url') })
+    expect(parseCommand(['--auth', 'open', '--jwt-secret', secret], {})).toMatchObject({
+      kind: 'invalid',
+    })
+    expect(parseCommand(['--auth', 'jwt', '--jwt-secret', 'short'], {})).toMatchObject({
+      kind: 'invalid',
+      message: expect.stringContaining('at least 32'),
+    })
+    expect(parseCommand(['--auth', 'jwt'], { WEFT_JWT_SECRET: secret })).toMatchObject({
+      kind: 'run',
+      config: { auth: 'jwt', 'jwt-secret': secret, 'jwt-clock-tolerance-sec': 30 },
     })
   })
 
@@ -65,10 +94,10 @@ describe('the README options table', () => {
       match[1],
       match[2],
     ])
-    const expected = Object.entries(OPTIONS).map(([name, option]) => [
-      name,
-      String(option.schema.parse(undefined)),
-    ])
+    const expected = Object.entries(OPTIONS).map(([name, option]) => {
+      const fallback: unknown = option.schema.parse(undefined)
+      return [name, fallback !== undefined ? String(fallback) : name === 'auth' ? 'required' : 'none']
+    })
     expect(rows).toEqual(expected)
   })
 })

@@ -11,7 +11,7 @@ afterEach(async () => {
 })
 
 const start = async (): Promise<RunningRelay> => {
-  const command = parseCommand(['--port', '0', '--store', 'memory'], {})
+  const command = parseCommand(['--port', '0', '--store', 'memory', '--auth', 'open'], {})
   if (command.kind !== 'run') throw new Error('bad test config')
   running = await startRelayServer(command.config as RelayConfig, silentLogger)
   return running

@@ -112,6 +112,17 @@ export class WeftClient extends ObservableV2<ClientEvents> {
     this.#connection.connect()
   }
 
+  /**
+   * Asks the `token` function for a fresh token and hands it to the relay on the open socket
+   * (`refresh-token`), before the current one expires. Without a connection the next connect
+   * uses a fresh token anyway, so this resolves without sending. Rejects with `INVALID_ARGUMENT`
+   * when `token` is not a function, or with the token function's own error.
+   */
+  async refreshToken(): Promise<void> {
+    if (this.#closed) throw new WeftError('CLOSED', 'the client was closed; create a new one')
+    await this.#connection.refreshToken()
+  }
+
   /** Closes the socket and stops reconnecting; documents stay open and keep collecting edits. */
   disconnect(): void {
     this.#connection.disconnect()

@@ -121,6 +121,19 @@ export class Connection {
     }
   }
 
+  /** Sends a fresh token from the token function on the open socket; see `WeftClient.refreshToken`. */
+  async refreshToken(): Promise<void> {
+    const source = this.#options.token
+    if (typeof source !== 'function') {
+      throw new WeftError(
+        'INVALID_ARGUMENT',
+        'refreshToken() needs options.token to be a function returning a fresh token',
+      )
+    }
+    const token = await source()
+    if (this.#ready) this.send({ type: 'refresh-token', token })
+  }
+
   async #open(reason: string): Promise<void> {
     this.#retryTimer = null
     this.#handlers.onStatus({ state: 'connecting', attempt: this.#attempt, reason })

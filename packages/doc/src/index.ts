@@ -5,3 +5,4 @@ export {
   summarizeUpdate,
   type UpdateSummary,
 } from './update-summary.js'
+export { inspectWrite, type WriteInspection } from './write-inspection.js'

@@ -1,6 +1,18 @@
 /** @weft/server: the relay core — rooms, sessions in both dialects, acks, and the DocStore interface. */
 export { Relay } from './relay.js'
 export {
+  accessFor,
+  jwtAuth,
+  matchesPattern,
+  openAuth,
+  SCOPES_CLAIM,
+  type Authenticator,
+  type DocAccess,
+  type DocScope,
+  type Identity,
+  type JwtAuthOptions,
+} from './auth.js'
+export {
   resolveRelayOptions,
   type RelayOptions,
   type ResolvedRelayOptions,

@@ -1,5 +1,6 @@
 /** RelayOptions: the relay's settings, their defaults, and their validation. */
 import { WeftError } from '@weft/protocol'
+import type { Authenticator } from './auth.js'
 import type { DocStore } from './doc-store.js'
 import { silentLogger, type Logger } from './logger.js'
 
@@ -9,6 +10,11 @@ const MiB = 1024 * 1024
 export interface RelayOptions {
   /** Where documents are persisted. Required. */
   store: DocStore
+  /**
+   * Who may connect and what they may do. Required: `jwtAuth({ … })`, or `openAuth()` for local
+   * development (everyone may write everything; the relay logs a warning when it starts).
+   */
+  auth: Authenticator
   /** Receives the relay's log lines (never document content or tokens). Default: silent. */
   logger?: Logger
   /** Largest frame accepted; bigger ones close the socket with 1009. Default 16 MiB. */
@@ -19,8 +25,12 @@ export interface RelayOptions {
   maxDocsPerSocket?: number
   /** Bytes a socket may send for a document while it loads. Default 32 MiB. */
   maxQueuedBytes?: number
-  /** Time a Weft socket has to send `hello`. Default 10 s. */
+  /** Time a socket has to send `hello` and have its token verified. Default 10 s. */
   helloTimeoutMs?: number
+  /** Messages a Weft socket may send after `hello` before its token is verified. Default 64. */
+  maxPreAuthMessages?: number
+  /** …and their bytes. Default 1 MiB. */
+  maxPreAuthBytes?: number
   /** Interval of WebSocket pings; a socket that missed the previous one is dropped. Default 30 s. 0 disables. */
   heartbeatIntervalMs?: number
   /** How long a document without peers stays loaded. Default 30 s. */
@@ -42,6 +52,8 @@ const DEFAULTS = {
   maxDocsPerSocket: 256,
   maxQueuedBytes: 32 * MiB,
   helloTimeoutMs: 10_000,
+  maxPreAuthMessages: 64,
+  maxPreAuthBytes: MiB,
   heartbeatIntervalMs: 30_000,
   unloadGraceMs: 30_000,
   compactAfterUpdates: 10_000,
@@ -62,6 +74,13 @@ export const resolveRelayOptions = (options: RelayOptions): ResolvedRelayOptions
     throw new WeftError(
       'INVALID_ARGUMENT',
       'options.store must be a DocStore (load, append, compact, close)',
+    )
+  }
+  const { auth } = options
+  if (typeof auth?.authenticate !== 'function' || (auth.mode !== 'open' && auth.mode !== 'token')) {
+    throw new WeftError(
+      'INVALID_ARGUMENT',
+      'options.auth must be an Authenticator: jwtAuth({ … }), or openAuth() for local development',
     )
   }
   const resolved = {

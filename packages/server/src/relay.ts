@@ -12,6 +12,7 @@ import {
 } from './relay-options.js'
 import { RoomRegistry } from './room-registry.js'
 import { SocketLink } from './socket-link.js'
+import type { AuthenticatedSession } from './session-auth.js'
 import { WeftSession, type SessionContext } from './weft-session.js'
 import { YwsSession } from './yws-session.js'
 
@@ -20,7 +21,7 @@ import { YwsSession } from './yws-session.js'
  * subprotocol speak the Weft dialect, all others the y-websocket dialect at `/<docName>`.
  *
  * ```ts
- * const relay = new Relay({ store })
+ * const relay = new Relay({ store, auth: jwtAuth({ secret: process.env.WEFT_JWT_SECRET }) })
  * httpServer.on('upgrade', (request, socket, head) => relay.handleUpgrade(request, socket, head))
  * ```
  */
@@ -30,6 +31,7 @@ export class Relay {
   readonly #registry: RoomRegistry
   readonly #context: SessionContext
   readonly #links = new Set<SocketLink>()
+  readonly #sessions = new Set<AuthenticatedSession>()
   readonly #heartbeat: ReturnType<typeof setInterval> | null
   #closing: Promise<void> | null = null
 
@@ -43,7 +45,12 @@ export class Relay {
       handleProtocols: (protocols) => (protocols.has(WEFT_SUBPROTOCOL) ? WEFT_SUBPROTOCOL : false),
     })
     this.#registry = new RoomRegistry(this.#options)
-    this.#context = { ...this.#options, registry: this.#registry, logger }
+    this.#context = { ...this.#options, registry: this.#registry, logger, sessions: this.#sessions }
+    if (this.#options.auth.mode === 'open') {
+      logger.warn('authentication is off (open mode): anyone may read and write every document', {
+        auth: 'open',
+      })
+    }
     const interval = this.#options.heartbeatIntervalMs
     this.#heartbeat = interval > 0 ? setInterval(() => this.#beat(), interval) : null
     this.#heartbeat?.unref()
@@ -66,6 +73,24 @@ export class Relay {
       return
     }
     this.#server.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, request, socket))
+  }
+
+  /**
+   * Revokes every session of `subject` (a token's `sub`) at once: each is closed with
+   * `UNAUTHORIZED` (4401). Returns how many were closed. Tokens still valid can connect again;
+   * refuse them in the authenticator too (for example with a deny list).
+   */
+  revoke(subject: string, reason = 'the session was revoked'): number {
+    if (typeof subject !== 'string') {
+      throw new WeftError('INVALID_ARGUMENT', 'revoke(subject) needs the subject as a string')
+    }
+    let closed = 0
+    for (const session of [...this.#sessions]) {
+      if (session.subject !== subject) continue
+      session.revoke(new WeftError('UNAUTHORIZED', reason))
+      closed += 1
+    }
+    return closed
   }
 
   /**
@@ -95,18 +120,29 @@ export class Relay {
       new WeftSession(link, { ...this.#context, logger })
       return
     }
-    const name = docNameFromUrl(request.url ?? '/')
+    const url = request.url ?? '/'
+    const name = docNameFromUrl(url)
     if (name instanceof WeftError) {
       link.close(name)
       return
     }
     logger.debug('socket opened', { dialect: 'y-websocket', doc: name })
-    new YwsSession(link, name, { ...this.#context, logger: bindLogger(logger, { doc: name }) })
+    new YwsSession(link, name, tokenFromUrl(url), {
+      ...this.#context,
+      logger: bindLogger(logger, { doc: name }),
+    })
   }
 
   #beat(): void {
     for (const link of this.#links) link.heartbeat()
   }
+}
+
+/** The `token` query parameter of a y-websocket URL (`/<docName>?token=…`), or `''`. */
+const tokenFromUrl = (url: string): string => {
+  const query = url.indexOf('?')
+  if (query < 0) return ''
+  return new URLSearchParams(url.slice(query + 1)).get('token') ?? ''
 }
 
 /** The document name of a y-websocket URL `/<docName>[?query]`, percent-decoded. */

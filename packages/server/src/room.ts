@@ -6,6 +6,12 @@ import * as awarenessProtocol from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import type { DocStore, StoredDoc } from './doc-store.js'
 import type { Logger } from './logger.js'
+import {
+  awarenessEntries,
+  awarenessEntryChanges,
+  ClientIdOwners,
+  type AwarenessEntry,
+} from './client-id-owners.js'
 import { Outgoing, type Dialect } from './outgoing.js'
 import { RoomAwareness } from './room-awareness.js'
 import { RoomWriter } from './room-writer.js'
@@ -16,6 +22,11 @@ export interface RoomPeer {
   /** Identity written beside this peer's updates in the log. */
   readonly author: string
   readonly correlationId: string
+  /**
+   * Who owns the Yjs client ids this peer writes under (its token subject, so the same across
+   * reconnects); `null` without authentication (open mode), where ids are not checked.
+   */
+  readonly owner: string | null
   /** A message from another peer of the room. */
   deliver(message: Outgoing): void
   /**
@@ -61,6 +72,7 @@ export class Room {
   /** What the store held, until it is applied to the document. */
   #stored: StoredDoc | null = null
   readonly #peers = new Set<RoomPeer>()
+  readonly #clientIds = new ClientIdOwners()
   readonly #presence: RoomAwareness<RoomPeer>
   readonly #writer: RoomWriter<RoomPeer>
   #incoming: Incoming[] = []
@@ -206,10 +218,20 @@ export class Room {
   applyUpdates(peer: RoomPeer, updates: readonly Uint8Array[], ref: number): WeftError | undefined {
     if (this.#failure !== null) return this.#failure
     const nonEmpty: Uint8Array[] = []
+    const writes = new Set<number>()
+    this.#loadStored()
     for (const update of updates) {
       const summary = summarizeUpdate(update)
       if (!summary.ok) return summary.error
-      if (!summary.summary.isEmpty) nonEmpty.push(update)
+      if (summary.summary.isEmpty) continue
+      nonEmpty.push(update)
+      for (const [client, end] of summary.summary.endClocks) {
+        if (end > Y.getState(this.#doc.store, client)) writes.add(client)
+      }
+    }
+    const taken = peer.owner === null ? undefined : this.#clientIds.claim(peer.owner, writes)
+    if (taken !== undefined) {
+      return new WeftError('FORBIDDEN', `Yjs client id ${taken} belongs to another session`)
     }
     this.#incoming.push({ peer, updates: nonEmpty, ref, receivedAtMs: Date.now() })
     if (!this.#integrateScheduled) {
@@ -222,6 +244,25 @@ export class Room {
   /** Applies an awareness update from `peer` and forwards it to the other peers. */
   applyAwareness(peer: RoomPeer, update: Uint8Array): WeftError | undefined {
     if (this.#failure !== null) return this.#failure
+    let entries: AwarenessEntry[]
+    try {
+      entries = awarenessEntries(update)
+    } catch (cause) {
+      return new WeftError('BAD_MESSAGE', 'the awareness update cannot be decoded', { cause })
+    }
+    // Entries under another owner's client id are refused unless they change nothing (stock
+    // y-websocket clients echo the states they receive). Presence alone binds no id.
+    const { awareness } = this.#presence
+    for (const entry of entries) {
+      const owner = this.#clientIds.ownerOf(entry.id)
+      if (owner === undefined || owner === peer.owner || peer.owner === null) continue
+      const known = awareness.meta.get(entry.id)
+      if (!awarenessEntryChanges(entry, known, awareness.states.has(entry.id))) continue
+      return new WeftError(
+        'FORBIDDEN',
+        `awareness for Yjs client id ${entry.id} belongs to another session`,
+      )
+    }
     const error = this.#presence.apply(peer, update, this.#peers.has(peer))
     if (error !== undefined) return error
     this.#broadcast(new Outgoing(this.name, { kind: 'awareness', update }), peer)

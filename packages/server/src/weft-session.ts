@@ -10,11 +10,14 @@ import {
   type OpenMessage,
   type WeftMessage,
 } from '@weft/protocol'
+import type { Authenticator } from './auth.js'
 import type { Logger } from './logger.js'
 import type { Outgoing } from './outgoing.js'
 import type { Room, RoomPeer } from './room.js'
 import type { RoomRegistry } from './room-registry.js'
+import { SessionAuth, type AuthenticatedSession } from './session-auth.js'
 import type { SocketHandler, SocketLink } from './socket-link.js'
+import { writeDenied } from './write-rules.js'
 
 /** What a session needs from its relay. */
 export interface SessionContext {
@@ -26,6 +29,11 @@ export interface SessionContext {
   /** Bytes of messages a document may queue while it loads. */
   readonly maxQueuedBytes: number
   readonly helloTimeoutMs: number
+  readonly auth: Authenticator
+  /** Sessions with a verified identity, for revocation. */
+  readonly sessions: Set<AuthenticatedSession>
+  readonly maxPreAuthMessages: number
+  readonly maxPreAuthBytes: number
 }
 
 type DocMessage = Extract<WeftMessage, { doc: string }>
@@ -55,6 +63,10 @@ class DocLink implements RoomPeer {
     return this.#session.correlationId
   }
 
+  get owner(): string | null {
+    return this.#session.owner
+  }
+
   deliver(message: Outgoing): void {
     for (const frame of message.frames('weft')) this.#session.sendFrame(frame)
   }
@@ -70,43 +82,63 @@ class DocLink implements RoomPeer {
 }
 
 /**
- * The Weft dialect. The first frame must be `hello` (within `helloTimeoutMs`); then documents are
- * opened, synced and edited independently. A problem with one document closes that document
- * only (`error` naming it); a malformed frame or a protocol violation closes the socket.
+ * The Weft dialect. The first frame must be `hello` with a token the relay's authenticator
+ * accepts (all within `helloTimeoutMs`; what arrives while the token is verified waits, within
+ * limits); then documents the token covers are opened, synced and edited independently. A
+ * problem with one document closes that document only (`error` naming it); a malformed frame, a
+ * protocol violation, a refused or expired token closes the socket.
  */
-export class WeftSession implements SocketHandler {
+export class WeftSession implements SocketHandler, AuthenticatedSession {
   readonly #link: SocketLink
   readonly #context: SessionContext
   readonly #docs = new Map<string, DocLink>()
+  readonly #auth: SessionAuth
   #helloTimer: ReturnType<typeof setTimeout> | null
+  /** `hello` arrived; frames wait in `#preAuth` until the token is verified. */
+  #helloSeen = false
   #ready = false
+  #preAuth: Uint8Array[] = []
+  #preAuthBytes = 0
   #helloFrame: Uint8Array = new Uint8Array()
-  author = 'anonymous'
   correlationId = ''
 
   constructor(link: SocketLink, context: SessionContext) {
     this.#link = link
     this.#context = context
+    this.#auth = new SessionAuth(context.auth, (error) => link.close(error))
     link.setHandler(this)
     this.#helloTimer = setTimeout(() => {
-      link.close(new WeftError('TIMEOUT', `no hello within ${context.helloTimeoutMs} ms`))
+      link.close(
+        new WeftError(
+          'TIMEOUT',
+          `no hello with an accepted token within ${context.helloTimeoutMs} ms`,
+        ),
+      )
     }, context.helloTimeoutMs)
   }
 
+  /** The token subject (`anonymous` in open mode): written beside this session's edits. */
+  get subject(): string {
+    return this.#auth.subject
+  }
+
+  /** Same as {@link subject}. */
+  get author(): string {
+    return this.#auth.subject
+  }
+
+  /** Owner of the Yjs client ids it writes under: its subject, or `null` in open mode. */
+  get owner(): string | null {
+    return this.#context.auth.mode === 'open' ? null : this.#auth.subject
+  }
+
+  revoke(error: WeftError): void {
+    this.#link.close(error)
+  }
+
   onFrame(frame: Uint8Array): void {
-    // Before hello, look at the tag alone: nothing else is decoded for an unauthenticated socket.
-    if (!this.#ready && frame[0] !== HELLO_TAG) {
-      throw new WeftError('PROTOCOL_VIOLATION', 'the first message must be hello')
-    }
+    if (!this.#ready) return this.#beforeReady(frame)
     const message = decodeMessage(frame)
-    if (!this.#ready) {
-      if (message.type !== 'hello') {
-        throw new WeftError('PROTOCOL_VIOLATION', `expected hello, got ${message.type}`)
-      }
-      this.#helloFrame = frame.slice()
-      this.#hello(message)
-      return
-    }
     switch (message.type) {
       case 'hello':
         // A repeated hello changes nothing (the handshake is idempotent); a different one is a
@@ -128,8 +160,7 @@ export class WeftSession implements SocketHandler {
       case 'pong':
         return
       case 'refresh-token':
-        // Tokens are not verified by this relay yet; accept the new one as the old was.
-        return
+        return this.#refresh(message.token)
       default:
         throw new WeftError('PROTOCOL_VIOLATION', `a client may not send ${message.type}`)
     }
@@ -141,6 +172,9 @@ export class WeftSession implements SocketHandler {
 
   onClosed(): void {
     if (this.#helloTimer !== null) clearTimeout(this.#helloTimer)
+    this.#auth.dispose()
+    this.#context.sessions.delete(this)
+    this.#preAuth = []
     for (const link of this.#docs.values()) {
       if (link.room !== null) this.#context.registry.release(link.room, link)
     }
@@ -165,26 +199,82 @@ export class WeftSession implements SocketHandler {
     this.send({ type: 'error', doc: link.name, code: error.code, reason: error.message })
   }
 
-  #hello(message: Extract<WeftMessage, { type: 'hello' }>): void {
+  /** Frames before the session is ready: `hello` first, then what waits for the token check. */
+  #beforeReady(frame: Uint8Array): void {
+    if (this.#helloSeen) {
+      this.#preAuthBytes += frame.length
+      const { maxPreAuthMessages, maxPreAuthBytes } = this.#context
+      if (this.#preAuth.length >= maxPreAuthMessages || this.#preAuthBytes > maxPreAuthBytes) {
+        throw new WeftError(
+          'RATE_LIMITED',
+          `over ${maxPreAuthMessages} messages or ${maxPreAuthBytes} bytes before the token was verified`,
+        )
+      }
+      this.#preAuth.push(frame.slice())
+      return
+    }
+    // Before hello, look at the tag alone: nothing else is decoded for an unauthenticated socket.
+    if (frame[0] !== HELLO_TAG) {
+      throw new WeftError('PROTOCOL_VIOLATION', 'the first message must be hello')
+    }
+    const message = decodeMessage(frame)
+    if (message.type !== 'hello') {
+      throw new WeftError('PROTOCOL_VIOLATION', `expected hello, got ${message.type}`)
+    }
     const negotiated = negotiateVersion(message.minVersion, message.maxVersion)
     if (!negotiated.ok) throw negotiated.error
+    this.#helloSeen = true
+    this.#helloFrame = frame.slice()
+    this.correlationId = message.correlationId
+    this.#auth.login(message.token).then(
+      () => this.#link.guard(() => this.#welcome(negotiated.version)),
+      (error: unknown) => this.#link.close(authError(error)),
+    )
+  }
+
+  #welcome(version: number): void {
+    if (!this.#link.open) return
     if (this.#helloTimer !== null) clearTimeout(this.#helloTimer)
     this.#helloTimer = null
     this.#ready = true
-    this.correlationId = message.correlationId
+    this.#context.sessions.add(this)
     this.send({
       type: 'welcome',
-      version: negotiated.version,
+      version,
       connectionId: this.#link.id,
       maxMessageBytes: this.#context.maxMessageBytes,
       server: this.#context.serverName,
     })
+    const waiting = this.#preAuth
+    this.#preAuth = []
+    for (const frame of waiting) {
+      if (!this.#link.open) return
+      this.onFrame(frame)
+    }
+  }
+
+  /** A fresh token on the open socket; documents it no longer covers are closed. */
+  #refresh(token: string): void {
+    this.#auth.refresh(token).then(
+      () =>
+        this.#link.guard(() => {
+          for (const link of [...this.#docs.values()]) {
+            if (!this.#auth.access(link.name).read) {
+              this.closeDoc(link, new WeftError('FORBIDDEN', 'the refreshed token does not cover this document'))
+            }
+          }
+        }),
+      (error: unknown) => this.#link.close(authError(error)),
+    )
   }
 
   #open(message: OpenMessage): void {
     const { doc } = message
     const nameError = checkDocName(doc)
     if (nameError !== undefined) return this.#refuse(doc, nameError)
+    if (!this.#auth.access(doc).read) {
+      return this.#refuse(doc, new WeftError('FORBIDDEN', 'the token does not cover this document'))
+    }
     // A malformed state vector is a malformed frame: it closes the socket like one.
     const stateVector = decodeStateVector(message.stateVector)
     if (!stateVector.ok) throw stateVector.error
@@ -295,9 +385,20 @@ export class WeftSession implements SocketHandler {
       case 'update':
       case 'updates': {
         const updates = message.type === 'updates' ? message.updates : [message.update]
+        const denied = writeDenied(this.#auth.access(link.name), room.doc, updates)
+        if (denied !== undefined) {
+          // Refused whole: not applied, stored or forwarded; the socket and document stay open.
+          return this.send({
+            type: 'rejected',
+            doc: link.name,
+            ref: message.ref,
+            code: denied.code,
+            reason: denied.message,
+          })
+        }
         const error = room.applyUpdates(link, updates, message.ref)
         if (error === undefined) return
-        if (error.code === 'BAD_UPDATE') {
+        if (error.code === 'BAD_UPDATE' || error.code === 'FORBIDDEN') {
           return this.send({
             type: 'rejected',
             doc: link.name,
@@ -310,8 +411,9 @@ export class WeftSession implements SocketHandler {
       }
       case 'awareness': {
         const error = room.applyAwareness(link, message.update)
-        if (error !== undefined) this.closeDoc(link, error)
-        return
+        if (error === undefined) return
+        // Malformed, or presence under another session's client id: the document is closed.
+        return this.closeDoc(link, error)
       }
       default:
         throw new WeftError('PROTOCOL_VIOLATION', `a client may not send ${message.type}`)
@@ -330,6 +432,12 @@ export class WeftSession implements SocketHandler {
     this.send({ type: 'error', doc, code: error.code, reason: error.message })
   }
 }
+
+/** An authentication failure as the error that closes the socket. */
+const authError = (error: unknown): WeftError =>
+  error instanceof WeftError && error.code === 'UNAUTHORIZED'
+    ? error
+    : new WeftError('UNAUTHORIZED', 'the token could not be verified', { cause: error })
 
 const sameBytes = (a: Uint8Array, b: Uint8Array): boolean =>
   a.length === b.length && a.every((byte, index) => byte === b[index])

@@ -2,8 +2,10 @@
 import { WeftError } from '@weft/protocol'
 import type { Outgoing } from './outgoing.js'
 import type { Room, RoomPeer } from './room.js'
+import { SessionAuth, type AuthenticatedSession } from './session-auth.js'
 import type { SocketHandler, SocketLink } from './socket-link.js'
 import type { SessionContext } from './weft-session.js'
+import { writeDenied } from './write-rules.js'
 import {
   decodeYwsMessage,
   encodeYwsAwareness,
@@ -12,27 +14,77 @@ import {
 } from './yws-codec.js'
 
 /**
- * A stock y-websocket client at `ws://host/<docName>`. The relay answers only once the document
- * has loaded, sends its own sync step 1 and the awareness states, and then relays updates and
- * awareness. This dialect has no acknowledgements; any error closes the socket with its code.
+ * A stock y-websocket client at `ws://host/<docName>?token=…`. The token is verified first (a
+ * refused one closes with 4401, a document it does not cover with 4403); the relay answers only
+ * once the document has loaded, sends its own sync step 1 and the awareness states, and then
+ * relays updates and awareness. This dialect has no acknowledgements and no `rejected`: any
+ * error, a refused edit included, closes the socket with its code.
  */
-export class YwsSession implements SocketHandler, RoomPeer {
+export class YwsSession implements SocketHandler, RoomPeer, AuthenticatedSession {
   readonly dialect = 'y-websocket'
-  readonly author = 'anonymous'
   readonly correlationId = ''
   readonly #link: SocketLink
   readonly #context: SessionContext
   readonly #name: string
+  readonly #auth: SessionAuth
   #room: Room | null = null
   #queue: YwsMessage[] | null = []
   #queuedBytes = 0
 
-  constructor(link: SocketLink, name: string, context: SessionContext) {
+  constructor(link: SocketLink, name: string, token: string, context: SessionContext) {
     this.#link = link
     this.#context = context
     this.#name = name
+    this.#auth = new SessionAuth(context.auth, (error) => link.close(error))
     link.setHandler(this)
-    context.registry.acquire(name, this).then(
+    const timer = setTimeout(() => {
+      link.close(new WeftError('TIMEOUT', `the token was not verified within ${context.helloTimeoutMs} ms`))
+    }, context.helloTimeoutMs)
+    this.#auth.login(token).then(
+      () => {
+        clearTimeout(timer)
+        link.guard(() => this.#authenticated())
+      },
+      (error: unknown) => {
+        clearTimeout(timer)
+        link.close(
+          error instanceof WeftError && error.code === 'UNAUTHORIZED'
+            ? error
+            : new WeftError('UNAUTHORIZED', 'the token could not be verified', { cause: error }),
+        )
+      },
+    )
+  }
+
+  /** The token subject (`anonymous` in open mode). */
+  get subject(): string {
+    return this.#auth.subject
+  }
+
+  /** Same as {@link subject}: written beside this session's edits. */
+  get author(): string {
+    return this.#auth.subject
+  }
+
+  /** Owner of the Yjs client ids it writes under: its subject, or `null` in open mode. */
+  get owner(): string | null {
+    return this.#context.auth.mode === 'open' ? null : this.#auth.subject
+  }
+
+  revoke(error: WeftError): void {
+    this.#link.close(error)
+  }
+
+  #authenticated(): void {
+    if (!this.#link.open) return
+    if (!this.#auth.access(this.#name).read) {
+      throw new WeftError('FORBIDDEN', 'the token does not cover this document')
+    }
+    this.#context.sessions.add(this)
+    const { registry } = this.#context
+    const link = this.#link
+    const name = this.#name
+    registry.acquire(name, this).then(
       (room) => link.guard(() => this.#loaded(room)),
       (error: unknown) => {
         link.close(
@@ -61,6 +113,8 @@ export class YwsSession implements SocketHandler, RoomPeer {
   }
 
   onClosed(): void {
+    this.#auth.dispose()
+    this.#context.sessions.delete(this)
     if (this.#room !== null) this.#context.registry.release(this.#room, this)
     this.#room = null
     this.#queue = null
@@ -113,6 +167,8 @@ export class YwsSession implements SocketHandler, RoomPeer {
       }
       case 'sync-step-2':
       case 'update': {
+        const denied = writeDenied(this.#auth.access(this.#name), room.doc, [message.update])
+        if (denied !== undefined) throw denied
         const error = room.applyUpdate(this, message.update, 0)
         if (error !== undefined) throw error
         return

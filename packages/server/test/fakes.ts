@@ -60,12 +60,14 @@ export class RecordingPeer implements RoomPeer {
   readonly dialect = 'weft'
   readonly author: string
   readonly correlationId = 'test'
+  readonly owner: string | null
   delivered: Outgoing[] = []
   saves: Array<{ ref: number; stateVector: Uint8Array }> = []
   failures: WeftError[] = []
 
-  constructor(author = 'peer') {
+  constructor(author = 'peer', owner: string | null = null) {
     this.author = author
+    this.owner = owner
   }
 
   deliver(message: Outgoing): void {

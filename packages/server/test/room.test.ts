@@ -2,6 +2,7 @@ import { silentLogger } from '../src/logger.js'
 import { decodeYwsMessage } from '../src/yws-codec.js'
 import { Room, type RoomSettings } from '../src/room.js'
 import { describe, expect, it } from 'vitest'
+import * as awarenessProtocol from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import { ControlledStore, deferred, RecordingPeer } from './fakes.js'
 
@@ -74,6 +75,48 @@ describe('Room', () => {
     expect(store.appends[1]).toHaveLength(3)
     expect(a.saves.map((save) => save.ref)).toEqual([1, 4])
     expect(b.saves.map((save) => save.ref)).toEqual([3])
+    await room.close()
+  })
+
+  it("refuses structs and presence under another owner's client id, and accepts what changes nothing", async () => {
+    const store = new ControlledStore()
+    const room = await Room.load('doc', settings(store))
+    const [alice, mallory] = [new RecordingPeer('alice', 'alice'), new RecordingPeer('mallory', 'mallory')]
+    room.join(alice)
+    room.join(mallory)
+    const source = new Y.Doc()
+    source.clientID = 7
+    const updates: Uint8Array[] = []
+    source.on('update', (update: Uint8Array) => updates.push(update))
+    source.getText('t').insert(0, 'honest')
+    expect(room.applyUpdate(alice, updates[0]!, 1)).toBeUndefined()
+    await endOfTick()
+    // Mallory continues client 7's clock: refused, nothing applied or forwarded.
+    source.getText('t').insert(6, ' and forged')
+    const forged = updates[1]!
+    expect(room.applyUpdate(mallory, forged, 1)?.code).toBe('FORBIDDEN')
+    await endOfTick()
+    expect(room.doc.getText('t').toString()).toBe('honest')
+    expect(alice.delivered).toEqual([])
+    // Re-sending what the room has is not a write; Mallory's own client id is hers.
+    expect(room.applyUpdate(mallory, updates[0]!, 2)).toBeUndefined()
+    expect(room.applyUpdate(mallory, textUpdate('mine', 8), 3)).toBeUndefined()
+    // Alice herself may go on.
+    expect(room.applyUpdate(alice, forged, 2)).toBeUndefined()
+    await endOfTick()
+    expect(room.doc.getText('t').toString()).toContain('honest and forged')
+
+    // Presence: client 7 is Alice's. An echo of her state is fine; a newer state is not.
+    const aliceAwareness = new awarenessProtocol.Awareness(source)
+    aliceAwareness.setLocalState({ name: 'Alice' })
+    const announce = awarenessProtocol.encodeAwarenessUpdate(aliceAwareness, [7])
+    expect(room.applyAwareness(alice, announce)).toBeUndefined()
+    expect(room.applyAwareness(mallory, announce)).toBeUndefined()
+    aliceAwareness.setLocalState({ name: 'Mallory in disguise' })
+    const spoof = awarenessProtocol.encodeAwarenessUpdate(aliceAwareness, [7])
+    expect(room.applyAwareness(mallory, spoof)?.code).toBe('FORBIDDEN')
+    expect(room.awareness.getStates().get(7)).toEqual({ name: 'Alice' })
+    aliceAwareness.destroy()
     await room.close()
   })
 

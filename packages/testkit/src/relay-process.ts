@@ -29,7 +29,17 @@ export const spawnRelay = (
 ): Promise<RelayProcess> => {
   const child = spawn(
     process.execPath,
-    ['--import', tsxLoader, mainPath, '--port', '0', '--data', dataDir, ...args],
+    [
+      '--import',
+      tsxLoader,
+      mainPath,
+      '--port',
+      '0',
+      '--data',
+      dataDir,
+      ...(args.includes('--auth') ? [] : ['--auth', 'open']),
+      ...args,
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WEFT_LOG_LEVEL: 'info' } },
   )
   let output = ''

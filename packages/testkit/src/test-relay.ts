@@ -4,7 +4,7 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { MemoryStore, Relay, type DocStore, type RelayOptions } from '@weft/server'
+import { MemoryStore, openAuth, Relay, type DocStore, type RelayOptions } from '@weft/server'
 import { LevelStore } from '@weft/store-level'
 
 /** A relay listening on 127.0.0.1 for a test. */
@@ -35,7 +35,7 @@ export const startTestRelay = async (options: TestRelayOptions = {}): Promise<Te
   const { dataDir: givenDir, store: givenStore, port: givenPort, ...relayOptions } = options
   const dataDir = givenDir ?? (await mkdtemp(join(tmpdir(), 'weft-test-')))
   const store = givenStore ?? (await LevelStore.open({ path: dataDir }))
-  const relay = new Relay({ heartbeatIntervalMs: 0, ...relayOptions, store })
+  const relay = new Relay({ heartbeatIntervalMs: 0, auth: openAuth(), ...relayOptions, store })
   const server = createServer((_request, response) => response.writeHead(404).end())
   server.on('upgrade', (request, socket, head) => relay.handleUpgrade(request, socket, head))
   await new Promise<void>((resolve) => server.listen(givenPort ?? 0, '127.0.0.1', resolve))
