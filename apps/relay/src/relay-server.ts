@@ -152,7 +152,8 @@ const authenticator = async (config: RelayConfig): Promise<Authenticator> => {
     ...(config['jwt-issuer'] !== undefined ? { issuer: config['jwt-issuer'] } : {}),
     ...(config['jwt-audience'] !== undefined ? { audience: config['jwt-audience'] } : {}),
   }
-  if (config['jwt-secret'] !== undefined) return jwtAuth({ ...common, secret: config['jwt-secret'] })
+  if (config['jwt-secret'] !== undefined)
+    return jwtAuth({ ...common, secret: config['jwt-secret'] })
   if (config['jwks-url'] !== undefined) return jwtAuth({ ...common, jwksUrl: config['jwks-url'] })
   const file = config['jwt-public-key-file'] as string
   return jwtAuth({

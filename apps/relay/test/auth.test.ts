@@ -41,7 +41,9 @@ afterEach(async () => {
   relay = undefined
 })
 
-const startRelay = async (auth: Authenticator = jwtAuth({ secret: SECRET, clockToleranceSec: 0 })) => {
+const startRelay = async (
+  auth: Authenticator = jwtAuth({ secret: SECRET, clockToleranceSec: 0 }),
+) => {
   relay = await startTestRelay({ auth })
   return relay
 }
@@ -95,7 +97,12 @@ describe('authentication', () => {
       .setSubject('mallory')
       .setExpirationTime('1h')
       .sign(new TextEncoder().encode('another-secret-that-is-32-bytes-long'))
-    for (const bad of ['', 'not-a-jwt', forged, await token('bob', writeAll, { expiresInSec: -5 })]) {
+    for (const bad of [
+      '',
+      'not-a-jwt',
+      forged,
+      await token('bob', writeAll, { expiresInSec: -5 }),
+    ]) {
       const raw = await rawWeft(url, bad)
       const closed = await raw.closed
       expect(closed.code).toBe(ERROR_CODES.UNAUTHORIZED.closeCode)
@@ -125,7 +132,7 @@ describe('authentication', () => {
     raw.sendMessage({ type: 'open', doc: 'team/notes', stateVector: new Uint8Array([0]) })
     await raw.nextMessage(isType('sync-step-2', 'team/notes'))
     raw.sendMessage({ type: 'update', doc: 'team/notes', ref: 1, update: textUpdate('hi', 5) })
-    expect(await raw.nextMessage(isType('saved', 'team/notes'))).toMatchObject({ ref: 1 })
+    await raw.nextMessage((message) => message.type === 'saved' && message.ref === 1)
     expect(raw.open).toBe(true)
   })
 
@@ -134,7 +141,9 @@ describe('authentication', () => {
     const ed = await generateKeyPair('EdDSA', { crv: 'Ed25519' })
     const jwk = { ...(await exportJWK(ed.publicKey)), kid: 'key-1', alg: 'EdDSA' }
     const jwksServer = createServer((_request, response) =>
-      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })),
+      response
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ keys: [jwk] })),
     )
     servers.push(jwksServer)
     await new Promise<void>((resolve) => jwksServer.listen(0, '127.0.0.1', resolve))
@@ -148,7 +157,10 @@ describe('authentication', () => {
         jwtAuth({ publicKey: await exportSPKI(ed.publicKey), algorithm: 'EdDSA' }),
         await token('ed-user', writeAll, { key: ed.privateKey, alg: 'EdDSA' }),
       ],
-      [jwtAuth({ jwksUrl }), await token('jwks-user', writeAll, { key: ed.privateKey, alg: 'EdDSA', kid: 'key-1' })],
+      [
+        jwtAuth({ jwksUrl }),
+        await token('jwks-user', writeAll, { key: ed.privateKey, alg: 'EdDSA', kid: 'key-1' }),
+      ],
     ]
     for (const [auth, good] of cases) {
       const { url } = await startRelay(auth)
@@ -208,7 +220,10 @@ describe('read-only sessions', () => {
   it('sync and see edits, but every edit is rejected, never stored or broadcast', async () => {
     const { url, store } = await startRelay()
     const writer = weftClient(url, await token('writer', writeAll)).open('board')
-    const reader = weftClient(url, await token('reader', [{ pattern: 'board', access: 'read' }])).open('board')
+    const reader = weftClient(
+      url,
+      await token('reader', [{ pattern: 'board', access: 'read' }]),
+    ).open('board')
     await Promise.all([writer.whenSynced(), reader.whenSynced()])
     writer.doc.getText('t').insert(0, 'from the writer')
     await writer.whenSaved()
@@ -281,7 +296,7 @@ describe('write limits and client ids', () => {
     doc.getMap('tasks').set('t1', 'write tests')
     doc.getMap('settings').set('theme', 'dark')
     raw.sendMessage({ type: 'update', doc: 'board', ref: 1, update: updates[0]! })
-    expect(await raw.nextMessage(isType('saved', 'board'))).toMatchObject({ ref: 1 })
+    await raw.nextMessage((message) => message.type === 'saved' && message.ref === 1)
     raw.sendMessage({ type: 'update', doc: 'board', ref: 2, update: updates[1]! })
     const refused = await raw.nextMessage(isType('rejected', 'board'))
     expect(refused).toMatchObject({ ref: 2, code: 'FORBIDDEN' })

@@ -60,7 +60,10 @@ describe('relay configuration', () => {
       parseCommand(['--auth', 'jwt', '--jwks-url', 'https://id.example/jwks.json'], {
         WEFT_JWT_SECRET: secret,
       }),
-    ).toMatchObject({ kind: 'invalid', message: expect.stringContaining('--jwt-secret, --jwks-url') })
+    ).toMatchObject({
+      kind: 'invalid',
+      message: expect.stringContaining('--jwt-secret, --jwks-url'),
+    })
     expect(parseCommand(['--auth', 'open', '--jwt-secret', secret], {})).toMatchObject({
       kind: 'invalid',
     })
@@ -96,7 +99,10 @@ describe('the README options table', () => {
     ])
     const expected = Object.entries(OPTIONS).map(([name, option]) => {
       const fallback: unknown = option.schema.parse(undefined)
-      return [name, fallback !== undefined ? String(fallback) : name === 'auth' ? 'required' : 'none']
+      return [
+        name,
+        fallback !== undefined ? String(fallback) : name === 'auth' ? 'required' : 'none',
+      ]
     })
     expect(rows).toEqual(expected)
   })

@@ -18,7 +18,17 @@ export const startWeftRelay = (
   dataDir: string,
   options: WeftRelayOptions = {},
 ): Promise<ServerProcess> => {
-  const args = [RELAY_MAIN, '--port', '0', '--host', '127.0.0.1', '--data', dataDir, '--auth', 'open']
+  const args = [
+    RELAY_MAIN,
+    '--port',
+    '0',
+    '--host',
+    '127.0.0.1',
+    '--data',
+    dataDir,
+    '--auth',
+    'open',
+  ]
   // The start line ("relay listening") is logged at info; nothing per update is.
   args.push('--log-level', 'info')
   if (options.sync !== undefined) args.push('--sync', String(options.sync))

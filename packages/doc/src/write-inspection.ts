@@ -76,8 +76,7 @@ const rootOfNew = (
   const parent = item.parent as unknown
   if (typeof parent === 'string') return parent
   // A parent (nested type) or a neighbour (origin) identified by id: in the doc or in the update.
-  const reference =
-    parent instanceof Y.ID ? parent : (item.origin ?? item.rightOrigin ?? null)
+  const reference = parent instanceof Y.ID ? parent : (item.origin ?? item.rightOrigin ?? null)
   if (reference === null) return null
   // A nested type's parent item, or a neighbour, has the same root as the item itself.
   const existing = findInDoc(doc, reference)

@@ -179,7 +179,8 @@ const verificationKey = (
 /** Why jose refused a token, in words safe to log and send (never the token). */
 const tokenProblem = (cause: unknown): string => {
   if (cause instanceof joseErrors.JWTExpired) return 'it has expired'
-  if (cause instanceof joseErrors.JWTClaimValidationFailed) return `claim ${cause.claim} is not valid`
+  if (cause instanceof joseErrors.JWTClaimValidationFailed)
+    return `claim ${cause.claim} is not valid`
   if (cause instanceof joseErrors.JWSSignatureVerificationFailed) return 'bad signature'
   if (cause instanceof joseErrors.JWKSNoMatchingKey) return 'no key matches its key id'
   if (cause instanceof joseErrors.JOSEAlgNotAllowed) return 'algorithm not allowed'

@@ -260,7 +260,10 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
         this.#link.guard(() => {
           for (const link of [...this.#docs.values()]) {
             if (!this.#auth.access(link.name).read) {
-              this.closeDoc(link, new WeftError('FORBIDDEN', 'the refreshed token does not cover this document'))
+              this.closeDoc(
+                link,
+                new WeftError('FORBIDDEN', 'the refreshed token does not cover this document'),
+              )
             }
           }
         }),

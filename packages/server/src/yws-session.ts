@@ -38,7 +38,9 @@ export class YwsSession implements SocketHandler, RoomPeer, AuthenticatedSession
     this.#auth = new SessionAuth(context.auth, (error) => link.close(error))
     link.setHandler(this)
     const timer = setTimeout(() => {
-      link.close(new WeftError('TIMEOUT', `the token was not verified within ${context.helloTimeoutMs} ms`))
+      link.close(
+        new WeftError('TIMEOUT', `the token was not verified within ${context.helloTimeoutMs} ms`),
+      )
     }, context.helloTimeoutMs)
     this.#auth.login(token).then(
       () => {

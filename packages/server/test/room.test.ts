@@ -81,7 +81,10 @@ describe('Room', () => {
   it("refuses structs and presence under another owner's client id, and accepts what changes nothing", async () => {
     const store = new ControlledStore()
     const room = await Room.load('doc', settings(store))
-    const [alice, mallory] = [new RecordingPeer('alice', 'alice'), new RecordingPeer('mallory', 'mallory')]
+    const [alice, mallory] = [
+      new RecordingPeer('alice', 'alice'),
+      new RecordingPeer('mallory', 'mallory'),
+    ]
     room.join(alice)
     room.join(mallory)
     const source = new Y.Doc()
