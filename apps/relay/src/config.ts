@@ -75,6 +75,36 @@ export const OPTIONS = {
     schema: integer(1).default(256),
     help: 'documents one Weft socket may open',
   },
+  'max-messages-per-sec': {
+    schema: integer(1).default(2000),
+    help: 'messages a second one socket may send (twice that in a burst); beyond, reading pauses',
+  },
+  'max-bytes-per-sec': {
+    schema: integer(1).default(8 * MiB),
+    help: 'bytes a second one socket may send (twice that in a burst); beyond, reading pauses',
+  },
+  'max-connections-per-address': {
+    schema: integer(1).default(1024),
+    help: 'open sockets from one remote address; more are refused with HTTP 429',
+  },
+  'max-header-bytes': {
+    schema: integer(256).default(8192),
+    help: 'bytes of headers an upgrade request may carry; more are refused with HTTP 431',
+  },
+  'allowed-origins': {
+    schema: z
+      .string()
+      .optional()
+      .transform((value) =>
+        value === undefined
+          ? undefined
+          : value
+              .split(',')
+              .map((origin) => origin.trim())
+              .filter((origin) => origin.length > 0),
+      ),
+    help: 'comma-separated browser origins allowed to connect (others get 403); default any',
+  },
   'max-queued-bytes': {
     schema: integer(1).default(32 * MiB),
     help: 'bytes a socket may queue while a document loads',

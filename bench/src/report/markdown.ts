@@ -99,7 +99,8 @@ const setup = (results: BenchResults): string => {
     markdownTable(['Machine', ''], machine),
     markdownTable(['Package', 'Version'], [['Weft commit', meta.weftCommit], ...versions]),
     "Every server is its own process on 127.0.0.1 with a fresh data directory: Weft's relay " +
-      '(`apps/relay`, LevelDB), Hocuspocus with `@hocuspocus/extension-sqlite` (SQLite file), and ' +
+      '(`apps/relay`, LevelDB, `--auth open`, with the per-connection limits for untrusted ' +
+      'clients raised: connections per address, messages and bytes per second), Hocuspocus with `@hocuspocus/extension-sqlite` (SQLite file), and ' +
       'the y-websocket reference server (its bin `src/server.js` with `YPERSISTENCE`, LevelDB ' +
       'through y-leveldb). `@y/websocket-server` is at 0.1.1, the last release on yjs 13 (0.1.5 ' +
       'requires a yjs 14 pre-release). Hocuspocus is 3.x because 4.x needs Node 22. Clients run ' +

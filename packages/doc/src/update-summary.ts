@@ -43,9 +43,21 @@ export const summarizeUpdate = (
     if (end > (endClocks.get(struct.id.client) ?? 0)) endClocks.set(struct.id.client, end)
   }
   const hasDeletes = decoded.ds.clients.size > 0
+  const isEmpty = endClocks.size === 0 && !hasDeletes
+  // Yjs encodes "nothing" as [0, 0]. Anything longer that decodes to nothing carries bytes Yjs
+  // did not read (or only skips): malformed, whatever the sender meant by it.
+  if (isEmpty && !(update.length === 2 && update[0] === 0 && update[1] === 0)) {
+    return {
+      ok: false,
+      error: new WeftError(
+        'BAD_UPDATE',
+        `the ${update.length}-byte update decodes to nothing: it is not a Yjs v1 update`,
+      ),
+    }
+  }
   return {
     ok: true,
-    summary: { endClocks, hasDeletes, isEmpty: endClocks.size === 0 && !hasDeletes },
+    summary: { endClocks, hasDeletes, isEmpty },
   }
 }
 

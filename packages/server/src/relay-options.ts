@@ -21,6 +21,20 @@ export interface RelayOptions {
   maxMessageBytes?: number
   /** Send buffer over which a socket is closed as a slow consumer (4431). Default 64 MiB. */
   maxBufferedBytes?: number
+  /** Messages a second one socket may send, twice that in a burst; beyond, reading pauses. Default 2,000. */
+  maxMessagesPerSecond?: number
+  /** Bytes a second one socket may send, twice that in a burst; beyond, reading pauses. Default 8 MiB. */
+  maxBytesPerSecond?: number
+  /** Open sockets from one remote address; more are refused with HTTP 429. Default 1,024. */
+  maxConnectionsPerAddress?: number
+  /** Bytes of HTTP headers an upgrade request may carry; more is refused with 431. Default 8 KiB. */
+  maxHeaderBytes?: number
+  /**
+   * Browser origins allowed to connect (`Origin` header, e.g. `https://app.example.com`); others
+   * are refused with 403. Requests without an `Origin` (not from a browser) are allowed. Default:
+   * any origin.
+   */
+  allowedOrigins?: readonly string[] | null
   /** Documents one Weft socket may have open. Default 256. */
   maxDocsPerSocket?: number
   /** Bytes a socket may send for a document while it loads. Default 32 MiB. */
@@ -48,6 +62,10 @@ export type ResolvedRelayOptions = Required<RelayOptions>
 
 const DEFAULTS = {
   maxMessageBytes: 16 * MiB,
+  maxMessagesPerSecond: 2000,
+  maxBytesPerSecond: 8 * MiB,
+  maxConnectionsPerAddress: 1024,
+  maxHeaderBytes: 8 * 1024,
   maxBufferedBytes: 64 * MiB,
   maxDocsPerSocket: 256,
   maxQueuedBytes: 32 * MiB,
@@ -85,6 +103,7 @@ export const resolveRelayOptions = (options: RelayOptions): ResolvedRelayOptions
   }
   const resolved = {
     ...DEFAULTS,
+    allowedOrigins: null as readonly string[] | null,
     logger: silentLogger,
     serverName: 'weft-relay',
     ...dropUndefined(options),
@@ -98,6 +117,16 @@ export const resolveRelayOptions = (options: RelayOptions): ResolvedRelayOptions
         `options.${key} must be a ${allowZero ? 'non-negative' : 'positive'} integer, got ${String(value)}`,
       )
     }
+  }
+  const origins = resolved.allowedOrigins
+  if (
+    origins !== null &&
+    !(Array.isArray(origins) && origins.every((origin) => typeof origin === 'string'))
+  ) {
+    throw new WeftError(
+      'INVALID_ARGUMENT',
+      'options.allowedOrigins must be a list of origins such as "https://app.example.com", or null',
+    )
   }
   if (typeof resolved.serverName !== 'string') {
     throw new WeftError('INVALID_ARGUMENT', 'options.serverName must be a string')

@@ -32,6 +32,8 @@ export class Relay {
   readonly #context: SessionContext
   readonly #links = new Set<SocketLink>()
   readonly #sessions = new Set<AuthenticatedSession>()
+  /** Open (or opening) sockets per remote address. */
+  readonly #perAddress = new Map<string, number>()
   readonly #heartbeat: ReturnType<typeof setInterval> | null
   #closing: Promise<void> | null = null
 
@@ -68,10 +70,26 @@ export class Relay {
 
   /** Completes a WebSocket upgrade; after `close()` began, the request is refused with 503. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
-    if (this.#closing !== null) {
-      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n')
-      return
+    if (this.#closing !== null) return refuseUpgrade(socket, 503, 'the relay is shutting down')
+    const refusal = this.#admission(request)
+    if (refusal !== null) {
+      this.#options.logger.info('upgrade refused', {
+        status: refusal.status,
+        reason: refusal.reason,
+      })
+      return refuseUpgrade(socket, refusal.status, refusal.reason)
     }
+    const address = request.socket.remoteAddress ?? 'unknown'
+    this.#perAddress.set(address, (this.#perAddress.get(address) ?? 0) + 1)
+    let counted = true
+    const uncount = (): void => {
+      if (!counted) return
+      counted = false
+      const left = (this.#perAddress.get(address) ?? 1) - 1
+      if (left > 0) this.#perAddress.set(address, left)
+      else this.#perAddress.delete(address)
+    }
+    socket.once('close', uncount)
     this.#server.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, request, socket))
   }
 
@@ -109,6 +127,28 @@ export class Relay {
     return this.#closing
   }
 
+  /** Why an upgrade request is refused before the handshake (status and reason), or `null`. */
+  #admission(request: IncomingMessage): { status: number; reason: string } | null {
+    const { maxHeaderBytes, allowedOrigins, maxConnectionsPerAddress } = this.#options
+    let headerBytes = 0
+    for (const part of request.rawHeaders) headerBytes += Buffer.byteLength(part) + 2
+    if (headerBytes > maxHeaderBytes) {
+      return { status: 431, reason: `request headers over ${maxHeaderBytes} bytes` }
+    }
+    const origin = request.headers.origin
+    if (allowedOrigins !== null && origin !== undefined && !allowedOrigins.includes(origin)) {
+      return { status: 403, reason: 'origin not allowed' }
+    }
+    const address = request.socket.remoteAddress ?? 'unknown'
+    if ((this.#perAddress.get(address) ?? 0) >= maxConnectionsPerAddress) {
+      return {
+        status: 429,
+        reason: `over ${maxConnectionsPerAddress} connections from one address`,
+      }
+    }
+    return null
+  }
+
   #accept(ws: WebSocket, request: IncomingMessage, transport: Duplex): void {
     const id = randomUUID()
     const logger = bindLogger(this.#options.logger, { connection: id })
@@ -136,6 +176,21 @@ export class Relay {
   #beat(): void {
     for (const link of this.#links) link.heartbeat()
   }
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  403: 'Forbidden',
+  429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
+  503: 'Service Unavailable',
+}
+
+/** Ends an upgrade request with a plain HTTP error: the WebSocket handshake never happens. */
+const refuseUpgrade = (socket: Duplex, status: number, reason: string): void => {
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\nConnection: close\r\n` +
+      `Content-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(reason)}\r\n\r\n${reason}`,
+  )
 }
 
 /** The `token` query parameter of a y-websocket URL (`/<docName>?token=…`), or `''`. */

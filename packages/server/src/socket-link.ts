@@ -3,6 +3,7 @@ import { WeftError } from '@weft/protocol'
 import type { Duplex } from 'node:stream'
 import type { WebSocket } from 'ws'
 import type { Logger } from './logger.js'
+import { TokenBucket } from './token-bucket.js'
 
 /** What a dialect session does with a socket's events. */
 export interface SocketHandler {
@@ -18,6 +19,10 @@ export interface SocketHandler {
 export interface SocketLimits {
   /** Close the socket with `SLOW_CONSUMER` when more than this many bytes wait to be sent. */
   readonly maxBufferedBytes: number
+  /** Messages a second the socket may send (twice as many in a burst); beyond, reading pauses. */
+  readonly maxMessagesPerSecond: number
+  /** Bytes a second the socket may send (twice as many in a burst); beyond, reading pauses. */
+  readonly maxBytesPerSecond: number
 }
 
 /**
@@ -35,6 +40,11 @@ export class SocketLink {
   #handler: SocketHandler | null = null
   #closed = false
   #alive = true
+  readonly #messages: TokenBucket
+  readonly #bytes: TokenBucket
+  #throttle: ReturnType<typeof setTimeout> | null = null
+  /** Frames received while throttled (at most what was already read), handled in order later. */
+  #deferred: Uint8Array[] = []
 
   /**
    * `transport` is the TCP socket under `socket`: sends are corked on it until the end of the
@@ -52,6 +62,8 @@ export class SocketLink {
     this.#transport = transport
     this.#limits = limits
     this.#logger = logger
+    this.#messages = new TokenBucket(limits.maxMessagesPerSecond, limits.maxMessagesPerSecond * 2)
+    this.#bytes = new TokenBucket(limits.maxBytesPerSecond, limits.maxBytesPerSecond * 2)
     socket.on('message', (data: Buffer, isBinary: boolean) => this.#receive(data, isBinary))
     socket.on('pong', () => {
       this.#alive = true
@@ -62,6 +74,7 @@ export class SocketLink {
     })
     socket.on('close', (code: number) => {
       this.#closed = true
+      if (this.#throttle !== null) clearTimeout(this.#throttle)
       this.#logger.debug('socket closed', { closeCode: code })
       this.#handler?.onClosed()
     })
@@ -105,6 +118,13 @@ export class SocketLink {
   /** Closes the socket with the error's close code and a short reason. */
   close(error: WeftError): void {
     if (this.#closed) return
+    if (this.#throttle !== null) {
+      // The closing handshake needs the peer's close frame: read again.
+      clearTimeout(this.#throttle)
+      this.#throttle = null
+      this.#deferred = []
+      this.#transport.resume()
+    }
     const farewell = this.#handler?.farewell?.(error)
     if (farewell !== undefined) this.#socket.send(farewell)
     this.#closed = true
@@ -133,9 +153,43 @@ export class SocketLink {
       )
       return
     }
+    if (this.#throttle !== null) {
+      // Over the rate: keep it for later (the socket is paused, so little more can arrive).
+      this.#deferred.push(new Uint8Array(data))
+      return
+    }
     // A view, not a copy: decoders bound every read and copy the byte fields they keep.
-    const frame = new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+    this.#handle(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
+  }
+
+  #handle(frame: Uint8Array): void {
     this.guard(() => this.#handler?.onFrame(frame))
+    this.#meter(frame.byteLength)
+  }
+
+  /**
+   * Charges a handled message to the rate limits. Over them, the socket stops reading and later
+   * frames wait until the debt is paid: a fast sender slows down (TCP backpressure) and loses
+   * nothing.
+   */
+  #meter(bytes: number): void {
+    const now = Date.now()
+    this.#messages.take(1, now)
+    this.#bytes.take(bytes, now)
+    if (this.#closed) return
+    const wait = Math.max(this.#messages.waitMs(now), this.#bytes.waitMs(now))
+    if (wait === 0) return
+    this.#transport.pause()
+    this.#throttle = setTimeout(this.#unthrottle, wait)
+  }
+
+  #unthrottle = (): void => {
+    this.#throttle = null
+    if (this.#closed) return
+    while (this.#deferred.length > 0 && this.#throttle === null && !this.#closed) {
+      this.#handle(this.#deferred.shift() as Uint8Array)
+    }
+    if (this.#throttle === null && !this.#closed) this.#transport.resume()
   }
 
   /**

@@ -1,0 +1,91 @@
+import { request } from 'node:http'
+import { WEFT_SUBPROTOCOL } from '@weft/protocol'
+import { RawSocket, startTestRelay, type TestRelay } from '@weft/testkit'
+import { afterEach, describe, expect, it } from 'vitest'
+import { WebSocket } from 'ws'
+
+let relay: TestRelay | undefined
+const sockets: WebSocket[] = []
+const raws: RawSocket[] = []
+
+afterEach(async () => {
+  for (const socket of sockets.splice(0)) socket.terminate()
+  for (const raw of raws.splice(0)) raw.close()
+  await relay?.close()
+  relay = undefined
+})
+
+/** Tries a WebSocket upgrade; resolves with the HTTP status of a refusal, or 101 when it opened. */
+const tryUpgrade = (url: string, headers: Record<string, string> = {}): Promise<number> =>
+  new Promise((resolve) => {
+    const socket = new WebSocket(url, [WEFT_SUBPROTOCOL], { headers })
+    sockets.push(socket)
+    socket.once('open', () => resolve(101))
+    socket.once('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0))
+    socket.once('error', () => resolve(-1))
+  })
+
+describe('connection limits', () => {
+  it('refuses more sockets from one address than allowed with 429, and admits again after one leaves', async () => {
+    relay = await startTestRelay({ maxConnectionsPerAddress: 3 })
+    const results = [] as number[]
+    for (let index = 0; index < 4; index++) results.push(await tryUpgrade(relay.url))
+    expect(results).toEqual([101, 101, 101, 429])
+    const first = sockets[0]!
+    await new Promise<void>((resolve) => {
+      first.once('close', () => resolve())
+      first.close()
+    })
+    // The relay sees the close shortly after the client does.
+    let status = 0
+    for (let attempt = 0; attempt < 50 && status !== 101; attempt++) {
+      status = await tryUpgrade(relay.url)
+      if (status !== 101) await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    expect(status).toBe(101)
+  })
+
+  it('refuses browser origins outside the allow-list with 403; non-browser clients pass', async () => {
+    relay = await startTestRelay({ allowedOrigins: ['https://app.example.com'] })
+    expect(await tryUpgrade(relay.url, { Origin: 'https://evil.example' })).toBe(403)
+    expect(await tryUpgrade(relay.url, { Origin: 'https://app.example.com' })).toBe(101)
+    expect(await tryUpgrade(relay.url)).toBe(101)
+  })
+
+  it('refuses oversized upgrade headers with 431 before the handshake', async () => {
+    relay = await startTestRelay({ maxHeaderBytes: 1024 })
+    expect(await tryUpgrade(relay.url, { 'X-Padding': 'x'.repeat(2000) })).toBe(431)
+    expect(await tryUpgrade(relay.url, { 'X-Padding': 'x'.repeat(100) })).toBe(101)
+  })
+
+  it('throttles a socket over its message rate instead of dropping anything', async () => {
+    relay = await startTestRelay({ maxMessagesPerSecond: 100 })
+    const raw = await RawSocket.weft(relay.url)
+    raws.push(raw)
+    // 200 messages are the burst; the next 200 must wait about 2 s at 100 a second.
+    const started = performance.now()
+    const count = 400
+    for (let nonce = 1; nonce <= count; nonce++) raw.sendMessage({ type: 'ping', nonce })
+    await raw.nextMessage((message) => message.type === 'pong' && message.nonce === count, 10_000)
+    const elapsed = performance.now() - started
+    const pongs = raw.frames.length - 1 // all but welcome
+    expect(pongs).toBe(count)
+    expect(elapsed).toBeGreaterThan(1000)
+    expect(raw.open).toBe(true)
+  })
+
+  it('keeps plain HTTP routes working while upgrades are refused', async () => {
+    relay = await startTestRelay({ maxConnectionsPerAddress: 1 })
+    expect(await tryUpgrade(relay.url)).toBe(101)
+    expect(await tryUpgrade(relay.url)).toBe(429)
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(`${relay!.url.replace('ws', 'http')}/`, (response) => {
+        response.resume()
+        resolve(response.statusCode ?? 0)
+      })
+      req.on('error', reject)
+      req.end()
+    })
+    expect(status).toBe(404)
+  })
+})
