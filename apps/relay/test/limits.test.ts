@@ -89,3 +89,56 @@ describe('connection limits', () => {
     expect(status).toBe(404)
   })
 })
+
+describe('slow consumers', () => {
+  it('closes a reader that does not keep up with 4431; its client reconnects, resyncs and converges', async () => {
+    const { createClient } = await import('@weft/client')
+    relay = await startTestRelay({ maxBufferedBytes: 256 * 1024 })
+    const opened: WebSocket[] = []
+    class TrackedWebSocket extends WebSocket {
+      constructor(url: string, protocols?: string[]) {
+        super(url, protocols)
+        opened.push(this)
+      }
+    }
+    const backoff = { initialMs: 20, maxMs: 100, slowRetryMs: 100, stableMs: 1000 }
+    const writer = createClient({ url: relay.url, WebSocket: WebSocket as never, backoff })
+    const reader = createClient({ url: relay.url, WebSocket: TrackedWebSocket as never, backoff })
+    try {
+      const [source, target] = [writer.open('firehose'), reader.open('firehose')]
+      await Promise.all([source.whenSynced(), target.whenSynced()])
+      const codes: string[] = []
+      reader.on('status', (status) => {
+        if (status.state === 'connecting' && status.reason) codes.push(status.reason)
+      })
+      // The reader stops reading its socket; the relay's send buffer to it fills up.
+      const stalled = (opened[0] as unknown as { _socket: { pause(): void; resume(): void } })
+        ._socket
+      stalled.pause()
+      const chunk = 'x'.repeat(256 * 1024)
+      for (let index = 0; index < 64; index++) {
+        source.doc.getText('t').insert(0, chunk)
+        await new Promise((resolve) => setTimeout(resolve, 5))
+      }
+      await source.whenSaved()
+      stalled.resume()
+      const expected = source.doc.getText('t').length
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('reader did not converge')), 20_000)
+        const check = (): void => {
+          if (target.doc.getText('t').length === expected) {
+            clearTimeout(timer)
+            resolve()
+          }
+        }
+        target.doc.on('afterTransaction', check)
+        check()
+      })
+      expect(opened.length).toBeGreaterThan(1)
+      expect(codes.join(' ')).toContain('SLOW_CONSUMER')
+    } finally {
+      await writer.close()
+      await reader.close()
+    }
+  }, 30_000)
+})
