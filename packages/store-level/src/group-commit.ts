@@ -4,6 +4,11 @@
 export interface CommitJob<Op> {
   /** Produces this job's operations; may read the database (the writer runs one group at a time). */
   prepare(): Promise<Op[]> | Op[]
+  /**
+   * Commit this job in a group of its own. Its `prepare` then sees every earlier job's writes,
+   * which a read-modify-write of values other jobs also write needs. Default false.
+   */
+  readonly alone?: boolean
 }
 
 interface Queued<Op> {
@@ -62,9 +67,15 @@ export class GroupCommit<Op> {
     })
   }
 
+  /** Takes the next group off the queue: everything up to the first job that must be alone. */
+  #take(): Array<Queued<Op>> {
+    if (this.#queue[0]?.job.alone === true) return this.#queue.splice(0, 1)
+    const end = this.#queue.findIndex((queued) => queued.job.alone === true)
+    return this.#queue.splice(0, end < 0 ? this.#queue.length : end)
+  }
+
   async #run(): Promise<void> {
-    const group = this.#queue
-    this.#queue = []
+    const group = this.#take()
     this.#groups += 1
     try {
       const ops: Op[] = []

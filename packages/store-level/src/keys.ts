@@ -4,6 +4,7 @@
  * 16-digit sequence number so they sort in write order:
  *
  * - `v1:format` → the layout version marker
+ * - `v1:encryption` → present once the store has been opened with encryption keys
  * - `v1:doc:<name>:meta` → JSON `{ "compactedThrough": <seq> }`
  * - `v1:doc:<name>:snapshot` → a Yjs v1 update holding the compacted state
  * - `v1:doc:<name>:log:<seq>` → a log record: the updates of one append (see `log-record.ts`)
@@ -15,10 +16,14 @@ export const FORMAT_KEY = 'v1:format'
 /** The marker's value for this layout. */
 export const FORMAT_VALUE = 'weft-level-1'
 
+/** The key marking a store whose values may be encrypted; its value is the cipher's name. */
+export const ENCRYPTION_KEY = 'v1:encryption'
+
 const SEQ_DIGITS = 16
+const DOCS_PREFIX = 'v1:doc:'
 
 // encodeURIComponent leaves no ':' in a name, so the separator cannot be forged.
-const docPrefix = (name: string): string => `v1:doc:${encodeURIComponent(name)}:`
+const docPrefix = (name: string): string => `${DOCS_PREFIX}${encodeURIComponent(name)}:`
 
 /** Key of a document's metadata. */
 export const metaKey = (name: string): string => `${docPrefix(name)}meta`
@@ -38,3 +43,22 @@ export const logRange = (name: string, throughSeq?: number): { gt: string; lte: 
 
 /** The sequence number at the end of a log key. */
 export const seqOfLogKey = (key: string): number => Number(key.slice(-SEQ_DIGITS))
+
+/** Range options covering every document's keys (and no marker). */
+export const docsRange = (): { gt: string; lt: string } => ({
+  gt: DOCS_PREFIX,
+  // ';' follows ':' in code-point order, so this bound ends the `v1:doc:` prefix.
+  lt: 'v1:doc;',
+})
+
+/** Names a document key for error messages: `log record 7 of document "notes"`. */
+export const describeKey = (key: string): string => {
+  if (!key.startsWith(DOCS_PREFIX)) return `value at "${key}"`
+  const rest = key.slice(DOCS_PREFIX.length)
+  const separator = rest.indexOf(':')
+  if (separator < 0) return `value at "${key}"`
+  const doc = `document "${decodeURIComponent(rest.slice(0, separator))}"`
+  const record = rest.slice(separator + 1)
+  if (record.startsWith('log:')) return `log record ${seqOfLogKey(key)} of ${doc}`
+  return `${record === 'meta' ? 'metadata' : record} of ${doc}`
+}

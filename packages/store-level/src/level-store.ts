@@ -1,9 +1,13 @@
-/** LevelStore: the DocStore on LevelDB (`level`), with group commit and atomic compaction. */
+/**
+ * LevelStore: the DocStore on LevelDB (`level`), with group commit, atomic compaction and
+ * optional encryption at rest.
+ */
 import { WeftError } from '@weft/protocol'
 import type { AppendEntry, DocStore, StoredDoc } from '@weft/server'
 import { Level } from 'level'
 import { GroupCommit, type CommitJob } from './group-commit.js'
 import {
+  ENCRYPTION_KEY,
   FORMAT_KEY,
   FORMAT_VALUE,
   logKey,
@@ -13,6 +17,14 @@ import {
   snapshotKey,
 } from './keys.js'
 import { decodeLogRecord, encodeLogRecord } from './log-record.js'
+import { reencryptValues, type ReencryptOptions, type ReencryptResult } from './reencrypt.js'
+import {
+  openValue,
+  resolveKeyring,
+  sealValue,
+  type EncryptionOptions,
+  type Keyring,
+} from './value-cipher.js'
 
 type Db = Level<string, Uint8Array>
 type Op = { type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string }
@@ -26,7 +38,15 @@ export interface LevelStoreOptions {
    * survives a crash of the relay process but not of the machine, and exists to measure the cost.
    */
   sync?: boolean
+  /**
+   * Encrypt every value (snapshots, log records, metadata) with AES-256-GCM. The last key
+   * encrypts, every key decrypts. Plaintext values already in the store stay readable; once a
+   * store was opened with keys, opening it without them is refused. Default: no encryption.
+   */
+  encryption?: EncryptionOptions
 }
+
+const CIPHER_NAME = 'aes-256-gcm'
 
 interface DocMeta {
   compactedThrough: number
@@ -40,21 +60,30 @@ const textDecoder = new TextDecoder()
  * arrive together share one `sync: true` batch (group commit), so an append resolves only once
  * it is on disk. Compaction
  * writes the snapshot, the metadata and the removal of the folded log entries in one batch.
+ * With `encryption`, every value is sealed on its own (see `value-cipher.ts`); a value that does
+ * not decrypt makes `load` throw `DECRYPTION_FAILED`, so a document is never served without it.
  */
 export class LevelStore implements DocStore {
   readonly #db: Db
   readonly #commits: GroupCommit<Op>
+  readonly #keyring: Keyring | null
   /** Last sequence number per document, learned on first use. */
   readonly #heads = new Map<string, number>()
   /** The last write submitted per document, while it is in flight. */
   readonly #lastWrite = new Map<string, Promise<void>>()
   #closed = false
 
-  /** Opens (creating if needed) the database at `options.path` and checks its layout version. */
+  /**
+   * Opens (creating if needed) the database at `options.path` and checks its layout version.
+   * Throws `INVALID_ARGUMENT` for bad options (before touching the disk), `STORAGE_FAILED` when
+   * the directory cannot be opened, and `DECRYPTION_FAILED` for an encrypted store opened
+   * without keys.
+   */
   static async open(options: LevelStoreOptions): Promise<LevelStore> {
     if (typeof options?.path !== 'string' || options.path.length === 0) {
       throw new WeftError('INVALID_ARGUMENT', 'LevelStore.open needs options.path, a directory')
     }
+    const keyring = options.encryption === undefined ? null : resolveKeyring(options.encryption)
     const db: Db = new Level<string, Uint8Array>(options.path, {
       keyEncoding: 'utf8',
       valueEncoding: 'view',
@@ -78,11 +107,18 @@ export class LevelStore implements DocStore {
         `${options.path} holds layout "${textDecoder.decode(format)}", expected "${FORMAT_VALUE}"`,
       )
     }
-    return new LevelStore(db, options.sync ?? true)
+    try {
+      await checkEncryptionMarker(db, options.path, keyring)
+    } catch (error) {
+      await db.close()
+      throw error
+    }
+    return new LevelStore(db, options.sync ?? true, keyring)
   }
 
-  private constructor(db: Db, sync: boolean) {
+  private constructor(db: Db, sync: boolean, keyring: Keyring | null) {
     this.#db = db
+    this.#keyring = keyring
     this.#commits = new GroupCommit<Op>((ops) => this.#db.batch(ops, { sync }))
   }
 
@@ -99,17 +135,23 @@ export class LevelStore implements DocStore {
     const [snapshot, meta] = await this.#db.getMany([snapshotKey(name), metaKey(name)])
     const updates: Uint8Array[] = []
     let logBytes = 0
-    let headSeq = parseMeta(meta).compactedThrough
+    let headSeq = this.#readMeta(name, meta).compactedThrough
     // `all()` reads the range in native batches (one thread-pool trip for a small log).
     for (const [key, value] of await this.#db.iterator(logRange(name)).all()) {
-      for (const { update } of decodeLogRecord(value)) {
+      for (const { update } of decodeLogRecord(this.#open(key, value))) {
         updates.push(update)
         logBytes += update.length
       }
       headSeq = seqOfLogKey(key)
     }
     this.#heads.set(name, headSeq)
-    return { snapshot: snapshot ?? null, updates, headSeq, logBytes }
+    const key = snapshotKey(name)
+    return {
+      snapshot: snapshot === undefined ? null : this.#open(key, snapshot),
+      updates,
+      headSeq,
+      logBytes,
+    }
   }
 
   async append(name: string, entries: readonly AppendEntry[]): Promise<number> {
@@ -119,7 +161,8 @@ export class LevelStore implements DocStore {
       prepare: async () => {
         seq = (this.#heads.get(name) ?? (await this.#readHead(name))) + 1
         this.#heads.set(name, seq)
-        return [{ type: 'put', key: logKey(name, seq), value: encodeLogRecord(entries) }]
+        const key = logKey(name, seq)
+        return [{ type: 'put', key, value: this.#seal(key, encodeLogRecord(entries)) }]
       },
     })
     return seq
@@ -129,19 +172,37 @@ export class LevelStore implements DocStore {
     this.#assertOpen()
     await this.#track(name, {
       prepare: async () => {
-        const ops: Op[] = [{ type: 'put', key: snapshotKey(name), value: snapshot }]
-        const meta = parseMeta(await this.#db.get(metaKey(name)))
+        const key = snapshotKey(name)
+        const ops: Op[] = [{ type: 'put', key, value: this.#seal(key, snapshot) }]
+        const meta = this.#readMeta(name, await this.#db.get(metaKey(name)))
         const compactedThrough = Math.max(meta.compactedThrough, throughSeq)
-        ops.push({
-          type: 'put',
-          key: metaKey(name),
-          value: textEncoder.encode(JSON.stringify({ compactedThrough })),
-        })
+        const json = textEncoder.encode(JSON.stringify({ compactedThrough }))
+        ops.push({ type: 'put', key: metaKey(name), value: this.#seal(metaKey(name), json) })
         for (const key of await this.#db.keys(logRange(name, throughSeq)).all())
           ops.push({ type: 'del', key })
         return ops
       },
     })
+  }
+
+  /**
+   * Rewrites every value not yet under the newest key (including plaintext ones) under it, in
+   * batches of at most `maxBatchValues` values and `maxBatchBytes` bytes, each one atomic and
+   * committed between the relay's writes, so it may run while the store is in use. Stopping it
+   * (with `signal`, or by killing the process) loses nothing; running it again continues. Throws
+   * `DECRYPTION_FAILED` for a value no key opens (earlier batches stay written), and
+   * `INVALID_ARGUMENT` on a store opened without encryption.
+   */
+  async reencrypt(options: ReencryptOptions = {}): Promise<ReencryptResult> {
+    this.#assertOpen()
+    const keyring = this.#keyring
+    if (keyring === null) {
+      throw new WeftError('INVALID_ARGUMENT', 'reencrypt needs a store opened with encryption keys')
+    }
+    return reencryptValues(
+      { db: this.#db, keyring, commit: (job) => this.#commits.submit(job) },
+      options,
+    )
   }
 
   async close(): Promise<void> {
@@ -166,11 +227,23 @@ export class LevelStore implements DocStore {
   }
 
   async #readHead(name: string): Promise<number> {
-    const meta = parseMeta(await this.#db.get(metaKey(name)))
+    const meta = this.#readMeta(name, await this.#db.get(metaKey(name)))
     let head = meta.compactedThrough
     for (const key of await this.#db.keys({ ...logRange(name), reverse: true, limit: 1 }).all())
       head = seqOfLogKey(key)
     return head
+  }
+
+  #seal(key: string, plaintext: Uint8Array): Uint8Array {
+    return this.#keyring === null ? plaintext : sealValue(this.#keyring, key, plaintext)
+  }
+
+  #open(key: string, value: Uint8Array): Uint8Array {
+    return openValue(this.#keyring, key, value)
+  }
+
+  #readMeta(name: string, value: Uint8Array | undefined): DocMeta {
+    return parseMeta(value === undefined ? undefined : this.#open(metaKey(name), value))
   }
 
   #assertOpen(): void {
@@ -183,5 +256,25 @@ const parseMeta = (bytes: Uint8Array | undefined): DocMeta => {
   const parsed = JSON.parse(textDecoder.decode(bytes)) as Partial<DocMeta>
   return {
     compactedThrough: typeof parsed.compactedThrough === 'number' ? parsed.compactedThrough : 0,
+  }
+}
+
+/**
+ * Marks a store opened with keys, and refuses to open a marked store without them: its new
+ * values would be written in clear and its encrypted ones could not be read.
+ */
+const checkEncryptionMarker = async (
+  db: Db,
+  path: string,
+  keyring: Keyring | null,
+): Promise<void> => {
+  const marked = (await db.get(ENCRYPTION_KEY)) !== undefined
+  if (keyring !== null && !marked) {
+    await db.put(ENCRYPTION_KEY, textEncoder.encode(CIPHER_NAME), { sync: true })
+  } else if (keyring === null && marked) {
+    throw new WeftError(
+      'DECRYPTION_FAILED',
+      `${path} holds encrypted values; open it with its encryption keys (options.encryption)`,
+    )
   }
 }

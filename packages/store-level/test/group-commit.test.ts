@@ -26,6 +26,24 @@ describe('GroupCommit', () => {
     expect(written).toEqual([3])
   })
 
+  it('commits a job marked alone in a group of its own, after every earlier group', async () => {
+    const writes: number[][] = []
+    const commits = new GroupCommit<number>(async (ops) => {
+      writes.push(ops)
+    })
+    const seen: number[][] = []
+    await Promise.all([
+      commits.submit({ prepare: () => [1] }),
+      commits.submit({ prepare: () => [2] }),
+      commits.submit({ alone: true, prepare: () => (seen.push(writes.flat()), [3]) }),
+      commits.submit({ prepare: () => [4] }),
+      commits.submit({ prepare: () => [5] }),
+    ])
+    expect(writes).toEqual([[1, 2], [3], [4, 5]])
+    // Its prepare ran once the earlier jobs were written.
+    expect(seen).toEqual([[1, 2]])
+  })
+
   it('resolves idle() only after queued jobs settle', async () => {
     let release: () => void = () => {}
     const commits = new GroupCommit<number>(
