@@ -231,13 +231,27 @@ describe('read-only sessions', () => {
     expect(reader.doc.getText('t').toString()).toBe('from the writer')
 
     const rejected = new Promise<{ code: string }>((resolve) => reader.once('rejected', resolve))
+    const reset = new Promise<{ doc: Y.Doc; previous: Y.Doc }>((resolve) =>
+      reader.once('reset', resolve),
+    )
+    const before = reader.doc
     reader.doc.getMap('m').set('sneaky', true)
+    reader.doc.getText('t').insert(0, 'typed after it ')
     expect(await rejected).toMatchObject({ code: 'FORBIDDEN' })
-    expect(reader.refused).toHaveLength(1)
+    // The document returns to the relay's state; the refused edits are kept aside.
+    const { doc, previous } = await reset
+    expect(previous).toBe(before)
+    expect(reader.doc).toBe(doc)
+    expect(doc.getMap('m').get('sneaky')).toBeUndefined()
+    expect(doc.getText('t').toString()).toBe('from the writer')
+    expect(reader.refused.map((edit) => edit.code)).toEqual(['FORBIDDEN', 'FORBIDDEN'])
     expect(reader.pending).toBe(0)
-    // The writer keeps working and never sees the refused edit; nor does the store.
+    // The writer keeps working and never sees the refused edit; nor does the store. The reader
+    // keeps receiving on its rebuilt document.
     writer.doc.getText('t').insert(0, '> ')
     await writer.whenSaved()
+    await untilSameState([writer.doc, reader.doc])
+    expect(reader.doc.getText('t').toString()).toBe('> from the writer')
     expect(writer.doc.getMap('m').get('sneaky')).toBeUndefined()
     const stored = await store.load('board')
     const fromDisk = new Y.Doc()

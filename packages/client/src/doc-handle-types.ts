@@ -27,6 +27,11 @@ export interface DocHandleEvents {
   saved: (event: { ref: number; pending: number }) => void
   /** An edit will never be stored by the relay; it is in `refused`. */
   rejected: (event: RefusedEdit) => void
+  /**
+   * After a refusal, `doc` and `awareness` were rebuilt from the relay's state plus the edits
+   * still waiting (the refused ones are in `refused`). Rebind editors and observers to `doc`.
+   */
+  reset: (event: { doc: Y.Doc; awareness: awarenessProtocol.Awareness; previous: Y.Doc }) => void
   /** The relay closed this document with an error, or the local store failed. */
   error: (error: WeftError) => void
 }

@@ -40,15 +40,22 @@ const LOCAL_COPY = Symbol('weft-local-copy')
  */
 export class DocHandle extends ObservableV2<DocHandleEvents> {
   readonly name: string
-  readonly doc: Y.Doc
-  readonly awareness: awarenessProtocol.Awareness
+  #doc: Y.Doc
+  #awareness: awarenessProtocol.Awareness
   /** Edits the relay will never store, oldest first. */
   readonly refused: RefusedEdit[] = []
   readonly #owner: HandleOwner
   readonly #settings: HandleSettings
   readonly #persistence: LocalPersistence
   readonly #waiters = new Waiters()
-  readonly #presence: DocPresence
+  #presence: DocPresence
+  readonly #ownsAwareness: boolean
+  /** A refusal is being repaired: the relay's full state was asked for (see #reset). */
+  #resetting = false
+  /** `open`s sent on this connection whose sync step 2 has not arrived. */
+  #syncsAwaited = 0
+  /** Of those, how many were sent before the reset's own `open`. */
+  #syncsBeforeReset = 0
   readonly #loaded: Promise<void>
   #outbox = new Outbox()
   /** Edits of the local write in progress, sent once it is written. */
@@ -78,8 +85,9 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
     this.name = name
     this.#owner = owner
     this.#settings = settings
-    this.doc = options.doc ?? new Y.Doc({ guid: fastGuid() })
-    this.awareness = options.awareness ?? new awarenessProtocol.Awareness(this.doc)
+    this.#doc = options.doc ?? new Y.Doc({ guid: fastGuid() })
+    this.#awareness = options.awareness ?? new awarenessProtocol.Awareness(this.#doc)
+    this.#ownsAwareness = options.awareness === undefined
     this.#persistence = new LocalPersistence(
       settings.store,
       name,
@@ -96,14 +104,32 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
       waiting: (ref) => this.#outbox.get(ref) !== undefined,
       tooBig: (ref, reason) => this.#refuseOne(ref, 'MESSAGE_TOO_BIG', reason),
     })
-    this.#presence = new DocPresence(
-      this.awareness,
-      options.awareness === undefined,
-      (update) => void owner.send({ type: 'awareness', doc: name, update }),
-      () => this.#opened,
-    )
+    this.#presence = this.#newPresence(this.#awareness, this.#ownsAwareness)
     this.doc.on('update', this.#onDocUpdate)
     this.#loaded = this.#load()
+  }
+
+  /**
+   * The document. It is replaced (event `reset`) when the relay refuses an edit: a Yjs document
+   * cannot take an edit back, so the handle rebuilds it from the relay's state plus the edits
+   * still waiting, under a new Yjs client id. Bind editors to the document `reset` hands over.
+   */
+  get doc(): Y.Doc {
+    return this.#doc
+  }
+
+  /** The document's awareness (presence); replaced together with the document on `reset`. */
+  get awareness(): awarenessProtocol.Awareness {
+    return this.#awareness
+  }
+
+  #newPresence(awareness: awarenessProtocol.Awareness, owned: boolean): DocPresence {
+    return new DocPresence(
+      awareness,
+      owned,
+      (update) => void this.#owner.send({ type: 'awareness', doc: this.name, update }),
+      () => this.#opened,
+    )
   }
 
   /** Where this document stands. */
@@ -203,11 +229,10 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
   connectionReady(): void {
     if (this.#closed || this.#paused || this.#early !== null) return
     this.#timers.clear('reopen')
-    this.#opened = this.#owner.send({
-      type: 'open',
-      doc: this.name,
-      stateVector: Y.encodeStateVector(this.doc),
-    })
+    // Reopening while a refusal is repaired asks for everything: the answer rebuilds the doc.
+    this.#opened = this.#sendOpen(
+      this.#resetting ? EMPTY_STATE_VECTOR : Y.encodeStateVector(this.doc),
+    )
     if (this.#opened) this.#setStatus({ state: 'syncing' })
   }
 
@@ -227,7 +252,12 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
     if (this.#closed || !this.#opened) return
     switch (message.type) {
       case 'sync-step-2':
-        this.#applyRemote([message.update])
+        this.#syncsAwaited = Math.max(0, this.#syncsAwaited - 1)
+        if (this.#resetting && this.#syncsBeforeReset === 0) this.#rebuild(message.update)
+        else {
+          if (this.#syncsBeforeReset > 0) this.#syncsBeforeReset -= 1
+          this.#applyRemote([message.update])
+        }
         return this.#markSynced()
       case 'sync-step-1':
         return this.#answerSyncStep1(message.stateVector)
@@ -381,7 +411,14 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
 
   /** Asks the relay for a fresh sync (open again): repairs lost updates and lost acks. */
   #resync(): void {
-    this.#owner.send({ type: 'open', doc: this.name, stateVector: Y.encodeStateVector(this.doc) })
+    this.#sendOpen(Y.encodeStateVector(this.doc))
+  }
+
+  /** Sends `open`; the relay answers each with one sync step 2. */
+  #sendOpen(stateVector: Uint8Array): boolean {
+    const sent = this.#owner.send({ type: 'open', doc: this.name, stateVector })
+    if (sent) this.#syncsAwaited += 1
+    return sent
   }
 
   #markSynced(): void {
@@ -431,14 +468,68 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
       this.emit('error', [new WeftError(code, `${this.name}: update ${ref} refused: ${reason}`)])
       return
     }
+    this.#setAside(ref, update, code, reason)
+    // Later edits build on the refused one (its clocks, often its content): the relay could
+    // never apply them either. They are set aside with it.
+    for (const later of this.#outbox.refs()) {
+      if (later < ref) continue
+      const laterUpdate = this.#outbox.get(later) as Uint8Array
+      this.#setAside(later, laterUpdate, code, `it follows edit ${ref}, which was refused`)
+    }
+    this.#waiters.saved(this.#outbox.oldestRef)
+    this.emit('pending', [this.pending])
+    this.#reset()
+  }
+
+  #setAside(ref: number, update: Uint8Array, code: ErrorCode, reason: string): void {
     this.#outbox.remove(ref)
     this.#persistence.acknowledge([ref])
     const edit: RefusedEdit = { ref, update, code, reason }
     this.refused.push(edit)
     this.#waiters.refused(ref, new WeftError(code, `${this.name}: edit ${ref} refused: ${reason}`))
-    this.#waiters.saved(this.#outbox.oldestRef)
     this.emit('rejected', [edit])
-    this.emit('pending', [this.pending])
+  }
+
+  /**
+   * Asks the relay for its whole state (an `open` with an empty state vector); the answer
+   * replaces the document (#rebuild). Until then the old document stays in place.
+   */
+  #reset(): void {
+    if (this.#resetting || this.#closed) return
+    this.#resetting = true
+    if (this.#opened) {
+      // Answers to opens sent before this one are partial: they are applied as usual.
+      this.#syncsBeforeReset = this.#syncsAwaited
+      this.#sendOpen(EMPTY_STATE_VECTOR)
+    }
+  }
+
+  /** Builds the document anew from the relay's state and the edits still waiting. */
+  #rebuild(relayState: Uint8Array): void {
+    this.#resetting = false
+    const previous = this.#doc
+    const doc = new Y.Doc({ guid: fastGuid() })
+    Y.transact(
+      doc,
+      () => {
+        Y.applyUpdate(doc, relayState)
+        for (const ref of this.#outbox.refs())
+          Y.applyUpdate(doc, this.#outbox.get(ref) as Uint8Array)
+      },
+      LOCAL_COPY,
+    )
+    previous.off('update', this.#onDocUpdate)
+    const localState = this.#awareness.getLocalState()
+    this.#presence.withdraw()
+    this.#doc = doc
+    this.#awareness = new awarenessProtocol.Awareness(doc)
+    this.#awareness.setLocalState(localState)
+    this.#presence = this.#newPresence(this.#awareness, true)
+    doc.on('update', this.#onDocUpdate)
+    // The stored copy holds the refused edits: replace it with the rebuilt document.
+    this.#persistence.compact().catch(() => {})
+    this.#presence.announce()
+    this.emit('reset', [{ doc, awareness: this.#awareness, previous }])
   }
 
   #closedByRelay(rawCode: string, reason: string): void {
@@ -479,6 +570,8 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
 
   #resetConnectionState(): void {
     this.#sender.reset()
+    this.#syncsAwaited = 0
+    this.#syncsBeforeReset = 0
     this.#opened = false
     this.#synced = false
     this.#timers.clearAll()
@@ -524,3 +617,6 @@ const transactionChanged = (transaction: Y.Transaction): boolean => {
   const store = transaction.doc.store
   return store.pendingStructs !== null || store.pendingDs !== null
 }
+
+/** An encoded state vector that names no client: "send me everything". */
+const EMPTY_STATE_VECTOR = new Uint8Array([0])

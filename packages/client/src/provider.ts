@@ -16,6 +16,11 @@ export interface WeftProviderEvents {
   /** Alias of `sync`, as y-websocket emits both. */
   synced: (isSynced: boolean) => void
   status: (event: { status: ProviderConnectionStatus }) => void
+  /**
+   * The relay refused an edit and the document was rebuilt from its state (see the handle's
+   * `reset`): `doc` and `awareness` are new; rebind the editor to them.
+   */
+  reset: (event: { doc: Y.Doc; awareness: Awareness }) => void
 }
 
 /** Options of {@link WeftProvider}. */
@@ -46,7 +51,6 @@ const toConnectionStatus = (status: SyncStatus): ProviderConnectionStatus =>
  * ```
  */
 export class WeftProvider extends ObservableV2<WeftProviderEvents> {
-  readonly doc: Y.Doc
   readonly roomname: string
   readonly handle: DocHandle
   #status: ProviderConnectionStatus = 'disconnected'
@@ -54,14 +58,19 @@ export class WeftProvider extends ObservableV2<WeftProviderEvents> {
 
   constructor(client: WeftClient, roomname: string, doc: Y.Doc, options: WeftProviderOptions = {}) {
     super()
-    this.doc = doc
     this.roomname = roomname
     const openOptions =
       options.awareness === undefined ? { doc } : { doc, awareness: options.awareness }
     this.handle = client.open(roomname, openOptions)
     this.handle.on('status', this.#onStatus)
+    this.handle.on('reset', this.#onReset)
     if (options.connect === false) this.handle.pause()
     this.#onStatus(this.handle.status)
+  }
+
+  /** The document: the one given, until a refused edit replaces it (`reset`). */
+  get doc(): Y.Doc {
+    return this.handle.doc
   }
 
   /** The document's awareness, for cursor and presence bindings. */
@@ -102,8 +111,13 @@ export class WeftProvider extends ObservableV2<WeftProviderEvents> {
   /** Closes the document on the client (withdrawing presence) and removes listeners. */
   override destroy(): void {
     this.handle.off('status', this.#onStatus)
+    this.handle.off('reset', this.#onReset)
     void this.handle.close()
     super.destroy()
+  }
+
+  #onReset = (event: { doc: Y.Doc; awareness: Awareness }): void => {
+    this.emit('reset', [{ doc: event.doc, awareness: event.awareness }])
   }
 
   #onStatus = (status: SyncStatus): void => {
