@@ -12,6 +12,7 @@ import * as Y from 'yjs'
 import { LocalPersistence } from './local-persistence.js'
 import type { LocalDoc, OutboxRecord } from './local-store.js'
 import { Outbox } from './outbox.js'
+import { applyRemoteUpdates, rebuildDoc } from './remote-apply.js'
 import type { SyncStatus } from './status.js'
 import { DocPresence } from './doc-presence.js'
 import { EditSender } from './edit-sender.js'
@@ -349,39 +350,9 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
     this.#armAckTimer()
   }
 
-  /**
-   * Applies updates from the relay in one transaction and, if they changed anything, stores them
-   * as received. This handle's `update` listener is off meanwhile, so that Yjs need not encode
-   * what changed (a whole document on a first sync) when nothing else listens.
-   */
+  /** Applies updates from the relay and, if they changed anything, stores them as received. */
   #applyRemote(updates: readonly Uint8Array[]): void {
-    let changed = false
-    let listening = false
-    const listen = (): void => {
-      if (listening) return
-      listening = true
-      this.doc.on('update', this.#onDocUpdate)
-    }
-    // Yjs tests for `update` listeners right after this event. Transactions an observer starts
-    // while ours is cleaned up come after ours: their local edits must be recorded.
-    const onCleanup = (transaction: Y.Transaction): void => {
-      if (transaction.origin === this) changed ||= transactionChanged(transaction)
-      else listen()
-    }
-    this.doc.off('update', this.#onDocUpdate)
-    this.doc.on('afterTransactionCleanup', onCleanup)
-    try {
-      Y.transact(
-        this.doc,
-        () => {
-          for (const update of updates) Y.applyUpdate(this.doc, update, this)
-        },
-        this,
-      )
-    } finally {
-      this.doc.off('afterTransactionCleanup', onCleanup)
-      listen()
-    }
+    const changed = applyRemoteUpdates(this.doc, updates, this, this.#onDocUpdate)
     if (changed) for (const update of updates) this.#persistence.recordRemote(update)
     if (this.#waitsForDependencies() && !this.#timers.has('repair')) {
       // A lost or reordered update left structs waiting for their dependencies. Give a reordered
@@ -508,16 +479,8 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
   #rebuild(relayState: Uint8Array): void {
     this.#resetting = false
     const previous = this.#doc
-    const doc = new Y.Doc({ guid: fastGuid() })
-    Y.transact(
-      doc,
-      () => {
-        Y.applyUpdate(doc, relayState)
-        for (const ref of this.#outbox.refs())
-          Y.applyUpdate(doc, this.#outbox.get(ref) as Uint8Array)
-      },
-      LOCAL_COPY,
-    )
+    const waiting = this.#outbox.refs().map((ref) => this.#outbox.get(ref) as Uint8Array)
+    const doc = rebuildDoc(relayState, waiting, LOCAL_COPY, fastGuid())
     previous.off('update', this.#onDocUpdate)
     const localState = this.#awareness.getLocalState()
     this.#presence.withdraw()
@@ -604,19 +567,6 @@ const closedError = (name: string): WeftError =>
  */
 const fastGuid = (): string | undefined =>
   (globalThis.crypto as { randomUUID?: () => string } | undefined)?.randomUUID?.()
-
-/**
- * Whether a transaction changed the document (Yjs's own test before it emits `update`). Structs
- * that only wait for missing dependencies count too: they are in the store's pending set.
- */
-const transactionChanged = (transaction: Y.Transaction): boolean => {
-  if (transaction.deleteSet.clients.size > 0) return true
-  for (const [client, clock] of transaction.afterState) {
-    if (transaction.beforeState.get(client) !== clock) return true
-  }
-  const store = transaction.doc.store
-  return store.pendingStructs !== null || store.pendingDs !== null
-}
 
 /** An encoded state vector that names no client: "send me everything". */
 const EMPTY_STATE_VECTOR = new Uint8Array([0])
