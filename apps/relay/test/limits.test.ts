@@ -142,3 +142,21 @@ describe('slow consumers', () => {
     }
   }, 30_000)
 })
+
+describe('the handshake', () => {
+  it('never negotiates permessage-deflate, even when the client offers it', async () => {
+    relay = await startTestRelay()
+    const socket = new WebSocket(relay.url, [WEFT_SUBPROTOCOL], { perMessageDeflate: true })
+    sockets.push(socket)
+    let offered: string | undefined = 'not seen'
+    socket.once('upgrade', (response) => {
+      offered = response.headers['sec-websocket-extensions'] as string | undefined
+    })
+    await new Promise<void>((resolve, reject) => {
+      socket.once('open', () => resolve())
+      socket.once('error', reject)
+    })
+    expect(offered).toBeUndefined()
+    expect(socket.extensions).toBe('')
+  })
+})
