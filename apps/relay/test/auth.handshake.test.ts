@@ -1,4 +1,4 @@
-import { ERROR_CODES, PROTOCOL_VERSION } from '@weft/protocol'
+import { ERROR_CODES } from '@weft/protocol'
 import { openAuth, type Authenticator, type Identity, type Logger } from '@weft/server'
 import { RawSocket, startTestRelay, type TestRelay } from '@weft/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -36,16 +36,8 @@ const heldAuth = (): { auth: Authenticator; release: () => void } => {
 }
 
 const hello = async (url: string): Promise<RawSocket> => {
-  const raw = await RawSocket.open(url, true)
+  const raw = await RawSocket.hello(url, 'any')
   sockets.push(raw)
-  raw.sendMessage({
-    type: 'hello',
-    minVersion: PROTOCOL_VERSION,
-    maxVersion: PROTOCOL_VERSION,
-    token: 'any',
-    correlationId: 'handshake-test',
-    client: 'raw',
-  })
   return raw
 }
 

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createClient, type WeftClient } from '@weft/client'
-import { ERROR_CODES, PROTOCOL_VERSION, type WeftMessage } from '@weft/protocol'
+import { ERROR_CODES, type WeftMessage } from '@weft/protocol'
 import { jwtAuth, type Authenticator, type DocScope } from '@weft/server'
 import { RawSocket, startTestRelay, untilSameState, type TestRelay } from '@weft/testkit'
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose'
@@ -61,16 +61,8 @@ const weftClient = (url: string, tokenSource: string | (() => Promise<string>)):
 
 /** A raw Weft socket that sent `hello` with `tokenValue`; resolves once it is open. */
 const rawWeft = async (url: string, tokenValue: string): Promise<RawSocket> => {
-  const raw = await RawSocket.open(url, true)
+  const raw = await RawSocket.hello(url, tokenValue)
   sockets.push(raw)
-  raw.sendMessage({
-    type: 'hello',
-    minVersion: PROTOCOL_VERSION,
-    maxVersion: PROTOCOL_VERSION,
-    token: tokenValue,
-    correlationId: 'auth-test',
-    client: 'raw',
-  })
   return raw
 }
 

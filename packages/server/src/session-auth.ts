@@ -37,6 +37,11 @@ export class SessionAuth {
     return this.#identity?.subject ?? 'anonymous'
   }
 
+  /** Owner of the Yjs client ids the session writes under: its subject; `null` in open mode. */
+  get owner(): string | null {
+    return this.#auth.mode === 'open' ? null : this.subject
+  }
+
   /** Verifies the first token of the session. */
   async login(token: string): Promise<Identity> {
     return this.#adopt(await this.#auth.authenticate(token))

@@ -117,19 +117,17 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
     }, context.helloTimeoutMs)
   }
 
-  /** The token subject (`anonymous` in open mode): written beside this session's edits. */
+  /** The token subject (`anonymous` in open mode), written beside this session's edits. */
   get subject(): string {
     return this.#auth.subject
   }
 
-  /** Same as {@link subject}. */
   get author(): string {
     return this.#auth.subject
   }
 
-  /** Owner of the Yjs client ids it writes under: its subject, or `null` in open mode. */
   get owner(): string | null {
-    return this.#context.auth.mode === 'open' ? null : this.#auth.subject
+    return this.#auth.owner
   }
 
   revoke(error: WeftError): void {

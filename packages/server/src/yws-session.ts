@@ -58,19 +58,17 @@ export class YwsSession implements SocketHandler, RoomPeer, AuthenticatedSession
     )
   }
 
-  /** The token subject (`anonymous` in open mode). */
+  /** The token subject (`anonymous` in open mode), written beside this session's edits. */
   get subject(): string {
     return this.#auth.subject
   }
 
-  /** Same as {@link subject}: written beside this session's edits. */
   get author(): string {
     return this.#auth.subject
   }
 
-  /** Owner of the Yjs client ids it writes under: its subject, or `null` in open mode. */
   get owner(): string | null {
-    return this.#context.auth.mode === 'open' ? null : this.#auth.subject
+    return this.#auth.owner
   }
 
   revoke(error: WeftError): void {

@@ -51,16 +51,22 @@ export class RawSocket {
 
   /** Opens a Weft socket and completes hello/welcome. */
   static async weft(url: string): Promise<RawSocket> {
+    const raw = await RawSocket.hello(url, '')
+    await raw.nextMessage((message) => message.type === 'welcome')
+    return raw
+  }
+
+  /** Opens a Weft socket and sends `hello` with `token`, without waiting for the answer. */
+  static async hello(url: string, token: string): Promise<RawSocket> {
     const raw = await RawSocket.open(url, true)
     raw.sendMessage({
       type: 'hello',
       minVersion: PROTOCOL_VERSION,
       maxVersion: PROTOCOL_VERSION,
-      token: '',
+      token,
       correlationId: 'raw',
       client: 'raw-socket',
     })
-    await raw.nextMessage((message) => message.type === 'welcome')
     return raw
   }
 
