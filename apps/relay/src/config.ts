@@ -59,6 +59,21 @@ export const OPTIONS = {
   },
   'jwt-issuer': { schema: z.string().min(1).optional(), help: 'required iss claim' },
   'jwt-audience': { schema: z.string().min(1).optional(), help: 'required aud claim' },
+  'encryption-keys-file': {
+    schema: z.string().min(1).optional(),
+    help:
+      'encrypt stored values (AES-256-GCM) with the keys of this JSON file, ' +
+      '{ "keys": [{ "id": "2026-01", "key": "<base64 of 32 bytes>" }, …] }; the last key ' +
+      'encrypts, every key decrypts',
+  },
+  'tls-cert-file': {
+    schema: z.string().min(1).optional(),
+    help: 'PEM certificate (chain) file; with --tls-key-file, serve https:// and wss://',
+  },
+  'tls-key-file': {
+    schema: z.string().min(1).optional(),
+    help: 'PEM private key file of --tls-cert-file',
+  },
   'log-level': {
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     help: 'minimum level of the JSON log lines on stdout',
@@ -186,7 +201,7 @@ export const parseCommand = (argv: readonly string[], env: NodeJS.ProcessEnv): P
     }
     config[name] = result.data
   }
-  const problem = authProblem(config as RelayConfig)
+  const problem = authProblem(config as RelayConfig) ?? encryptionTlsProblem(config as RelayConfig)
   if (problem !== undefined) return { kind: 'invalid', message: problem }
   return { kind: 'run', config: config as RelayConfig }
 }
@@ -214,10 +229,97 @@ const authProblem = (config: RelayConfig): string | undefined => {
   return undefined
 }
 
+/** What is wrong with the encryption and TLS options taken together, if anything. */
+const encryptionTlsProblem = (config: RelayConfig): string | undefined => {
+  if (config['encryption-keys-file'] !== undefined && config.store !== 'level') {
+    return '--encryption-keys-file applies to --store level only (memory keeps nothing on disk)'
+  }
+  if ((config['tls-cert-file'] === undefined) !== (config['tls-key-file'] === undefined)) {
+    return '--tls-cert-file and --tls-key-file go together: give both (TLS) or neither'
+  }
+  return undefined
+}
+
+/** The options of `relay reencrypt`. */
+export interface ReencryptConfig {
+  readonly data: string
+  readonly 'encryption-keys-file': string
+}
+
+/** The result of reading `relay reencrypt …`. */
+export type ParsedReencryptCommand =
+  | { kind: 'help'; text: string }
+  | { kind: 'reencrypt'; config: ReencryptConfig }
+  | { kind: 'invalid'; message: string }
+
+const REENCRYPT_OPTIONS = ['data', 'encryption-keys-file'] as const
+
+/**
+ * Reads the arguments after `reencrypt`: `--data` and the required `--encryption-keys-file`, from
+ * flags or `WEFT_*` variables like the relay's own options.
+ */
+export const parseReencryptCommand = (
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+): ParsedReencryptCommand => {
+  let values: Record<string, string | boolean | undefined>
+  try {
+    ;({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        data: { type: 'string' },
+        'encryption-keys-file': { type: 'string' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }))
+  } catch (error) {
+    return {
+      kind: 'invalid',
+      message: `${(error as Error).message}
+Run with --help.`,
+    }
+  }
+  if (values.help === true) return { kind: 'help', text: reencryptHelpText() }
+  const config: Record<string, unknown> = {}
+  for (const name of REENCRYPT_OPTIONS) {
+    const raw = values[name] ?? (env[envName(name)] || undefined)
+    const result = OPTIONS[name].schema.safeParse(raw)
+    if (!result.success) {
+      const source = values[name] !== undefined ? `--${name}` : envName(name)
+      const issue = result.error.issues[0]?.message ?? 'invalid value'
+      return { kind: 'invalid', message: `${source}=${String(raw)}: ${issue}` }
+    }
+    config[name] = result.data
+  }
+  if (config['encryption-keys-file'] === undefined) {
+    return { kind: 'invalid', message: 'reencrypt needs --encryption-keys-file' }
+  }
+  return { kind: 'reencrypt', config: config as unknown as ReencryptConfig }
+}
+
+/** The `relay reencrypt --help` text. */
+export const reencryptHelpText = (): string =>
+  [
+    'Usage: pnpm relay reencrypt --data <dir> --encryption-keys-file <file>',
+    '',
+    "Rewrites every stored value of a stopped relay's data directory under the last key of the",
+    'keys file (plaintext values included), in batches; safe to interrupt and run again. Then',
+    'older keys can be removed from the file.',
+    '',
+    'Options:',
+    ...REENCRYPT_OPTIONS.flatMap((name) => [
+      `  --${name} <value>`,
+      `      ${OPTIONS[name].help}. Env ${envName(name)}.`,
+    ]),
+  ].join('\n')
+
 /** The --help text, generated from {@link OPTIONS}. */
 export const helpText = (): string => {
   const lines = [
     'Usage: pnpm relay [options]',
+    '       pnpm relay reencrypt --help',
     '',
     'Runs the Weft relay: WebSocket sync (Weft and y-websocket dialects) on one port, with',
     'documents stored on disk. Every option can also be set with its WEFT_* variable;',

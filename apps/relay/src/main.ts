@@ -1,10 +1,18 @@
-/** The relay's command line: parse config, log JSON with pino, start, and stop cleanly on signals. */
+/**
+ * The relay's command line: parse config, log JSON with pino, start, and stop cleanly on signals;
+ * or, as `relay reencrypt`, re-encrypt a stopped relay's data directory.
+ */
 import { pino } from 'pino'
 import type { Logger } from '@weft/server'
-import { parseCommand } from './config.js'
-import { startRelayServer } from './relay-server.js'
+import { LevelStore } from '@weft/store-level'
+import { parseCommand, parseReencryptCommand, type ReencryptConfig } from './config.js'
+import { readEncryptionKeys, startRelayServer } from './relay-server.js'
 
-const command = parseCommand(process.argv.slice(2), process.env)
+const argv = process.argv.slice(2)
+const command =
+  argv[0] === 'reencrypt'
+    ? parseReencryptCommand(argv.slice(1), process.env)
+    : parseCommand(argv, process.env)
 if (command.kind === 'help') {
   console.log(command.text)
   process.exit(0)
@@ -14,7 +22,10 @@ if (command.kind === 'invalid') {
   process.exit(2)
 }
 
-const log = pino({ level: command.config['log-level'], base: { service: 'weft-relay' } })
+const log = pino({
+  level: command.kind === 'run' ? command.config['log-level'] : 'info',
+  base: { service: 'weft-relay' },
+})
 const logger: Logger = {
   debug: (message, context) => log.debug(context ?? {}, message),
   info: (message, context) => log.info(context ?? {}, message),
@@ -22,7 +33,32 @@ const logger: Logger = {
   error: (message, context) => log.error(context ?? {}, message),
 }
 
+/** Runs `relay reencrypt`; SIGINT or SIGTERM stop it after the batch in progress. */
+const reencrypt = async (config: ReencryptConfig): Promise<number> => {
+  const keys = await readEncryptionKeys(config['encryption-keys-file'])
+  const store = await LevelStore.open({ path: config.data, encryption: { keys } })
+  const stopping = new AbortController()
+  const stop = (): void => stopping.abort()
+  process.once('SIGINT', stop).once('SIGTERM', stop)
+  try {
+    const result = await store.reencrypt({
+      signal: stopping.signal,
+      onBatch: (progress) => logger.debug('reencrypt batch', { ...progress }),
+    })
+    const key = keys.at(-1)!.id
+    if (!result.complete) {
+      logger.warn('reencrypt stopped; run it again to finish', { ...result, key })
+      return 1
+    }
+    logger.info('reencrypted', { ...result, key, data: config.data })
+    return 0
+  } finally {
+    await store.close()
+  }
+}
+
 try {
+  if (command.kind === 'reencrypt') process.exit(await reencrypt(command.config))
   const relay = await startRelayServer(command.config, logger)
   const stop = (signal: string): void => {
     logger.info('stopping', { signal })
@@ -37,7 +73,7 @@ try {
   process.once('SIGTERM', () => stop('SIGTERM'))
   process.once('SIGINT', () => stop('SIGINT'))
 } catch (error) {
-  logger.error('relay failed to start', {
+  logger.error(command.kind === 'run' ? 'relay failed to start' : 'reencrypt failed', {
     error: String(error),
     cause: String((error as Error).cause ?? ''),
   })

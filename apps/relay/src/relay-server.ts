@@ -1,5 +1,9 @@
-/** startRelayServer: the relay's HTTP server — WebSocket upgrades, health routes and a landing page. */
+/**
+ * startRelayServer: the relay's HTTP(S) server — WebSocket upgrades, health routes and a landing
+ * page — and the store under it.
+ */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { readFile } from 'node:fs/promises'
@@ -12,7 +16,7 @@ import {
   type DocStore,
   type Logger,
 } from '@weft/server'
-import { LevelStore } from '@weft/store-level'
+import { LevelStore, type EncryptionKey } from '@weft/store-level'
 import type { RelayConfig } from './config.js'
 
 /** A running relay server. */
@@ -32,10 +36,17 @@ export const startRelayServer = async (
   config: RelayConfig,
   logger: Logger,
 ): Promise<RunningRelay> => {
+  const keysFile = config['encryption-keys-file']
+  const keys = keysFile === undefined ? null : await readEncryptionKeys(keysFile)
+  const tls = await readTls(config)
   const store: DocStore =
     config.store === 'memory'
       ? new MemoryStore()
-      : await LevelStore.open({ path: config.data, sync: config.sync })
+      : await LevelStore.open({
+          path: config.data,
+          sync: config.sync,
+          ...(keys === null ? {} : { encryption: { keys } }),
+        })
   const relay = new Relay({
     store,
     auth: await authenticator(config),
@@ -76,22 +87,25 @@ export const startRelayServer = async (
       },
     }
   }
-  const server = createServer((request, response) =>
-    route(request, response, { accepting: () => accepting, stats }),
-  )
+  const handle = (request: IncomingMessage, response: ServerResponse): void =>
+    route(request, response, { accepting: () => accepting, stats })
+  const server = tls === null ? createServer(handle) : createHttpsServer(tls, handle)
   server.on('upgrade', (request, socket, head) => relay.handleUpgrade(request, socket, head))
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(config.port, config.host, () => resolve())
   })
   const { port } = server.address() as AddressInfo
-  const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`
+  const scheme = tls === null ? 'http' : 'https'
+  const url = `${scheme}://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`
   logger.info('relay listening', {
     port,
     url,
     ws: url.replace('http', 'ws'),
     store: config.store,
     data: config.data,
+    tls: tls !== null,
+    encryptionKey: keys?.at(-1)?.id ?? null,
   })
   let closing: Promise<void> | null = null
   return {
@@ -146,8 +160,59 @@ const LANDING_PAGE = `<!doctype html>
 <li>Weft clients: <code>createClient({ url: 'ws://' + location.host })</code> (subprotocol <code>weft</code>)</li>
 <li>y-websocket clients: <code>new WebsocketProvider('ws://' + location.host, docName, doc)</code></li>
 </ul>
+<p>When this page is served over https, use <code>wss://</code> instead of <code>ws://</code>.</p>
 <p>Health: <a href="/healthz">/healthz</a>, readiness: <a href="/readyz">/readyz</a>.</p>
 `
+
+/**
+ * Reads an `--encryption-keys-file`: JSON `{ "keys": [{ "id": "…", "key": "<base64>" }, …] }`,
+ * each key 32 bytes in standard base64. Throws an error naming the file and the entry, never
+ * showing key material; `LevelStore.open` checks the ids and lengths again.
+ */
+export const readEncryptionKeys = async (file: string): Promise<EncryptionKey[]> => {
+  const bad = (problem: string, cause?: unknown): Error =>
+    new Error(`--encryption-keys-file ${file}: ${problem}`, cause === undefined ? {} : { cause })
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (cause) {
+    throw bad('cannot be read', cause)
+  }
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    // No cause: a JSON syntax error quotes the text around it, which may be key material.
+    throw bad('is not valid JSON')
+  }
+  const entries = (parsed as { keys?: unknown } | null)?.keys
+  if (!Array.isArray(entries) || entries.length === 0) {
+    throw bad('needs { "keys": [{ "id": "…", "key": "<base64 of 32 bytes>" }, …] }')
+  }
+  return entries.map((entry: unknown, index): EncryptionKey => {
+    const { id, key } = (entry ?? {}) as { id?: unknown; key?: unknown }
+    if (typeof id !== 'string') throw bad(`keys[${index}].id must be a string`)
+    const bytes = typeof key === 'string' ? Buffer.from(key, 'base64') : null
+    // Buffer.from skips characters that are not base64; re-encoding shows whether any were.
+    if (bytes === null || bytes.toString('base64') !== key || bytes.length !== 32) {
+      throw bad(`keys[${index}].key (id "${id}") must be 32 bytes in standard base64`)
+    }
+    return { id, key: new Uint8Array(bytes) }
+  })
+}
+
+/** The certificate and key of `--tls-cert-file` and `--tls-key-file`, or null without TLS. */
+const readTls = async (config: RelayConfig): Promise<{ cert: string; key: string } | null> => {
+  const certFile = config['tls-cert-file']
+  const keyFile = config['tls-key-file']
+  // parseCommand accepts both or neither.
+  if (certFile === undefined || keyFile === undefined) return null
+  const read = (option: string, file: string): Promise<string> =>
+    readFile(file, 'utf8').catch((cause: unknown) => {
+      throw new Error(`--${option} ${file} cannot be read`, { cause })
+    })
+  return { cert: await read('tls-cert-file', certFile), key: await read('tls-key-file', keyFile) }
+}
 
 /** The authenticator the options describe (they were checked together by `parseCommand`). */
 const authenticator = async (config: RelayConfig): Promise<Authenticator> => {
