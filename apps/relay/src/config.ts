@@ -153,6 +153,9 @@ export const OPTIONS = {
 
 type OptionName = keyof typeof OPTIONS
 
+/** Options whose values are secrets, never repeated in messages. */
+const SECRET_OPTIONS: ReadonlySet<string> = new Set<OptionName>(['jwt-secret'])
+
 /** The relay's resolved configuration. */
 export type RelayConfig = { [K in OptionName]: z.output<(typeof OPTIONS)[K]['schema']> }
 
@@ -197,7 +200,9 @@ export const parseCommand = (argv: readonly string[], env: NodeJS.ProcessEnv): P
     const result = OPTIONS[name].schema.safeParse(raw)
     if (!result.success) {
       const issue = result.error.issues[0]?.message ?? 'invalid value'
-      return { kind: 'invalid', message: `${source}=${String(raw)}: ${issue}` }
+      // A secret is never echoed: the message goes to stderr and into whatever collects it.
+      const shown = SECRET_OPTIONS.has(name) ? '(hidden)' : String(raw)
+      return { kind: 'invalid', message: `${source}=${shown}: ${issue}` }
     }
     config[name] = result.data
   }
