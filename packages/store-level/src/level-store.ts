@@ -145,9 +145,8 @@ export class LevelStore implements DocStore {
       headSeq = seqOfLogKey(key)
     }
     this.#heads.set(name, headSeq)
-    const key = snapshotKey(name)
     return {
-      snapshot: snapshot === undefined ? null : this.#open(key, snapshot),
+      snapshot: snapshot === undefined ? null : this.#open(snapshotKey(name), snapshot),
       updates,
       headSeq,
       logBytes,
@@ -172,8 +171,8 @@ export class LevelStore implements DocStore {
     this.#assertOpen()
     await this.#track(name, {
       prepare: async () => {
-        const key = snapshotKey(name)
-        const ops: Op[] = [{ type: 'put', key, value: this.#seal(key, snapshot) }]
+        const at = snapshotKey(name)
+        const ops: Op[] = [{ type: 'put', key: at, value: this.#seal(at, snapshot) }]
         const meta = this.#readMeta(name, await this.#db.get(metaKey(name)))
         const compactedThrough = Math.max(meta.compactedThrough, throughSeq)
         const json = textEncoder.encode(JSON.stringify({ compactedThrough }))
@@ -199,10 +198,11 @@ export class LevelStore implements DocStore {
     if (keyring === null) {
       throw new WeftError('INVALID_ARGUMENT', 'reencrypt needs a store opened with encryption keys')
     }
-    return reencryptValues(
-      { db: this.#db, keyring, commit: (job) => this.#commits.submit(job) },
-      options,
-    )
+    const commit = (job: CommitJob<Op>): Promise<void> => {
+      this.#assertOpen()
+      return this.#commits.submit(job)
+    }
+    return reencryptValues({ db: this.#db, keyring, commit }, options)
   }
 
   async close(): Promise<void> {

@@ -237,6 +237,24 @@ describe('LevelStore with encryption', () => {
     expect(new Set(await keyIds())).toEqual(new Set([keyB.id]))
   })
 
+  it('stops reencrypt with CLOSED when the store closes, leaving every value readable', async () => {
+    const store = await open({ encryption: { keys: [keyA] } })
+    for (let index = 0; index < 3; index++) await writeDoc(store, `doc-${index}`, `d${index}`)
+    await store.close()
+    const rotated = await open({ encryption: { keys: [keyA, keyB] } })
+    let closing: Promise<void> | null = null
+    const reencrypting = rotated.reencrypt({
+      maxBatchValues: 1,
+      onBatch: () => void (closing ??= rotated.close()),
+    })
+    await expect(reencrypting).rejects.toMatchObject({ code: 'CLOSED' })
+    await closing
+    expect((await keyIds()).filter((id) => id === keyB.id)).toHaveLength(1)
+    const reopened = await open({ encryption: { keys: [keyA, keyB] } })
+    for (let index = 0; index < 3; index++) await expectDoc(reopened, `doc-${index}`, `d${index}`)
+    expect(await reopened.reencrypt()).toMatchObject({ rewritten: 11, complete: true })
+  })
+
   it('reencrypts in batches bounded by bytes as well as by count', async () => {
     const store = await open({ encryption: { keys: [keyA] } })
     const big = new Uint8Array(10_000).fill(120)
