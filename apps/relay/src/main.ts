@@ -2,6 +2,7 @@
  * The relay's command line: parse config, log JSON with pino, start, and stop cleanly on signals;
  * or, as `relay reencrypt`, re-encrypt a stopped relay's data directory.
  */
+import { access } from 'node:fs/promises'
 import { pino } from 'pino'
 import type { Logger } from '@weft/server'
 import { LevelStore } from '@weft/store-level'
@@ -36,6 +37,10 @@ const logger: Logger = {
 /** Runs `relay reencrypt`; SIGINT or SIGTERM stop it after the batch in progress. */
 const reencrypt = async (config: ReencryptConfig): Promise<number> => {
   const keys = await readEncryptionKeys(config['encryption-keys-file'])
+  // LevelDB would create a missing directory; a mistyped --data must not look like a success.
+  await access(config.data).catch((cause: unknown) => {
+    throw new Error(`--data ${config.data} is not a relay data directory`, { cause })
+  })
   const store = await LevelStore.open({ path: config.data, encryption: { keys } })
   const stopping = new AbortController()
   const stop = (): void => stopping.abort()

@@ -218,6 +218,13 @@ describe('the relay with --encryption-keys-file', () => {
         expect(failed).not.toContain(short)
         expect(failed).not.toContain(Buffer.from(keyA.key).toString('base64'))
       }
+      const nowhere = join(dir, 'no-such-dir')
+      const keys = await keysFile('a.json', [keyA])
+      const typo = await runMain(['reencrypt', '--data', nowhere, '--encryption-keys-file', keys])
+      expect(typo.code).toBe(1)
+      expect(logLine(typo.output, 'reencrypt failed').error).toContain(
+        'is not a relay data directory',
+      )
       const missing = await runMain(['reencrypt', '--data', dataDir])
       expect(missing).toMatchObject({
         code: 2,
