@@ -20,14 +20,14 @@ export interface LocalStoreKey {
   readonly id: string
   /**
    * 32 raw bytes, or a WebCrypto AES-GCM 256-bit key with usage `decrypt` (and `encrypt` for the
-   * first key).
+   * last key).
    */
   readonly key: CryptoKey | Uint8Array
 }
 
 /** Options of {@link encryptLocalStore}. */
 export interface EncryptLocalStoreOptions {
-  /** The first key encrypts; every key decrypts. Put the current key first, older ones after. */
+  /** The last key encrypts; every key decrypts. To rotate, append the new key. */
   readonly keys: readonly LocalStoreKey[]
 }
 
@@ -39,7 +39,7 @@ const TAG_BYTES = 16
 type Role = 'snapshot' | 'update' | `outbox:${number}`
 
 /**
- * Wraps `inner` so that every value it stores is encrypted with AES-256-GCM: the first of
+ * Wraps `inner` so that every value it stores is encrypted with AES-256-GCM: the last of
  * `options.keys` encrypts, all of them decrypt (key rotation). A value that no key decrypts, or
  * that was altered or moved to another document or role, makes `load` reject with
  * `DECRYPTION_FAILED`. Throws `INVALID_ARGUMENT` at once for bad options.
@@ -112,7 +112,7 @@ class EncryptedLocalStore implements LocalStore {
   }
 
   async #seal(doc: string, role: Role, plaintext: Uint8Array): Promise<Uint8Array> {
-    const { id } = this.#keys[0]!
+    const { id } = this.#keys[this.#keys.length - 1]!
     const key = (await this.#cryptoKeys()).get(id)!
     const iv = globalThis.crypto.getRandomValues(new Uint8Array(IV_BYTES))
     const ciphertext = await globalThis.crypto.subtle.encrypt(

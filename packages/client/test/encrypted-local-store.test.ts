@@ -181,11 +181,11 @@ describe('encryptLocalStore', () => {
     await withA.write('doc', { outboxRemove: [1] })
     await withA.write('pending', { outboxAdd: [{ ref: 1, update: bytes('o1') }] })
 
-    const withBA = encryptLocalStore(inner, { keys: [keyB, keyA] })
-    const loaded = await withBA.load('doc')
+    const withAB = encryptLocalStore(inner, { keys: [keyA, keyB] })
+    const loaded = await withAB.load('doc')
     expect(loaded.updates).toEqual([bytes('u1'), bytes('u2')])
-    await withBA.write('doc', { updates: [bytes('u3')] })
-    await withBA.compact('doc', bytes('snapshot of u1 u2 u3'))
+    await withAB.write('doc', { updates: [bytes('u3')] })
+    await withAB.compact('doc', bytes('snapshot of u1 u2 u3'))
     for (const value of await storedValues(inner, 'doc')) expect(value[2]).toBe('b'.charCodeAt(0))
 
     const withB = encryptLocalStore(inner, { keys: [keyB] })
@@ -197,7 +197,7 @@ describe('encryptLocalStore', () => {
     })
     // The outbox is not rewritten by compaction: an edit still waiting needs the old key.
     await expect(withB.load('pending')).rejects.toMatchObject({ code: 'DECRYPTION_FAILED' })
-    expect((await withBA.load('pending')).outbox).toEqual([{ ref: 1, update: bytes('o1') }])
+    expect((await withAB.load('pending')).outbox).toEqual([{ ref: 1, update: bytes('o1') }])
   })
 
   it('keeps its own copy of raw keys, so wiping the caller buffer changes nothing', async () => {
