@@ -95,8 +95,14 @@ export class RoomRegistry {
       },
     })
     const entry: Entry = { room, unloadTimer: null, unloading: null }
-    room.catch(() => {
+    room.catch((error: unknown) => {
       if (this.#entries.get(name) === entry) this.#entries.delete(name)
+      // The cause says what failed (the store's error names the record and key id, never data).
+      const cause = (error as { cause?: unknown } | null)?.cause
+      this.#settings.logger.warn('document failed to load', {
+        doc: name,
+        error: String(cause ?? error),
+      })
     })
     return entry
   }

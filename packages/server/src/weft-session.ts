@@ -389,6 +389,11 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
         const denied = writeDenied(this.#auth.access(link.name), room.doc, updates)
         if (denied !== undefined) {
           // Refused whole: not applied, stored or forwarded; the socket and document stay open.
+          this.#context.logger.info('update refused', {
+            doc: link.name,
+            ref: message.ref,
+            code: denied.code,
+          })
           return this.send({
             type: 'rejected',
             doc: link.name,
@@ -400,6 +405,11 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
         const error = room.applyUpdates(link, updates, message.ref)
         if (error === undefined) return
         if (error.code === 'BAD_UPDATE' || error.code === 'FORBIDDEN') {
+          this.#context.logger.info('update refused', {
+            doc: link.name,
+            ref: message.ref,
+            code: error.code,
+          })
           return this.send({
             type: 'rejected',
             doc: link.name,
@@ -430,6 +440,7 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
   }
 
   #refuse(doc: string, error: WeftError): void {
+    this.#context.logger.info('document refused', { doc, code: error.code })
     this.send({ type: 'error', doc, code: error.code, reason: error.message })
   }
 }
