@@ -9,7 +9,7 @@ import {
   type WeftMessage,
 } from '../src/index.js'
 import { fixtures, fromHex, toHex } from './golden-fixtures.js'
-import { chooseSeed } from './seed.js'
+import { chooseSeed } from '@weft/testkit'
 
 const seed = chooseSeed('protocol hostile-input')
 const SAMPLES = 3000

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { decodeMessage, encodeMessage, type WeftMessage } from '../src/index.js'
 import { toHex } from './golden-fixtures.js'
 import { anyMessageArbitrary, messageArbitrary, messageTypes } from './message-arbitraries.js'
-import { chooseSeed } from './seed.js'
+import { chooseSeed } from '@weft/testkit'
 
 const seed = chooseSeed('protocol round-trip')
 
