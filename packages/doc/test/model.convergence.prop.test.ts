@@ -136,7 +136,7 @@ const run = (
     else if (op.kind === 'restore') tasks.restore(id)
     else if (op.kind === 'resolve')
       model.resolve({ collection: 'tasks', id, field: 'title' }, op.title)
-    else {
+    else if (op.kind === 'type') {
       const notes = tasks.get(id)?.notes
       notes?.insert(Math.min(op.pick % 4, notes.length), op.text)
     }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, expectTypeOf, it } from 'vitest'
 import * as Y from 'yjs'
 import { HybridClock } from '../src/hlc.js'
 import { openModel } from '../src/model.js'
@@ -50,6 +50,16 @@ describe('the document model', () => {
       owner: 'alice',
     })
     expect(task.notes).toBeInstanceOf(Y.Text)
+    // Static types follow the schema (checked by tsc).
+    expectTypeOf(task.status).toEqualTypeOf<'todo' | 'doing' | 'done'>()
+    expectTypeOf(task.estimate).toEqualTypeOf<number | null>()
+    expectTypeOf(task.title).toEqualTypeOf<string>()
+    expectTypeOf(task.notes).toEqualTypeOf<Y.Text>()
+    expectTypeOf(task.tags).toEqualTypeOf<Y.Array<string>>()
+    // @ts-expect-error not a value of the enum
+    expect(() => tasks.update(task.id, { status: 'blocked' })).toThrow()
+    // @ts-expect-error title is required at creation
+    expect(() => tasks.create({ done: false, status: 'todo' })).toThrow()
     expect(task.tags.toArray()).toEqual(['a'])
     tasks.update(task.id, { done: true, estimate: 3 })
     expect(tasks.get(task.id)).toMatchObject({ done: true, estimate: 3 })
