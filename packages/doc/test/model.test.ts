@@ -129,6 +129,42 @@ describe('the document model', () => {
     expect(bob.collection('tasks').get(id)?.title).toBe('edited meanwhile')
   })
 
+  it('keeps "set to null" and "delete the record" apart through a merge', () => {
+    const { alice, bob, sync } = pair()
+    const id = alice
+      .collection('tasks')
+      .create({ title: 'n', done: false, status: 'todo', estimate: 5 }).id
+    sync()
+    alice.collection('tasks').update(id, { estimate: null })
+    bob.collection('tasks').delete(id)
+    sync()
+    for (const model of [alice, bob]) {
+      expect(model.collection('tasks').get(id)).toBeNull()
+      expect(model.collection('tasks').isDeleted(id)).toBe(true)
+    }
+    bob.collection('tasks').restore(id)
+    sync()
+    expect(alice.collection('tasks').get(id)?.estimate).toBeNull()
+    expect(alice.collection('tasks').get(id)?.title).toBe('n')
+  })
+
+  it('tells observers about local and remote changes to a collection', () => {
+    const { alice, bob, sync } = pair()
+    const seen: string[] = []
+    const off = bob.collection('tasks').observe(() => seen.push('change'))
+    const id = alice.collection('tasks').create({ title: 'o', done: false, status: 'todo' }).id
+    sync()
+    expect(seen.length).toBeGreaterThan(0)
+    const before = seen.length
+    bob.collection('tasks').update(id, { done: true })
+    expect(seen.length).toBeGreaterThan(before)
+    off()
+    const after = seen.length
+    alice.collection('tasks').update(id, { title: 'p' })
+    sync()
+    expect(seen.length).toBe(after)
+  })
+
   it('does not let a device with a clock hours behind lose forever, nor one hours ahead win forever', () => {
     const threeHours = 3 * 60 * 60 * 1000
     for (const skew of [-threeHours, threeHours]) {
