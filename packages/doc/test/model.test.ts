@@ -191,17 +191,8 @@ describe('migrations and compatibility', () => {
   const v2 = defineSchema({
     version: 2,
     collections: {
-      people: { name: field.string() },
-      tasks: {
-        title: field.string(),
-        done: field.boolean(),
-        status: field.enum(['todo', 'doing', 'done']),
-        estimate: field.number().nullable(),
-        assignee: field.ref('people').nullable(),
-        notes: field.text(),
-        tags: field.list(field.string()),
-        priority: field.number(),
-      },
+      ...board.collections,
+      tasks: { ...board.collections.tasks, priority: field.number() },
     },
     migrations: [
       {
