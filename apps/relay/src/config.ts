@@ -24,6 +24,10 @@ export const OPTIONS = {
     schema: z.enum(['level', 'memory']).default('level'),
     help: 'level (on disk) or memory (lost on exit)',
   },
+  'static-dir': {
+    schema: z.string().min(1).optional(),
+    help: 'directory of a built web app served at / (default: the demo, apps/demo/dist)',
+  },
   sync: {
     schema: z
       .enum(['true', 'false'])

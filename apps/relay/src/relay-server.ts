@@ -18,6 +18,7 @@ import {
 } from '@weft/server'
 import { LevelStore, type EncryptionKey } from '@weft/store-level'
 import type { RelayConfig } from './config.js'
+import { DEMO_DIST, serveStatic } from './static-files.js'
 
 /** A running relay server. */
 export interface RunningRelay {
@@ -88,7 +89,11 @@ export const startRelayServer = async (
     }
   }
   const handle = (request: IncomingMessage, response: ServerResponse): void =>
-    route(request, response, { accepting: () => accepting, stats })
+    route(request, response, {
+      accepting: () => accepting,
+      stats,
+      staticDir: config['static-dir'] ?? DEMO_DIST,
+    })
   const server = tls === null ? createServer(handle) : createHttpsServer(tls, handle)
   server.on('upgrade', (request, socket, head) => relay.handleUpgrade(request, socket, head))
   await new Promise<void>((resolve, reject) => {
@@ -127,6 +132,8 @@ export const startRelayServer = async (
 interface RouteContext {
   readonly accepting: () => boolean
   readonly stats: () => Record<string, unknown>
+  /** Directory of the web app served at `/`. */
+  readonly staticDir: string
 }
 
 const route = (request: IncomingMessage, response: ServerResponse, context: RouteContext): void => {
@@ -142,8 +149,12 @@ const route = (request: IncomingMessage, response: ServerResponse, context: Rout
       ? reply(response, 200, 'text/plain', 'ready\n')
       : reply(response, 503, 'text/plain', 'stopping\n')
   }
-  if (path === '/') return reply(response, 200, 'text/html; charset=utf-8', LANDING_PAGE)
-  reply(response, 404, 'text/plain', 'not found\n')
+  void serveStatic(context.staticDir, path ?? '/', response).then((served) => {
+    if (served) return
+    // No app built there: the landing page says how to reach the relay.
+    if (path === '/') reply(response, 200, 'text/html; charset=utf-8', LANDING_PAGE)
+    else reply(response, 404, 'text/plain', 'not found\n')
+  })
 }
 
 const reply = (response: ServerResponse, status: number, type: string, body: string): void => {

@@ -1,3 +1,7 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { request } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { silentLogger } from '@weft/server'
 import { RawSocket } from '@weft/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -10,16 +14,50 @@ afterEach(async () => {
   running = undefined
 })
 
-const start = async (): Promise<RunningRelay> => {
-  const command = parseCommand(['--port', '0', '--store', 'memory', '--auth', 'open'], {})
+const start = async (args: string[] = []): Promise<RunningRelay> => {
+  const command = parseCommand(['--port', '0', '--store', 'memory', '--auth', 'open', ...args], {})
   if (command.kind !== 'run') throw new Error('bad test config')
   running = await startRelayServer(command.config as RelayConfig, silentLogger)
   return running
 }
 
 describe('the relay HTTP routes', () => {
+  it('serve a built app from --static-dir, and nothing outside it', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'weft-static-'))
+    mkdirSync(join(root, 'assets'))
+    writeFileSync(join(root, 'index.html'), '<title>app</title>')
+    writeFileSync(join(root, 'assets', 'app-1.js'), 'console.log(1)')
+    writeFileSync(join(tmpdir(), 'weft-outside.txt'), 'secret')
+    const relay = await start(['--static-dir', root])
+    const page = await fetch(`${relay.url}/`)
+    expect(page.headers.get('content-type')).toContain('text/html')
+    expect(await page.text()).toBe('<title>app</title>')
+    const script = await fetch(`${relay.url}/assets/app-1.js`)
+    expect(script.headers.get('content-type')).toContain('text/javascript')
+    expect(script.headers.get('cache-control')).toContain('immutable')
+    // Raw paths (fetch would normalize the dots away before sending).
+    for (const escape of [
+      '/../weft-outside.txt',
+      '/%2e%2e/weft-outside.txt',
+      '/assets/..%2f..%2fweft-outside.txt',
+      '/..\\weft-outside.txt',
+    ]) {
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: relay.port, path: escape }, (response) => {
+          response.resume()
+          resolve(response.statusCode ?? 0)
+        })
+        req.on('error', reject)
+        req.end()
+      })
+      expect(status, escape).toBe(404)
+    }
+    expect(await (await fetch(`${relay.url}/healthz`)).text()).toBe('ok\n')
+  })
+
   it('answer /healthz, /readyz and the landing page, and 404 elsewhere', async () => {
-    const relay = await start()
+    // No app in the static directory: the landing page.
+    const relay = await start(['--static-dir', mkdtempSync(join(tmpdir(), 'weft-empty-'))])
     expect(await (await fetch(`${relay.url}/healthz`)).text()).toBe('ok\n')
     expect((await fetch(`${relay.url}/readyz`)).status).toBe(200)
     expect(await (await fetch(`${relay.url}/`)).text()).toContain('Weft relay')

@@ -10,3 +10,4 @@ export { runLocalStoreSuite, type LocalStoreFixture } from './local-store-suite.
 export { startFaultProxy, type FaultProxy } from './fault-proxy.js'
 export { startScriptedRelay, type ScriptedRelay, type ScriptedSocket } from './scripted-relay.js'
 export { chooseSeed } from './seed.js'
+export { chromiumPath, launchChromium } from './chromium.js'

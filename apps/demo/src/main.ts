@@ -1,0 +1,76 @@
+/** The demo: a shared note and a task board on one Weft document, with an honest sync indicator. */
+import { createClient, type DocHandle } from '@weft/client'
+import { LevelLocalStore } from '@weft/client/level'
+import { openModel } from '@weft/doc'
+import { mountBoard } from './board.js'
+import { mountNote } from './note.js'
+import { describeSync } from './sync-text.js'
+import { identity } from './identity.js'
+import { boardSchema } from './schema.js'
+
+const params = new URLSearchParams(location.search)
+const docName = params.get('doc') || 'welcome'
+const me = identity()
+
+const picker = document.querySelector<HTMLFormElement>('#doc-picker')!
+const nameInput = document.querySelector<HTMLInputElement>('#doc-name')!
+nameInput.value = docName
+picker.addEventListener('submit', (event) => {
+  event.preventDefault()
+  const next = nameInput.value.trim()
+  if (next) location.search = `?doc=${encodeURIComponent(next)}`
+})
+
+// The offline switch holds across reloads of this tab, to show that edits survive them.
+const startOffline = sessionStorage.getItem('weft-demo-offline') === '1'
+const store = await LevelLocalStore.open({ location: 'weft-demo' })
+const client = createClient({
+  url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}`,
+  store,
+  clientName: 'weft-demo',
+  autoConnect: !startOffline,
+})
+const handle = client.open(docName)
+
+// The sync indicator: the handle's real status and its count of edits the relay has not saved.
+const sync = document.querySelector<HTMLElement>('#sync')!
+const syncText = document.querySelector<HTMLElement>('#sync-text')!
+const renderSync = (): void => {
+  const shown = describeSync(handle.status, handle.pending, online.checked)
+  sync.dataset['state'] = shown.state
+  syncText.textContent = shown.text
+}
+const online = document.querySelector<HTMLInputElement>('#online')!
+online.checked = !startOffline
+online.addEventListener('change', () => {
+  sessionStorage.setItem('weft-demo-offline', online.checked ? '0' : '1')
+  if (online.checked) client.connect()
+  else client.disconnect()
+  renderSync()
+})
+for (const event of ['status', 'pending', 'saved', 'synced'] as const) handle.on(event, renderSync)
+renderSync()
+
+/** Binds the editor and board to the handle's current document (again after a `reset`). */
+const mount = (current: DocHandle): (() => void) => {
+  const model = openModel(current.doc, boardSchema, { author: me.name })
+  const unmountNote = mountNote(current, me)
+  const unmountBoard = mountBoard(model, current)
+  const migrate = (): void => {
+    if (model.status.mode === 'writable' && model.status.pendingMigrations > 0) model.migrate()
+  }
+  current.whenSynced().then(migrate, () => {})
+  return () => {
+    unmountNote()
+    unmountBoard()
+  }
+}
+
+await handle.whenLoaded()
+let unmount = mount(handle)
+handle.on('reset', () => {
+  // The relay refused an edit: the document was rebuilt from its state. Bind to the new one.
+  unmount()
+  unmount = mount(handle)
+})
+Object.assign(window, { weftDemo: { client, handle } })
