@@ -138,4 +138,41 @@ describe('the demo in Chromium', () => {
     expect((await taskTitles(alice)).sort()).toEqual(['Offline task', 'Write the release notes'])
     await alice.screenshot({ path: join(SHOTS, '3-converged.png') })
   }, 120_000)
+
+  it('shows concurrent moves of one task in the conflicts panel, and picking one resolves it in both tabs', async () => {
+    const doc = `conflict-${Date.now()}`
+    const [alice, bob] = [await open(doc), await open(doc)]
+    await Promise.all([untilState(alice, 'saved'), untilState(bob, 'saved')])
+    await addTask(alice, 'Contested task')
+    await until(async () => (await taskTitles(bob)).includes('Contested task'), 'bob sees the task')
+    await Promise.all([untilState(alice, 'saved'), untilState(bob, 'saved')])
+    // Both offline, both move the task somewhere else.
+    await alice.uncheck('#online')
+    await bob.uncheck('#online')
+    await alice.click('.column[data-status="todo"] .task button:has-text("→ doing")')
+    await bob.click('.column[data-status="todo"] .task button:has-text("→ done")')
+    await alice.check('#online')
+    await bob.check('#online')
+    await Promise.all([untilState(alice, 'saved'), untilState(bob, 'saved')])
+    for (const page of [alice, bob]) {
+      await page.waitForSelector('#conflicts:not([hidden]) .conflict', { timeout: 10_000 })
+      expect(await page.locator('.conflict .pick').count()).toBe(2)
+    }
+    // Both tabs show the same winner (the later write) in the same column.
+    const shownIn = async (page: Page): Promise<string | null> =>
+      page
+        .locator('.task', { hasText: 'Contested task' })
+        .locator('xpath=ancestor::div[@data-status]')
+        .getAttribute('data-status')
+    expect(await shownIn(alice)).toBe(await shownIn(bob))
+    await alice.screenshot({ path: join(SHOTS, '4-conflict.png') })
+    // Alice keeps the value that lost.
+    const loser = alice.locator('.conflict .pick:not(.winner)')
+    const kept = (await loser.innerText()).split(' ')[0]
+    await loser.click()
+    for (const page of [alice, bob]) {
+      await page.waitForSelector('#conflicts[hidden]', { state: 'attached', timeout: 10_000 })
+      await until(async () => (await shownIn(page)) === kept, `the task moves to ${kept}`)
+    }
+  }, 120_000)
 })
