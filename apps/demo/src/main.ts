@@ -1,7 +1,8 @@
 /** The demo: a shared note and a task board on one Weft document, with an honest sync indicator. */
-import { createClient, type DocHandle } from '@weft/client'
+import { createClient, WeftProvider } from '@weft/client'
 import { LevelLocalStore } from '@weft/client/level'
 import { openModel } from '@weft/doc'
+import * as Y from 'yjs'
 import { mountBoard } from './board.js'
 import { mountNote } from './note.js'
 import { describeSync } from './sync-text.js'
@@ -30,7 +31,9 @@ const client = createClient({
   clientName: 'weft-demo',
   autoConnect: !startOffline,
 })
-const handle = client.open(docName)
+// The editor binding goes through WeftProvider (y-websocket's shape); its handle has the status.
+const provider = new WeftProvider(client, docName, new Y.Doc())
+const handle = provider.handle
 
 // The sync indicator: the handle's real status and its count of edits the relay has not saved.
 const sync = document.querySelector<HTMLElement>('#sync')!
@@ -51,15 +54,15 @@ online.addEventListener('change', () => {
 for (const event of ['status', 'pending', 'saved', 'synced'] as const) handle.on(event, renderSync)
 renderSync()
 
-/** Binds the editor and board to the handle's current document (again after a `reset`). */
-const mount = (current: DocHandle): (() => void) => {
-  const model = openModel(current.doc, boardSchema, { author: me.name })
-  const unmountNote = mountNote(current, me)
-  const unmountBoard = mountBoard(model, current)
+/** Binds the editor and board to the provider's current document (again after a `reset`). */
+const mount = (): (() => void) => {
+  const model = openModel(provider.doc, boardSchema, { author: me.name })
+  const unmountNote = mountNote(provider, me)
+  const unmountBoard = mountBoard(model, handle)
   const migrate = (): void => {
     if (model.status.mode === 'writable' && model.status.pendingMigrations > 0) model.migrate()
   }
-  current.whenSynced().then(migrate, () => {})
+  handle.whenSynced().then(migrate, () => {})
   return () => {
     unmountNote()
     unmountBoard()
@@ -67,10 +70,10 @@ const mount = (current: DocHandle): (() => void) => {
 }
 
 await handle.whenLoaded()
-let unmount = mount(handle)
-handle.on('reset', () => {
+let unmount = mount()
+provider.on('reset', () => {
   // The relay refused an edit: the document was rebuilt from its state. Bind to the new one.
   unmount()
-  unmount = mount(handle)
+  unmount = mount()
 })
 Object.assign(window, { weftDemo: { client, handle } })
