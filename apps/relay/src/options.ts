@@ -1,0 +1,167 @@
+/** The relay's options: flag, WEFT_* variable, schema with default, and help text of each. */
+import { z } from 'zod'
+
+const MiB = 1024 * 1024
+
+const integer = (min: number) => z.coerce.number().int().min(min)
+
+/** Every option: its flag, environment variable, schema (with default) and help text. */
+export const OPTIONS = {
+  port: {
+    schema: integer(0).max(65535).default(8787),
+    help: 'TCP port to listen on (0 picks a free one)',
+  },
+  host: {
+    schema: z.string().min(1).default('127.0.0.1'),
+    help: 'interface to bind; 0.0.0.0 for all',
+  },
+  data: {
+    schema: z.string().min(1).default('./data'),
+    help: 'LevelDB directory (created if missing)',
+  },
+  store: {
+    schema: z.enum(['level', 'memory']).default('level'),
+    help: 'level (on disk) or memory (lost on exit)',
+  },
+  'static-dir': {
+    schema: z.string().min(1).optional(),
+    help: 'directory of a built web app served at / (default: the demo, apps/demo/dist)',
+  },
+  sync: {
+    schema: z
+      .enum(['true', 'false'])
+      .default('true')
+      .transform((value) => value === 'true'),
+    help: 'fsync each write group before acknowledging (false: survives a relay crash, not a machine crash)',
+  },
+  auth: {
+    schema: z.enum(['open', 'jwt']).optional(),
+    help:
+      'required: jwt (verify tokens; with --jwt-secret, --jwt-public-key-file or --jwks-url) or ' +
+      'open (anyone may read and write every document; local development only)',
+  },
+  'jwt-secret': {
+    schema: z.string().min(32, 'the HS256 secret must be at least 32 characters').optional(),
+    help: 'HS256 shared secret (prefer the WEFT_JWT_SECRET variable to a flag)',
+  },
+  'jwt-public-key-file': {
+    schema: z.string().min(1).optional(),
+    help: 'PEM (SPKI) public key file for RS256, EdDSA or ES256 tokens',
+  },
+  'jwt-algorithm': {
+    schema: z.enum(['RS256', 'EdDSA', 'ES256']).default('RS256'),
+    help: 'algorithm of --jwt-public-key-file',
+  },
+  'jwks-url': {
+    schema: z.url().optional(),
+    help: 'URL of a JSON Web Key Set (fetched and cached; refetched for unknown key ids)',
+  },
+  'jwt-clock-tolerance-sec': {
+    schema: integer(0).default(30),
+    help: 'allowed clock difference for exp and nbf, in seconds',
+  },
+  'jwt-issuer': { schema: z.string().min(1).optional(), help: 'required iss claim' },
+  'jwt-audience': { schema: z.string().min(1).optional(), help: 'required aud claim' },
+  'encryption-keys-file': {
+    schema: z.string().min(1).optional(),
+    help:
+      'encrypt stored values (AES-256-GCM) with the keys of this JSON file, ' +
+      '{ "keys": [{ "id": "2026-01", "key": "<base64 of 32 bytes>" }, …] }; the last key ' +
+      'encrypts, every key decrypts',
+  },
+  'tls-cert-file': {
+    schema: z.string().min(1).optional(),
+    help: 'PEM certificate (chain) file; with --tls-key-file, serve https:// and wss://',
+  },
+  'tls-key-file': {
+    schema: z.string().min(1).optional(),
+    help: 'PEM private key file of --tls-cert-file',
+  },
+  'log-level': {
+    schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    help: 'minimum level of the JSON log lines on stdout',
+  },
+  'max-message-bytes': {
+    schema: integer(1).default(16 * MiB),
+    help: 'largest frame accepted; bigger closes with 1009',
+  },
+  'max-buffered-bytes': {
+    schema: integer(1).default(64 * MiB),
+    help: 'send buffer over which a slow socket is closed',
+  },
+  'max-docs-per-socket': {
+    schema: integer(1).default(256),
+    help: 'documents one Weft socket may open',
+  },
+  'max-messages-per-sec': {
+    schema: integer(1).default(2000),
+    help: 'messages a second one socket may send (twice that in a burst); beyond, reading pauses',
+  },
+  'max-bytes-per-sec': {
+    schema: integer(1).default(8 * MiB),
+    help: 'bytes a second one socket may send (twice that in a burst); beyond, reading pauses',
+  },
+  'max-connections-per-address': {
+    schema: integer(1).default(1024),
+    help: 'open sockets from one remote address; more are refused with HTTP 429',
+  },
+  'max-header-bytes': {
+    schema: integer(256).default(8192),
+    help: 'bytes of headers an upgrade request may carry; more are refused with HTTP 431',
+  },
+  'allowed-origins': {
+    schema: z
+      .string()
+      .optional()
+      .transform((value) =>
+        value === undefined
+          ? undefined
+          : value
+              .split(',')
+              .map((origin) => origin.trim())
+              .filter((origin) => origin.length > 0),
+      ),
+    help: 'comma-separated browser origins allowed to connect (others get 403); default any',
+  },
+  'max-queued-bytes': {
+    schema: integer(1).default(32 * MiB),
+    help: 'bytes a socket may queue while a document loads',
+  },
+  'hello-timeout-ms': {
+    schema: integer(1).default(10_000),
+    help: 'time a socket has to send hello and have its token verified',
+  },
+  'max-pre-auth-messages': {
+    schema: integer(1).default(64),
+    help: 'messages a Weft socket may send before its token is verified',
+  },
+  'max-pre-auth-bytes': {
+    schema: integer(1).default(MiB),
+    help: 'and their bytes',
+  },
+  'heartbeat-interval-ms': {
+    schema: integer(0).default(30_000),
+    help: 'WebSocket ping interval (0 disables)',
+  },
+  'unload-grace-ms': {
+    schema: integer(1).default(30_000),
+    help: 'how long an idle document stays loaded',
+  },
+  'compact-after-updates': {
+    schema: integer(1).default(10_000),
+    help: 'compact a log once it holds this many updates',
+  },
+  'compact-after-bytes': { schema: integer(1).default(16 * MiB), help: 'or this many bytes' },
+} as const
+
+export type OptionName = keyof typeof OPTIONS
+
+/** Options whose values are secrets, never repeated in messages. */
+export const SECRET_OPTIONS: ReadonlySet<string> = new Set<OptionName>(['jwt-secret'])
+
+/** The relay's resolved configuration. */
+export type RelayConfig = { [K in OptionName]: z.output<(typeof OPTIONS)[K]['schema']> }
+
+/** The environment variable of an option: `--max-message-bytes` ↔ `WEFT_MAX_MESSAGE_BYTES`. */
+export const envName = (option: string): string =>
+  `WEFT_${option.toUpperCase().replaceAll('-', '_')}`

@@ -1,0 +1,78 @@
+/** `relay reencrypt`: its options, parsing and help text. */
+import { parseArgs } from 'node:util'
+import { envName, OPTIONS } from './options.js'
+
+/** The options of `relay reencrypt`. */
+export interface ReencryptConfig {
+  readonly data: string
+  readonly 'encryption-keys-file': string
+}
+
+/** The result of reading `relay reencrypt …`. */
+export type ParsedReencryptCommand =
+  | { kind: 'help'; text: string }
+  | { kind: 'reencrypt'; config: ReencryptConfig }
+  | { kind: 'invalid'; message: string }
+
+const REENCRYPT_OPTIONS = ['data', 'encryption-keys-file'] as const
+
+/**
+ * Reads the arguments after `reencrypt`: `--data` and the required `--encryption-keys-file`, from
+ * flags or `WEFT_*` variables like the relay's own options.
+ */
+export const parseReencryptCommand = (
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+): ParsedReencryptCommand => {
+  let values: Record<string, string | boolean | undefined>
+  try {
+    ;({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        data: { type: 'string' },
+        'encryption-keys-file': { type: 'string' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }))
+  } catch (error) {
+    return {
+      kind: 'invalid',
+      message: `${(error as Error).message}
+Run with --help.`,
+    }
+  }
+  if (values.help === true) return { kind: 'help', text: reencryptHelpText() }
+  const config: Record<string, unknown> = {}
+  for (const name of REENCRYPT_OPTIONS) {
+    const raw = values[name] ?? (env[envName(name)] || undefined)
+    const result = OPTIONS[name].schema.safeParse(raw)
+    if (!result.success) {
+      const source = values[name] !== undefined ? `--${name}` : envName(name)
+      const issue = result.error.issues[0]?.message ?? 'invalid value'
+      return { kind: 'invalid', message: `${source}=${String(raw)}: ${issue}` }
+    }
+    config[name] = result.data
+  }
+  if (config['encryption-keys-file'] === undefined) {
+    return { kind: 'invalid', message: 'reencrypt needs --encryption-keys-file' }
+  }
+  return { kind: 'reencrypt', config: config as unknown as ReencryptConfig }
+}
+
+/** The `relay reencrypt --help` text. */
+export const reencryptHelpText = (): string =>
+  [
+    'Usage: pnpm relay reencrypt --data <dir> --encryption-keys-file <file>',
+    '',
+    "Rewrites every stored value of a stopped relay's data directory under the last key of the",
+    'keys file (plaintext values included), in batches; safe to interrupt and run again. Then',
+    'older keys can be removed from the file.',
+    '',
+    'Options:',
+    ...REENCRYPT_OPTIONS.flatMap((name) => [
+      `  --${name} <value>`,
+      `      ${OPTIONS[name].help}. Env ${envName(name)}.`,
+    ]),
+  ].join('\n')
