@@ -11,3 +11,9 @@ export { startFaultProxy, type FaultProxy } from './fault-proxy.js'
 export { startScriptedRelay, type ScriptedRelay, type ScriptedSocket } from './scripted-relay.js'
 export { chooseSeed } from './seed.js'
 export { chromiumPath, launchChromium } from './chromium.js'
+export {
+  runSetCheck,
+  seededRandom,
+  type SetCheckOptions,
+  type SetCheckResult,
+} from './set-check.js'
