@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createClient, MemoryLocalStore, type WeftClient } from '@weft/client'
 import { WebSocket } from 'ws'
+import { mulberry32 } from './fault-lane.js'
 import { startFaultProxy } from './fault-proxy.js'
 import { spawnRelay, type RelayProcess } from './relay-process.js'
 
@@ -49,18 +50,6 @@ export interface SetCheckResult {
   readonly durationMs: number
 }
 
-/** A small seeded generator (mulberry32), for reproducible kill times. */
-export const seededRandom = (seed: number): (() => number) => {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
     const server = createServer()
@@ -80,7 +69,7 @@ const percentile = (values: number[], p: number): number => {
 /** Runs the check; the relay and its data directory are gone afterwards. */
 export const runSetCheck = async (options: SetCheckOptions): Promise<SetCheckResult> => {
   const started = performance.now()
-  const random = seededRandom(options.seed)
+  const random = mulberry32(options.seed)
   const dataDir = mkdtempSync(join(tmpdir(), 'weft-set-check-'))
   const port = await freePort()
   const start = (): Promise<RelayProcess> =>
