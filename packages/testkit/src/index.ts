@@ -11,9 +11,5 @@ export { startFaultProxy, type FaultProxy } from './fault-proxy.js'
 export { startScriptedRelay, type ScriptedRelay, type ScriptedSocket } from './scripted-relay.js'
 export { chooseSeed } from './seed.js'
 export { chromiumPath, launchChromium } from './chromium.js'
-export {
-  runSetCheck,
-  seededRandom,
-  type SetCheckOptions,
-  type SetCheckResult,
-} from './set-check.js'
+export { runSetCheck, type SetCheckOptions, type SetCheckResult } from './set-check.js'
+export { mulberry32 } from './fault-lane.js'
