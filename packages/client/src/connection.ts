@@ -272,7 +272,10 @@ export class Connection {
 
   /** Tears a socket down at once (a dead network never completes a close handshake). */
   #drop(socket: WebSocket, code: number, reason: string): void {
-    socket.onopen = socket.onmessage = socket.onerror = socket.onclose = null
+    socket.onopen = socket.onmessage = socket.onclose = null
+    // Closing a socket that is still connecting makes Node's `ws` emit an error: ignore it (an
+    // error event without a listener would crash the process).
+    socket.onerror = () => {}
     try {
       socket.close(
         code === 1000 || (code >= 3000 && code <= 4999) ? code : 4000,

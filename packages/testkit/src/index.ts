@@ -13,3 +13,8 @@ export { chooseSeed } from './seed.js'
 export { chromiumPath, launchChromium } from './chromium.js'
 export { runSetCheck, type SetCheckOptions, type SetCheckResult } from './set-check.js'
 export { mulberry32 } from './fault-lane.js'
+export {
+  runProtocolFuzz,
+  type ProtocolFuzzOptions,
+  type ProtocolFuzzResult,
+} from './protocol-fuzz.js'
