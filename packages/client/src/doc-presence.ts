@@ -26,11 +26,17 @@ export class DocPresence {
     awareness.on('update', this.#onUpdate)
   }
 
-  /** Sends this client's state, if it has one (after the document synced). */
+  /**
+   * Sends this client's state, if it has one (after the document synced). It is set again first,
+   * which advances its clock: the relay dropped the state when the last connection closed but
+   * kept its clock, and would ignore the same clock sent again.
+   */
   announce(): void {
     const { awareness } = this
-    if (awareness.getLocalState() === null) return
-    this.#send(awarenessProtocol.encodeAwarenessUpdate(awareness, [awareness.clientID]))
+    const state = awareness.getLocalState()
+    if (state === null) return
+    // Emits a local `update`, which #onUpdate sends (the document is open by now).
+    awareness.setLocalState(state)
   }
 
   /** Applies another client's awareness update. */

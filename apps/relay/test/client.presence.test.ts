@@ -1,0 +1,53 @@
+import { createClient, type WeftClient } from '@weft/client'
+import { startTestRelay, type TestRelay } from '@weft/testkit'
+import { afterEach, describe, expect, it } from 'vitest'
+import { WebSocket } from 'ws'
+
+let relay: TestRelay | undefined
+const clients: WeftClient[] = []
+
+afterEach(async () => {
+  for (const client of clients.splice(0)) await client.close()
+  await relay?.close()
+  relay = undefined
+})
+
+const client = (url: string): WeftClient => {
+  const created = createClient({
+    url,
+    WebSocket: WebSocket as never,
+    backoff: { initialMs: 20, maxMs: 100, slowRetryMs: 100, stableMs: 1000 },
+  })
+  clients.push(created)
+  return created
+}
+
+const until = async (check: () => boolean, what: string, timeoutMs = 2000): Promise<void> => {
+  const deadline = Date.now() + timeoutMs
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
+
+describe('presence', () => {
+  it('comes back at once when a client reconnects, not only at the next awareness renewal', async () => {
+    relay = await startTestRelay()
+    const [a, b] = [client(relay.url), client(relay.url)]
+    const [docA, docB] = [a.open('room'), b.open('room')]
+    docA.awareness.setLocalStateField('user', { name: 'Ana' })
+    await Promise.all([docA.whenSynced(), docB.whenSynced()])
+    const seesAna = (): boolean =>
+      [...docB.awareness.getStates().values()].some(
+        (state) => (state as { user?: { name?: string } }).user?.name === 'Ana',
+      )
+    await until(seesAna, 'b sees Ana')
+    a.disconnect()
+    await until(() => !seesAna(), 'Ana is withdrawn when her connection goes')
+    a.connect()
+    await docA.whenSynced()
+    // Well within the 15 s after which y-protocols would renew the state anyway.
+    await until(seesAna, 'b sees Ana again after she reconnects')
+    expect(seesAna()).toBe(true)
+  })
+})
