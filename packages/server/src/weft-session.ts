@@ -12,12 +12,12 @@ import {
 } from '@weft/protocol'
 import type { Authenticator } from './auth.js'
 import type { Logger } from './logger.js'
-import type { Outgoing } from './outgoing.js'
-import type { Room, RoomPeer } from './room.js'
+import type { Room } from './room.js'
 import type { RoomRegistry } from './room-registry.js'
 import { SessionAuth, type AuthenticatedSession } from './session-auth.js'
 import type { SocketHandler, SocketLink } from './socket-link.js'
 import { writeDenied } from './write-rules.js'
+import { DocLink, queuedSize, type DocMessage } from './doc-link.js'
 
 /** What a session needs from its relay. */
 export interface SessionContext {
@@ -36,50 +36,7 @@ export interface SessionContext {
   readonly maxPreAuthBytes: number
 }
 
-type DocMessage = Extract<WeftMessage, { doc: string }>
-
 const HELLO_TAG = MESSAGE_SPECS.hello.tag
-
-/** One document open on a Weft socket; the room reaches the session through it. */
-class DocLink implements RoomPeer {
-  readonly dialect = 'weft'
-  readonly name: string
-  readonly #session: WeftSession
-  room: Room | null = null
-  /** Messages that arrived while the room loaded; `null` once it is open. */
-  queue: DocMessage[] | null = []
-  queuedBytes = 0
-
-  constructor(name: string, session: WeftSession) {
-    this.name = name
-    this.#session = session
-  }
-
-  get author(): string {
-    return this.#session.author
-  }
-
-  get correlationId(): string {
-    return this.#session.correlationId
-  }
-
-  get owner(): string | null {
-    return this.#session.owner
-  }
-
-  deliver(message: Outgoing): void {
-    for (const frame of message.frames('weft')) this.#session.sendFrame(frame)
-  }
-
-  saved(ref: number, stateVector: Uint8Array): void {
-    this.#session.send({ type: 'saved', doc: this.name, ref, stateVector })
-  }
-
-  roomFailed(error: WeftError): void {
-    this.room = null
-    this.#session.closeDoc(this, error)
-  }
-}
 
 /**
  * The Weft dialect. The first frame must be `hello` with a token the relay's authenticator
@@ -453,10 +410,3 @@ const authError = (error: unknown): WeftError =>
 
 const sameBytes = (a: Uint8Array, b: Uint8Array): boolean =>
   a.length === b.length && a.every((byte, index) => byte === b[index])
-
-/** Bytes a queued message holds, roughly; for the cap on what may wait while a document loads. */
-const queuedSize = (message: DocMessage): number => {
-  if (message.type === 'updates')
-    return message.updates.reduce((sum, update) => sum + update.length, 64)
-  return 'update' in message ? message.update.length + 64 : 64
-}

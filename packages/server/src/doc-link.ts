@@ -1,0 +1,65 @@
+/** DocLink: one document open on a Weft socket, as the room sees it. */
+import type { WeftError, WeftMessage } from '@weft/protocol'
+import type { Outgoing } from './outgoing.js'
+import type { Room, RoomPeer } from './room.js'
+
+/** A message about one document. */
+export type DocMessage = Extract<WeftMessage, { doc: string }>
+
+/** What a document link needs from its session. */
+export interface DocLinkSession {
+  readonly author: string
+  readonly correlationId: string
+  readonly owner: string | null
+  send(message: WeftMessage): void
+  sendFrame(frame: Uint8Array): void
+  closeDoc(link: DocLink, error: WeftError): void
+}
+
+/** One document open on a Weft socket; the room reaches the session through it. */
+export class DocLink implements RoomPeer {
+  readonly dialect = 'weft'
+  readonly name: string
+  readonly #session: DocLinkSession
+  room: Room | null = null
+  /** Messages that arrived while the room loaded; `null` once it is open. */
+  queue: DocMessage[] | null = []
+  queuedBytes = 0
+
+  constructor(name: string, session: DocLinkSession) {
+    this.name = name
+    this.#session = session
+  }
+
+  get author(): string {
+    return this.#session.author
+  }
+
+  get correlationId(): string {
+    return this.#session.correlationId
+  }
+
+  get owner(): string | null {
+    return this.#session.owner
+  }
+
+  deliver(message: Outgoing): void {
+    for (const frame of message.frames('weft')) this.#session.sendFrame(frame)
+  }
+
+  saved(ref: number, stateVector: Uint8Array): void {
+    this.#session.send({ type: 'saved', doc: this.name, ref, stateVector })
+  }
+
+  roomFailed(error: WeftError): void {
+    this.room = null
+    this.#session.closeDoc(this, error)
+  }
+}
+
+/** Bytes a queued message holds, roughly; for the cap on what may wait while a document loads. */
+export const queuedSize = (message: DocMessage): number => {
+  if (message.type === 'updates')
+    return message.updates.reduce((sum, update) => sum + update.length, 64)
+  return 'update' in message ? message.update.length + 64 : 64
+}
