@@ -40,6 +40,11 @@ export class HybridClock {
     this.#now = now
   }
 
+  /** The wall clock this clock reads, in milliseconds (what records' `createdAt` holds). */
+  wallMs(): number {
+    return Math.floor(this.#now())
+  }
+
   /** A new stamp, later than every stamp made or observed so far. */
   next(): Stamp {
     const wall = Math.floor(this.#now())

@@ -36,7 +36,7 @@ export type ModelStatus =
 export interface ModelOptions {
   /** Who writes: recorded with each value and as `createdBy`/`owner` (for example a user id). */
   readonly author: string
-  /** Clock for stamps (tests inject skewed ones). Default: a HybridClock on `Date.now`. */
+  /** Clock for stamps and `createdAt` (tests inject skewed ones). Default: a HybridClock on `Date.now`. */
   readonly clock?: HybridClock
   /** Record id generator. Default: `crypto.randomUUID`. */
   readonly newId?: () => string
@@ -131,7 +131,13 @@ export const openModel = <C extends Readonly<Record<string, Fields>>>(
     if (fields === undefined) throw invalid(`the schema has no collection "${name}"`)
     let collection = collections.get(name)
     if (collection === undefined) {
-      collection = makeCollection(doc, name, fields, { author, newId, write, assertWritable })
+      collection = makeCollection(doc, name, fields, {
+        author,
+        newId,
+        now: () => clock.wallMs(),
+        write,
+        assertWritable,
+      })
       collections.set(name, collection)
     }
     return collection
@@ -178,6 +184,8 @@ export const openModel = <C extends Readonly<Record<string, Fields>>>(
 interface CollectionContext {
   readonly author: string
   readonly newId: () => string
+  /** Wall milliseconds for `createdAt`, from the model's clock. */
+  readonly now: () => number
   readonly write: (record: Y.Map<unknown>, field: string, value: unknown) => void
   readonly assertWritable: () => void
 }
@@ -231,7 +239,7 @@ const makeCollection = (
         const record = new Y.Map<unknown>()
         root.set(id, record)
         record.set('@createdBy', context.author)
-        record.set('@createdAt', Date.now())
+        record.set('@createdAt', context.now())
         for (const [field, spec] of Object.entries(fields)) {
           const given = values[field]
           if (spec.kind === 'scalar')

@@ -112,6 +112,14 @@ export class Relay {
   }
 
   /**
+   * Resolves once every update received so far (on every loaded document) is integrated and
+   * durable, or its document has failed. Updates arriving meanwhile may or may not be included.
+   */
+  whenDurable(): Promise<void> {
+    return this.#registry.whenDurable()
+  }
+
+  /**
    * Stops the relay: refuses new sockets, closes open ones with `SHUTTING_DOWN` (1001), waits
    * until every applied update is durable, and unloads the rooms. The store stays open; its
    * owner closes it afterwards.

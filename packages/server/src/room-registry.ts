@@ -69,6 +69,16 @@ export class RoomRegistry {
     entry.unloadTimer = setTimeout(() => this.#unload(room, entry), this.#settings.unloadGraceMs)
   }
 
+  /** Resolves once every loaded room has integrated and stored what it received so far. */
+  async whenDurable(): Promise<void> {
+    const waits = [...this.#entries.values()].map(async (entry) => {
+      if (entry.unloading !== null) return entry.unloading
+      const room = await entry.room.catch(() => null)
+      await room?.whenDurable()
+    })
+    await Promise.all(waits)
+  }
+
   /** Unloads every room after its writes are durable; later `acquire` calls fail. */
   async close(): Promise<void> {
     this.#closed = true

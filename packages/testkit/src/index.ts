@@ -18,3 +18,9 @@ export {
   type ProtocolFuzzOptions,
   type ProtocolFuzzResult,
 } from './protocol-fuzz.js'
+export {
+  runSimulation,
+  type SimulationFaults,
+  type SimulationOptions,
+  type SimulationResult,
+} from './simulation.js'
