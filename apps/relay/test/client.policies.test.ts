@@ -80,6 +80,73 @@ describe('client close-code policies', () => {
     expect(relay.connections()).toBe(1)
   })
 
+  it('reopens after the relay closed a document, ignoring DOC_NOT_OPEN answers to frames sent before it knew', async () => {
+    let opens = 0
+    const relay = await scripted((message, client) => {
+      if (message.type === 'hello') client.welcome()
+      if (message.type === 'open') {
+        opens += 1
+        client.serveEmpty(message.doc)
+      }
+      if (message.type !== 'update' && message.type !== 'sync-step-2') return
+      if (message.ref === 0) return
+      if (opens === 1) {
+        // The document's storage failed; the update was answered after the relay closed it.
+        client.send({ type: 'error', doc: 'doc', code: 'STORAGE_FAILED', reason: 'disk full' })
+        client.send({ type: 'error', doc: 'doc', code: 'DOC_NOT_OPEN', reason: 'not open' })
+      } else {
+        client.send({
+          type: 'saved',
+          doc: 'doc',
+          ref: message.ref,
+          stateVector: new Uint8Array([0]),
+        })
+      }
+    })
+    const client = track(
+      createClient({ url: relay.url, WebSocket: WebSocket as never, backoff: fastBackoff }),
+    )
+    const handle = client.open('doc')
+    await handle.whenSynced()
+    const codes: string[] = []
+    handle.on('error', (error) => codes.push(error.code))
+    handle.doc.getText('t').insert(0, 'kept')
+    await handle.whenSaved()
+    expect(codes).toEqual(['STORAGE_FAILED'])
+    expect(opens).toBe(2)
+    expect(handle.status.state).toBe('synced')
+  })
+
+  it('reopens a document the relay says is not open while the client believed it open', async () => {
+    let opens = 0
+    const relay = await scripted((message, client) => {
+      if (message.type === 'hello') client.welcome()
+      if (message.type === 'open') {
+        opens += 1
+        client.serveEmpty(message.doc)
+      }
+      if (message.type !== 'update' && message.type !== 'sync-step-2') return
+      if (message.ref === 0) return
+      if (opens === 1) client.send({ type: 'error', doc: 'doc', code: 'DOC_NOT_OPEN', reason: 'x' })
+      else
+        client.send({
+          type: 'saved',
+          doc: 'doc',
+          ref: message.ref,
+          stateVector: new Uint8Array([0]),
+        })
+    })
+    const client = track(
+      createClient({ url: relay.url, WebSocket: WebSocket as never, backoff: fastBackoff }),
+    )
+    const handle = client.open('doc')
+    await handle.whenSynced()
+    handle.doc.getText('t').insert(0, 'kept')
+    await handle.whenSaved()
+    expect(opens).toBe(2)
+    expect(handle.status.state).toBe('synced')
+  })
+
   it('waits longer after RATE_LIMITED (4429)', async () => {
     const relay = await scripted((message, client) => {
       if (message.type !== 'hello') return

@@ -4,6 +4,7 @@ import { MemoryStore, type AppendEntry, type DocStore } from '@weft/server'
 import { startTestRelay, type TestRelay } from '@weft/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
+import * as Y from 'yjs'
 
 /** A store whose appends fail while `full` is set, like a full disk. */
 class FullDiskStore extends MemoryStore implements DocStore {
@@ -51,5 +52,36 @@ describe('a storage failure on the relay', () => {
     expect(handle.pending).toBe(0)
     const stored = await store.load('doc')
     expect(stored.updates.length).toBeGreaterThan(0)
+  })
+})
+
+describe('a storage failure while a client keeps writing', () => {
+  it('the client reopens the document (stale DOC_NOT_OPEN answers are ignored) and saves everything once writes work', async () => {
+    const store = new FullDiskStore()
+    relay = await startTestRelay({ store })
+    client = createClient({
+      url: relay.url,
+      WebSocket: WebSocket as never,
+      backoff: { initialMs: 20, maxMs: 50, slowRetryMs: 50, stableMs: 1000 },
+    })
+    const handle = client.open('doc')
+    await handle.whenSynced()
+    const codes: string[] = []
+    handle.on('error', (error: WeftError) => codes.push(error.code))
+    const items = handle.doc.getArray<string>('items')
+    store.full = true
+    for (let n = 0; n < 40; n++) {
+      items.push([`item ${n}`])
+      await new Promise((resolve) => setTimeout(resolve, 2))
+    }
+    store.full = false
+    await handle.whenSaved()
+    expect(codes).toContain('STORAGE_FAILED')
+    expect(handle.status.state).toBe('synced')
+    const stored = await store.load('doc')
+    const read = new Y.Doc()
+    if (stored.snapshot !== null) Y.applyUpdate(read, stored.snapshot)
+    for (const update of stored.updates) Y.applyUpdate(read, update)
+    expect(read.getArray<string>('items').toArray()).toEqual(items.toArray())
   })
 })

@@ -67,6 +67,12 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
   #early: Uint8Array[] | null = []
   #status: SyncStatus = { state: 'offline', reason: 'not connected yet' }
   #opened = false
+  /**
+   * This open's `sync-step-2` (which carries every edit the relay lacks, under the newest ref) has
+   * gone out. Live edits wait until then: `saved` is cumulative, so an edit sent ahead of older
+   * outbox entries would have its acknowledgement cover edits the relay never received.
+   */
+  #answered = false
   #synced = false
   #paused = false
   #closed = false
@@ -230,6 +236,7 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
   connectionReady(): void {
     if (this.#closed || this.#paused || this.#early !== null) return
     this.#timers.clear('reopen')
+    this.#answered = false
     // Reopening while a refusal is repaired asks for everything: the answer rebuilds the doc.
     this.#opened = this.#sendOpen(
       this.#resetting ? EMPTY_STATE_VECTOR : Y.encodeStateVector(this.doc),
@@ -345,7 +352,7 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
   }
 
   #sendStored(records: readonly OutboxRecord[]): void {
-    if (!this.#opened || this.#closed) return
+    if (!this.#opened || !this.#answered || this.#closed) return
     this.#sender.send(records)
     this.#armAckTimer()
   }
@@ -377,6 +384,7 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
       return
     }
     this.#owner.send({ type: 'sync-step-2', doc: this.name, ref: this.#outbox.lastRef, update })
+    this.#answered = true
     if (this.#outbox.size > 0) this.#armAckTimer()
   }
 
@@ -497,6 +505,9 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
 
   #closedByRelay(rawCode: string, reason: string): void {
     const code = isErrorCode(rawCode) ? rawCode : 'INTERNAL'
+    // An answer to a frame sent before the relay closed the document, arriving after this
+    // handle already sent its `open` again: that reopen is under way.
+    if (code === 'DOC_NOT_OPEN' && this.#syncsAwaited > 0) return
     this.#resetConnectionState()
     this.emit('error', [new WeftError(code, `${this.name}: ${reason}`)])
     if (ERROR_CODES[code].retry === 'stop') return this.#stop(code, reason)
@@ -536,6 +547,7 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
     this.#syncsAwaited = 0
     this.#syncsBeforeReset = 0
     this.#opened = false
+    this.#answered = false
     this.#synced = false
     this.#timers.clearAll()
   }

@@ -77,10 +77,10 @@ export const ERROR_CODES = {
   },
   DOC_NOT_OPEN: {
     closeCode: 4410,
-    retry: 'stop',
+    retry: 'retry',
     scope: 'document',
     advice:
-      'A message named a document this socket has not opened, or one the relay closed. Open it first.',
+      'A message named a document this socket has not opened, or one the relay closed. Open it (again).',
   },
   BAD_UPDATE: {
     closeCode: 4422,

@@ -120,8 +120,11 @@ export class RoomRegistry {
   #unload(room: Room, entry: Entry): void {
     entry.unloadTimer = null
     if (room.peerCount > 0 || this.#entries.get(room.name) !== entry) return
+    const { logger } = this.#settings
+    logger.debug('unloading', { doc: room.name })
     entry.unloading = room.close().finally(() => {
       if (this.#entries.get(room.name) === entry) this.#entries.delete(room.name)
+      logger.debug('unloaded', { doc: room.name })
     })
   }
 }

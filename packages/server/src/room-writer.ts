@@ -118,6 +118,8 @@ export class RoomWriter<Peer> {
         entries.push({ update, meta: { ...identity, receivedAtMs: write.receivedAtMs } })
       }
     }
+    if (entries.length > 0)
+      this.#options.logger.debug('appending', { doc: name, entries: entries.length })
     const written = entries.length > 0 ? store.append(name, entries) : null
     this.#writing = written !== null
     this.#tail = Promise.all([this.#tail, written]).then(
@@ -142,6 +144,7 @@ export class RoomWriter<Peer> {
   ): void {
     if (this.#stopped) return
     if (seq !== null) {
+      this.#options.logger.debug('appended', { doc: this.#options.name, seq })
       this.#durableSeq = seq
       this.#logEntries += entries.length
       for (const entry of entries) this.#logBytes += entry.update.length
@@ -170,6 +173,7 @@ export class RoomWriter<Peer> {
     const entries = this.#logEntries
     const bytes = this.#logBytes
     const started = performance.now()
+    logger.debug('compacting', { doc: name, entries, bytes })
     try {
       const snapshot = Y.encodeStateAsUpdate(doc)
       this.#snapshotBytes = snapshot.length

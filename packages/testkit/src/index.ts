@@ -24,3 +24,15 @@ export {
   type SimulationOptions,
   type SimulationResult,
 } from './simulation.js'
+export {
+  CRASH_PHASES,
+  runCrashCheck,
+  type CrashCheckOptions,
+  type CrashCheckResult,
+  type CrashPhase,
+} from './crash-check.js'
+export {
+  runDiskFullCheck,
+  type DiskFullCheckOptions,
+  type DiskFullCheckResult,
+} from './disk-full-check.js'

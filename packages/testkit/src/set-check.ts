@@ -5,7 +5,6 @@
  * client reads the set from a freshly restarted relay.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createClient, MemoryLocalStore, type WeftClient } from '@weft/client'
@@ -13,6 +12,7 @@ import { WebSocket } from 'ws'
 import { mulberry32 } from './fault-lane.js'
 import { startFaultProxy } from './fault-proxy.js'
 import { spawnRelay, type RelayProcess } from './relay-process.js'
+import { freePort, percentile } from './run-support.js'
 
 /** Options of {@link runSetCheck}. */
 export interface SetCheckOptions {
@@ -47,23 +47,10 @@ export interface SetCheckResult {
   /** Time from an add until its `saved`, over the acknowledged adds (ms). */
   readonly savedP50Ms: number
   readonly savedP99Ms: number
+  /** Time from an add until every other writer has it (ms), over the adds that got there. */
+  readonly convergeP50Ms: number
+  readonly convergeP99Ms: number
   readonly durationMs: number
-}
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer()
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-    server.on('error', reject)
-  })
-
-const percentile = (values: number[], p: number): number => {
-  if (values.length === 0) return 0
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number
 }
 
 /** Runs the check; the relay and its data directory are gone afterwards. */
@@ -81,6 +68,9 @@ export const runSetCheck = async (options: SetCheckOptions): Promise<SetCheckRes
   proxy.setReorder(0.02)
   const clients: WeftClient[] = []
   const status = new Map<string, { addedAt: number; savedMs: number | null }>()
+  // How many other writers have seen each item, and when the last of them did.
+  const seenBy = new Map<string, number>()
+  const convergeTimes: number[] = []
   const interval = options.intervalMs ?? 10
   try {
     const writers = Array.from({ length: options.clients }, async (_, index) => {
@@ -95,6 +85,19 @@ export const runSetCheck = async (options: SetCheckOptions): Promise<SetCheckRes
       clients.push(client)
       const handle = client.open('set')
       const items = handle.doc.getArray<string>('items')
+      items.observe((event) => {
+        for (const change of event.changes.delta) {
+          if (!Array.isArray(change.insert)) continue
+          for (const item of change.insert as string[]) {
+            if (item.startsWith(`${index}:`)) continue
+            const seen = (seenBy.get(item) ?? 0) + 1
+            seenBy.set(item, seen)
+            const added = status.get(item)
+            if (seen === options.clients - 1 && added !== undefined)
+              convergeTimes.push(performance.now() - added.addedAt)
+          }
+        }
+      })
       const waits: Array<Promise<void>> = []
       for (let seq = 0; seq < options.itemsPerClient; seq++) {
         const item = `${index}:${seq}`
@@ -174,6 +177,8 @@ export const runSetCheck = async (options: SetCheckOptions): Promise<SetCheckRes
     kills: options.kills,
     savedP50Ms: Math.round(percentile(savedTimes, 50)),
     savedP99Ms: Math.round(percentile(savedTimes, 99)),
+    convergeP50Ms: Math.round(percentile(convergeTimes, 50)),
+    convergeP99Ms: Math.round(percentile(convergeTimes, 99)),
     durationMs: Math.round(performance.now() - started),
   }
 }

@@ -1,0 +1,20 @@
+import { fileURLToPath } from 'node:url'
+import { chooseSeed, CRASH_PHASES, runCrashCheck } from '@weft/testkit'
+import { describe, expect, it } from 'vitest'
+
+const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url))
+
+describe('crash consistency (smoke size; `pnpm reliability --long` runs hundreds of kills)', () => {
+  it('loses nothing acknowledged when SIGKILL lands inside an append, a compaction or an unload', async () => {
+    const seed = chooseSeed('crash check')
+    const result = await runCrashCheck({ relayMain: MAIN, seed, kills: 4 })
+    console.log('crash check', JSON.stringify(result))
+    expect(result.lost).toBe(0)
+    expect(result.duplicates).toBe(0)
+    expect(result.verifications).toBe(5)
+    expect(result.acknowledged).toBeGreaterThan(0)
+    for (const phase of CRASH_PHASES) expect(result.byPhase[phase].aimed).toBeGreaterThan(0)
+    // The aimed kills found their phase: at least the appends, which never stop while writing.
+    expect(result.byPhase.append.landed).toBeGreaterThan(0)
+  }, 180_000)
+})
