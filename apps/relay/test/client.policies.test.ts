@@ -80,7 +80,13 @@ describe('client close-code policies', () => {
     expect(relay.connections()).toBe(1)
   })
 
-  it('reopens after the relay closed a document, ignoring DOC_NOT_OPEN answers to frames sent before it knew', async () => {
+  /**
+   * A relay that answers the first edit of the first open with `firstAnswer`'s errors and
+   * acknowledges edits after that; counts the opens. The client writes one edit and waits for it.
+   */
+  const editThroughClosedDocument = async (
+    firstAnswer: Array<{ code: 'STORAGE_FAILED' | 'DOC_NOT_OPEN'; reason: string }>,
+  ): Promise<{ opens: number; codes: string[]; state: string }> => {
     let opens = 0
     const relay = await scripted((message, client) => {
       if (message.type === 'hello') client.welcome()
@@ -88,46 +94,9 @@ describe('client close-code policies', () => {
         opens += 1
         client.serveEmpty(message.doc)
       }
-      if (message.type !== 'update' && message.type !== 'sync-step-2') return
-      if (message.ref === 0) return
-      if (opens === 1) {
-        // The document's storage failed; the update was answered after the relay closed it.
-        client.send({ type: 'error', doc: 'doc', code: 'STORAGE_FAILED', reason: 'disk full' })
-        client.send({ type: 'error', doc: 'doc', code: 'DOC_NOT_OPEN', reason: 'not open' })
-      } else {
-        client.send({
-          type: 'saved',
-          doc: 'doc',
-          ref: message.ref,
-          stateVector: new Uint8Array([0]),
-        })
-      }
-    })
-    const client = track(
-      createClient({ url: relay.url, WebSocket: WebSocket as never, backoff: fastBackoff }),
-    )
-    const handle = client.open('doc')
-    await handle.whenSynced()
-    const codes: string[] = []
-    handle.on('error', (error) => codes.push(error.code))
-    handle.doc.getText('t').insert(0, 'kept')
-    await handle.whenSaved()
-    expect(codes).toEqual(['STORAGE_FAILED'])
-    expect(opens).toBe(2)
-    expect(handle.status.state).toBe('synced')
-  })
-
-  it('reopens a document the relay says is not open while the client believed it open', async () => {
-    let opens = 0
-    const relay = await scripted((message, client) => {
-      if (message.type === 'hello') client.welcome()
-      if (message.type === 'open') {
-        opens += 1
-        client.serveEmpty(message.doc)
-      }
-      if (message.type !== 'update' && message.type !== 'sync-step-2') return
-      if (message.ref === 0) return
-      if (opens === 1) client.send({ type: 'error', doc: 'doc', code: 'DOC_NOT_OPEN', reason: 'x' })
+      if ((message.type !== 'update' && message.type !== 'sync-step-2') || message.ref === 0) return
+      if (opens === 1)
+        for (const error of firstAnswer) client.send({ type: 'error', doc: 'doc', ...error })
       else
         client.send({
           type: 'saved',
@@ -141,10 +110,25 @@ describe('client close-code policies', () => {
     )
     const handle = client.open('doc')
     await handle.whenSynced()
+    const codes: string[] = []
+    handle.on('error', (error) => codes.push(error.code))
     handle.doc.getText('t').insert(0, 'kept')
     await handle.whenSaved()
-    expect(opens).toBe(2)
-    expect(handle.status.state).toBe('synced')
+    return { opens, codes, state: handle.status.state }
+  }
+
+  it('reopens after the relay closed a document, ignoring DOC_NOT_OPEN answers to frames sent before it knew', async () => {
+    // The document's storage failed; the edit was answered after the relay closed it.
+    const result = await editThroughClosedDocument([
+      { code: 'STORAGE_FAILED', reason: 'disk full' },
+      { code: 'DOC_NOT_OPEN', reason: 'not open' },
+    ])
+    expect(result).toEqual({ opens: 2, codes: ['STORAGE_FAILED'], state: 'synced' })
+  })
+
+  it('reopens a document the relay says is not open while the client believed it open', async () => {
+    const result = await editThroughClosedDocument([{ code: 'DOC_NOT_OPEN', reason: 'x' }])
+    expect(result).toEqual({ opens: 2, codes: ['DOC_NOT_OPEN'], state: 'synced' })
   })
 
   it('waits longer after RATE_LIMITED (4429)', async () => {

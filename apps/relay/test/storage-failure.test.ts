@@ -24,17 +24,26 @@ afterEach(async () => {
   await relay.close()
 })
 
+/** A relay on a FullDiskStore and a client with `doc` open and synced. */
+const openOnFullableRelay = async (): Promise<{
+  store: FullDiskStore
+  handle: ReturnType<WeftClient['open']>
+}> => {
+  const store = new FullDiskStore()
+  relay = await startTestRelay({ store })
+  client = createClient({
+    url: relay.url,
+    WebSocket: WebSocket as never,
+    backoff: { initialMs: 20, maxMs: 50, slowRetryMs: 50, stableMs: 1000 },
+  })
+  const handle = client.open('doc')
+  await handle.whenSynced()
+  return { store, handle }
+}
+
 describe('a storage failure on the relay', () => {
   it('sends no saved, tells the client with a retryable code, and keeps the edit pending until writes work again', async () => {
-    const store = new FullDiskStore()
-    relay = await startTestRelay({ store })
-    client = createClient({
-      url: relay.url,
-      WebSocket: WebSocket as never,
-      backoff: { initialMs: 20, maxMs: 50, slowRetryMs: 50, stableMs: 1000 },
-    })
-    const handle = client.open('doc')
-    await handle.whenSynced()
+    const { store, handle } = await openOnFullableRelay()
     let saves = 0
     handle.on('saved', () => saves++)
 
@@ -57,15 +66,7 @@ describe('a storage failure on the relay', () => {
 
 describe('a storage failure while a client keeps writing', () => {
   it('the client reopens the document (stale DOC_NOT_OPEN answers are ignored) and saves everything once writes work', async () => {
-    const store = new FullDiskStore()
-    relay = await startTestRelay({ store })
-    client = createClient({
-      url: relay.url,
-      WebSocket: WebSocket as never,
-      backoff: { initialMs: 20, maxMs: 50, slowRetryMs: 50, stableMs: 1000 },
-    })
-    const handle = client.open('doc')
-    await handle.whenSynced()
+    const { store, handle } = await openOnFullableRelay()
     const codes: string[] = []
     handle.on('error', (error: WeftError) => codes.push(error.code))
     const items = handle.doc.getArray<string>('items')
