@@ -18,6 +18,7 @@ import {
 } from '@weft/server'
 import { LevelStore, type EncryptionKey } from '@weft/store-level'
 import type { RelayConfig } from './config.js'
+import { createRelayPrometheus } from './metrics.js'
 import { DEMO_DIST, serveStatic } from './static-files.js'
 
 /** A running relay server. */
@@ -48,10 +49,16 @@ export const startRelayServer = async (
           sync: config.sync,
           ...(keys === null ? {} : { encryption: { keys } }),
         })
-  const relay = new Relay({
+  const prometheus = createRelayPrometheus({
+    connections: () => relay.connectionCount,
+    rooms: () => relay.roomCount,
+    dataDir: config.store === 'memory' ? null : config.data,
+  })
+  const relay: Relay = new Relay({
     store,
     auth: await authenticator(config),
     logger,
+    metrics: prometheus.metrics,
     maxMessageBytes: config['max-message-bytes'],
     maxBufferedBytes: config['max-buffered-bytes'],
     maxDocsPerSocket: config['max-docs-per-socket'],
@@ -92,6 +99,8 @@ export const startRelayServer = async (
     route(request, response, {
       accepting: () => accepting,
       stats,
+      metrics: () => prometheus.registry.metrics(),
+      metricsType: prometheus.registry.contentType,
       staticDir: config['static-dir'] ?? DEMO_DIST,
     })
   const server = tls === null ? createServer(handle) : createHttpsServer(tls, handle)
@@ -132,6 +141,9 @@ export const startRelayServer = async (
 interface RouteContext {
   readonly accepting: () => boolean
   readonly stats: () => Record<string, unknown>
+  /** The Prometheus exposition text, and its content type. */
+  readonly metrics: () => Promise<string>
+  readonly metricsType: string
   /** Directory of the web app served at `/`. */
   readonly staticDir: string
 }
@@ -143,6 +155,13 @@ const route = (request: IncomingMessage, response: ServerResponse, context: Rout
     const body = JSON.stringify(context.stats())
     if (new URLSearchParams(query).has('reset')) lag.reset()
     return reply(response, 200, 'application/json', `${body}\n`)
+  }
+  if (path === '/metrics') {
+    void context.metrics().then(
+      (text) => reply(response, 200, context.metricsType, text),
+      () => reply(response, 500, 'text/plain', 'metrics failed\n'),
+    )
+    return
   }
   if (path === '/readyz') {
     return context.accepting()

@@ -29,3 +29,4 @@ export {
   encodeYwsSync,
   type YwsMessage,
 } from './yws-codec.js'
+export { silentMetrics, type RefusalScope, type RelayMetrics } from './metrics.js'

@@ -3,6 +3,7 @@ import { WeftError } from '@weft/protocol'
 import type { Authenticator } from './auth.js'
 import type { DocStore } from './doc-store.js'
 import { silentLogger, type Logger } from './logger.js'
+import { silentMetrics, type RelayMetrics } from './metrics.js'
 
 const MiB = 1024 * 1024
 
@@ -17,6 +18,8 @@ export interface RelayOptions {
   auth: Authenticator
   /** Receives the relay's log lines (never document content or tokens). Default: silent. */
   logger?: Logger
+  /** Receives counts and latencies (Prometheus in the relay app); any subset. Default: none. */
+  metrics?: Partial<RelayMetrics>
   /** Largest frame accepted; bigger ones close the socket with 1009. Default 16 MiB. */
   maxMessageBytes?: number
   /** Send buffer over which a socket is closed as a slow consumer (4431). Default 64 MiB. */
@@ -58,7 +61,9 @@ export interface RelayOptions {
 }
 
 /** {@link RelayOptions} with every default filled in. */
-export type ResolvedRelayOptions = Required<RelayOptions>
+export type ResolvedRelayOptions = Omit<Required<RelayOptions>, 'metrics'> & {
+  readonly metrics: RelayMetrics
+}
 
 const DEFAULTS = {
   maxMessageBytes: 16 * MiB,
@@ -107,6 +112,7 @@ export const resolveRelayOptions = (options: RelayOptions): ResolvedRelayOptions
     logger: silentLogger,
     serverName: 'weft-relay',
     ...dropUndefined(options),
+    metrics: resolveMetrics(options.metrics),
   }
   for (const key of Object.keys(DEFAULTS) as Array<keyof typeof DEFAULTS>) {
     const value = resolved[key]
@@ -136,3 +142,20 @@ export const resolveRelayOptions = (options: RelayOptions): ResolvedRelayOptions
 
 const dropUndefined = <T extends object>(value: T): T =>
   Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T
+
+/** Fills the methods `metrics` leaves out with no-ops; anything but functions is refused. */
+const resolveMetrics = (metrics: Partial<RelayMetrics> | undefined): RelayMetrics => {
+  if (metrics === undefined) return silentMetrics
+  if (typeof metrics !== 'object' || metrics === null) {
+    throw new WeftError('INVALID_ARGUMENT', 'options.metrics must be an object of functions')
+  }
+  for (const [name, value] of Object.entries(metrics)) {
+    if (!(name in silentMetrics) || typeof value !== 'function') {
+      throw new WeftError(
+        'INVALID_ARGUMENT',
+        `options.metrics.${name} must be one of the RelayMetrics functions (${Object.keys(silentMetrics).join(', ')})`,
+      )
+    }
+  }
+  return { ...silentMetrics, ...metrics }
+}

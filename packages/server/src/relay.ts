@@ -73,6 +73,7 @@ export class Relay {
     if (this.#closing !== null) return refuseUpgrade(socket, 503, 'the relay is shutting down')
     const refusal = this.#admission(request)
     if (refusal !== null) {
+      this.#options.metrics.upgradeRefused(refusal.status)
       this.#options.logger.info('upgrade refused', {
         status: refusal.status,
         reason: refusal.reason,
@@ -160,7 +161,8 @@ export class Relay {
   #accept(ws: WebSocket, request: IncomingMessage, transport: Duplex): void {
     const id = randomUUID()
     const logger = bindLogger(this.#options.logger, { connection: id })
-    const link = new SocketLink(id, ws, transport, this.#options, logger)
+    const link = new SocketLink(id, ws, transport, this.#options, logger, this.#options.metrics)
+    this.#options.metrics.socketOpened(ws.protocol === WEFT_SUBPROTOCOL ? 'weft' : 'y-websocket')
     this.#links.add(link)
     ws.once('close', () => this.#links.delete(link))
     if (ws.protocol === WEFT_SUBPROTOCOL) {

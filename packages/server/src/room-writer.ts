@@ -3,6 +3,7 @@ import { WeftError } from '@weft/protocol'
 import * as Y from 'yjs'
 import type { AppendEntry, DocStore } from './doc-store.js'
 import type { Logger } from './logger.js'
+import type { RelayMetrics } from './metrics.js'
 
 /** Who wrote, what to store, and the ref to acknowledge. */
 export interface PendingWrite<Peer> {
@@ -19,6 +20,7 @@ export interface RoomWriterOptions<Peer> {
   readonly doc: Y.Doc
   readonly store: DocStore
   readonly logger: Logger
+  readonly metrics: RelayMetrics
   readonly compactAfterUpdates: number
   readonly compactAfterBytes: number
   /** Where the stored log stands (from the load). */
@@ -120,11 +122,21 @@ export class RoomWriter<Peer> {
     }
     if (entries.length > 0)
       this.#options.logger.debug('appending', { doc: name, entries: entries.length })
+    const startedMs = performance.now()
     const written = entries.length > 0 ? store.append(name, entries) : null
     this.#writing = written !== null
     this.#tail = Promise.all([this.#tail, written]).then(
       ([, seq]) => {
         this.#writing = false
+        if (seq !== null) {
+          let bytes = 0
+          for (const entry of entries) bytes += entry.update.length
+          this.#options.metrics.persisted(
+            entries.length,
+            bytes,
+            (performance.now() - startedMs) / 1000,
+          )
+        }
         this.#durable(batch, entries, seq, stateVector)
         if (this.#queue.length > 0) this.#schedule()
       },
@@ -153,6 +165,9 @@ export class RoomWriter<Peer> {
     const refs = new Map<Peer, number>()
     for (const write of batch) refs.set(write.peer, Math.max(refs.get(write.peer) ?? 0, write.ref))
     for (const [peer, ref] of refs) this.#options.acknowledge(peer, ref, stateVector)
+    const nowMs = Date.now()
+    for (const write of batch)
+      this.#options.metrics.acknowledged((nowMs - write.receivedAtMs) / 1000)
     const { compactAfterUpdates, compactAfterBytes } = this.#options
     if (
       this.#compaction === null &&
@@ -180,6 +195,7 @@ export class RoomWriter<Peer> {
       await store.compact(name, snapshot, throughSeq)
       this.#logEntries -= entries
       this.#logBytes -= bytes
+      this.#options.metrics.compacted((performance.now() - started) / 1000, true)
       logger.debug('compacted', {
         doc: name,
         entries,
@@ -189,6 +205,7 @@ export class RoomWriter<Peer> {
     } catch (cause) {
       // Nothing acknowledged depends on compaction: the log is intact and appends still report
       // their own failures. Surface it and try again at the next threshold.
+      this.#options.metrics.compacted((performance.now() - started) / 1000, false)
       logger.error('compaction failed', { doc: name, error: String(cause) })
     }
   }

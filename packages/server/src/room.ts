@@ -6,6 +6,7 @@ import * as awarenessProtocol from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import type { DocStore, StoredDoc } from './doc-store.js'
 import type { Logger } from './logger.js'
+import type { RelayMetrics } from './metrics.js'
 import {
   awarenessEntries,
   awarenessEntryChanges,
@@ -42,6 +43,7 @@ export interface RoomPeer {
 export interface RoomSettings {
   readonly store: DocStore
   readonly logger: Logger
+  readonly metrics: RelayMetrics
   /** Compact the log into the snapshot once it holds this many entries. */
   readonly compactAfterUpdates: number
   /** …or this many bytes. */
@@ -348,8 +350,16 @@ export class Room {
       }
     }
     const emitted = this.#emitted as Uint8Array | null
-    if (emitted !== null)
+    const { metrics } = this.#settings
+    metrics.updatesApplied(
+      updates.length,
+      updates.reduce((bytes, update) => bytes + update.length, 0),
+    )
+    if (emitted !== null) {
       this.#broadcast(new Outgoing(this.name, { kind: 'update', update: emitted }), sender)
+      const receivedAtMs = (run[0] as Incoming).receivedAtMs
+      metrics.fannedOut((Date.now() - receivedAtMs) / 1000, this.#peers.size - 1)
+    }
     const stored = this.#hasPending() ? updates : emitted === null ? [] : [emitted]
     let ref = 0
     for (const incoming of run) ref = Math.max(ref, incoming.ref)

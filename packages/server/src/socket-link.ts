@@ -3,6 +3,7 @@ import { WeftError } from '@weft/protocol'
 import type { Duplex } from 'node:stream'
 import type { WebSocket } from 'ws'
 import type { Logger } from './logger.js'
+import type { RelayMetrics } from './metrics.js'
 import { TokenBucket } from './token-bucket.js'
 
 /** What a dialect session does with a socket's events. */
@@ -37,6 +38,7 @@ export class SocketLink {
   #corked = false
   readonly #limits: SocketLimits
   readonly #logger: Logger
+  readonly #metrics: RelayMetrics
   #handler: SocketHandler | null = null
   #closed = false
   #alive = true
@@ -56,12 +58,14 @@ export class SocketLink {
     transport: Duplex,
     limits: SocketLimits,
     logger: Logger,
+    metrics: RelayMetrics,
   ) {
     this.id = id
     this.#socket = socket
     this.#transport = transport
     this.#limits = limits
     this.#logger = logger
+    this.#metrics = metrics
     this.#messages = new TokenBucket(limits.maxMessagesPerSecond, limits.maxMessagesPerSecond * 2)
     this.#bytes = new TokenBucket(limits.maxBytesPerSecond, limits.maxBytesPerSecond * 2)
     socket.on('message', (data: Buffer, isBinary: boolean) => this.#receive(data, isBinary))
@@ -76,6 +80,7 @@ export class SocketLink {
       this.#closed = true
       if (this.#throttle !== null) clearTimeout(this.#throttle)
       this.#logger.debug('socket closed', { closeCode: code })
+      this.#metrics.socketClosed(code)
       this.#handler?.onClosed()
     })
   }
@@ -94,6 +99,7 @@ export class SocketLink {
   send(frame: Uint8Array): void {
     if (this.#closed) return
     if (this.#socket.bufferedAmount > this.#limits.maxBufferedBytes) {
+      this.#metrics.slowConsumer()
       this.close(
         new WeftError(
           'SLOW_CONSUMER',
@@ -107,6 +113,7 @@ export class SocketLink {
       this.#transport.cork()
       process.nextTick(this.#uncork)
     }
+    this.#metrics.frameOut(frame.byteLength)
     this.#socket.send(frame)
   }
 
@@ -128,6 +135,7 @@ export class SocketLink {
     const farewell = this.#handler?.farewell?.(error)
     if (farewell !== undefined) this.#socket.send(farewell)
     this.#closed = true
+    this.#metrics.refused(error.code, 'socket')
     this.#logger.info('closing socket', { code: error.code, reason: error.message })
     this.#socket.close(error.closeCode, truncateReason(error.message))
   }
@@ -147,6 +155,7 @@ export class SocketLink {
 
   #receive(data: Buffer, isBinary: boolean): void {
     if (this.#closed) return
+    this.#metrics.frameIn(data.byteLength)
     if (!isBinary) {
       this.close(
         new WeftError('UNSUPPORTED_DATA', 'text frames are not accepted; send binary frames'),

@@ -12,6 +12,7 @@ import {
 } from '@weft/protocol'
 import type { Authenticator } from './auth.js'
 import type { Logger } from './logger.js'
+import type { RelayMetrics } from './metrics.js'
 import type { Room } from './room.js'
 import type { RoomRegistry } from './room-registry.js'
 import { SessionAuth, type AuthenticatedSession } from './session-auth.js'
@@ -23,6 +24,7 @@ import { DocLink, queuedSize, type DocMessage } from './doc-link.js'
 export interface SessionContext {
   readonly registry: RoomRegistry
   readonly logger: Logger
+  readonly metrics: RelayMetrics
   readonly serverName: string
   readonly maxMessageBytes: number
   readonly maxDocsPerSocket: number
@@ -346,6 +348,7 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
         const denied = writeDenied(this.#auth.access(link.name), room.doc, updates)
         if (denied !== undefined) {
           // Refused whole: not applied, stored or forwarded; the socket and document stay open.
+          this.#context.metrics.refused(denied.code, 'update')
           this.#context.logger.info('update refused', {
             doc: link.name,
             ref: message.ref,
@@ -362,6 +365,7 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
         const error = room.applyUpdates(link, updates, message.ref)
         if (error === undefined) return
         if (error.code === 'BAD_UPDATE' || error.code === 'FORBIDDEN') {
+          this.#context.metrics.refused(error.code, 'update')
           this.#context.logger.info('update refused', {
             doc: link.name,
             ref: message.ref,
@@ -397,6 +401,7 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
   }
 
   #refuse(doc: string, error: WeftError): void {
+    this.#context.metrics.refused(error.code, 'document')
     this.#context.logger.info('document refused', { doc, code: error.code })
     this.send({ type: 'error', doc, code: error.code, reason: error.message })
   }

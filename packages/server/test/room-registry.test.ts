@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
 import { silentLogger } from '../src/logger.js'
+import { silentMetrics } from '../src/metrics.js'
 import { RoomRegistry } from '../src/room-registry.js'
 import { ControlledStore, deferred, RecordingPeer } from './fakes.js'
 
@@ -8,6 +9,7 @@ const registryOn = (store: ControlledStore, unloadGraceMs = 1000): RoomRegistry 
   new RoomRegistry({
     store,
     logger: silentLogger,
+    metrics: silentMetrics,
     compactAfterUpdates: 1000,
     compactAfterBytes: 1 << 24,
     unloadGraceMs,

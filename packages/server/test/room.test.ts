@@ -1,4 +1,5 @@
 import { silentLogger } from '../src/logger.js'
+import { silentMetrics } from '../src/metrics.js'
 import { decodeYwsMessage } from '../src/yws-codec.js'
 import { Room, type RoomSettings } from '../src/room.js'
 import { describe, expect, it } from 'vitest'
@@ -12,6 +13,7 @@ const settings = (
 ): RoomSettings => ({
   store,
   logger: silentLogger,
+  metrics: silentMetrics,
   compactAfterUpdates: 1000,
   compactAfterBytes: 1 << 24,
   onFailed,

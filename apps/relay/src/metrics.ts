@@ -1,0 +1,193 @@
+/**
+ * The relay's Prometheus metrics (prom-client): the relay core reports through RelayMetrics;
+ * gauges read the relay and the data directory when `/metrics` is scraped. Process metrics
+ * (CPU, memory, event-loop lag, GC) come from prom-client's defaults.
+ */
+import { readdir, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { RelayMetrics } from '@weft/server'
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+
+/** What the gauges read at scrape time. */
+export interface MetricsSources {
+  readonly connections: () => number
+  readonly rooms: () => number
+  /** The LevelDB directory, or null for the memory store. */
+  readonly dataDir: string | null
+}
+
+/** The registry to serve at `/metrics`, and the RelayMetrics that feed it. */
+export interface RelayPrometheus {
+  readonly registry: Registry
+  readonly metrics: RelayMetrics
+}
+
+/** Latency buckets in seconds: 0.5 ms to 10 s. */
+const LATENCY = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10]
+
+/** Total size of the files under `dir` (LevelDB's files are one level deep). */
+const directoryBytes = async (dir: string): Promise<number> => {
+  let total = 0
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name)
+    total += entry.isDirectory() ? await directoryBytes(path) : (await stat(path)).size
+  }
+  return total
+}
+
+/** Builds the registry; one per relay server. */
+export const createRelayPrometheus = (sources: MetricsSources): RelayPrometheus => {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry })
+  const registers = [registry]
+  new Gauge({
+    name: 'weft_connections',
+    help: 'Open WebSocket connections',
+    registers,
+    collect() {
+      this.set(sources.connections())
+    },
+  })
+  new Gauge({
+    name: 'weft_rooms_open',
+    help: 'Documents loaded or loading',
+    registers,
+    collect() {
+      this.set(sources.rooms())
+    },
+  })
+  const dataDir = sources.dataDir
+  new Gauge({
+    name: 'weft_store_bytes',
+    help: 'Bytes of the LevelDB data directory (0 for the memory store)',
+    registers,
+    async collect() {
+      this.set(dataDir === null ? 0 : await directoryBytes(dataDir).catch(() => 0))
+    },
+  })
+  const socketsOpened = new Counter({
+    name: 'weft_sockets_opened_total',
+    help: 'WebSocket connections accepted, by dialect',
+    labelNames: ['dialect'],
+    registers,
+  })
+  const socketsClosed = new Counter({
+    name: 'weft_sockets_closed_total',
+    help: 'WebSocket connections closed, by close code (1006: dropped)',
+    labelNames: ['code'],
+    registers,
+  })
+  const framesIn = new Counter({ name: 'weft_frames_in_total', help: 'Frames received', registers })
+  const bytesIn = new Counter({ name: 'weft_bytes_in_total', help: 'Bytes received', registers })
+  const framesOut = new Counter({ name: 'weft_frames_out_total', help: 'Frames sent', registers })
+  const bytesOut = new Counter({ name: 'weft_bytes_out_total', help: 'Bytes sent', registers })
+  const updates = new Counter({
+    name: 'weft_updates_applied_total',
+    help: 'Yjs updates integrated into documents',
+    registers,
+  })
+  const updateBytes = new Counter({
+    name: 'weft_update_bytes_applied_total',
+    help: 'Bytes of the Yjs updates integrated',
+    registers,
+  })
+  const fanout = new Histogram({
+    name: 'weft_fanout_seconds',
+    help: 'From receiving an update to sending it to the other peers of its document',
+    buckets: LATENCY,
+    registers,
+  })
+  const persistSeconds = new Histogram({
+    name: 'weft_persist_seconds',
+    help: 'Time for one append (group commit) to become durable',
+    buckets: LATENCY,
+    registers,
+  })
+  const persistEntries = new Histogram({
+    name: 'weft_persist_batch_entries',
+    help: 'Log entries per append',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 1024],
+    registers,
+  })
+  const persistBytes = new Counter({
+    name: 'weft_persist_bytes_total',
+    help: 'Bytes of updates appended to the store',
+    registers,
+  })
+  const ackSeconds = new Histogram({
+    name: 'weft_ack_seconds',
+    help: 'From receiving an edit to sending its saved (durable on disk)',
+    buckets: LATENCY,
+    registers,
+  })
+  const refusals = new Counter({
+    name: 'weft_refusals_total',
+    help: 'Updates, documents and sockets refused, by error code and scope',
+    labelNames: ['code', 'scope'],
+    registers,
+  })
+  const authFailures = new Counter({
+    name: 'weft_auth_failures_total',
+    help: 'Tokens refused (missing, invalid, expired, revoked)',
+    registers,
+  })
+  const upgradesRefused = new Counter({
+    name: 'weft_upgrades_refused_total',
+    help: 'WebSocket upgrades refused before the handshake, by HTTP status',
+    labelNames: ['status'],
+    registers,
+  })
+  const slowConsumers = new Counter({
+    name: 'weft_slow_consumers_total',
+    help: 'Sockets closed because too much waited to be sent to them',
+    registers,
+  })
+  const compactions = new Counter({
+    name: 'weft_compactions_total',
+    help: 'Compactions of a document log into its snapshot, by result',
+    labelNames: ['result'],
+    registers,
+  })
+  const compactionSeconds = new Histogram({
+    name: 'weft_compaction_seconds',
+    help: 'Duration of compactions',
+    buckets: LATENCY,
+    registers,
+  })
+  const metrics: RelayMetrics = {
+    socketOpened: (dialect) => socketsOpened.inc({ dialect }),
+    socketClosed: (code) => socketsClosed.inc({ code: String(code) }),
+    frameIn: (bytes) => {
+      framesIn.inc()
+      bytesIn.inc(bytes)
+    },
+    frameOut: (bytes) => {
+      framesOut.inc()
+      bytesOut.inc(bytes)
+    },
+    updatesApplied: (count, bytes) => {
+      updates.inc(count)
+      updateBytes.inc(bytes)
+    },
+    fannedOut: (seconds, peers) => {
+      if (peers > 0) fanout.observe(seconds)
+    },
+    persisted: (entries, bytes, seconds) => {
+      persistEntries.observe(entries)
+      persistBytes.inc(bytes)
+      persistSeconds.observe(seconds)
+    },
+    acknowledged: (seconds) => ackSeconds.observe(seconds),
+    refused: (code, scope) => {
+      refusals.inc({ code, scope })
+      if (code === 'UNAUTHORIZED') authFailures.inc()
+    },
+    upgradeRefused: (status) => upgradesRefused.inc({ status: String(status) }),
+    slowConsumer: () => slowConsumers.inc(),
+    compacted: (seconds, ok) => {
+      compactions.inc({ result: ok ? 'ok' : 'failed' })
+      compactionSeconds.observe(seconds)
+    },
+  }
+  return { registry, metrics }
+}

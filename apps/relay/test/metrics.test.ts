@@ -1,0 +1,98 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createClient, type WeftClient } from '@weft/client'
+import { silentLogger } from '@weft/server'
+import { until } from '@weft/testkit'
+import { SignJWT } from 'jose'
+import { afterEach, describe, expect, it } from 'vitest'
+import { WebSocket } from 'ws'
+import { parseCommand, type RelayConfig } from '../src/config.js'
+import { startRelayServer, type RunningRelay } from '../src/relay-server.js'
+
+const SECRET = 'a-test-secret-of-at-least-32-bytes!!'
+
+const token = (sub: string): Promise<string> =>
+  new SignJWT({ weft: { docs: [{ pattern: '**', access: 'write' }] } })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(sub)
+    .setExpirationTime('1h')
+    .sign(new TextEncoder().encode(SECRET))
+
+/** `/metrics` as a map from `name{labels}` to value. */
+const scrape = async (url: string): Promise<Map<string, number>> => {
+  const response = await fetch(`${url}/metrics`)
+  expect(response.headers.get('content-type')).toContain('text/plain')
+  const samples = new Map<string, number>()
+  for (const line of (await response.text()).split('\n')) {
+    if (line.startsWith('#') || line.trim() === '') continue
+    const at = line.lastIndexOf(' ')
+    samples.set(line.slice(0, at), Number(line.slice(at + 1)))
+  }
+  return samples
+}
+
+let running: RunningRelay | undefined
+const clients: WeftClient[] = []
+let dataDir = ''
+
+afterEach(async () => {
+  for (const client of clients.splice(0)) await client.close()
+  await running?.close()
+  running = undefined
+  rmSync(dataDir, { recursive: true, force: true })
+})
+
+describe('GET /metrics', () => {
+  it('counts a known workload: connections, updates, persists, acks, fan-out, refusals, store size', async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'weft-metrics-'))
+    const command = parseCommand(
+      ['--port', '0', '--data', dataDir, '--auth', 'jwt', '--jwt-secret', SECRET],
+      {},
+    )
+    if (command.kind !== 'run') throw new Error('bad test config')
+    running = await startRelayServer(command.config as RelayConfig, silentLogger)
+    const url = running.url.replace('http', 'ws')
+    const connect = (tokenSource: string | (() => Promise<string>)): WeftClient => {
+      const client = createClient({ url, WebSocket: WebSocket as never, token: tokenSource })
+      clients.push(client)
+      return client
+    }
+    const writer = connect(() => token('alice')).open('notes')
+    const reader = connect(() => token('bob')).open('notes')
+    await Promise.all([writer.whenSynced(), reader.whenSynced()])
+    for (let n = 0; n < 5; n++) {
+      writer.doc.getText('t').insert(0, `edit ${n} `)
+      await writer.whenSaved()
+    }
+    await until(
+      reader.doc,
+      'update',
+      () => reader.doc.getText('t').length === writer.doc.getText('t').length,
+    )
+    // A forged token: refused, counted as an authentication failure.
+    const forged = connect('not-a-token').open('notes')
+    await until(forged, 'status', () => forged.status.state === 'error')
+
+    const samples = await scrape(running.url)
+    const value = (key: string): number => samples.get(key) ?? Number.NaN
+    expect(value('weft_connections')).toBe(2)
+    expect(value('weft_rooms_open')).toBe(1)
+    expect(value('weft_sockets_opened_total{dialect="weft"}')).toBe(3)
+    expect(value('weft_sockets_closed_total{code="4401"}')).toBe(1)
+    expect(value('weft_auth_failures_total')).toBe(1)
+    expect(value('weft_refusals_total{code="UNAUTHORIZED",scope="socket"}')).toBe(1)
+    expect(value('weft_updates_applied_total')).toBeGreaterThanOrEqual(5)
+    expect(value('weft_update_bytes_applied_total')).toBeGreaterThan(0)
+    expect(value('weft_persist_seconds_count')).toBeGreaterThanOrEqual(5)
+    expect(value('weft_persist_batch_entries_sum')).toBeGreaterThanOrEqual(5)
+    expect(value('weft_ack_seconds_count')).toBeGreaterThanOrEqual(5)
+    expect(value('weft_ack_seconds_bucket{le="10"}')).toBe(value('weft_ack_seconds_count'))
+    expect(value('weft_fanout_seconds_count')).toBeGreaterThanOrEqual(5)
+    expect(value('weft_frames_in_total')).toBeGreaterThan(5)
+    expect(value('weft_bytes_out_total')).toBeGreaterThan(0)
+    expect(value('weft_store_bytes')).toBeGreaterThan(0)
+    expect(value('weft_slow_consumers_total')).toBe(0)
+    expect(samples.has('nodejs_eventloop_lag_seconds')).toBe(true)
+  })
+})

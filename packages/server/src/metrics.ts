@@ -1,0 +1,52 @@
+/**
+ * RelayMetrics: what the relay reports as it works, for a metrics system to count. The relay
+ * calls these synchronously on its hot paths: implementations only add to counters.
+ */
+
+/** Where a refusal applies: one update, one document on a socket, or the whole socket. */
+export type RefusalScope = 'update' | 'document' | 'socket'
+
+/** Observer of the relay's work. Every method is optional to implement via {@link silentMetrics}. */
+export interface RelayMetrics {
+  /** A WebSocket was accepted in `dialect`. */
+  socketOpened(dialect: 'weft' | 'y-websocket'): void
+  /** A WebSocket closed with `code` (1006 when it dropped). */
+  socketClosed(code: number): void
+  /** A frame of `bytes` arrived / was sent. */
+  frameIn(bytes: number): void
+  frameOut(bytes: number): void
+  /** A room integrated `count` updates of one sender (`bytes` in all). */
+  updatesApplied(count: number, bytes: number): void
+  /** Updates received `seconds` ago went out to `peers` other peers. */
+  fannedOut(seconds: number, peers: number): void
+  /** One append of `entries` log entries (`bytes`) took `seconds` to become durable. */
+  persisted(entries: number, bytes: number, seconds: number): void
+  /** A `saved` went out for an edit received `seconds` ago. */
+  acknowledged(seconds: number): void
+  /** An update, a document or a socket was refused with `code` (UNAUTHORIZED: a token). */
+  refused(code: string, scope: RefusalScope): void
+  /** An upgrade request was refused with HTTP `status` before the handshake. */
+  upgradeRefused(status: number): void
+  /** A socket was closed because more than the cap waited to be sent to it. */
+  slowConsumer(): void
+  /** A compaction took `seconds`; `ok` is false when it failed (the log stays intact). */
+  compacted(seconds: number, ok: boolean): void
+}
+
+const noop = (): void => {}
+
+/** Reports nothing: the default. */
+export const silentMetrics: RelayMetrics = {
+  socketOpened: noop,
+  socketClosed: noop,
+  frameIn: noop,
+  frameOut: noop,
+  updatesApplied: noop,
+  fannedOut: noop,
+  persisted: noop,
+  acknowledged: noop,
+  refused: noop,
+  upgradeRefused: noop,
+  slowConsumer: noop,
+  compacted: noop,
+}
