@@ -1,4 +1,5 @@
 /** The relay's command line: parsed from flags and WEFT_* variables, with --help generated. */
+import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { envName, OPTIONS, SECRET_OPTIONS, type OptionName, type RelayConfig } from './options.js'
 
@@ -17,8 +18,9 @@ export type ParsedCommand =
   | { kind: 'invalid'; message: string }
 
 /**
- * Reads flags, then `WEFT_*` variables, then defaults (flags win). Unknown flags and invalid
- * values come back as `invalid` with a message naming the option.
+ * Reads flags, then `WEFT_*` variables, then the `--config` file (`WEFT_CONFIG`), then defaults:
+ * the first that sets an option wins. Unknown flags or file keys and invalid values come back as
+ * `invalid` with a message naming the option and where it was set.
  */
 export const parseCommand = (argv: readonly string[], env: NodeJS.ProcessEnv): ParsedCommand => {
   const names = Object.keys(OPTIONS) as OptionName[]
@@ -28,6 +30,7 @@ export const parseCommand = (argv: readonly string[], env: NodeJS.ProcessEnv): P
       args: [...argv],
       options: {
         help: { type: 'boolean', short: 'h' },
+        config: { type: 'string' },
         ...Object.fromEntries(names.map((name) => [name, { type: 'string' as const }])),
       },
       strict: true,
@@ -40,10 +43,19 @@ export const parseCommand = (argv: readonly string[], env: NodeJS.ProcessEnv): P
     }
   }
   if (values.help === true) return { kind: 'help', text: helpText() }
+  const configFile = (values.config as string | undefined) ?? (env['WEFT_CONFIG'] || undefined)
+  const file = configFile === undefined ? {} : readConfigFile(configFile)
+  if (typeof file === 'string') return { kind: 'invalid', message: file }
   const config: Record<string, unknown> = {}
   for (const name of names) {
-    const raw = values[name] ?? (env[envName(name)] || undefined)
-    const source = values[name] !== undefined ? `--${name}` : envName(name)
+    const fromEnv = env[envName(name)] || undefined
+    const raw = values[name] ?? fromEnv ?? file[name]
+    const source =
+      values[name] !== undefined
+        ? `--${name}`
+        : fromEnv !== undefined
+          ? envName(name)
+          : `${configFile} "${name}"`
     const result = OPTIONS[name].schema.safeParse(raw)
     if (!result.success) {
       const issue = result.error.issues[0]?.message ?? 'invalid value'
@@ -56,6 +68,38 @@ export const parseCommand = (argv: readonly string[], env: NodeJS.ProcessEnv): P
   const problem = authProblem(config as RelayConfig) ?? encryptionTlsProblem(config as RelayConfig)
   if (problem !== undefined) return { kind: 'invalid', message: problem }
   return { kind: 'run', config: config as RelayConfig }
+}
+
+/**
+ * A `--config` file: one JSON object whose keys are option names (as the flags, without `--`)
+ * and whose values are strings, numbers, booleans or (for lists) arrays of strings. Returns the
+ * values as flag strings, or a message saying what is wrong.
+ */
+const readConfigFile = (path: string): Record<string, string> | string => {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'))
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? 'not valid JSON'
+    return `--config ${path}: cannot be read (${reason})`
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    return `--config ${path}: needs one JSON object of options, like { "port": 8787, "auth": "jwt" }`
+  }
+  const values: Record<string, string> = {}
+  for (const [key, value] of Object.entries(parsed)) {
+    if (!(key in OPTIONS)) {
+      return `--config ${path}: unknown option "${key}"; options are ${Object.keys(OPTIONS).join(', ')}`
+    }
+    if (Array.isArray(value) && value.every((item) => typeof item === 'string')) {
+      values[key] = value.join(',')
+    } else if (['string', 'number', 'boolean'].includes(typeof value)) {
+      values[key] = String(value)
+    } else {
+      return `--config ${path}: "${key}" must be a string, a number, a boolean or a list of strings`
+    }
+  }
+  return values
 }
 
 /** What is wrong with the authentication options taken together, if anything. */
@@ -99,8 +143,9 @@ export const helpText = (): string => {
     '       pnpm relay reencrypt --help',
     '',
     'Runs the Weft relay: WebSocket sync (Weft and y-websocket dialects) on one port, with',
-    'documents stored on disk. Every option can also be set with its WEFT_* variable;',
-    'flags take precedence.',
+    'documents stored on disk. Every option can also be set with its WEFT_* variable or in',
+    'a JSON file given with --config (keys are the option names); flags win over',
+    'variables, variables over the file.',
     '',
     'Options:',
   ]
@@ -112,6 +157,10 @@ export const helpText = (): string => {
         (fallback === undefined ? '.' : `, default ${String(fallback)}.`),
     )
   }
+  lines.push('  --config <file>')
+  lines.push(
+    '      a JSON object of options, e.g. { "port": 8787, "auth": "jwt" }. Env WEFT_CONFIG.',
+  )
   lines.push('  -h, --help')
   lines.push('      show this help and exit.')
   return lines.join('\n')

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { envName, helpText, OPTIONS, parseCommand } from '../src/config.js'
 
@@ -43,6 +46,56 @@ describe('relay configuration', () => {
     expect(parseCommand(['--colour'], {})).toMatchObject({
       kind: 'invalid',
       message: expect.stringContaining('--help'),
+    })
+  })
+
+  it('reads a --config JSON file under variables and flags, naming its bad keys and values', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'weft-config-'))
+    const file = join(dir, 'relay.json')
+    writeFileSync(
+      file,
+      JSON.stringify({
+        auth: 'open',
+        port: 9200,
+        data: '/from/file',
+        sync: false,
+        'allowed-origins': ['https://a.example', 'https://b.example'],
+      }),
+    )
+    expect(
+      parseCommand(['--config', file, '--port', '9300'], { WEFT_DATA: '/from/env' }),
+    ).toMatchObject({
+      kind: 'run',
+      config: {
+        auth: 'open',
+        port: 9300,
+        data: '/from/env',
+        sync: false,
+        'allowed-origins': ['https://a.example', 'https://b.example'],
+      },
+    })
+    expect(parseCommand([], { WEFT_CONFIG: file })).toMatchObject({
+      kind: 'run',
+      config: { port: 9200, data: '/from/file' },
+    })
+    writeFileSync(file, JSON.stringify({ auth: 'open', stroe: 'memory' }))
+    expect(parseCommand(['--config', file], {})).toMatchObject({
+      kind: 'invalid',
+      message: expect.stringContaining('unknown option "stroe"'),
+    })
+    writeFileSync(file, JSON.stringify({ auth: 'open', store: 'redis' }))
+    expect(parseCommand(['--config', file], {})).toMatchObject({
+      kind: 'invalid',
+      message: expect.stringMatching(/relay\.json "store"=redis: .*level.*memory/),
+    })
+    writeFileSync(file, '{ "port": ')
+    expect(parseCommand(['--config', file], {})).toMatchObject({
+      kind: 'invalid',
+      message: expect.stringContaining('cannot be read'),
+    })
+    expect(parseCommand(['--config', join(dir, 'missing.json')], {})).toMatchObject({
+      kind: 'invalid',
+      message: expect.stringContaining('ENOENT'),
     })
   })
 
