@@ -15,6 +15,8 @@ import type { SyncStatus } from './status.js'
 export interface ClientEvents {
   /** The connection's status changed; `synced` once every open document is. */
   status: (status: SyncStatus) => void
+  /** A reconnect is scheduled in `delayMs` (attempt 1, 2…), after the socket ended for `reason`. */
+  retry: (event: { attempt: number; delayMs: number; reason: string }) => void
 }
 
 /**
@@ -46,6 +48,7 @@ export class WeftClient extends ObservableV2<ClientEvents> {
         for (const handle of this.#handles.values()) handle.connectionStatus(status)
         this.#updateStatus()
       },
+      onRetry: (attempt, delayMs, reason) => this.emit('retry', [{ attempt, delayMs, reason }]),
     })
     const connection = this.#connection
     const { backoff, random } = this.#options

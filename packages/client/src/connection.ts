@@ -28,6 +28,8 @@ export interface ConnectionHandlers {
   onDown(): void
   /** The connection's own status changed (offline, connecting, authenticating, syncing, error). */
   onStatus(status: SyncStatus): void
+  /** A reconnect was scheduled: attempt number, wait, and why the last socket ended. */
+  onRetry(attempt: number, delayMs: number, reason: string): void
 }
 
 /**
@@ -326,6 +328,7 @@ export class Connection {
     )
     this.#attempt += 1
     this.#handlers.onStatus({ state: 'connecting', attempt: this.#attempt, reason })
+    this.#handlers.onRetry(this.#attempt, delay, reason)
     this.#retryTimer = setTimeout(() => void this.#open(reason), delay)
   }
 

@@ -23,8 +23,12 @@ export interface DocHandleEvents {
   synced: () => void
   /** The number of local edits waiting for the relay changed. */
   pending: (pending: number) => void
-  /** The relay reported local edits durable; `pending` is the number still waiting. */
-  saved: (event: { ref: number; pending: number }) => void
+  /**
+   * The relay reported local edits durable; `pending` is the number still waiting. `latencyMs`
+   * is the time since the oldest of them was sent on this connection (null when they were sent
+   * on an earlier one and the relay's first `saved` after reopening settled them).
+   */
+  saved: (event: { ref: number; pending: number; latencyMs: number | null }) => void
   /** An edit will never be stored by the relay; it is in `refused`. */
   rejected: (event: RefusedEdit) => void
   /**

@@ -77,6 +77,8 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
   #paused = false
   #closed = false
   #lastSavedAt: number | null = null
+  /** When each outbox edit was first sent on this connection (for `saved`'s latency). */
+  readonly #sentAt = new Map<number, number>()
   /** `reopen` after a retryable document error, `repair` of lost updates, `ack` overdue. */
   readonly #timers = new NamedTimers<'reopen' | 'repair' | 'ack'>()
   #reopenAttempt = 0
@@ -353,6 +355,9 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
 
   #sendStored(records: readonly OutboxRecord[]): void {
     if (!this.#opened || !this.#answered || this.#closed) return
+    const now = performance.now()
+    for (const record of records)
+      if (!this.#sentAt.has(record.ref)) this.#sentAt.set(record.ref, now)
     this.#sender.send(records)
     this.#armAckTimer()
   }
@@ -385,6 +390,8 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
     }
     this.#owner.send({ type: 'sync-step-2', doc: this.name, ref: this.#outbox.lastRef, update })
     this.#answered = true
+    const now = performance.now()
+    for (const ref of this.#outbox.refs()) if (!this.#sentAt.has(ref)) this.#sentAt.set(ref, now)
     if (this.#outbox.size > 0) this.#armAckTimer()
   }
 
@@ -425,12 +432,18 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
       }
     }
     if (settled.length === 0) return
+    let sentAt = Number.POSITIVE_INFINITY
+    for (const settledRef of settled) {
+      sentAt = Math.min(sentAt, this.#sentAt.get(settledRef) ?? Number.POSITIVE_INFINITY)
+      this.#sentAt.delete(settledRef)
+    }
+    const latencyMs = Number.isFinite(sentAt) ? performance.now() - sentAt : null
     this.#persistence.acknowledge(settled)
     this.#lastSavedAt = Date.now()
     this.#waiters.saved(this.#outbox.oldestRef)
     this.#timers.clear('ack')
     if (this.#outbox.size > 0) this.#armAckTimer()
-    this.emit('saved', [{ ref, pending: this.pending }])
+    this.emit('saved', [{ ref, pending: this.pending, latencyMs }])
     this.#pendingChanged()
   }
 
@@ -548,6 +561,7 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
     this.#syncsBeforeReset = 0
     this.#opened = false
     this.#answered = false
+    this.#sentAt.clear()
     this.#synced = false
     this.#timers.clearAll()
   }
