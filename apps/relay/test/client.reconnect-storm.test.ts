@@ -16,6 +16,8 @@ const countingStore = (inner: DocStore, loads: Map<string, number>): DocStore =>
   },
   append: (name, entries) => inner.append(name, entries),
   compact: (name, snapshot, throughSeq) => inner.compact(name, snapshot, throughSeq),
+  list: () => inner.list(),
+  delete: (name) => inner.delete(name),
   close: () => inner.close(),
 })
 

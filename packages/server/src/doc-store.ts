@@ -29,6 +29,18 @@ export interface StoredDoc {
   readonly logBytes: number
 }
 
+/** What the store holds for one document, for listings. */
+export interface DocSummary {
+  readonly name: string
+  /** Stored bytes of the snapshot and of the log records (as written, so encrypted if so). */
+  readonly snapshotBytes: number
+  readonly logBytes: number
+  /** Log records after the snapshot. */
+  readonly logRecords: number
+  /** Newest `receivedAtMs` in the log, or when the log was last folded into the snapshot. */
+  readonly lastWriteAtMs: number | null
+}
+
 /**
  * Where the relay keeps documents. Implementations must honour these guarantees, which the
  * conformance suite in `@weft/testkit` checks:
@@ -41,6 +53,8 @@ export interface StoredDoc {
  * - `compact` replaces the snapshot and removes log records up to `throughSeq` atomically: a
  *   crash leaves either the old or the new state, never a mix.
  * - An unknown document loads as empty (`snapshot: null`, no updates).
+ * - `delete` removes a document at once and entirely: it then loads as empty, is not listed,
+ *   and its sequence numbers start again.
  */
 export interface DocStore {
   /** Reads a document's snapshot and log. */
@@ -51,4 +65,8 @@ export interface DocStore {
   compact(name: string, snapshot: Uint8Array, throughSeq: number): Promise<void>
   /** Finishes pending writes and releases resources; later calls reject with `CLOSED`. */
   close(): Promise<void>
+  /** Every document the store holds, by name (scans the whole store: for operators). */
+  list(): Promise<DocSummary[]>
+  /** Removes a document: snapshot, log and metadata, in one atomic write. */
+  delete(name: string): Promise<void>
 }

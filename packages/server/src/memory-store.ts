@@ -1,11 +1,12 @@
 /** MemoryStore: a DocStore in process memory, for tests and throwaway relays. */
 import { WeftError } from '@weft/protocol'
-import type { AppendEntry, DocStore, StoredDoc } from './doc-store.js'
+import type { AppendEntry, DocStore, DocSummary, StoredDoc } from './doc-store.js'
 
 interface MemoryDoc {
   snapshot: Uint8Array | null
-  log: Array<{ seq: number; updates: Uint8Array[] }>
+  log: Array<{ seq: number; updates: Uint8Array[]; receivedAtMs: number }>
   headSeq: number
+  compactedAtMs: number | null
 }
 
 /** A {@link DocStore} that keeps everything in memory; nothing survives the process. */
@@ -26,7 +27,11 @@ export class MemoryStore implements DocStore {
     this.#assertOpen()
     const doc = this.#doc(name)
     doc.headSeq += 1
-    doc.log.push({ seq: doc.headSeq, updates: entries.map((entry) => entry.update.slice()) })
+    doc.log.push({
+      seq: doc.headSeq,
+      updates: entries.map((entry) => entry.update.slice()),
+      receivedAtMs: Math.max(0, ...entries.map((entry) => entry.meta.receivedAtMs)),
+    })
     return doc.headSeq
   }
 
@@ -35,6 +40,26 @@ export class MemoryStore implements DocStore {
     const doc = this.#doc(name)
     doc.snapshot = snapshot.slice()
     doc.log = doc.log.filter((record) => record.seq > throughSeq)
+    doc.compactedAtMs = Date.now()
+  }
+
+  async list(): Promise<DocSummary[]> {
+    this.#assertOpen()
+    return [...this.#docs].map(([name, doc]) => ({
+      name,
+      snapshotBytes: doc.snapshot?.length ?? 0,
+      logBytes: doc.log.reduce(
+        (sum, record) => sum + record.updates.reduce((bytes, update) => bytes + update.length, 0),
+        0,
+      ),
+      logRecords: doc.log.length,
+      lastWriteAtMs: doc.log.at(-1)?.receivedAtMs ?? doc.compactedAtMs,
+    }))
+  }
+
+  async delete(name: string): Promise<void> {
+    this.#assertOpen()
+    this.#docs.delete(name)
   }
 
   async close(): Promise<void> {
@@ -44,7 +69,7 @@ export class MemoryStore implements DocStore {
   #doc(name: string): MemoryDoc {
     let doc = this.#docs.get(name)
     if (doc === undefined) {
-      doc = { snapshot: null, log: [], headSeq: 0 }
+      doc = { snapshot: null, log: [], headSeq: 0, compactedAtMs: null }
       this.#docs.set(name, doc)
     }
     return doc

@@ -89,14 +89,15 @@ export const resolveRelayOptions = (options: RelayOptions): ResolvedRelayOptions
     throw new WeftError('INVALID_ARGUMENT', 'Relay options must be an object')
   }
   const { store } = options
-  if (
-    typeof store?.load !== 'function' ||
-    typeof store.append !== 'function' ||
-    typeof store.compact !== 'function'
-  ) {
+  const methods = ['load', 'append', 'compact', 'list', 'delete', 'close'] as const
+  const missing = methods.filter(
+    (method) =>
+      typeof (store as unknown as Record<string, unknown> | undefined)?.[method] !== 'function',
+  )
+  if (missing.length > 0) {
     throw new WeftError(
       'INVALID_ARGUMENT',
-      'options.store must be a DocStore (load, append, compact, close)',
+      `options.store must be a DocStore (${methods.join(', ')}); missing: ${missing.join(', ')}`,
     )
   }
   const { auth } = options

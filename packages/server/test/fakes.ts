@@ -1,6 +1,6 @@
 /** Test doubles for room tests: a store whose loads and writes the test controls, and a recording peer. */
 import type { WeftError } from '@weft/protocol'
-import type { AppendEntry, DocStore, StoredDoc } from '../src/doc-store.js'
+import type { AppendEntry, DocStore, DocSummary, StoredDoc } from '../src/doc-store.js'
 import { MemoryStore } from '../src/memory-store.js'
 import type { Outgoing } from '../src/outgoing.js'
 import type { RoomPeer } from '../src/room.js'
@@ -31,6 +31,14 @@ export class ControlledStore implements DocStore {
   /** While set, appends wait for it (a rejection fails them). */
   appendGate: Promise<void> | null = null
   failLoads = false
+
+  list(): Promise<DocSummary[]> {
+    return this.inner.list()
+  }
+
+  delete(name: string): Promise<void> {
+    return this.inner.delete(name)
+  }
 
   async load(name: string): Promise<StoredDoc> {
     this.loads += 1

@@ -23,7 +23,7 @@ const SEQ_DIGITS = 16
 const DOCS_PREFIX = 'v1:doc:'
 
 // encodeURIComponent leaves no ':' in a name, so the separator cannot be forged.
-const docPrefix = (name: string): string => `${DOCS_PREFIX}${encodeURIComponent(name)}:`
+export const docPrefix = (name: string): string => `${DOCS_PREFIX}${encodeURIComponent(name)}:`
 
 /** Key of a document's metadata. */
 export const metaKey = (name: string): string => `${docPrefix(name)}meta`

@@ -3,10 +3,12 @@
  * optional encryption at rest.
  */
 import { WeftError } from '@weft/protocol'
-import type { AppendEntry, DocStore, StoredDoc } from '@weft/server'
+import type { AppendEntry, DocStore, DocSummary, StoredDoc } from '@weft/server'
 import { Level } from 'level'
 import { GroupCommit, type CommitJob } from './group-commit.js'
 import {
+  docPrefix,
+  docsRange,
   ENCRYPTION_KEY,
   FORMAT_KEY,
   FORMAT_VALUE,
@@ -50,6 +52,8 @@ const CIPHER_NAME = 'aes-256-gcm'
 
 interface DocMeta {
   compactedThrough: number
+  /** When the log was last folded into the snapshot (ms since the epoch). */
+  compactedAtMs?: number
 }
 
 const textEncoder = new TextEncoder()
@@ -175,11 +179,72 @@ export class LevelStore implements DocStore {
         const ops: Op[] = [{ type: 'put', key: at, value: this.#seal(at, snapshot) }]
         const meta = this.#readMeta(name, await this.#db.get(metaKey(name)))
         const compactedThrough = Math.max(meta.compactedThrough, throughSeq)
-        const json = textEncoder.encode(JSON.stringify({ compactedThrough }))
+        const json = textEncoder.encode(
+          JSON.stringify({ compactedThrough, compactedAtMs: Date.now() }),
+        )
         ops.push({ type: 'put', key: metaKey(name), value: this.#seal(metaKey(name), json) })
         for (const key of await this.#db.keys(logRange(name, throughSeq)).all())
           ops.push({ type: 'del', key })
         return ops
+      },
+    })
+  }
+
+  async list(): Promise<DocSummary[]> {
+    this.#assertOpen()
+    await this.#commits.idle()
+    const docs = new Map<
+      string,
+      {
+        snapshotBytes: number
+        logBytes: number
+        logRecords: number
+        meta?: Uint8Array
+        last?: [string, Uint8Array]
+      }
+    >()
+    for await (const [key, value] of this.#db.iterator(docsRange())) {
+      const rest = key.slice('v1:doc:'.length)
+      const separator = rest.indexOf(':')
+      const name = decodeURIComponent(rest.slice(0, separator))
+      const record = rest.slice(separator + 1)
+      let doc = docs.get(name)
+      if (doc === undefined)
+        docs.set(name, (doc = { snapshotBytes: 0, logBytes: 0, logRecords: 0 }))
+      if (record === 'snapshot') doc.snapshotBytes = value.length
+      else if (record === 'meta') doc.meta = value
+      else {
+        doc.logBytes += value.length
+        doc.logRecords += 1
+        doc.last = [key, value]
+      }
+    }
+    return [...docs].map(([name, doc]) => {
+      let lastWriteAtMs: number | null = null
+      if (doc.last !== undefined) {
+        const entries = decodeLogRecord(this.#open(doc.last[0], doc.last[1]))
+        lastWriteAtMs = Math.max(...entries.map((entry) => entry.meta.receivedAtMs))
+      } else if (doc.meta !== undefined) {
+        lastWriteAtMs = this.#readMeta(name, doc.meta).compactedAtMs ?? null
+      }
+      return {
+        name,
+        snapshotBytes: doc.snapshotBytes,
+        logBytes: doc.logBytes,
+        logRecords: doc.logRecords,
+        lastWriteAtMs,
+      }
+    })
+  }
+
+  async delete(name: string): Promise<void> {
+    this.#assertOpen()
+    await this.#track(name, {
+      prepare: async () => {
+        const prefix = docPrefix(name)
+        const keys = await this.#db.keys({ gte: prefix, lt: `${prefix}~` }).all()
+        this.#heads.delete(name)
+        return keys.map((key): Op => ({ type: 'del', key }))
       },
     })
   }
@@ -256,6 +321,7 @@ const parseMeta = (bytes: Uint8Array | undefined): DocMeta => {
   const parsed = JSON.parse(textDecoder.decode(bytes)) as Partial<DocMeta>
   return {
     compactedThrough: typeof parsed.compactedThrough === 'number' ? parsed.compactedThrough : 0,
+    ...(typeof parsed.compactedAtMs === 'number' ? { compactedAtMs: parsed.compactedAtMs } : {}),
   }
 }
 

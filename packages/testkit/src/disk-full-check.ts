@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createClient, MemoryLocalStore, type WeftClient } from '@weft/client'
 import type { WeftError } from '@weft/protocol'
-import type { AppendEntry, DocStore, StoredDoc } from '@weft/server'
+import type { AppendEntry, DocStore, DocSummary, StoredDoc } from '@weft/server'
 import { LevelStore } from '@weft/store-level'
 import { WebSocket } from 'ws'
 import * as Y from 'yjs'
@@ -81,6 +81,16 @@ class FillableStore implements DocStore {
     let mirror = this.written.get(name)
     if (mirror === undefined) this.written.set(name, (mirror = new Y.Doc()))
     return mirror
+  }
+
+  list(): Promise<DocSummary[]> {
+    return this.#inner.list()
+  }
+
+  async delete(name: string): Promise<void> {
+    this.#check()
+    await this.#inner.delete(name)
+    this.written.delete(name)
   }
 
   close(): Promise<void> {

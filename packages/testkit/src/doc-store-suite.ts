@@ -130,6 +130,49 @@ export const runDocStoreSuite = (
       expect(await store.append('doc', [entry(textUpdate(3, 'c'))])).toBe(3)
     })
 
+    it('lists every document with its sizes, log length and last write', async () => {
+      const { store } = await open()
+      expect(await store.list()).toEqual([])
+      const later = { ...meta, receivedAtMs: meta.receivedAtMs + 5_000 }
+      await store.append('a:b/c', [entry(textUpdate(1, 'abc'))])
+      await store.append('a:b/c', [{ update: textUpdate(2, 'def'), meta: later }])
+      await store.append('other', [entry(textUpdate(3, 'xyz'))])
+      await store.append('folded', [entry(textUpdate(4, 'f'))])
+      const beforeCompaction = Date.now()
+      await store.compact('folded', textUpdate(4, 'f'), 1)
+      const listed = new Map((await store.list()).map((doc) => [doc.name, doc]))
+      expect([...listed.keys()].sort()).toEqual(['a:b/c', 'folded', 'other'])
+      expect(listed.get('a:b/c')).toMatchObject({
+        snapshotBytes: 0,
+        logRecords: 2,
+        lastWriteAtMs: later.receivedAtMs,
+      })
+      expect(listed.get('a:b/c')?.logBytes).toBeGreaterThan(0)
+      expect(listed.get('folded')).toMatchObject({ logRecords: 0, logBytes: 0 })
+      expect(listed.get('folded')?.snapshotBytes).toBeGreaterThan(0)
+      expect(listed.get('folded')?.lastWriteAtMs).toBeGreaterThanOrEqual(beforeCompaction)
+    })
+
+    it('deletes one document entirely: it loads empty, is not listed, and numbers again from 1', async () => {
+      const { store } = await open()
+      await store.append('gone', [entry(textUpdate(1, 'abc'))])
+      await store.append('gone', [entry(textUpdate(2, 'def'))])
+      await store.compact('gone', textUpdate(1, 'abc'), 1)
+      await store.append('kept', [entry(textUpdate(3, 'xyz'))])
+      await store.delete('gone')
+      expect(await store.load('gone')).toEqual({
+        snapshot: null,
+        updates: [],
+        headSeq: 0,
+        logBytes: 0,
+      })
+      expect((await store.list()).map((doc) => doc.name)).toEqual(['kept'])
+      expect(textOf(null, (await store.load('kept')).updates)).toBe('xyz')
+      expect(await store.append('gone', [entry(textUpdate(4, 'new'))])).toBe(1)
+      expect(textOf(null, (await store.load('gone')).updates)).toBe('new')
+      await store.delete('never-written')
+    })
+
     it('rejects calls after close with CLOSED', async () => {
       const { store } = await open()
       await store.append('doc', [entry(textUpdate(1, 'a'))])
@@ -149,6 +192,8 @@ export const runDocStoreSuite = (
       await store.append('doc', [entry(textUpdate(2, 'def'))])
       await store.compact('doc', textUpdate(1, 'abc'), 1)
       await store.append('other', [entry(textUpdate(3, 'xyz'))])
+      await store.append('deleted', [entry(textUpdate(5, 'gone'))])
+      await store.delete('deleted')
       await store.close()
       const reopened = await reopen()
       try {
@@ -157,6 +202,8 @@ export const runDocStoreSuite = (
         expect(textOf(loaded.snapshot, loaded.updates)).toBe('abcdef')
         expect(textOf(null, (await reopened.load('other')).updates)).toBe('xyz')
         expect(await reopened.append('doc', [entry(textUpdate(4, '!'))])).toBe(3)
+        expect((await reopened.load('deleted')).headSeq).toBe(0)
+        expect((await reopened.list()).map((doc) => doc.name).sort()).toEqual(['doc', 'other'])
       } finally {
         await reopened.close()
       }
