@@ -82,6 +82,13 @@ export const ERROR_CODES = {
     advice:
       'A message named a document this socket has not opened, or one the relay closed. Open it (again).',
   },
+  DOC_DELETED: {
+    closeCode: 4412,
+    retry: 'stop',
+    scope: 'document',
+    advice:
+      'An operator deleted the document. Opening it again starts a new one (with what this client still holds).',
+  },
   BAD_UPDATE: {
     closeCode: 4422,
     retry: 'stop',

@@ -30,3 +30,4 @@ export {
   type YwsMessage,
 } from './yws-codec.js'
 export { silentMetrics, type RefusalScope, type RelayMetrics } from './metrics.js'
+export { RelayAdmin, type DocumentDetails, type DocumentListing } from './admin.js'

@@ -4,6 +4,7 @@ import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { checkDocName, WEFT_SUBPROTOCOL, WeftError } from '@weft/protocol'
 import { WebSocketServer, type WebSocket } from 'ws'
+import { RelayAdmin } from './admin.js'
 import { bindLogger } from './logger.js'
 import {
   resolveRelayOptions,
@@ -36,6 +37,7 @@ export class Relay {
   readonly #perAddress = new Map<string, number>()
   readonly #heartbeat: ReturnType<typeof setInterval> | null
   #closing: Promise<void> | null = null
+  #admin: RelayAdmin | null = null
 
   constructor(options: RelayOptions) {
     this.#options = resolveRelayOptions(options)
@@ -110,6 +112,15 @@ export class Relay {
       closed += 1
     }
     return closed
+  }
+
+  /** Operator operations on documents: list, inspect, export, import, delete, compact. */
+  get admin(): RelayAdmin {
+    return (this.#admin ??= new RelayAdmin(
+      this.#registry,
+      this.#options.store,
+      this.#options.logger,
+    ))
   }
 
   /**

@@ -79,6 +79,45 @@ export class RoomRegistry {
     await Promise.all(waits)
   }
 
+  /**
+   * Ends the room of `name` if loaded (its peers get `error`), runs `erase`, and keeps every
+   * `acquire` of `name` waiting until both are done: nobody loads the document meanwhile.
+   */
+  async remove(name: string, error: WeftError, erase: () => Promise<void>): Promise<void> {
+    const previous = this.#entries.get(name)
+    if (previous?.unloadTimer != null) clearTimeout(previous.unloadTimer)
+    const work = (async () => {
+      if (previous !== undefined) {
+        await previous.unloading
+        const room = await previous.room.catch(() => null)
+        await room?.discard(error)
+      }
+      await erase()
+    })()
+    const entry: Entry = {
+      room: new Promise<Room>(() => {}),
+      unloadTimer: null,
+      unloading: work.finally(() => {
+        if (this.#entries.get(name) === entry) this.#entries.delete(name)
+      }),
+    }
+    this.#entries.set(name, entry)
+    await entry.unloading
+  }
+
+  /** Whether `name` is loaded, and how many peers it has. */
+  async peek(name: string): Promise<{ loaded: boolean; peers: number }> {
+    const entry = this.#entries.get(name)
+    if (entry === undefined || entry.unloading !== null) return { loaded: false, peers: 0 }
+    const room = await entry.room.catch(() => null)
+    return room === null ? { loaded: false, peers: 0 } : { loaded: true, peers: room.peerCount }
+  }
+
+  /** Names of the documents loaded or loading. */
+  get names(): string[] {
+    return [...this.#entries.keys()]
+  }
+
   /** Unloads every room after its writes are durable; later `acquire` calls fail. */
   async close(): Promise<void> {
     this.#closed = true

@@ -94,6 +94,26 @@ export class RoomWriter<Peer> {
     if (!this.#stopped && this.#logEntries > 0) await this.#compact()
   }
 
+  /** Waits for everything queued so far, then compacts the log (if any); returns entries folded. */
+  async compactNow(): Promise<number> {
+    await this.whenDurable()
+    await this.#compaction
+    const entries = this.#logEntries
+    if (this.#stopped || entries === 0) return 0
+    const running = this.#compact().finally(() => {
+      if (this.#compaction === running) this.#compaction = null
+    })
+    this.#compaction = running
+    await running
+    return entries - this.#logEntries
+  }
+
+  /** Resolves once the write and the compaction in progress, if any, have finished. */
+  async settled(): Promise<void> {
+    await this.#tail.catch(() => {})
+    await this.#compaction
+  }
+
   /** Drops queued writes and never acknowledges again (the room failed). */
   stop(): void {
     this.#stopped = true

@@ -385,16 +385,34 @@ export class Room {
     }
   }
 
-  #fail(error: WeftError): void {
+  /**
+   * Ends the room without writing anything more (for a deletion): peers get `error`, writes not
+   * yet started are dropped, and this resolves once the write in progress has finished.
+   */
+  async discard(error: WeftError): Promise<void> {
+    this.#fail(error, false)
+    await this.#writer.settled()
+  }
+
+  /** Writes what is pending, then folds the log into the snapshot; resolves with entries folded. */
+  async compactNow(): Promise<number> {
+    this.#loadStored()
+    this.#integrate()
+    return this.#writer.compactNow()
+  }
+
+  #fail(error: WeftError, unexpected = true): void {
     if (this.#failure !== null) return
     this.#failure = error
     this.#incoming = []
     this.#writer.stop()
-    this.#settings.logger.error('room failed', {
-      doc: this.name,
-      code: error.code,
-      error: String(error.cause ?? error),
-    })
+    if (unexpected) {
+      this.#settings.logger.error('room failed', {
+        doc: this.name,
+        code: error.code,
+        error: String(error.cause ?? error),
+      })
+    }
     const peers = [...this.#peers]
     this.#peers.clear()
     this.#settings.onFailed(this)

@@ -1,0 +1,193 @@
+/**
+ * RelayAdmin: what operators do to documents — list, inspect, export, import, delete, compact —
+ * through the relay's own rooms, so connected clients see the result at once (an import reaches
+ * them as a normal update, a deletion closes the document for them with `DOC_DELETED`).
+ */
+import { checkDocName, WeftError } from '@weft/protocol'
+import * as Y from 'yjs'
+import type { DocStore, DocSummary } from './doc-store.js'
+import type { Logger } from './logger.js'
+import type { Outgoing } from './outgoing.js'
+import type { Room, RoomPeer } from './room.js'
+import type { RoomRegistry } from './room-registry.js'
+
+/** A stored document as listed, with whether it is loaded and how many peers it has. */
+export interface DocumentListing extends DocSummary {
+  readonly loaded: boolean
+  readonly peers: number
+}
+
+/** One document in detail. */
+export interface DocumentDetails extends DocumentListing {
+  /** Yjs client id → clock of everything the document holds. */
+  readonly stateVector: Readonly<Record<string, number>>
+  /** Size of the whole state as one Yjs update. */
+  readonly stateBytes: number
+  /** Structs or deletions waiting for updates that never arrived (should be false). */
+  readonly pending: boolean
+}
+
+/** A room peer that is an operator's request: no frames, just acknowledgements. */
+class OperatorPeer implements RoomPeer {
+  readonly dialect = 'weft' as const
+  readonly correlationId = 'admin'
+  readonly owner = null
+  readonly author: string
+  #saved: ((ref: number) => void) | null = null
+  #failed: ((error: WeftError) => void) | null = null
+
+  constructor(operator: string) {
+    this.author = `admin:${operator}`
+  }
+
+  /** Resolves when `ref` is durable; rejects if the room fails first. */
+  whenSaved(ref: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#saved = (saved) => {
+        if (saved >= ref) resolve()
+      }
+      this.#failed = reject
+    })
+  }
+
+  deliver(_message: Outgoing): void {}
+
+  saved(ref: number): void {
+    this.#saved?.(ref)
+  }
+
+  roomFailed(error: WeftError): void {
+    this.#failed?.(error)
+  }
+}
+
+const validName = (name: unknown): string => {
+  const problem = checkDocName(name)
+  if (problem !== undefined) throw problem
+  return name as string
+}
+
+/** The relay's operator operations. Every method validates its input and throws `WeftError`s. */
+export class RelayAdmin {
+  readonly #registry: RoomRegistry
+  readonly #store: DocStore
+  readonly #logger: Logger
+
+  constructor(registry: RoomRegistry, store: DocStore, logger: Logger) {
+    this.#registry = registry
+    this.#store = store
+    this.#logger = logger
+  }
+
+  /** Every stored or loaded document, by name. */
+  async list(): Promise<DocumentListing[]> {
+    const stored = new Map((await this.#store.list()).map((doc) => [doc.name, doc]))
+    for (const name of this.#registry.names) {
+      if (!stored.has(name))
+        stored.set(name, {
+          name,
+          snapshotBytes: 0,
+          logBytes: 0,
+          logRecords: 0,
+          lastWriteAtMs: null,
+        })
+    }
+    const listed: DocumentListing[] = []
+    for (const doc of stored.values())
+      listed.push({ ...doc, ...(await this.#registry.peek(doc.name)) })
+    return listed.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  }
+
+  /** One document in detail (loads it for the moment if needed). */
+  async inspect(name: string): Promise<DocumentDetails> {
+    validName(name)
+    const presence = await this.#registry.peek(name)
+    const summary = (await this.#store.list()).find((doc) => doc.name === name) ?? {
+      name,
+      snapshotBytes: 0,
+      logBytes: 0,
+      logRecords: 0,
+      lastWriteAtMs: null,
+    }
+    return this.#withRoom(name, 'inspect', (room) => {
+      const { doc } = room
+      const vector = Y.decodeStateVector(Y.encodeStateVector(doc))
+      return {
+        ...summary,
+        ...presence,
+        stateVector: Object.fromEntries(
+          [...vector].map(([client, clock]) => [String(client), clock]),
+        ),
+        stateBytes: Y.encodeStateAsUpdate(doc).length,
+        pending: doc.store.pendingStructs !== null || doc.store.pendingDs !== null,
+      }
+    })
+  }
+
+  /** The whole document as one Yjs update (what `import` takes back). */
+  async export(name: string): Promise<Uint8Array> {
+    validName(name)
+    return this.#withRoom(name, 'export', (room) => Y.encodeStateAsUpdate(room.doc))
+  }
+
+  /**
+   * Applies a Yjs update to the document as a forward change by `operator` (connected clients
+   * receive it like any edit) and resolves once it is durable. A restore is an import of an
+   * older state's difference; an import of an exported document into an empty one copies it.
+   */
+  async import(name: string, update: Uint8Array, operator = 'operator'): Promise<void> {
+    validName(name)
+    if (!(update instanceof Uint8Array) || update.length === 0) {
+      throw new WeftError('INVALID_ARGUMENT', 'import needs the Yjs update as non-empty bytes')
+    }
+    try {
+      Y.applyUpdate(new Y.Doc(), update)
+    } catch (cause) {
+      throw new WeftError('BAD_UPDATE', 'the bytes are not a Yjs (v1) update', { cause })
+    }
+    const peer = new OperatorPeer(operator)
+    const room = await this.#registry.acquire(name, peer)
+    try {
+      const saved = peer.whenSaved(1)
+      const error = room.applyUpdate(peer, update, 1)
+      if (error !== undefined) throw error
+      await saved
+      this.#logger.info('document imported', { doc: name, bytes: update.length, by: operator })
+    } finally {
+      this.#registry.release(room, peer)
+    }
+  }
+
+  /**
+   * Deletes the document: its connected clients get `DOC_DELETED` for it, and the store removes
+   * every record. Resolves once it is gone from disk; opening it again starts a new document.
+   */
+  async delete(name: string, operator = 'operator'): Promise<void> {
+    validName(name)
+    const error = new WeftError('DOC_DELETED', `document "${name}" was deleted by an operator`)
+    await this.#registry.remove(name, error, () => this.#store.delete(name))
+    this.#logger.info('document deleted', { doc: name, by: operator })
+  }
+
+  /** Writes what is pending and folds the document's log into its snapshot now. */
+  async compact(name: string): Promise<{ folded: number }> {
+    validName(name)
+    const peer = new OperatorPeer('compact')
+    const room = await this.#registry.acquire(name, peer)
+    try {
+      return { folded: await room.compactNow() }
+    } finally {
+      this.#registry.release(room, peer)
+    }
+  }
+
+  async #withRoom<T>(name: string, operator: string, use: (room: Room) => T): Promise<T> {
+    const peer = new OperatorPeer(operator)
+    const room = await this.#registry.acquire(name, peer)
+    try {
+      return use(room)
+    } finally {
+      this.#registry.release(room, peer)
+    }
+  }
+}
