@@ -44,6 +44,10 @@ export const OPTIONS = {
     schema: z.string().min(32, 'the HS256 secret must be at least 32 characters').optional(),
     help: 'HS256 shared secret (prefer the WEFT_JWT_SECRET variable to a flag)',
   },
+  'admin-token': {
+    schema: z.string().min(32, 'the admin token must be at least 32 characters').optional(),
+    help: 'bearer token of the /admin routes, which are off without it (prefer WEFT_ADMIN_TOKEN)',
+  },
   'jwt-public-key-file': {
     schema: z.string().min(1).optional(),
     help: 'PEM (SPKI) public key file for RS256, EdDSA or ES256 tokens',
@@ -157,7 +161,10 @@ export const OPTIONS = {
 export type OptionName = keyof typeof OPTIONS
 
 /** Options whose values are secrets, never repeated in messages. */
-export const SECRET_OPTIONS: ReadonlySet<string> = new Set<OptionName>(['jwt-secret'])
+export const SECRET_OPTIONS: ReadonlySet<string> = new Set<OptionName>([
+  'jwt-secret',
+  'admin-token',
+])
 
 /** The relay's resolved configuration. */
 export type RelayConfig = { [K in OptionName]: z.output<(typeof OPTIONS)[K]['schema']> }

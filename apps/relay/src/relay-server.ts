@@ -18,6 +18,7 @@ import {
 } from '@weft/server'
 import { LevelStore, type EncryptionKey } from '@weft/store-level'
 import type { RelayConfig } from './config.js'
+import { handleAdminRoute } from './admin-routes.js'
 import { createRelayPrometheus } from './metrics.js'
 import { DEMO_DIST, serveStatic } from './static-files.js'
 
@@ -99,6 +100,11 @@ export const startRelayServer = async (
     route(request, response, {
       accepting: () => accepting,
       stats,
+      admin: {
+        admin: relay.admin,
+        token: config['admin-token'],
+        maxBodyBytes: config['max-message-bytes'],
+      },
       metrics: () => prometheus.registry.metrics(),
       metricsType: prometheus.registry.contentType,
       staticDir: config['static-dir'] ?? DEMO_DIST,
@@ -141,6 +147,7 @@ export const startRelayServer = async (
 interface RouteContext {
   readonly accepting: () => boolean
   readonly stats: () => Record<string, unknown>
+  readonly admin: Parameters<typeof handleAdminRoute>[3]
   /** The Prometheus exposition text, and its content type. */
   readonly metrics: () => Promise<string>
   readonly metricsType: string
@@ -151,6 +158,7 @@ interface RouteContext {
 const route = (request: IncomingMessage, response: ServerResponse, context: RouteContext): void => {
   const [path, query = ''] = (request.url ?? '/').split('?')
   if (path === '/healthz') return reply(response, 200, 'text/plain', 'ok\n')
+  if (handleAdminRoute(request, response, path ?? '/', context.admin)) return
   if (path === '/stats') {
     const body = JSON.stringify(context.stats())
     if (new URLSearchParams(query).has('reset')) lag.reset()

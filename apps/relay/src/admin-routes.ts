@@ -1,0 +1,134 @@
+/**
+ * The operator routes under `/admin`, behind `Authorization: Bearer <--admin-token>`; without an
+ * admin token they do not exist (404). JSON in and out, except export and import, which carry a
+ * document as Yjs update bytes (`application/octet-stream`).
+ *
+ *   GET    /admin/docs                 every document: sizes, log, last write, loaded, peers
+ *   GET    /admin/docs/<name>          one document: the above, state vector, state size
+ *   GET    /admin/docs/<name>/export   the document as one Yjs update
+ *   PUT    /admin/docs/<name>          apply a Yjs update as a forward change (clients receive it)
+ *   DELETE /admin/docs/<name>          delete it; connected clients get DOC_DELETED
+ *   POST   /admin/docs/<name>/compact  fold its log into its snapshot now
+ */
+import { timingSafeEqual } from 'node:crypto'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { WeftError } from '@weft/protocol'
+import type { RelayAdmin } from '@weft/server'
+
+const STATUS: Partial<Record<string, number>> = {
+  INVALID_ARGUMENT: 400,
+  BAD_UPDATE: 400,
+  BAD_DOC_NAME: 400,
+  MESSAGE_TOO_BIG: 413,
+  UNAUTHORIZED: 401,
+  SHUTTING_DOWN: 503,
+  UNAVAILABLE: 503,
+  STORAGE_FAILED: 503,
+}
+
+const send = (response: ServerResponse, status: number, body: unknown): void => {
+  if (body instanceof Uint8Array) {
+    response.writeHead(status, {
+      'content-type': 'application/octet-stream',
+      'content-length': body.length,
+      'cache-control': 'no-store',
+    })
+    response.end(body)
+    return
+  }
+  response.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+  response.end(body === undefined ? '' : `${JSON.stringify(body)}\n`)
+}
+
+const fail = (response: ServerResponse, error: unknown): void => {
+  const coded =
+    error instanceof WeftError ? error : new WeftError('INTERNAL', String(error), { cause: error })
+  send(response, STATUS[coded.code] ?? 500, { code: coded.code, message: coded.message })
+}
+
+const readBody = (request: IncomingMessage, limit: number): Promise<Uint8Array> =>
+  new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size > limit) {
+        reject(new WeftError('MESSAGE_TOO_BIG', `the body is over ${limit} bytes`))
+        request.destroy()
+        return
+      }
+      chunks.push(chunk)
+    })
+    request.on('end', () => resolve(new Uint8Array(Buffer.concat(chunks))))
+    request.on('error', reject)
+  })
+
+const authorized = (request: IncomingMessage, token: string): boolean => {
+  const header = request.headers.authorization ?? ''
+  const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '')
+  const expected = Buffer.from(token)
+  return given.length === expected.length && timingSafeEqual(given, expected)
+}
+
+/** Handles `/admin/…`; returns false for other paths. */
+export const handleAdminRoute = (
+  request: IncomingMessage,
+  response: ServerResponse,
+  path: string,
+  options: { admin: RelayAdmin; token: string | undefined; maxBodyBytes: number },
+): boolean => {
+  if (path !== '/admin' && !path.startsWith('/admin/')) return false
+  const { admin, token } = options
+  if (token === undefined) {
+    send(response, 404, {
+      code: 'NOT_FOUND',
+      message: 'admin routes are off: start the relay with --admin-token',
+    })
+    return true
+  }
+  if (!authorized(request, token)) {
+    send(response, 401, {
+      code: 'UNAUTHORIZED',
+      message: 'send Authorization: Bearer <admin token>',
+    })
+    return true
+  }
+  const method = request.method ?? 'GET'
+  const parts = path.split('/').slice(2) // ['docs', name?, action?]
+  void (async () => {
+    try {
+      if (parts[0] !== 'docs' || parts.length > 3)
+        throw new WeftError('INVALID_ARGUMENT', `no route ${method} ${path}`)
+      if (parts.length === 1) {
+        if (method !== 'GET') throw new WeftError('INVALID_ARGUMENT', `${method} ${path}: use GET`)
+        return send(response, 200, await admin.list())
+      }
+      let name: string
+      try {
+        name = decodeURIComponent(parts[1] as string)
+      } catch {
+        throw new WeftError('BAD_DOC_NAME', 'the document name is not valid percent-encoding')
+      }
+      const action = parts[2]
+      const operator = 'admin-api'
+      if (action === undefined && method === 'GET')
+        return send(response, 200, await admin.inspect(name))
+      if (action === undefined && method === 'PUT') {
+        await admin.import(name, await readBody(request, options.maxBodyBytes), operator)
+        return send(response, 204, undefined)
+      }
+      if (action === undefined && method === 'DELETE') {
+        await admin.delete(name, operator)
+        return send(response, 204, undefined)
+      }
+      if (action === 'export' && method === 'GET')
+        return send(response, 200, await admin.export(name))
+      if (action === 'compact' && method === 'POST')
+        return send(response, 200, await admin.compact(name))
+      throw new WeftError('INVALID_ARGUMENT', `no route ${method} ${path}`)
+    } catch (error) {
+      fail(response, error)
+    }
+  })()
+  return true
+}
