@@ -87,7 +87,10 @@ describe('the /admin routes', () => {
     // Import as a forward change: the connected writer receives it.
     const before = Y.encodeStateVector(copy)
     copy.getText('t').insert(5, '!')
-    const put = await call(path, { method: 'PUT', body: Y.encodeStateAsUpdate(copy, before) })
+    const put = await call(path, {
+      method: 'PUT',
+      body: Buffer.from(Y.encodeStateAsUpdate(copy, before)),
+    })
     expect(put.status).toBe(204)
     await until(writer.doc, 'update', () => writer.doc.getText('t').toString() === 'hello!')
     expect((await call('/admin/docs/copy', { method: 'PUT', body: bytes })).status).toBe(204)
