@@ -1,15 +1,34 @@
 /**
  * The relay's command line: parse config, log JSON with pino, start, and stop cleanly on signals;
- * or, as `relay reencrypt`, re-encrypt a stopped relay's data directory.
+ * or, as `relay reencrypt`, re-encrypt a stopped relay's data directory; or, as `relay docs`,
+ * list, inspect, export, import, delete and compact its documents.
  */
 import { access } from 'node:fs/promises'
 import { pino } from 'pino'
 import type { Logger } from '@weft/server'
 import { LevelStore } from '@weft/store-level'
 import { parseCommand, parseReencryptCommand, type ReencryptConfig } from './config.js'
+import { parseDocsCommand, runDocsCommand } from './docs-command.js'
 import { readEncryptionKeys, startRelayServer } from './relay-server.js'
 
 const argv = process.argv.slice(2)
+if (argv[0] === 'docs') {
+  const docs = parseDocsCommand(argv.slice(1), process.env)
+  if (docs.kind === 'help') console.log(docs.text)
+  if (docs.kind === 'invalid') console.error(`weft docs: ${docs.message}`)
+  process.exit(
+    docs.kind === 'docs'
+      ? await runDocsCommand(docs, {
+          readKeys: readEncryptionKeys,
+          out: (data) =>
+            new Promise<void>((resolve) => process.stdout.write(data, () => resolve())),
+          err: (line) => console.error(`weft docs: ${line}`),
+        })
+      : docs.kind === 'help'
+        ? 0
+        : 2,
+  )
+}
 const command =
   argv[0] === 'reencrypt'
     ? parseReencryptCommand(argv.slice(1), process.env)
