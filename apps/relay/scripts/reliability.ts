@@ -27,6 +27,7 @@ import {
   type SetCheckResult,
   type SimulationResult,
 } from '@weft/testkit'
+import { format, resolveConfig } from 'prettier'
 import { renderReport, type ReliabilityRun } from './reliability-report.js'
 
 const RUNS = ['simulation', 'crash', 'disk-full', 'set', 'fuzz'] as const
@@ -180,7 +181,12 @@ if (selected('fuzz')) {
 }
 
 if (givenSeeds === null && only.length === RUNS.length) {
-  writeFileSync(OUT, renderReport(run, new Date()))
+  // Formatted as the repository's Prettier check expects.
+  const markdown = await format(renderReport(run, new Date()), {
+    parser: 'markdown',
+    proseWrap: 'preserve',
+  })
+  writeFileSync(OUT, markdown)
   console.log(`[reliability] wrote ${OUT}`)
 } else {
   console.log('[reliability] partial run (--only or --seeds): docs/RELIABILITY.md left as it is')
