@@ -2,7 +2,7 @@
 import { WeftError } from '@weft/protocol'
 import type { Duplex } from 'node:stream'
 import type { WebSocket } from 'ws'
-import type { Logger } from './logger.js'
+import { bindLogger, type LogContext, type Logger } from './logger.js'
 import type { RelayMetrics } from './metrics.js'
 import { TokenBucket } from './token-bucket.js'
 
@@ -37,7 +37,7 @@ export class SocketLink {
   readonly #transport: Duplex
   #corked = false
   readonly #limits: SocketLimits
-  readonly #logger: Logger
+  #logger: Logger
   readonly #metrics: RelayMetrics
   #handler: SocketHandler | null = null
   #closed = false
@@ -83,6 +83,11 @@ export class SocketLink {
       this.#metrics.socketClosed(code)
       this.#handler?.onClosed()
     })
+  }
+
+  /** Adds `context` (user, correlation id) to every later log line about this socket. */
+  bindLog(context: LogContext): void {
+    this.#logger = bindLogger(this.#logger, context)
   }
 
   /** Sets who receives this socket's frames; frames arriving before that are not expected. */

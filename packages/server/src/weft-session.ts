@@ -11,7 +11,7 @@ import {
   type WeftMessage,
 } from '@weft/protocol'
 import type { Authenticator } from './auth.js'
-import type { Logger } from './logger.js'
+import { bindLogger, type LogContext, type Logger } from './logger.js'
 import type { RelayMetrics } from './metrics.js'
 import type { Room } from './room.js'
 import type { RoomRegistry } from './room-registry.js'
@@ -49,7 +49,7 @@ const HELLO_TAG = MESSAGE_SPECS.hello.tag
  */
 export class WeftSession implements SocketHandler, AuthenticatedSession {
   readonly #link: SocketLink
-  readonly #context: SessionContext
+  #context: SessionContext
   readonly #docs = new Map<string, DocLink>()
   readonly #auth: SessionAuth
   #helloTimer: ReturnType<typeof setTimeout> | null
@@ -183,10 +183,21 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
     this.#helloSeen = true
     this.#helloFrame = frame.slice()
     this.correlationId = message.correlationId
+    if (message.correlationId !== '') this.#bindLog({ correlationId: message.correlationId })
     this.#auth.login(message.token).then(
-      () => this.#link.guard(() => this.#welcome(negotiated.version)),
+      () =>
+        this.#link.guard(() => {
+          this.#bindLog({ user: this.#auth.subject })
+          this.#welcome(negotiated.version)
+        }),
       (error: unknown) => this.#link.close(authError(error)),
     )
+  }
+
+  /** Every later line about this session, the socket's included, carries `context`. */
+  #bindLog(context: LogContext): void {
+    this.#context = { ...this.#context, logger: bindLogger(this.#context.logger, context) }
+    this.#link.bindLog(context)
   }
 
   #welcome(version: number): void {

@@ -45,6 +45,7 @@ export class YwsSession implements SocketHandler, RoomPeer, AuthenticatedSession
     this.#auth.login(token).then(
       () => {
         clearTimeout(timer)
+        link.bindLog({ user: this.#auth.subject })
         link.guard(() => this.#authenticated())
       },
       (error: unknown) => {
