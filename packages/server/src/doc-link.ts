@@ -1,4 +1,5 @@
 /** DocLink: one document open on a Weft socket, as the room sees it. */
+import type { Context } from '@opentelemetry/api'
 import type { WeftError, WeftMessage } from '@weft/protocol'
 import type { Outgoing } from './outgoing.js'
 import type { Room, RoomPeer } from './room.js'
@@ -9,6 +10,7 @@ export type DocMessage = Extract<WeftMessage, { doc: string }>
 /** What a document link needs from its session. */
 export interface DocLinkSession {
   readonly author: string
+  readonly traceContext: Context
   readonly correlationId: string
   readonly owner: string | null
   send(message: WeftMessage): void
@@ -33,6 +35,10 @@ export class DocLink implements RoomPeer {
 
   get author(): string {
     return this.#session.author
+  }
+
+  get traceContext(): Context {
+    return this.#session.traceContext
   }
 
   get correlationId(): string {

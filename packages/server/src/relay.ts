@@ -4,8 +4,10 @@ import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { checkDocName, WEFT_SUBPROTOCOL, WeftError } from '@weft/protocol'
 import { WebSocketServer, type WebSocket } from 'ws'
+import { ROOT_CONTEXT } from '@opentelemetry/api'
 import { RelayAdmin } from './admin.js'
 import { bindLogger } from './logger.js'
+import { traceContextOf } from './tracing.js'
 import {
   resolveRelayOptions,
   type RelayOptions,
@@ -49,7 +51,13 @@ export class Relay {
       handleProtocols: (protocols) => (protocols.has(WEFT_SUBPROTOCOL) ? WEFT_SUBPROTOCOL : false),
     })
     this.#registry = new RoomRegistry(this.#options)
-    this.#context = { ...this.#options, registry: this.#registry, logger, sessions: this.#sessions }
+    this.#context = {
+      ...this.#options,
+      registry: this.#registry,
+      logger,
+      sessions: this.#sessions,
+      traceContext: ROOT_CONTEXT,
+    }
     if (this.#options.auth.mode === 'open') {
       logger.warn('authentication is off (open mode): anyone may read and write every document', {
         auth: 'open',
@@ -176,9 +184,10 @@ export class Relay {
     this.#options.metrics.socketOpened(ws.protocol === WEFT_SUBPROTOCOL ? 'weft' : 'y-websocket')
     this.#links.add(link)
     ws.once('close', () => this.#links.delete(link))
+    const traceContext = traceContextOf(request)
     if (ws.protocol === WEFT_SUBPROTOCOL) {
       logger.debug('socket opened', { dialect: 'weft' })
-      new WeftSession(link, { ...this.#context, logger })
+      new WeftSession(link, { ...this.#context, logger, traceContext })
       return
     }
     const url = request.url ?? '/'
@@ -191,6 +200,7 @@ export class Relay {
     new YwsSession(link, name, tokenFromUrl(url), {
       ...this.#context,
       logger: bindLogger(logger, { doc: name }),
+      traceContext,
     })
   }
 

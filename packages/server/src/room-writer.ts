@@ -4,6 +4,7 @@ import * as Y from 'yjs'
 import type { AppendEntry, DocStore } from './doc-store.js'
 import type { Logger } from './logger.js'
 import type { RelayMetrics } from './metrics.js'
+import { endFailed, startChildSpan, type Traced } from './tracing.js'
 
 /** Who wrote, what to store, and the ref to acknowledge. */
 export interface PendingWrite<Peer> {
@@ -12,6 +13,8 @@ export interface PendingWrite<Peer> {
   readonly peer: Peer
   readonly ref: number
   readonly receivedAtMs: number
+  /** The `weft.update` span of these updates, ended when they are acknowledged. */
+  readonly traced?: Traced
 }
 
 /** What a writer needs from its room. */
@@ -117,6 +120,10 @@ export class RoomWriter<Peer> {
   /** Drops queued writes and never acknowledges again (the room failed). */
   stop(): void {
     this.#stopped = true
+    for (const write of this.#queue) {
+      if (write.traced !== undefined)
+        endFailed(write.traced.span, { message: 'not written: the room ended' })
+    }
     this.#queue = []
   }
 
@@ -143,11 +150,17 @@ export class RoomWriter<Peer> {
     if (entries.length > 0)
       this.#options.logger.debug('appending', { doc: name, entries: entries.length })
     const startedMs = performance.now()
+    const persisting = batch.map((write) =>
+      write.traced === undefined
+        ? null
+        : startChildSpan(write.traced.context, 'weft.persist', { 'weft.entries': entries.length }),
+    )
     const written = entries.length > 0 ? store.append(name, entries) : null
     this.#writing = written !== null
     this.#tail = Promise.all([this.#tail, written]).then(
       ([, seq]) => {
         this.#writing = false
+        for (const span of persisting) span?.end()
         if (seq !== null) {
           let bytes = 0
           for (const entry of entries) bytes += entry.update.length
@@ -162,6 +175,12 @@ export class RoomWriter<Peer> {
       },
       (cause: unknown) => {
         this.#writing = false
+        batch.forEach((write, index) => {
+          const span = persisting[index]
+          if (span != null) endFailed(span, { code: 'STORAGE_FAILED', message: String(cause) })
+          if (write.traced !== undefined)
+            endFailed(write.traced.span, { code: 'STORAGE_FAILED', message: 'not written' })
+        })
         this.stop()
         this.#options.failed(new WeftError('STORAGE_FAILED', `writing "${name}" failed`, { cause }))
       },
@@ -174,7 +193,12 @@ export class RoomWriter<Peer> {
     seq: number | null,
     stateVector: Uint8Array,
   ): void {
-    if (this.#stopped) return
+    if (this.#stopped) {
+      for (const write of batch) {
+        if (write.traced !== undefined) endFailed(write.traced.span, { message: 'the room ended' })
+      }
+      return
+    }
     if (seq !== null) {
       this.#options.logger.debug('appended', { doc: this.#options.name, seq })
       this.#durableSeq = seq
@@ -186,8 +210,12 @@ export class RoomWriter<Peer> {
     for (const write of batch) refs.set(write.peer, Math.max(refs.get(write.peer) ?? 0, write.ref))
     for (const [peer, ref] of refs) this.#options.acknowledge(peer, ref, stateVector)
     const nowMs = Date.now()
-    for (const write of batch)
+    for (const write of batch) {
       this.#options.metrics.acknowledged((nowMs - write.receivedAtMs) / 1000)
+      if (write.traced === undefined) continue
+      startChildSpan(write.traced.context, 'weft.ack', { 'weft.ref': write.ref }).end()
+      write.traced.span.end()
+    }
     const { compactAfterUpdates, compactAfterBytes } = this.#options
     if (
       this.#compaction === null &&

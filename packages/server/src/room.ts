@@ -1,11 +1,13 @@
 /** Room: one loaded document, its peers, and the path receive → apply → fan out → persist → ack. */
 import { randomUUID } from 'node:crypto'
 import { decodeStateVector, summarizeUpdate } from '@weft/doc'
+import { ROOT_CONTEXT, type Context } from '@opentelemetry/api'
 import { WeftError } from '@weft/protocol'
 import * as awarenessProtocol from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import type { DocStore, StoredDoc } from './doc-store.js'
 import type { Logger } from './logger.js'
+import { endFailed, inChildSpan, startUpdateSpan } from './tracing.js'
 import type { RelayMetrics } from './metrics.js'
 import {
   awarenessEntries,
@@ -37,6 +39,8 @@ export interface RoomPeer {
   saved(ref: number, stateVector: Uint8Array): void
   /** The room failed and is gone; the peer has been removed from it. */
   roomFailed(error: WeftError): void
+  /** The trace context its client sent, parent of the spans of its updates. */
+  readonly traceContext?: Context
 }
 
 /** Settings of a room, resolved by the relay. */
@@ -332,18 +336,34 @@ export class Room {
 
   #apply(sender: RoomPeer, run: readonly Incoming[]): void {
     const updates = run.flatMap((incoming) => incoming.updates)
+    let ref = 0
+    for (const incoming of run) ref = Math.max(ref, incoming.ref)
+    const bytes = updates.reduce((total, update) => total + update.length, 0)
+    const receivedAtMs = (run[0] as Incoming).receivedAtMs
+    const traced = startUpdateSpan(sender.traceContext ?? ROOT_CONTEXT, receivedAtMs, {
+      'weft.doc': this.name,
+      'weft.dialect': sender.dialect,
+      'weft.updates': updates.length,
+      'weft.bytes': bytes,
+      'weft.ref': ref,
+      'enduser.id': sender.author,
+    })
     this.#emitted = null
     if (updates.length > 0) {
       this.#doc.on('update', this.#captureEmitted)
       try {
-        Y.transact(this.#doc, () => {
-          for (const update of updates) Y.applyUpdate(this.#doc, update)
-        })
+        inChildSpan(traced.context, 'weft.apply', {}, () =>
+          Y.transact(this.#doc, () => {
+            for (const update of updates) Y.applyUpdate(this.#doc, update)
+          }),
+        )
       } catch (cause) {
         // Yjs may have integrated part of it: memory no longer matches the store.
-        this.#fail(
-          new WeftError('INTERNAL', `applying updates to "${this.name}" failed`, { cause }),
-        )
+        const error = new WeftError('INTERNAL', `applying updates to "${this.name}" failed`, {
+          cause,
+        })
+        endFailed(traced.span, error)
+        this.#fail(error)
         return
       } finally {
         this.#doc.off('update', this.#captureEmitted)
@@ -351,24 +371,16 @@ export class Room {
     }
     const emitted = this.#emitted as Uint8Array | null
     const { metrics } = this.#settings
-    metrics.updatesApplied(
-      updates.length,
-      updates.reduce((bytes, update) => bytes + update.length, 0),
-    )
+    metrics.updatesApplied(updates.length, bytes)
     if (emitted !== null) {
-      this.#broadcast(new Outgoing(this.name, { kind: 'update', update: emitted }), sender)
-      const receivedAtMs = (run[0] as Incoming).receivedAtMs
-      metrics.fannedOut((Date.now() - receivedAtMs) / 1000, this.#peers.size - 1)
+      const peers = this.#peers.size - 1
+      inChildSpan(traced.context, 'weft.fanout', { 'weft.peers': peers }, () =>
+        this.#broadcast(new Outgoing(this.name, { kind: 'update', update: emitted }), sender),
+      )
+      metrics.fannedOut((Date.now() - receivedAtMs) / 1000, peers)
     }
     const stored = this.#hasPending() ? updates : emitted === null ? [] : [emitted]
-    let ref = 0
-    for (const incoming of run) ref = Math.max(ref, incoming.ref)
-    this.#writer.enqueue({
-      peer: sender,
-      updates: stored,
-      ref,
-      receivedAtMs: (run[0] as Incoming).receivedAtMs,
-    })
+    this.#writer.enqueue({ peer: sender, updates: stored, ref, receivedAtMs, traced })
   }
 
   #hasPending(): boolean {

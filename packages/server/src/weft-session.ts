@@ -1,4 +1,5 @@
 /** WeftSession: the Weft dialect on one socket — hello, many documents, acks and coded errors. */
+import type { Context } from '@opentelemetry/api'
 import { decodeStateVector } from '@weft/doc'
 import {
   checkDocName,
@@ -25,6 +26,8 @@ export interface SessionContext {
   readonly registry: RoomRegistry
   readonly logger: Logger
   readonly metrics: RelayMetrics
+  /** The trace context the connection's client sent (root when none). */
+  readonly traceContext: Context
   readonly serverName: string
   readonly maxMessageBytes: number
   readonly maxDocsPerSocket: number
@@ -74,6 +77,10 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
         ),
       )
     }, context.helloTimeoutMs)
+  }
+
+  get traceContext(): Context {
+    return this.#context.traceContext
   }
 
   /** The token subject (`anonymous` in open mode), written beside this session's edits. */

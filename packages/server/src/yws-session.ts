@@ -1,4 +1,5 @@
 /** YwsSession: the y-websocket dialect — one document per socket, plain y-protocols messages. */
+import type { Context } from '@opentelemetry/api'
 import { WeftError } from '@weft/protocol'
 import type { Outgoing } from './outgoing.js'
 import type { Room, RoomPeer } from './room.js'
@@ -57,6 +58,10 @@ export class YwsSession implements SocketHandler, RoomPeer, AuthenticatedSession
         )
       },
     )
+  }
+
+  get traceContext(): Context {
+    return this.#context.traceContext
   }
 
   /** The token subject (`anonymous` in open mode), written beside this session's edits. */

@@ -1,0 +1,92 @@
+import { createClient, type WeftClient } from '@weft/client'
+import { propagation, trace } from '@opentelemetry/api'
+import { W3CTraceContextPropagator } from '@opentelemetry/core'
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  type ReadableSpan,
+} from '@opentelemetry/sdk-trace-base'
+import { RawSocket, startTestRelay, type TestRelay } from '@weft/testkit'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { WebSocket } from 'ws'
+
+const exporter = new InMemorySpanExporter()
+const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736'
+const CLIENT_SPAN = '00f067aa0ba902b7'
+
+beforeAll(() => {
+  trace.setGlobalTracerProvider(
+    new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }),
+  )
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator())
+})
+
+afterAll(() => {
+  trace.disable()
+  propagation.disable()
+})
+
+let relay: TestRelay | undefined
+let client: WeftClient | undefined
+afterEach(async () => {
+  await client?.close()
+  await relay?.close()
+  client = relay = undefined
+  exporter.reset()
+})
+
+const parentOf = (span: ReadableSpan): string | undefined => span.parentSpanContext?.spanId
+
+describe('OpenTelemetry spans', () => {
+  it('trace receive → apply → fan-out → persist → ack, under the client trace from traceparent', async () => {
+    relay = await startTestRelay()
+    const traceparent = `00-${TRACE_ID}-${CLIENT_SPAN}-01`
+    client = createClient({
+      url: `${relay.url}/?traceparent=${traceparent}`,
+      WebSocket: WebSocket as never,
+    })
+    const handle = client.open('traced')
+    await handle.whenSynced()
+    // A second peer, so the update fans out.
+    const watcher = await RawSocket.open(`${relay.url}/traced`, false)
+    handle.doc.getText('t').insert(0, 'hello')
+    await handle.whenSaved()
+    watcher.close()
+
+    const spans = exporter.getFinishedSpans()
+    const updates = spans.filter(
+      (span) => span.name === 'weft.update' && span.attributes['weft.updates'] === 1,
+    )
+    expect(updates.length).toBeGreaterThanOrEqual(1)
+    const update = updates.find((span) => span.attributes['weft.dialect'] === 'weft')
+    expect(update).toBeDefined()
+    const root = update as ReadableSpan
+    expect(root.spanContext().traceId).toBe(TRACE_ID)
+    expect(parentOf(root)).toBe(CLIENT_SPAN)
+    expect(root.attributes).toMatchObject({ 'weft.doc': 'traced', 'enduser.id': 'anonymous' })
+    const children = spans.filter((span) => parentOf(span) === root.spanContext().spanId)
+    expect(children.map((span) => span.name).sort()).toEqual([
+      'weft.ack',
+      'weft.apply',
+      'weft.fanout',
+      'weft.persist',
+    ])
+    const fanout = children.find((span) => span.name === 'weft.fanout')
+    expect(fanout?.attributes['weft.peers']).toBe(1)
+    // The update span covers its children: it ends with the ack.
+    const end = (span: ReadableSpan): number => span.endTime[0] * 1e9 + span.endTime[1]
+    for (const child of children) expect(end(child)).toBeLessThanOrEqual(end(root))
+  })
+
+  it('starts a new trace when the client sends no traceparent', async () => {
+    relay = await startTestRelay()
+    client = createClient({ url: relay.url, WebSocket: WebSocket as never })
+    const handle = client.open('untraced')
+    handle.doc.getText('t').insert(0, 'x')
+    await handle.whenSaved()
+    const update = exporter.getFinishedSpans().find((span) => span.name === 'weft.update')
+    expect(update).toBeDefined()
+    expect(parentOf(update as ReadableSpan)).toBeUndefined()
+  })
+})

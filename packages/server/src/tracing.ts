@@ -1,0 +1,82 @@
+/**
+ * OpenTelemetry spans of the relay through `@opentelemetry/api`: without an SDK installed they
+ * are no-ops. Each sender's integrated updates get a `weft.update` span (from receipt until its
+ * `saved`), with children `weft.apply`, `weft.fanout`, `weft.persist` and `weft.ack`. A client
+ * joins them to its own trace by sending a W3C `traceparent` (upgrade header, or query
+ * parameter of the socket URL, which browsers can set).
+ */
+import {
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Span,
+} from '@opentelemetry/api'
+import type { IncomingMessage } from 'node:http'
+
+const tracer = trace.getTracer('@weft/server')
+
+/** The trace context a connection's client sent (`traceparent`, `tracestate`), or the root. */
+export const traceContextOf = (request: IncomingMessage): Context => {
+  const query = new URL(request.url ?? '/', 'http://relay').searchParams
+  const header = (name: string): string | undefined => {
+    const value = request.headers[name]
+    return typeof value === 'string' ? value : undefined
+  }
+  const traceparent = header('traceparent') ?? query.get('traceparent') ?? undefined
+  if (traceparent === undefined) return ROOT_CONTEXT
+  const tracestate = header('tracestate') ?? query.get('tracestate') ?? undefined
+  return propagation.extract(ROOT_CONTEXT, {
+    traceparent,
+    ...(tracestate === undefined ? {} : { tracestate }),
+  })
+}
+
+/** A started span and the context its children start in. */
+export interface Traced {
+  readonly span: Span
+  readonly context: Context
+}
+
+/** Starts `weft.update` for updates received at `receivedAtMs`, under the client's context. */
+export const startUpdateSpan = (
+  parent: Context,
+  receivedAtMs: number,
+  attributes: Attributes,
+): Traced => {
+  const span = tracer.startSpan(
+    'weft.update',
+    { kind: SpanKind.SERVER, startTime: receivedAtMs, attributes },
+    parent,
+  )
+  return { span, context: trace.setSpan(parent, span) }
+}
+
+/** Runs `work` inside a child span named `name` of `parent`. */
+export const inChildSpan = <T>(
+  parent: Context,
+  name: string,
+  attributes: Attributes,
+  work: () => T,
+): T => {
+  const span = tracer.startSpan(name, { attributes }, parent)
+  try {
+    return work()
+  } finally {
+    span.end()
+  }
+}
+
+/** Starts a child span of `parent` that the caller ends. */
+export const startChildSpan = (parent: Context, name: string, attributes: Attributes = {}): Span =>
+  tracer.startSpan(name, { attributes }, parent)
+
+/** Ends `span` as failed with `error`. */
+export const endFailed = (span: Span, error: { code?: string; message: string }): void => {
+  span.setStatus({ code: SpanStatusCode.ERROR, message: error.message })
+  if (error.code !== undefined) span.setAttribute('weft.error', error.code)
+  span.end()
+}
