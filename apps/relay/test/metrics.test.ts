@@ -74,7 +74,17 @@ describe('GET /metrics', () => {
     const forged = connect('not-a-token').open('notes')
     await until(forged, 'status', () => forged.status.state === 'error')
 
-    const samples = await scrape(running.url)
+    // The relay counts the close once the closing handshake is over: scrape until it shows.
+    let samples = await scrape(running.url)
+    for (
+      let waited = 0;
+      samples.get('weft_sockets_closed_total{code="4401"}') !== 1;
+      waited += 20
+    ) {
+      if (waited > 5_000) break
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      samples = await scrape(running.url)
+    }
     const value = (key: string): number => samples.get(key) ?? Number.NaN
     expect(value('weft_connections')).toBe(2)
     expect(value('weft_rooms_open')).toBe(1)
