@@ -17,6 +17,7 @@ const countingStore = (inner: DocStore, loads: Map<string, number>): DocStore =>
   append: (name, entries) => inner.append(name, entries),
   compact: (name, snapshot, throughSeq) => inner.compact(name, snapshot, throughSeq),
   list: () => inner.list(),
+  history: (name) => inner.history(name),
   delete: (name) => inner.delete(name),
   close: () => inner.close(),
 })

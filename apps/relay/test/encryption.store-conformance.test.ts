@@ -17,14 +17,15 @@ const keyB: EncryptionKey = { id: 'b', key: randomBytes(32) }
 const fixture = async (
   keys: EncryptionKey[],
   reopenKeys: EncryptionKey[],
+  historyMs: number,
 ): Promise<StoreFixture> => {
   const path = await mkdtemp(join(tmpdir(), 'weft-level-encrypted-'))
-  const store = await LevelStore.open({ path, encryption: { keys } })
+  const store = await LevelStore.open({ path, encryption: { keys }, historyMs })
   const opened = [store]
   return {
     store,
     reopen: async () => {
-      const again = await LevelStore.open({ path, encryption: { keys: reopenKeys } })
+      const again = await LevelStore.open({ path, encryption: { keys: reopenKeys }, historyMs })
       opened.push(again)
       return again
     },
@@ -35,12 +36,14 @@ const fixture = async (
   }
 }
 
-runDocStoreSuite('LevelStore, encrypted', () => fixture([keyA], [keyA]), { durable: true })
+runDocStoreSuite('LevelStore, encrypted', ({ historyMs }) => fixture([keyA], [keyA], historyMs), {
+  durable: true,
+})
 
 // Reopened after a rotation: what was written under A is read back with B encrypting.
 runDocStoreSuite(
   'LevelStore, encrypted, key rotated on reopen',
-  () => fixture([keyA], [keyA, keyB]),
+  ({ historyMs }) => fixture([keyA], [keyA, keyB], historyMs),
   {
     durable: true,
   },

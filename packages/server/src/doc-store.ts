@@ -29,6 +29,24 @@ export interface StoredDoc {
   readonly logBytes: number
 }
 
+/** One log record kept for history: its sequence number and its entries (who, when, what). */
+export interface HistoryRecord {
+  readonly seq: number
+  readonly entries: readonly AppendEntry[]
+}
+
+/**
+ * What a store keeps of a document's past: every log record received within its history window
+ * (including those compaction folded), oldest first, and `base`, the state before the oldest of
+ * them (`null`: none before). Replaying `base` and the records up to a time gives the document
+ * as it was then. Without a history window the records are the log and `base` is the snapshot,
+ * which, taken from memory, may already hold some of them (replaying them again is harmless).
+ */
+export interface DocHistory {
+  readonly base: Uint8Array | null
+  readonly records: readonly HistoryRecord[]
+}
+
 /** What the store holds for one document, for listings. */
 export interface DocSummary {
   readonly name: string
@@ -67,6 +85,8 @@ export interface DocStore {
   close(): Promise<void>
   /** Every document the store holds, by name (scans the whole store: for operators). */
   list(): Promise<DocSummary[]>
+  /** The document's retained history (see {@link DocHistory}); without a window, the log. */
+  history(name: string): Promise<DocHistory>
   /** Removes a document: snapshot, log and metadata, in one atomic write. */
   delete(name: string): Promise<void>
 }

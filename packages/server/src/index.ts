@@ -17,7 +17,15 @@ export {
   type RelayOptions,
   type ResolvedRelayOptions,
 } from './relay-options.js'
-export type { AppendEntry, DocStore, DocSummary, StoredDoc, UpdateMeta } from './doc-store.js'
+export type {
+  AppendEntry,
+  DocHistory,
+  DocStore,
+  DocSummary,
+  HistoryRecord,
+  StoredDoc,
+  UpdateMeta,
+} from './doc-store.js'
 export { MemoryStore } from './memory-store.js'
 export { bindLogger, silentLogger, type LogContext, type Logger } from './logger.js'
 export { Room, type RoomPeer, type RoomSettings } from './room.js'

@@ -1,24 +1,56 @@
 /** MemoryStore: a DocStore in process memory, for tests and throwaway relays. */
 import { WeftError } from '@weft/protocol'
-import type { AppendEntry, DocStore, DocSummary, StoredDoc } from './doc-store.js'
+import * as Y from 'yjs'
+import type {
+  AppendEntry,
+  DocHistory,
+  DocStore,
+  DocSummary,
+  HistoryRecord,
+  StoredDoc,
+} from './doc-store.js'
+
+interface MemoryRecord {
+  readonly seq: number
+  readonly entries: readonly AppendEntry[]
+}
 
 interface MemoryDoc {
   snapshot: Uint8Array | null
-  log: Array<{ seq: number; updates: Uint8Array[]; receivedAtMs: number }>
+  log: MemoryRecord[]
   headSeq: number
   compactedAtMs: number | null
+  /** Folded records kept for the history window, and the state before the oldest of them. */
+  history: MemoryRecord[]
+  historyBase: Uint8Array | null
 }
+
+const newestOf = (record: MemoryRecord): number =>
+  Math.max(0, ...record.entries.map((entry) => entry.meta.receivedAtMs))
 
 /** A {@link DocStore} that keeps everything in memory; nothing survives the process. */
 export class MemoryStore implements DocStore {
   readonly #docs = new Map<string, MemoryDoc>()
+  readonly #historyMs: number
   #closed = false
+
+  /** `historyMs`: how long compaction keeps folded records for `history` (default 0: none). */
+  constructor(options: { historyMs?: number } = {}) {
+    const historyMs = options.historyMs ?? 0
+    if (!Number.isSafeInteger(historyMs) || historyMs < 0) {
+      throw new WeftError(
+        'INVALID_ARGUMENT',
+        `options.historyMs must be a non-negative integer of milliseconds, got ${String(historyMs)}`,
+      )
+    }
+    this.#historyMs = historyMs
+  }
 
   async load(name: string): Promise<StoredDoc> {
     this.#assertOpen()
     const doc = this.#docs.get(name)
     if (doc === undefined) return { snapshot: null, updates: [], headSeq: 0, logBytes: 0 }
-    const updates = doc.log.flatMap((record) => record.updates)
+    const updates = doc.log.flatMap((record) => record.entries.map((entry) => entry.update))
     const logBytes = updates.reduce((sum, update) => sum + update.length, 0)
     return { snapshot: doc.snapshot, updates, headSeq: doc.headSeq, logBytes }
   }
@@ -29,8 +61,7 @@ export class MemoryStore implements DocStore {
     doc.headSeq += 1
     doc.log.push({
       seq: doc.headSeq,
-      updates: entries.map((entry) => entry.update.slice()),
-      receivedAtMs: Math.max(0, ...entries.map((entry) => entry.meta.receivedAtMs)),
+      entries: entries.map((entry) => ({ update: entry.update.slice(), meta: { ...entry.meta } })),
     })
     return doc.headSeq
   }
@@ -38,9 +69,35 @@ export class MemoryStore implements DocStore {
   async compact(name: string, snapshot: Uint8Array, throughSeq: number): Promise<void> {
     this.#assertOpen()
     const doc = this.#doc(name)
+    const folded = doc.log.filter((record) => record.seq <= throughSeq)
+    if (this.#historyMs > 0) {
+      if (doc.historyBase === null && doc.history.length === 0 && doc.snapshot !== null)
+        doc.historyBase = doc.snapshot
+      const cutoff = Date.now() - this.#historyMs
+      const all = [...doc.history, ...folded]
+      let keep = all.findIndex((record) => newestOf(record) >= cutoff)
+      if (keep < 0) keep = all.length
+      const pruned = all.slice(0, keep).flatMap((record) => record.entries.map((e) => e.update))
+      if (pruned.length > 0) {
+        doc.historyBase = Y.mergeUpdates(
+          doc.historyBase === null ? pruned : [doc.historyBase, ...pruned],
+        )
+      }
+      doc.history = all.slice(keep)
+    }
     doc.snapshot = snapshot.slice()
     doc.log = doc.log.filter((record) => record.seq > throughSeq)
     doc.compactedAtMs = Date.now()
+  }
+
+  async history(name: string): Promise<DocHistory> {
+    this.#assertOpen()
+    const doc = this.#docs.get(name)
+    if (doc === undefined) return { base: null, records: [] }
+    const records: HistoryRecord[] = [...doc.history, ...doc.log]
+    // No history folded yet: what came before the log is the snapshot.
+    const base = doc.historyBase ?? (doc.history.length === 0 ? doc.snapshot : null)
+    return { base, records }
   }
 
   async list(): Promise<DocSummary[]> {
@@ -49,11 +106,13 @@ export class MemoryStore implements DocStore {
       name,
       snapshotBytes: doc.snapshot?.length ?? 0,
       logBytes: doc.log.reduce(
-        (sum, record) => sum + record.updates.reduce((bytes, update) => bytes + update.length, 0),
+        (sum, record) =>
+          sum + record.entries.reduce((bytes, entry) => bytes + entry.update.length, 0),
         0,
       ),
       logRecords: doc.log.length,
-      lastWriteAtMs: doc.log.at(-1)?.receivedAtMs ?? doc.compactedAtMs,
+      lastWriteAtMs:
+        doc.log.length > 0 ? newestOf(doc.log.at(-1) as MemoryRecord) : doc.compactedAtMs,
     }))
   }
 
@@ -69,7 +128,14 @@ export class MemoryStore implements DocStore {
   #doc(name: string): MemoryDoc {
     let doc = this.#docs.get(name)
     if (doc === undefined) {
-      doc = { snapshot: null, log: [], headSeq: 0, compactedAtMs: null }
+      doc = {
+        snapshot: null,
+        log: [],
+        headSeq: 0,
+        compactedAtMs: null,
+        history: [],
+        historyBase: null,
+      }
       this.#docs.set(name, doc)
     }
     return doc

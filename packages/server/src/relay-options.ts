@@ -89,7 +89,7 @@ export const resolveRelayOptions = (options: RelayOptions): ResolvedRelayOptions
     throw new WeftError('INVALID_ARGUMENT', 'Relay options must be an object')
   }
   const { store } = options
-  const methods = ['load', 'append', 'compact', 'list', 'delete', 'close'] as const
+  const methods = ['load', 'append', 'compact', 'list', 'history', 'delete', 'close'] as const
   const missing = methods.filter(
     (method) =>
       typeof (store as unknown as Record<string, unknown> | undefined)?.[method] !== 'function',

@@ -1,6 +1,6 @@
 /** Test doubles for room tests: a store whose loads and writes the test controls, and a recording peer. */
 import type { WeftError } from '@weft/protocol'
-import type { AppendEntry, DocStore, DocSummary, StoredDoc } from '../src/doc-store.js'
+import type { AppendEntry, DocHistory, DocStore, DocSummary, StoredDoc } from '../src/doc-store.js'
 import { MemoryStore } from '../src/memory-store.js'
 import type { Outgoing } from '../src/outgoing.js'
 import type { RoomPeer } from '../src/room.js'
@@ -38,6 +38,10 @@ export class ControlledStore implements DocStore {
 
   delete(name: string): Promise<void> {
     return this.inner.delete(name)
+  }
+
+  history(name: string): Promise<DocHistory> {
+    return this.inner.history(name)
   }
 
   async load(name: string): Promise<StoredDoc> {

@@ -8,6 +8,8 @@
  * - `v1:doc:<name>:meta` → JSON `{ "compactedThrough": <seq> }`
  * - `v1:doc:<name>:snapshot` → a Yjs v1 update holding the compacted state
  * - `v1:doc:<name>:log:<seq>` → a log record: the updates of one append (see `log-record.ts`)
+ * - `v1:doc:<name>:hist:<seq>` → a log record folded by compaction, kept for the history window
+ * - `v1:doc:<name>:histbase` → a Yjs update: the state before the oldest `hist` record
  */
 
 /** The key holding the layout version marker. */
@@ -41,6 +43,19 @@ export const logRange = (name: string, throughSeq?: number): { gt: string; lte: 
   lte: throughSeq === undefined ? `${docPrefix(name)}log:~` : logKey(name, throughSeq),
 })
 
+/** Key of a record kept for history after compaction folded it. */
+export const histKey = (name: string, seq: number): string =>
+  `${docPrefix(name)}hist:${String(seq).padStart(SEQ_DIGITS, '0')}`
+
+/** Range options covering a document's history records. */
+export const histRange = (name: string): { gt: string; lte: string } => ({
+  gt: `${docPrefix(name)}hist:`,
+  lte: `${docPrefix(name)}hist:~`,
+})
+
+/** Key of the state before a document's oldest history record. */
+export const histBaseKey = (name: string): string => `${docPrefix(name)}histbase`
+
 /** The sequence number at the end of a log key. */
 export const seqOfLogKey = (key: string): number => Number(key.slice(-SEQ_DIGITS))
 
@@ -60,5 +75,6 @@ export const describeKey = (key: string): string => {
   const doc = `document "${decodeURIComponent(rest.slice(0, separator))}"`
   const record = rest.slice(separator + 1)
   if (record.startsWith('log:')) return `log record ${seqOfLogKey(key)} of ${doc}`
+  if (record.startsWith('hist:')) return `history record ${seqOfLogKey(key)} of ${doc}`
   return `${record === 'meta' ? 'metadata' : record} of ${doc}`
 }

@@ -3,7 +3,15 @@
  * optional encryption at rest.
  */
 import { WeftError } from '@weft/protocol'
-import type { AppendEntry, DocStore, DocSummary, StoredDoc } from '@weft/server'
+import type {
+  AppendEntry,
+  DocHistory,
+  DocStore,
+  DocSummary,
+  HistoryRecord,
+  StoredDoc,
+} from '@weft/server'
+import * as Y from 'yjs'
 import { Level } from 'level'
 import { GroupCommit, type CommitJob } from './group-commit.js'
 import {
@@ -12,6 +20,9 @@ import {
   ENCRYPTION_KEY,
   FORMAT_KEY,
   FORMAT_VALUE,
+  histBaseKey,
+  histKey,
+  histRange,
   logKey,
   logRange,
   metaKey,
@@ -46,6 +57,12 @@ export interface LevelStoreOptions {
    * store was opened with keys, opening it without them is refused. Default: no encryption.
    */
   encryption?: EncryptionOptions
+  /**
+   * Keep log records this long (ms) after compaction folded them, for point-in-time reads,
+   * audit and restore (`history`). Records older than that are merged into the history base.
+   * Default 0: compaction deletes what it folds.
+   */
+  historyMs?: number
 }
 
 const CIPHER_NAME = 'aes-256-gcm'
@@ -71,6 +88,7 @@ export class LevelStore implements DocStore {
   readonly #db: Db
   readonly #commits: GroupCommit<Op>
   readonly #keyring: Keyring | null
+  readonly #historyMs: number
   /** Last sequence number per document, learned on first use. */
   readonly #heads = new Map<string, number>()
   /** The last write submitted per document, while it is in flight. */
@@ -86,6 +104,13 @@ export class LevelStore implements DocStore {
   static async open(options: LevelStoreOptions): Promise<LevelStore> {
     if (typeof options?.path !== 'string' || options.path.length === 0) {
       throw new WeftError('INVALID_ARGUMENT', 'LevelStore.open needs options.path, a directory')
+    }
+    const historyMs = options.historyMs ?? 0
+    if (!Number.isSafeInteger(historyMs) || historyMs < 0) {
+      throw new WeftError(
+        'INVALID_ARGUMENT',
+        `options.historyMs must be a non-negative integer of milliseconds, got ${String(historyMs)}`,
+      )
     }
     const keyring = options.encryption === undefined ? null : resolveKeyring(options.encryption)
     const db: Db = new Level<string, Uint8Array>(options.path, {
@@ -117,12 +142,13 @@ export class LevelStore implements DocStore {
       await db.close()
       throw error
     }
-    return new LevelStore(db, options.sync ?? true, keyring)
+    return new LevelStore(db, options.sync ?? true, keyring, historyMs)
   }
 
-  private constructor(db: Db, sync: boolean, keyring: Keyring | null) {
+  private constructor(db: Db, sync: boolean, keyring: Keyring | null, historyMs: number) {
     this.#db = db
     this.#keyring = keyring
+    this.#historyMs = historyMs
     this.#commits = new GroupCommit<Op>((ops) => this.#db.batch(ops, { sync }))
   }
 
@@ -183,8 +209,9 @@ export class LevelStore implements DocStore {
           JSON.stringify({ compactedThrough, compactedAtMs: Date.now() }),
         )
         ops.push({ type: 'put', key: metaKey(name), value: this.#seal(metaKey(name), json) })
-        for (const key of await this.#db.keys(logRange(name, throughSeq)).all())
-          ops.push({ type: 'del', key })
+        const folded = await this.#db.iterator(logRange(name, throughSeq)).all()
+        for (const [key] of folded) ops.push({ type: 'del', key })
+        if (this.#historyMs > 0) ops.push(...(await this.#keepHistory(name, folded, meta)))
         return ops
       },
     })
@@ -213,7 +240,7 @@ export class LevelStore implements DocStore {
         docs.set(name, (doc = { snapshotBytes: 0, logBytes: 0, logRecords: 0 }))
       if (record === 'snapshot') doc.snapshotBytes = value.length
       else if (record === 'meta') doc.meta = value
-      else {
+      else if (record.startsWith('log:')) {
         doc.logBytes += value.length
         doc.logRecords += 1
         doc.last = [key, value]
@@ -235,6 +262,84 @@ export class LevelStore implements DocStore {
         lastWriteAtMs,
       }
     })
+  }
+
+  async history(name: string): Promise<DocHistory> {
+    this.#assertOpen()
+    await this.#lastWrite.get(name)
+    const base = await this.#db.get(histBaseKey(name))
+    const records: HistoryRecord[] = []
+    for (const range of [histRange(name), logRange(name)]) {
+      for (const [key, value] of await this.#db.iterator(range).all())
+        records.push({ seq: seqOfLogKey(key), entries: decodeLogRecord(this.#open(key, value)) })
+    }
+    if (base !== undefined) return { base: this.#open(histBaseKey(name), base), records }
+    // No history folded yet: what came before the log is the snapshot.
+    const kept = await this.#db.keys({ ...histRange(name), limit: 1 }).all()
+    const snapshot = kept.length === 0 ? await this.#db.get(snapshotKey(name)) : undefined
+    return {
+      base: snapshot === undefined ? null : this.#open(snapshotKey(name), snapshot),
+      records,
+    }
+  }
+
+  /**
+   * The writes that move folded log records to history and merge those older than the window
+   * into the history base. A store that was compacted before it kept history starts its base
+   * from the snapshot it had.
+   */
+  async #keepHistory(
+    name: string,
+    folded: Array<[string, Uint8Array]>,
+    meta: DocMeta,
+  ): Promise<Op[]> {
+    const ops: Op[] = []
+    const cutoff = Date.now() - this.#historyMs
+    const kept = await this.#db.iterator(histRange(name)).all()
+    const storedBase = await this.#db.get(histBaseKey(name))
+    let base: Uint8Array | null =
+      storedBase === undefined ? null : this.#open(histBaseKey(name), storedBase)
+    if (base === null && kept.length === 0 && meta.compactedThrough > 0) {
+      const previous = await this.#db.get(snapshotKey(name))
+      if (previous !== undefined) base = this.#open(snapshotKey(name), previous)
+    }
+    const candidates = [
+      ...kept.map(([key, value]) => ({
+        key,
+        seq: seqOfLogKey(key),
+        plain: this.#open(key, value),
+        stored: true,
+      })),
+      ...folded.map(([key, value]) => ({
+        key,
+        seq: seqOfLogKey(key),
+        plain: this.#open(key, value),
+        stored: false,
+      })),
+    ]
+    const pruned: Uint8Array[] = []
+    let pruning = true
+    for (const candidate of candidates) {
+      const entries = decodeLogRecord(candidate.plain)
+      const newest = Math.max(...entries.map((entry) => entry.meta.receivedAtMs))
+      pruning &&= newest < cutoff
+      if (pruning) {
+        for (const entry of entries) pruned.push(entry.update)
+        if (candidate.stored) ops.push({ type: 'del', key: candidate.key })
+      } else if (!candidate.stored) {
+        const key = histKey(name, candidate.seq)
+        ops.push({ type: 'put', key, value: this.#seal(key, candidate.plain) })
+      }
+    }
+    if (pruned.length > 0 || (base !== null && storedBase === undefined)) {
+      const merged = Y.mergeUpdates(base === null ? pruned : [base, ...pruned])
+      ops.push({
+        type: 'put',
+        key: histBaseKey(name),
+        value: this.#seal(histBaseKey(name), merged),
+      })
+    }
+    return ops
   }
 
   async delete(name: string): Promise<void> {

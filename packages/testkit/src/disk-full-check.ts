@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createClient, MemoryLocalStore, type WeftClient } from '@weft/client'
 import type { WeftError } from '@weft/protocol'
-import type { AppendEntry, DocStore, DocSummary, StoredDoc } from '@weft/server'
+import type { AppendEntry, DocHistory, DocStore, DocSummary, StoredDoc } from '@weft/server'
 import { LevelStore } from '@weft/store-level'
 import { WebSocket } from 'ws'
 import * as Y from 'yjs'
@@ -85,6 +85,10 @@ class FillableStore implements DocStore {
 
   list(): Promise<DocSummary[]> {
     return this.#inner.list()
+  }
+
+  history(name: string): Promise<DocHistory> {
+    return this.#inner.history(name)
   }
 
   async delete(name: string): Promise<void> {

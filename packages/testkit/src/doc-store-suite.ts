@@ -37,12 +37,13 @@ const textOf = (snapshot: Uint8Array | null, updates: readonly Uint8Array[]): st
  */
 export const runDocStoreSuite = (
   name: string,
-  makeFixture: () => Promise<StoreFixture>,
+  makeFixture: (options: { historyMs: number }) => Promise<StoreFixture>,
   options: { durable: boolean },
 ): void => {
   describe(`DocStore conformance: ${name}`, () => {
     let fixture: StoreFixture | null = null
-    const open = async (): Promise<StoreFixture> => (fixture = await makeFixture())
+    const open = async (historyMs = 0): Promise<StoreFixture> =>
+      (fixture = await makeFixture({ historyMs }))
     afterEach(async () => {
       await fixture?.cleanup()
       fixture = null
@@ -171,6 +172,54 @@ export const runDocStoreSuite = (
       expect(await store.append('gone', [entry(textUpdate(4, 'new'))])).toBe(1)
       expect(textOf(null, (await store.load('gone')).updates)).toBe('new')
       await store.delete('never-written')
+    })
+
+    it('without a history window, history is the snapshot and the log', async () => {
+      const { store } = await open()
+      expect(await store.history('none')).toEqual({ base: null, records: [] })
+      await store.append('doc', [entry(textUpdate(1, 'abc'))])
+      await store.append('doc', [{ update: textUpdate(2, 'def'), meta: { ...meta, author: 'bo' } }])
+      let history = await store.history('doc')
+      expect(history.base).toBeNull()
+      expect(history.records.map((record) => record.seq)).toEqual([1, 2])
+      expect(history.records[1]?.entries[0]?.meta).toEqual({ ...meta, author: 'bo' })
+      await store.compact('doc', textUpdate(1, 'abc'), 1)
+      history = await store.history('doc')
+      expect(history.records.map((record) => record.seq)).toEqual([2])
+      expect(
+        textOf(
+          history.base,
+          history.records.flatMap((r) => r.entries.map((e) => e.update)),
+        ),
+      ).toBe('abcdef')
+    })
+
+    it('with a history window, keeps folded records and merges older ones into the base', async () => {
+      const { store } = await open(60_000)
+      const now = Date.now()
+      const at = (receivedAtMs: number, update: Uint8Array): AppendEntry => ({
+        update,
+        meta: { ...meta, receivedAtMs },
+      })
+      await store.append('doc', [at(now - 120_000, textUpdate(1, 'old'))])
+      await store.append('doc', [at(now - 1_000, textUpdate(2, 'new'))])
+      await store.append('doc', [at(now, textUpdate(3, '!'))])
+      await store.compact('doc', textUpdate(1, 'x'), 2)
+      const history = await store.history('doc')
+      // Record 1 is older than the window: merged into the base; 2 was folded but kept; 3 is the log.
+      expect(history.records.map((record) => record.seq)).toEqual([2, 3])
+      expect(history.records[0]?.entries[0]?.meta.receivedAtMs).toBe(now - 1_000)
+      expect(textOf(history.base, [])).toBe('old')
+      const all = history.records.flatMap((record) => record.entries.map((e) => e.update))
+      expect(textOf(history.base, all)).toBe(
+        textOf(null, [textUpdate(1, 'old'), textUpdate(2, 'new'), textUpdate(3, '!')]),
+      )
+      // What load returns is unchanged by history.
+      const loaded = await store.load('doc')
+      expect(loaded.headSeq).toBe(3)
+      expect(loaded.updates.length).toBe(1)
+      await store.delete('doc')
+      expect(await store.history('doc')).toEqual({ base: null, records: [] })
     })
 
     it('rejects calls after close with CLOSED', async () => {

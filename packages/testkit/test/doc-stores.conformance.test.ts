@@ -7,20 +7,20 @@ import { runDocStoreSuite } from '../src/doc-store-suite.js'
 
 runDocStoreSuite(
   'MemoryStore',
-  async () => ({ store: new MemoryStore(), cleanup: async () => {} }),
+  async ({ historyMs }) => ({ store: new MemoryStore({ historyMs }), cleanup: async () => {} }),
   { durable: false },
 )
 
 runDocStoreSuite(
   'LevelStore',
-  async () => {
+  async ({ historyMs }) => {
     const path = await mkdtemp(join(tmpdir(), 'weft-level-'))
-    const store = await LevelStore.open({ path })
+    const store = await LevelStore.open({ path, historyMs })
     const opened = [store]
     return {
       store,
       reopen: async () => {
-        const again = await LevelStore.open({ path })
+        const again = await LevelStore.open({ path, historyMs })
         opened.push(again)
         return again
       },
