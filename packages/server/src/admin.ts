@@ -10,6 +10,7 @@ import type { Logger } from './logger.js'
 import type { Outgoing } from './outgoing.js'
 import type { Room, RoomPeer } from './room.js'
 import type { RoomRegistry } from './room-registry.js'
+import { changeToRestore } from './restore.js'
 
 /** A stored document as listed, with whether it is loaded and how many peers it has. */
 export interface DocumentListing extends DocSummary {
@@ -25,6 +26,17 @@ export interface DocumentDetails extends DocumentListing {
   readonly stateBytes: number
   /** Structs or deletions waiting for updates that never arrived (should be false). */
   readonly pending: boolean
+}
+
+/** One accepted update in a document's audit trail. */
+export interface AuditEntry {
+  /** The log record (one append) it was stored in. */
+  readonly seq: number
+  /** The token subject (`admin:<operator>` for imports and restores). */
+  readonly author: string
+  readonly correlationId: string
+  readonly receivedAtMs: number
+  readonly bytes: number
 }
 
 /** A room peer that is an operator's request: no frames, just acknowledgements. */
@@ -167,6 +179,68 @@ export class RelayAdmin {
     const error = new WeftError('DOC_DELETED', `document "${name}" was deleted by an operator`)
     await this.#registry.remove(name, error, () => this.#store.delete(name))
     this.#logger.info('document deleted', { doc: name, by: operator })
+  }
+
+  /**
+   * Who changed the document and when, oldest first, as far back as the store's history window
+   * reaches; `since` is the earliest time a state can be read for (null: since its creation).
+   */
+  async history(name: string): Promise<{ since: number | null; entries: AuditEntry[] }> {
+    validName(name)
+    await this.#registry.whenDurable()
+    const { base, records } = await this.#store.history(name)
+    const entries = records.flatMap((record) =>
+      record.entries.map(({ update, meta }) => ({
+        seq: record.seq,
+        author: meta.author,
+        correlationId: meta.correlationId,
+        receivedAtMs: meta.receivedAtMs,
+        bytes: update.length,
+      })),
+    )
+    return { since: base === null ? null : (entries[0]?.receivedAtMs ?? Date.now()), entries }
+  }
+
+  /**
+   * The document as it was at `atMs` (ms since the epoch), as one Yjs update. Throws
+   * `INVALID_ARGUMENT` for a time before the history the store keeps.
+   */
+  async stateAt(name: string, atMs: number): Promise<Uint8Array> {
+    validName(name)
+    if (!Number.isFinite(atMs)) {
+      throw new WeftError('INVALID_ARGUMENT', 'the time must be milliseconds since the epoch')
+    }
+    await this.#registry.whenDurable()
+    const { base, records } = await this.#store.history(name)
+    const updates: Uint8Array[] = base === null ? [] : [base]
+    let oldest: number | null = null
+    for (const record of records) {
+      for (const { update, meta } of record.entries) {
+        oldest ??= meta.receivedAtMs
+        if (meta.receivedAtMs <= atMs) updates.push(update)
+      }
+    }
+    if (base !== null && oldest !== null && atMs < oldest) {
+      throw new WeftError(
+        'INVALID_ARGUMENT',
+        `${new Date(atMs).toISOString()} is before the history kept for "${name}"; the earliest is ${new Date(oldest).toISOString()}`,
+      )
+    }
+    return updates.length === 0 ? Y.encodeStateAsUpdate(new Y.Doc()) : Y.mergeUpdates(updates)
+  }
+
+  /**
+   * Makes the document read as it did at `atMs`, as a new forward change by `operator` that
+   * connected clients receive like any edit (nothing is rewound: the history keeps everything).
+   * Returns the size of that change.
+   */
+  async restore(name: string, atMs: number, operator = 'operator'): Promise<{ bytes: number }> {
+    const target = await this.stateAt(name, atMs)
+    const current = await this.export(name)
+    const change = changeToRestore(current, target)
+    await this.import(name, change, operator)
+    this.#logger.info('document restored', { doc: name, atMs, by: operator })
+    return { bytes: change.length }
   }
 
   /** Writes what is pending and folds the document's log into its snapshot now. */

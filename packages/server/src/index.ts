@@ -38,4 +38,5 @@ export {
   type YwsMessage,
 } from './yws-codec.js'
 export { silentMetrics, type RefusalScope, type RelayMetrics } from './metrics.js'
-export { RelayAdmin, type DocumentDetails, type DocumentListing } from './admin.js'
+export { RelayAdmin, type AuditEntry, type DocumentDetails, type DocumentListing } from './admin.js'
+export { changeToRestore } from './restore.js'
