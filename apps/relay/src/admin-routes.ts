@@ -9,6 +9,9 @@
  *   PUT    /admin/docs/<name>          apply a Yjs update as a forward change (clients receive it)
  *   DELETE /admin/docs/<name>          delete it; connected clients get DOC_DELETED
  *   POST   /admin/docs/<name>/compact  fold its log into its snapshot now
+ *   GET    /admin/docs/<name>/history  who changed it and when (within the history window)
+ *   GET    /admin/docs/<name>/export?at=<ms>   the document as it was then
+ *   POST   /admin/docs/<name>/restore?at=<ms>  make it read as it did then (a forward change)
  */
 import { timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -75,6 +78,7 @@ export const handleAdminRoute = (
   request: IncomingMessage,
   response: ServerResponse,
   path: string,
+  query: URLSearchParams,
   options: { admin: RelayAdmin; token: string | undefined; maxBodyBytes: number },
 ): boolean => {
   if (path !== '/admin' && !path.startsWith('/admin/')) return false
@@ -121,8 +125,28 @@ export const handleAdminRoute = (
         await admin.delete(name, operator)
         return send(response, 204, undefined)
       }
-      if (action === 'export' && method === 'GET')
-        return send(response, 200, await admin.export(name))
+      const at = (): number => {
+        const value = Number(query.get('at'))
+        if (!query.has('at') || !Number.isSafeInteger(value)) {
+          throw new WeftError(
+            'INVALID_ARGUMENT',
+            'give the time as ?at=<milliseconds since the epoch>',
+          )
+        }
+        return value
+      }
+      if (action === 'export' && method === 'GET') {
+        return send(
+          response,
+          200,
+          query.has('at') ? await admin.stateAt(name, at()) : await admin.export(name),
+        )
+      }
+      if (action === 'history' && method === 'GET')
+        return send(response, 200, await admin.history(name))
+      if (action === 'restore' && method === 'POST') {
+        return send(response, 200, await admin.restore(name, at(), operator))
+      }
       if (action === 'compact' && method === 'POST')
         return send(response, 200, await admin.compact(name))
       throw new WeftError('INVALID_ARGUMENT', `no route ${method} ${path}`)

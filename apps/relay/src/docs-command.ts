@@ -9,7 +9,16 @@ import { openAuth, Relay, silentLogger } from '@weft/server'
 import { LevelStore } from '@weft/store-level'
 import { envName, OPTIONS } from './options.js'
 
-const ACTIONS = ['list', 'inspect', 'export', 'import', 'delete', 'compact'] as const
+const ACTIONS = [
+  'list',
+  'inspect',
+  'export',
+  'import',
+  'delete',
+  'compact',
+  'history',
+  'restore',
+] as const
 type Action = (typeof ACTIONS)[number]
 
 /** A parsed `relay docs` command line. */
@@ -22,6 +31,10 @@ export type ParsedDocsCommand =
       data: string
       keysFile: string | undefined
       file: string | undefined
+      /** `--at`: milliseconds since the epoch, or an ISO date. */
+      at: number | undefined
+      /** The relay's history window: compaction here must keep what the relay keeps. */
+      historyMs: number
     }
   | { kind: 'invalid'; message: string }
 
@@ -39,6 +52,8 @@ export const parseDocsCommand = (
         data: { type: 'string' },
         'encryption-keys-file': { type: 'string' },
         file: { type: 'string' },
+        at: { type: 'string' },
+        'history-ms': { type: 'string' },
       },
       strict: true,
       allowPositionals: true,
@@ -58,6 +73,23 @@ export const parseDocsCommand = (
   if (rest.length > 0 || (action === 'list' && name !== undefined)) {
     return { kind: 'invalid', message: `unexpected argument "${rest[0] ?? name}"` }
   }
+  const atText = values.at as string | undefined
+  const at =
+    atText === undefined ? undefined : /^\d+$/.test(atText) ? Number(atText) : Date.parse(atText)
+  if (at !== undefined && !Number.isSafeInteger(at)) {
+    return {
+      kind: 'invalid',
+      message: `--at ${atText}: give milliseconds since the epoch or an ISO date`,
+    }
+  }
+  if (action === 'restore' && at === undefined) {
+    return { kind: 'invalid', message: 'docs restore needs --at <time>' }
+  }
+  const history = OPTIONS['history-ms'].schema.safeParse(
+    (values['history-ms'] as string | undefined) ?? (env[envName('history-ms')] || undefined),
+  )
+  if (!history.success)
+    return { kind: 'invalid', message: '--history-ms must be a non-negative integer' }
   const data = OPTIONS.data.schema.parse(
     (values.data as string | undefined) ?? (env[envName('data')] || undefined),
   )
@@ -71,6 +103,8 @@ export const parseDocsCommand = (
     data,
     keysFile,
     file: values.file as string | undefined,
+    at,
+    historyMs: history.data,
   }
 }
 
@@ -83,12 +117,17 @@ export const docsHelpText = (): string =>
     '       pnpm weft docs import  <name> [--file <in>]  (default: standard input)',
     '       pnpm weft docs delete  <name>',
     '       pnpm weft docs compact <name>',
+    '       pnpm weft docs history <name>            who changed it and when',
+    '       pnpm weft docs export  <name> --at <time> [--file <out>]  the document then',
+    '       pnpm weft docs restore <name> --at <time>  make it read as it did then',
     '',
     "Operates on a stopped relay's data directory (a running relay holds its lock: use the",
     '/admin routes then). list, inspect and compact print JSON; export writes the document as',
-    'one Yjs update; import applies one as a forward change. Options: --data (env WEFT_DATA,',
-    'default ./data) and --encryption-keys-file (env WEFT_ENCRYPTION_KEYS_FILE) for an',
-    'encrypted store.',
+    'one Yjs update; import applies one as a forward change; restore writes the change that',
+    'makes the document read as it did at --at (milliseconds since the epoch or an ISO date),',
+    "within the relay's --history-ms window. Options: --data (env WEFT_DATA,",
+    "default ./data), --history-ms (env WEFT_HISTORY_MS; give the relay's, so compaction here",
+    'keeps what it keeps) and --encryption-keys-file (env WEFT_ENCRYPTION_KEYS_FILE).',
   ].join('\n')
 
 const readAll = async (file: string | undefined): Promise<Uint8Array> => {
@@ -121,6 +160,7 @@ export const runDocsCommand = async (
     const keys = command.keysFile === undefined ? null : await io.readKeys(command.keysFile)
     store = await LevelStore.open({
       path: command.data,
+      historyMs: command.historyMs,
       ...(keys === null ? {} : { encryption: { keys } }),
     })
   } catch (error) {
@@ -144,7 +184,10 @@ export const runDocsCommand = async (
         await io.out(`${JSON.stringify(await admin.inspect(name), null, 2)}\n`)
         break
       case 'export': {
-        const bytes = await admin.export(name)
+        const bytes =
+          command.at === undefined
+            ? await admin.export(name)
+            : await admin.stateAt(name, command.at)
         if (command.file === undefined) await io.out(bytes)
         else await writeFile(command.file, bytes)
         break
@@ -154,6 +197,12 @@ export const runDocsCommand = async (
         break
       case 'delete':
         await admin.delete(name, 'cli')
+        break
+      case 'history':
+        await io.out(`${JSON.stringify(await admin.history(name), null, 2)}\n`)
+        break
+      case 'restore':
+        await io.out(`${JSON.stringify(await admin.restore(name, command.at as number, 'cli'))}\n`)
         break
       case 'compact':
         await io.out(`${JSON.stringify(await admin.compact(name))}\n`)

@@ -23,6 +23,10 @@ export const OPTIONS = {
     schema: z.enum(['level', 'memory']).default('level'),
     help: 'level (on disk) or memory (lost on exit)',
   },
+  'history-ms': {
+    schema: integer(0).default(7 * 24 * 3_600_000),
+    help: 'how long accepted updates stay readable for audit, point-in-time reads and restore after compaction (0: only the log)',
+  },
   'static-dir': {
     schema: z.string().min(1).optional(),
     help: 'directory of a built web app served at / (default: the demo, apps/demo/dist)',

@@ -44,10 +44,11 @@ export const startRelayServer = async (
   const tls = await readTls(config)
   const store: DocStore =
     config.store === 'memory'
-      ? new MemoryStore()
+      ? new MemoryStore({ historyMs: config['history-ms'] })
       : await LevelStore.open({
           path: config.data,
           sync: config.sync,
+          historyMs: config['history-ms'],
           ...(keys === null ? {} : { encryption: { keys } }),
         })
   const prometheus = createRelayPrometheus({
@@ -147,7 +148,7 @@ export const startRelayServer = async (
 interface RouteContext {
   readonly accepting: () => boolean
   readonly stats: () => Record<string, unknown>
-  readonly admin: Parameters<typeof handleAdminRoute>[3]
+  readonly admin: Parameters<typeof handleAdminRoute>[4]
   /** The Prometheus exposition text, and its content type. */
   readonly metrics: () => Promise<string>
   readonly metricsType: string
@@ -158,7 +159,8 @@ interface RouteContext {
 const route = (request: IncomingMessage, response: ServerResponse, context: RouteContext): void => {
   const [path, query = ''] = (request.url ?? '/').split('?')
   if (path === '/healthz') return reply(response, 200, 'text/plain', 'ok\n')
-  if (handleAdminRoute(request, response, path ?? '/', context.admin)) return
+  if (handleAdminRoute(request, response, path ?? '/', new URLSearchParams(query), context.admin))
+    return
   if (path === '/stats') {
     const body = JSON.stringify(context.stats())
     if (new URLSearchParams(query).has('reset')) lag.reset()

@@ -95,8 +95,25 @@ describe('the /admin routes', () => {
     await until(writer.doc, 'update', () => writer.doc.getText('t').toString() === 'hello!')
     expect((await call('/admin/docs/copy', { method: 'PUT', body: bytes })).status).toBe(204)
 
+    // History: who changed it and when; the document at a time; a restore clients receive.
+    const history = (await (await call(`${path}/history`)).json()) as {
+      entries: Array<{ author: string; receivedAtMs: number }>
+    }
+    expect(history.entries.map((entry) => entry.author)).toEqual(['anonymous', 'admin:admin-api'])
+    const firstAt = history.entries[0]?.receivedAtMs as number
+    const old = new Y.Doc()
+    Y.applyUpdate(
+      old,
+      new Uint8Array(await (await call(`${path}/export?at=${firstAt}`)).arrayBuffer()),
+    )
+    expect(old.getText('t').toString()).toBe('hello')
+    const restored = await call(`${path}/restore?at=${firstAt}`, { method: 'POST' })
+    expect(restored.status).toBe(200)
+    await until(writer.doc, 'update', () => writer.doc.getText('t').toString() === 'hello')
+    expect((await call(`${path}/restore`, { method: 'POST' })).status).toBe(400)
+
     const compact = await call(`${path}/compact`, { method: 'POST' })
-    expect(await compact.json()).toMatchObject({ folded: 2 })
+    expect(await compact.json()).toMatchObject({ folded: 3 })
 
     const bad = await call(path, { method: 'PUT', body: new Uint8Array([9, 9, 9]) })
     expect(bad.status).toBe(400)

@@ -59,6 +59,35 @@ describe('relay docs (CLI on a stopped relay’s data directory)', () => {
     expect(copy.getText('t').toString()).toBe('kept on disk')
     expect((await docs(['import', 'copy', '--file', file])).code).toBe(0)
     rmSync(file)
+    // History: the import is recorded; restoring to before it empties the copy again.
+    const history = JSON.parse((await docs(['history', 'copy'])).stdout) as {
+      entries: Array<{ author: string; receivedAtMs: number }>
+    }
+    expect(history.entries.map((entry) => entry.author)).toEqual(['admin:cli'])
+    const before = (history.entries[0]?.receivedAtMs as number) - 1
+    expect((await docs(['restore', 'copy'])).code).toBe(2)
+    expect((await docs(['restore', 'copy', '--at', String(before)])).code).toBe(0)
+    const emptied = join(dir, '..', `${Date.now()}-copy.yjs`)
+    expect((await docs(['export', 'copy', '--file', emptied])).code).toBe(0)
+    const now = new Y.Doc()
+    Y.applyUpdate(now, new Uint8Array(readFileSync(emptied)))
+    expect(now.getText('t').toString()).toBe('')
+    expect(
+      (
+        await docs([
+          'export',
+          'copy',
+          '--at',
+          new Date(before + 1).toISOString(),
+          '--file',
+          emptied,
+        ])
+      ).code,
+    ).toBe(0)
+    const then = new Y.Doc()
+    Y.applyUpdate(then, new Uint8Array(readFileSync(emptied)))
+    expect(then.getText('t').toString()).toBe('kept on disk')
+    rmSync(emptied)
     const compact = await docs(['compact', 'notes'])
     expect(JSON.parse(compact.stdout)).toEqual({ folded: 0 })
     expect((await docs(['delete', 'notes'])).code).toBe(0)
