@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createClient, type WeftClient } from '@weft/client'
+import { defineSchema, field, openModel } from '@weft/doc'
 import { jwtAuth } from '@weft/server'
 import { LevelStore } from '@weft/store-level'
 import { startTestRelay, until, type TestRelay } from '@weft/testkit'
@@ -94,6 +95,53 @@ describe('history, audit and restore', () => {
       await relay.relay.admin.stateAt('plan', (after.entries.at(-1)?.receivedAtMs ?? 0) - 1),
     )
     expect(beforeRestore.getText('t').toString()).toBe('final draft')
+  })
+
+  it('shows a document-model conflict resolution in the audit trail', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'weft-history-'))
+    relay = await startTestRelay({
+      store: await LevelStore.open({ path: dir, historyMs: 3_600_000 }),
+      auth: jwtAuth({ secret: SECRET }),
+    })
+    const schema = defineSchema({
+      version: 1,
+      collections: { tasks: { status: field.enum(['todo', 'doing', 'done']) } },
+    })
+    const open = (user: string) => {
+      const client = createClient({
+        url: relay!.url,
+        WebSocket: WebSocket as never,
+        token: () => token(user),
+      })
+      clients.push(client)
+      const handle = client.open('board')
+      return { handle, model: openModel(handle.doc, schema, { author: user, newId: () => 'r1' }) }
+    }
+    const alice = open('alice')
+    const bob = open('bob')
+    await Promise.all([alice.handle.whenSynced(), bob.handle.whenSynced()])
+    alice.model.collection('tasks').create({ status: 'todo' })
+    await alice.handle.whenSaved()
+    await until(bob.handle.doc, 'update', () => bob.model.collection('tasks').get('r1') !== null)
+    // Concurrent writes while both are paused: a conflict once they meet.
+    alice.handle.pause()
+    bob.handle.pause()
+    alice.model.collection('tasks').update('r1', { status: 'doing' })
+    bob.model.collection('tasks').update('r1', { status: 'done' })
+    alice.handle.resume()
+    bob.handle.resume()
+    await Promise.all([alice.handle.whenSaved(), bob.handle.whenSaved()])
+    await until(alice.handle.doc, 'update', () => alice.model.conflicts().length === 1)
+    const [conflict] = alice.model.conflicts()
+    alice.model.resolve(conflict!, 'done')
+    await alice.handle.whenSaved()
+
+    const { entries } = await relay.relay.admin.history('board')
+    const resolutions = entries.filter((entry) => entry.resolved.length > 0)
+    expect(resolutions).toHaveLength(1)
+    expect(resolutions[0]).toMatchObject({ author: 'alice', resolved: ['tasks/r1.status'] })
+    // The writes that made the conflict resolved nothing.
+    expect(entries.at(-1)).toBe(resolutions[0])
   })
 
   it('refuses a time before the history it keeps, and bad times', async () => {

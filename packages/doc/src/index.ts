@@ -30,4 +30,4 @@ export {
   type ModelOptions,
   type ModelStatus,
 } from './model.js'
-export type { Entry } from './register.js'
+export { fieldOfKey, type Entry } from './register.js'

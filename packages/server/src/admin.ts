@@ -3,6 +3,7 @@
  * through the relay's own rooms, so connected clients see the result at once (an import reaches
  * them as a normal update, a deletion closes the document for them with `DOC_DELETED`).
  */
+import { fieldOfKey } from '@weft/doc'
 import { checkDocName, WeftError } from '@weft/protocol'
 import * as Y from 'yjs'
 import type { DocStore, DocSummary } from './doc-store.js'
@@ -37,6 +38,11 @@ export interface AuditEntry {
   readonly correlationId: string
   readonly receivedAtMs: number
   readonly bytes: number
+  /**
+   * Document-model fields whose conflict this update resolved (it superseded two or more
+   * standing values), as `<collection>/<record id>.<field>`.
+   */
+  readonly resolved: readonly string[]
 }
 
 /** A room peer that is an operator's request: no frames, just acknowledgements. */
@@ -71,6 +77,38 @@ class OperatorPeer implements RoomPeer {
   roomFailed(error: WeftError): void {
     this.#failed?.(error)
   }
+}
+
+/** Applies `update` to `doc`; returns the register fields where it superseded 2+ values. */
+const resolutionsOf = (doc: Y.Doc, update: Uint8Array): string[] => {
+  const resolved: string[] = []
+  const look = (transaction: Y.Transaction): void => {
+    for (const [type, keys] of transaction.changed) {
+      if (!(type instanceof Y.Map)) continue
+      const removed = new Map<string, number>()
+      const written = new Set<string>()
+      for (const key of keys) {
+        const field = key === null ? null : fieldOfKey(key)
+        if (field === null) continue
+        if (type.has(key as string)) written.add(field)
+        else removed.set(field, (removed.get(field) ?? 0) + 1)
+      }
+      for (const [field, count] of removed) {
+        if (count < 2 || !written.has(field)) continue
+        const id = type._item?.parentSub ?? '?'
+        const parent = type._item?.parent
+        const collection = [...doc.share].find(([, root]) => root === parent)?.[0] ?? '?'
+        resolved.push(`${collection}/${id}.${field}`)
+      }
+    }
+  }
+  doc.on('afterTransaction', look)
+  try {
+    Y.applyUpdate(doc, update)
+  } finally {
+    doc.off('afterTransaction', look)
+  }
+  return resolved
 }
 
 const validName = (name: unknown): string => {
@@ -189,6 +227,9 @@ export class RelayAdmin {
     validName(name)
     await this.#registry.whenDurable()
     const { base, records } = await this.#store.history(name)
+    // Replayed in order, so each update's effect on document-model registers can be seen.
+    const replay = new Y.Doc()
+    if (base !== null) Y.applyUpdate(replay, base)
     const entries = records.flatMap((record) =>
       record.entries.map(({ update, meta }) => ({
         seq: record.seq,
@@ -196,6 +237,7 @@ export class RelayAdmin {
         correlationId: meta.correlationId,
         receivedAtMs: meta.receivedAtMs,
         bytes: update.length,
+        resolved: resolutionsOf(replay, update),
       })),
     )
     return { since: base === null ? null : (entries[0]?.receivedAtMs ?? Date.now()), entries }
