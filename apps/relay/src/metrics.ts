@@ -154,6 +154,11 @@ export const createRelayPrometheus = (sources: MetricsSources): RelayPrometheus 
     buckets: LATENCY,
     registers,
   })
+  const storageFailures = new Counter({
+    name: 'weft_storage_failures_total',
+    help: 'Appends the store refused (disk full, I/O error); their documents were closed',
+    registers,
+  })
   const metrics: RelayMetrics = {
     socketOpened: (dialect) => socketsOpened.inc({ dialect }),
     socketClosed: (code) => socketsClosed.inc({ code: String(code) }),
@@ -184,6 +189,7 @@ export const createRelayPrometheus = (sources: MetricsSources): RelayPrometheus 
     },
     upgradeRefused: (status) => upgradesRefused.inc({ status: String(status) }),
     slowConsumer: () => slowConsumers.inc(),
+    storageFailed: () => storageFailures.inc(),
     compacted: (seconds, ok) => {
       compactions.inc({ result: ok ? 'ok' : 'failed' })
       compactionSeconds.observe(seconds)

@@ -20,6 +20,7 @@ import { LevelStore, type EncryptionKey } from '@weft/store-level'
 import type { RelayConfig } from './config.js'
 import { handleAdminRoute } from './admin-routes.js'
 import { createRelayPrometheus } from './metrics.js'
+import { Readiness } from './readiness.js'
 import { DEMO_DIST, serveStatic } from './static-files.js'
 
 /** A running relay server. */
@@ -56,11 +57,22 @@ export const startRelayServer = async (
     rooms: () => relay.roomCount,
     dataDir: config.store === 'memory' ? null : config.data,
   })
+  const readiness = new Readiness(store)
   const relay: Relay = new Relay({
     store,
     auth: await authenticator(config),
     logger,
-    metrics: prometheus.metrics,
+    metrics: {
+      ...prometheus.metrics,
+      persisted: (entries, bytes, seconds) => {
+        readiness.written()
+        prometheus.metrics.persisted(entries, bytes, seconds)
+      },
+      storageFailed: () => {
+        readiness.failed()
+        prometheus.metrics.storageFailed()
+      },
+    },
     maxMessageBytes: config['max-message-bytes'],
     maxBufferedBytes: config['max-buffered-bytes'],
     maxDocsPerSocket: config['max-docs-per-socket'],
@@ -78,7 +90,6 @@ export const startRelayServer = async (
     compactAfterUpdates: config['compact-after-updates'],
     compactAfterBytes: config['compact-after-bytes'],
   })
-  let accepting = true
   const stats = (): Record<string, unknown> => {
     const { rss, heapUsed, heapTotal, external, arrayBuffers } = process.memoryUsage()
     const ms = (ns: number): number => Math.round(ns / 1e4) / 100
@@ -99,7 +110,7 @@ export const startRelayServer = async (
   }
   const handle = (request: IncomingMessage, response: ServerResponse): void =>
     route(request, response, {
-      accepting: () => accepting,
+      readiness,
       stats,
       admin: {
         admin: relay.admin,
@@ -134,7 +145,7 @@ export const startRelayServer = async (
     url,
     close: () =>
       (closing ??= (async () => {
-        accepting = false
+        readiness.stopAccepting()
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()))
         await relay.close()
         server.closeAllConnections()
@@ -146,7 +157,7 @@ export const startRelayServer = async (
 }
 
 interface RouteContext {
-  readonly accepting: () => boolean
+  readonly readiness: Readiness
   readonly stats: () => Record<string, unknown>
   readonly admin: Parameters<typeof handleAdminRoute>[4]
   /** The Prometheus exposition text, and its content type. */
@@ -174,9 +185,14 @@ const route = (request: IncomingMessage, response: ServerResponse, context: Rout
     return
   }
   if (path === '/readyz') {
-    return context.accepting()
-      ? reply(response, 200, 'text/plain', 'ready\n')
-      : reply(response, 503, 'text/plain', 'stopping\n')
+    void context.readiness
+      .check()
+      .then((state) =>
+        state.ready
+          ? reply(response, 200, 'text/plain', 'ready\n')
+          : reply(response, 503, 'text/plain', `${state.reason}\n`),
+      )
+    return
   }
   void serveStatic(context.staticDir, path ?? '/', response).then((served) => {
     if (served) return

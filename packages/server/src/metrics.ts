@@ -31,6 +31,8 @@ export interface RelayMetrics {
   slowConsumer(): void
   /** A compaction took `seconds`; `ok` is false when it failed (the log stays intact). */
   compacted(seconds: number, ok: boolean): void
+  /** An append failed (disk full, I/O error): its document was closed, nothing acknowledged. */
+  storageFailed(): void
 }
 
 const noop = (): void => {}
@@ -49,4 +51,5 @@ export const silentMetrics: RelayMetrics = {
   upgradeRefused: noop,
   slowConsumer: noop,
   compacted: noop,
+  storageFailed: noop,
 }

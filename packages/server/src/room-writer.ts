@@ -182,6 +182,7 @@ export class RoomWriter<Peer> {
             endFailed(write.traced.span, { code: 'STORAGE_FAILED', message: 'not written' })
         })
         this.stop()
+        this.#options.metrics.storageFailed()
         this.#options.failed(new WeftError('STORAGE_FAILED', `writing "${name}" failed`, { cause }))
       },
     )

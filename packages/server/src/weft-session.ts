@@ -160,6 +160,7 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
     if (this.#docs.get(link.name) === link) this.#docs.delete(link.name)
     if (link.room !== null) this.#context.registry.release(link.room, link)
     link.room = null
+    this.#context.metrics.refused(error.code, 'document')
     this.send({ type: 'error', doc: link.name, code: error.code, reason: error.message })
   }
 
