@@ -140,6 +140,7 @@ export class RelayAdmin {
           logBytes: 0,
           logRecords: 0,
           lastWriteAtMs: null,
+          snapshotAtMs: null,
         })
     }
     const listed: DocumentListing[] = []
@@ -158,6 +159,7 @@ export class RelayAdmin {
       logBytes: 0,
       logRecords: 0,
       lastWriteAtMs: null,
+      snapshotAtMs: null,
     }
     return this.#withRoom(name, 'inspect', (room) => {
       const { doc } = room

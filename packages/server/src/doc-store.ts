@@ -57,6 +57,8 @@ export interface DocSummary {
   readonly logRecords: number
   /** Newest `receivedAtMs` in the log, or when the log was last folded into the snapshot. */
   readonly lastWriteAtMs: number | null
+  /** When the snapshot was written (the last compaction), or null without one. */
+  readonly snapshotAtMs: number | null
 }
 
 /**

@@ -111,6 +111,7 @@ export class MemoryStore implements DocStore {
         0,
       ),
       logRecords: doc.log.length,
+      snapshotAtMs: doc.snapshot === null ? null : doc.compactedAtMs,
       lastWriteAtMs:
         doc.log.length > 0 ? newestOf(doc.log.at(-1) as MemoryRecord) : doc.compactedAtMs,
     }))

@@ -254,8 +254,11 @@ export class LevelStore implements DocStore {
       } else if (doc.meta !== undefined) {
         lastWriteAtMs = this.#readMeta(name, doc.meta).compactedAtMs ?? null
       }
+      const compactedAtMs =
+        doc.meta === undefined ? undefined : this.#readMeta(name, doc.meta).compactedAtMs
       return {
         name,
+        snapshotAtMs: doc.snapshotBytes > 0 ? (compactedAtMs ?? null) : null,
         snapshotBytes: doc.snapshotBytes,
         logBytes: doc.logBytes,
         logRecords: doc.logRecords,

@@ -152,6 +152,8 @@ export const runDocStoreSuite = (
       expect(listed.get('folded')).toMatchObject({ logRecords: 0, logBytes: 0 })
       expect(listed.get('folded')?.snapshotBytes).toBeGreaterThan(0)
       expect(listed.get('folded')?.lastWriteAtMs).toBeGreaterThanOrEqual(beforeCompaction)
+      expect(listed.get('folded')?.snapshotAtMs).toBeGreaterThanOrEqual(beforeCompaction)
+      expect(listed.get('other')?.snapshotAtMs).toBeNull()
     })
 
     it('deletes one document entirely: it loads empty, is not listed, and numbers again from 1', async () => {
