@@ -123,18 +123,32 @@ describe('the relay with --encryption-keys-file', () => {
       clients.splice(0).forEach((client) => client.close())
       expect(await rotated.stop('SIGTERM')).toBe(0)
 
-      // Compaction at the last stop sealed "notes" under B; "archive" is still all under A.
+      // Each document holds a snapshot, its metadata and, for the history window, the log
+      // records compaction folded: "archive" 3 values, all under A; "notes" 4, of which its
+      // snapshot, metadata and newer record were sealed under B at the last stop.
       const reencrypt = ['reencrypt', '--data', dataDir, '--encryption-keys-file', both]
       const reencrypted = await runMain(reencrypt)
       expect(reencrypted.code).toBe(0)
       expect(logLine(reencrypted.output, 'reencrypted')).toMatchObject({
-        scanned: 4,
-        rewritten: 2,
+        scanned: 7,
+        rewritten: 4,
         complete: true,
         key: '2026-02',
       })
       const again = await runMain(reencrypt)
-      expect(logLine(again.output, 'reencrypted')).toMatchObject({ scanned: 4, rewritten: 0 })
+      expect(logLine(again.output, 'reencrypted')).toMatchObject({ scanned: 7, rewritten: 0 })
+      // The history is readable with B alone.
+      const history = await runMain([
+        'docs',
+        'history',
+        'notes',
+        '--data',
+        dataDir,
+        '--encryption-keys-file',
+        onlyB,
+      ])
+      expect(history.code).toBe(0)
+      expect(JSON.parse(history.output.slice(history.output.indexOf('{'))).entries).toHaveLength(2)
       expect((await filesOnDisk()).includes(LATER)).toBe(false)
 
       const withoutA = await start(['--encryption-keys-file', onlyB])
