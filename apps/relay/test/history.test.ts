@@ -6,18 +6,10 @@ import { defineSchema, field, openModel } from '@weft/doc'
 import { jwtAuth } from '@weft/server'
 import { LevelStore } from '@weft/store-level'
 import { startTestRelay, until, type TestRelay } from '@weft/testkit'
-import { SignJWT } from 'jose'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import * as Y from 'yjs'
-
-const SECRET = 'a-test-secret-of-at-least-32-bytes!!'
-const token = (sub: string): Promise<string> =>
-  new SignJWT({ weft: { docs: [{ pattern: '**', access: 'write' }] } })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(sub)
-    .setExpirationTime('1h')
-    .sign(new TextEncoder().encode(SECRET))
+import { TEST_SECRET, writeToken } from './fixtures/tokens.js'
 
 let relay: TestRelay | undefined
 let dir = ''
@@ -36,12 +28,12 @@ describe('history, audit and restore', () => {
   it('lists who changed a document, reads it at a time, and restores it with clients connected', async () => {
     dir = mkdtempSync(join(tmpdir(), 'weft-history-'))
     const store = await LevelStore.open({ path: dir, historyMs: 3_600_000 })
-    relay = await startTestRelay({ store, auth: jwtAuth({ secret: SECRET }) })
+    relay = await startTestRelay({ store, auth: jwtAuth({ secret: TEST_SECRET }) })
     const open = (user: string) => {
       const client = createClient({
         url: relay!.url,
         WebSocket: WebSocket as never,
-        token: () => token(user),
+        token: () => writeToken(user),
         correlationId: `${user}-device`,
       })
       clients.push(client)
@@ -101,7 +93,7 @@ describe('history, audit and restore', () => {
     dir = mkdtempSync(join(tmpdir(), 'weft-history-'))
     relay = await startTestRelay({
       store: await LevelStore.open({ path: dir, historyMs: 3_600_000 }),
-      auth: jwtAuth({ secret: SECRET }),
+      auth: jwtAuth({ secret: TEST_SECRET }),
     })
     const schema = defineSchema({
       version: 1,
@@ -111,7 +103,7 @@ describe('history, audit and restore', () => {
       const client = createClient({
         url: relay!.url,
         WebSocket: WebSocket as never,
-        token: () => token(user),
+        token: () => writeToken(user),
       })
       clients.push(client)
       const handle = client.open('board')

@@ -4,20 +4,11 @@ import { join } from 'node:path'
 import { createClient, type WeftClient } from '@weft/client'
 import { silentLogger } from '@weft/server'
 import { until } from '@weft/testkit'
-import { SignJWT } from 'jose'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { parseCommand, type RelayConfig } from '../src/config.js'
 import { startRelayServer, type RunningRelay } from '../src/relay-server.js'
-
-const SECRET = 'a-test-secret-of-at-least-32-bytes!!'
-
-const token = (sub: string): Promise<string> =>
-  new SignJWT({ weft: { docs: [{ pattern: '**', access: 'write' }] } })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(sub)
-    .setExpirationTime('1h')
-    .sign(new TextEncoder().encode(SECRET))
+import { TEST_SECRET, writeToken } from './fixtures/tokens.js'
 
 /** `/metrics` as a map from `name{labels}` to value. */
 const scrape = async (url: string): Promise<Map<string, number>> => {
@@ -47,7 +38,7 @@ describe('GET /metrics', () => {
   it('counts a known workload: connections, updates, persists, acks, fan-out, refusals, store size', async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'weft-metrics-'))
     const command = parseCommand(
-      ['--port', '0', '--data', dataDir, '--auth', 'jwt', '--jwt-secret', SECRET],
+      ['--port', '0', '--data', dataDir, '--auth', 'jwt', '--jwt-secret', TEST_SECRET],
       {},
     )
     if (command.kind !== 'run') throw new Error('bad test config')
@@ -58,8 +49,8 @@ describe('GET /metrics', () => {
       clients.push(client)
       return client
     }
-    const writer = connect(() => token('alice')).open('notes')
-    const reader = connect(() => token('bob')).open('notes')
+    const writer = connect(() => writeToken('alice')).open('notes')
+    const reader = connect(() => writeToken('bob')).open('notes')
     await Promise.all([writer.whenSynced(), reader.whenSynced()])
     for (let n = 0; n < 5; n++) {
       writer.doc.getText('t').insert(0, `edit ${n} `)

@@ -111,6 +111,16 @@ const resolutionsOf = (doc: Y.Doc, update: Uint8Array): string[] => {
   return resolved
 }
 
+/** The summary of a document the store holds nothing of (yet). */
+const nothingStored = (name: string): DocSummary => ({
+  name,
+  snapshotBytes: 0,
+  logBytes: 0,
+  logRecords: 0,
+  lastWriteAtMs: null,
+  snapshotAtMs: null,
+})
+
 const validName = (name: unknown): string => {
   const problem = checkDocName(name)
   if (problem !== undefined) throw problem
@@ -133,15 +143,7 @@ export class RelayAdmin {
   async list(): Promise<DocumentListing[]> {
     const stored = new Map((await this.#store.list()).map((doc) => [doc.name, doc]))
     for (const name of this.#registry.names) {
-      if (!stored.has(name))
-        stored.set(name, {
-          name,
-          snapshotBytes: 0,
-          logBytes: 0,
-          logRecords: 0,
-          lastWriteAtMs: null,
-          snapshotAtMs: null,
-        })
+      if (!stored.has(name)) stored.set(name, nothingStored(name))
     }
     const listed: DocumentListing[] = []
     for (const doc of stored.values())
@@ -153,14 +155,8 @@ export class RelayAdmin {
   async inspect(name: string): Promise<DocumentDetails> {
     validName(name)
     const presence = await this.#registry.peek(name)
-    const summary = (await this.#store.list()).find((doc) => doc.name === name) ?? {
-      name,
-      snapshotBytes: 0,
-      logBytes: 0,
-      logRecords: 0,
-      lastWriteAtMs: null,
-      snapshotAtMs: null,
-    }
+    const summary =
+      (await this.#store.list()).find((doc) => doc.name === name) ?? nothingStored(name)
     return this.#withRoom(name, 'inspect', (room) => {
       const { doc } = room
       const vector = Y.decodeStateVector(Y.encodeStateVector(doc))
@@ -197,17 +193,13 @@ export class RelayAdmin {
     } catch (cause) {
       throw new WeftError('BAD_UPDATE', 'the bytes are not a Yjs (v1) update', { cause })
     }
-    const peer = new OperatorPeer(operator)
-    const room = await this.#registry.acquire(name, peer)
-    try {
+    await this.#withRoom(name, operator, async (room, peer) => {
       const saved = peer.whenSaved(1)
       const error = room.applyUpdate(peer, update, 1)
       if (error !== undefined) throw error
       await saved
-      this.#logger.info('document imported', { doc: name, bytes: update.length, by: operator })
-    } finally {
-      this.#registry.release(room, peer)
-    }
+    })
+    this.#logger.info('document imported', { doc: name, bytes: update.length, by: operator })
   }
 
   /**
@@ -290,20 +282,19 @@ export class RelayAdmin {
   /** Writes what is pending and folds the document's log into its snapshot now. */
   async compact(name: string): Promise<{ folded: number }> {
     validName(name)
-    const peer = new OperatorPeer('compact')
-    const room = await this.#registry.acquire(name, peer)
-    try {
-      return { folded: await room.compactNow() }
-    } finally {
-      this.#registry.release(room, peer)
-    }
+    return this.#withRoom(name, 'compact', async (room) => ({ folded: await room.compactNow() }))
   }
 
-  async #withRoom<T>(name: string, operator: string, use: (room: Room) => T): Promise<T> {
+  /** Joins the document's room as `operator` for the time `use` takes (loading it if needed). */
+  async #withRoom<T>(
+    name: string,
+    operator: string,
+    use: (room: Room, peer: OperatorPeer) => T | Promise<T>,
+  ): Promise<T> {
     const peer = new OperatorPeer(operator)
     const room = await this.#registry.acquire(name, peer)
     try {
-      return use(room)
+      return await use(room, peer)
     } finally {
       this.#registry.release(room, peer)
     }
