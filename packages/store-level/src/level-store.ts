@@ -11,7 +11,6 @@ import type {
   HistoryRecord,
   StoredDoc,
 } from '@weft/server'
-import * as Y from 'yjs'
 import { Level } from 'level'
 import { GroupCommit, type CommitJob } from './group-commit.js'
 import {
@@ -21,7 +20,6 @@ import {
   FORMAT_KEY,
   FORMAT_VALUE,
   histBaseKey,
-  histKey,
   histRange,
   logKey,
   logRange,
@@ -30,6 +28,7 @@ import {
   snapshotKey,
 } from './keys.js'
 import { decodeLogRecord, encodeLogRecord } from './log-record.js'
+import { planHistory, type PlainRecord } from './history-window.js'
 import { reencryptValues, type ReencryptOptions, type ReencryptResult } from './reencrypt.js'
 import {
   openValue,
@@ -306,41 +305,24 @@ export class LevelStore implements DocStore {
       const previous = await this.#db.get(snapshotKey(name))
       if (previous !== undefined) base = this.#open(snapshotKey(name), previous)
     }
-    const candidates = [
-      ...kept.map(([key, value]) => ({
-        key,
-        seq: seqOfLogKey(key),
-        plain: this.#open(key, value),
-        stored: true,
-      })),
-      ...folded.map(([key, value]) => ({
-        key,
-        seq: seqOfLogKey(key),
-        plain: this.#open(key, value),
-        stored: false,
-      })),
-    ]
-    const pruned: Uint8Array[] = []
-    let pruning = true
-    for (const candidate of candidates) {
-      const entries = decodeLogRecord(candidate.plain)
-      const newest = Math.max(...entries.map((entry) => entry.meta.receivedAtMs))
-      pruning &&= newest < cutoff
-      if (pruning) {
-        for (const entry of entries) pruned.push(entry.update)
-        if (candidate.stored) ops.push({ type: 'del', key: candidate.key })
-      } else if (!candidate.stored) {
-        const key = histKey(name, candidate.seq)
-        ops.push({ type: 'put', key, value: this.#seal(key, candidate.plain) })
-      }
-    }
-    if (pruned.length > 0 || (base !== null && storedBase === undefined)) {
-      const merged = Y.mergeUpdates(base === null ? pruned : [base, ...pruned])
-      ops.push({
-        type: 'put',
-        key: histBaseKey(name),
-        value: this.#seal(histBaseKey(name), merged),
-      })
+    const open = ([key, value]: [string, Uint8Array]): PlainRecord => ({
+      key,
+      plain: this.#open(key, value),
+    })
+    const plan = planHistory({
+      name,
+      kept: kept.map(open),
+      folded: folded.map(open),
+      base,
+      baseIsNew: storedBase === undefined,
+      cutoff,
+    })
+    for (const key of plan.dels) ops.push({ type: 'del', key })
+    for (const { key, plain } of plan.puts)
+      ops.push({ type: 'put', key, value: this.#seal(key, plain) })
+    if (plan.base !== null) {
+      const key = histBaseKey(name)
+      ops.push({ type: 'put', key, value: this.#seal(key, plan.base) })
     }
     return ops
   }
