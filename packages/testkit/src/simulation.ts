@@ -18,6 +18,7 @@ import { Awareness } from 'y-protocols/awareness'
 import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
 import { mulberry32 } from './fault-lane.js'
+import { compareReplicas } from './sim-checks.js'
 import {
   checkEdits,
   openSimModel,
@@ -89,37 +90,6 @@ interface Actor {
 const DOC = 'simulated'
 /** Long enough that no time-driven timer fires during a run: the scheduler owns time. */
 const NEVER_MS = 1_000_000_000
-
-const vectorOf = (doc: Y.Doc): string =>
-  JSON.stringify([...Y.decodeStateVector(Y.encodeStateVector(doc))].sort((a, b) => a[0] - b[0]))
-
-/** JSON with object keys sorted: Y.Map keeps keys in arrival order, which differs by replica. */
-const canonical = (value: unknown): string =>
-  JSON.stringify(value, (_key, inner: unknown) =>
-    inner !== null && typeof inner === 'object' && !Array.isArray(inner)
-      ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : inner,
-  )
-
-/** The document's content, every root type the simulation writes read with its type. */
-const contentOf = (doc: Y.Doc): Record<string, unknown> => {
-  doc.getText('text')
-  for (const name of ['map', 'seen', 'tasks', 'weft:schema']) doc.getMap(name)
-  doc.getArray('items')
-  return doc.toJSON()
-}
-
-/** The first root type whose state vector or content differs between two replicas. */
-const describeDifference = (a: Y.Doc, b: Y.Doc): string => {
-  if (vectorOf(a) !== vectorOf(b)) return `state vectors ${vectorOf(a)} vs ${vectorOf(b)}`
-  const left = contentOf(a)
-  const right = contentOf(b)
-  for (const key of new Set([...Object.keys(left), ...Object.keys(right)])) {
-    const [x, y] = [canonical(left[key]), canonical(right[key])]
-    if (x !== y) return `root "${key}": ${String(x).slice(0, 300)} vs ${String(y).slice(0, 300)}`
-  }
-  return 'same content'
-}
 
 /** Runs one seeded simulation; the relay and its data are gone afterwards. */
 export const runSimulation = async (options: SimulationOptions): Promise<SimulationResult> => {
@@ -369,18 +339,9 @@ export const runSimulation = async (options: SimulationOptions): Promise<Simulat
       { label: 'relay store', doc: stored },
     ]
     const first = replicas[0] as (typeof replicas)[number]
-    firstVector = vectorOf(first.doc)
-    firstContent = canonical(contentOf(first.doc))
-    for (const { label, doc } of replicas) {
-      if (doc.store.pendingStructs !== null || doc.store.pendingDs !== null)
-        failures.push(`${label}: structs or deletions still pending`)
-      if (vectorOf(doc) !== firstVector || canonical(contentOf(doc)) !== firstContent) {
-        divergences += 1
-        failures.push(
-          `${label}: differs from ${first.label}: ${describeDifference(first.doc, doc)}`,
-        )
-      }
-    }
+    const compared = compareReplicas(replicas)
+    ;({ firstVector, firstContent, divergences } = compared)
+    failures.push(...compared.failures)
     check = checkEdits(
       first.doc,
       openSimModel(first.doc, 'checker', () => 0),
