@@ -86,12 +86,16 @@ describe('client close-code policies', () => {
    */
   const editThroughClosedDocument = async (
     firstAnswer: Array<{ code: 'STORAGE_FAILED' | 'DOC_NOT_OPEN'; reason: string }>,
+    /** Errors that arrive just after the client's second `open` (answers sent before it). */
+    late: Array<{ code: 'DOC_NOT_OPEN'; reason: string }> = [],
   ): Promise<{ opens: number; codes: string[]; state: string }> => {
     let opens = 0
     const relay = await scripted((message, client) => {
       if (message.type === 'hello') client.welcome()
       if (message.type === 'open') {
         opens += 1
+        if (opens === 2)
+          for (const error of late) client.send({ type: 'error', doc: 'doc', ...error })
         client.serveEmpty(message.doc)
       }
       if ((message.type !== 'update' && message.type !== 'sync-step-2') || message.ref === 0) return
@@ -118,11 +122,12 @@ describe('client close-code policies', () => {
   }
 
   it('reopens after the relay closed a document, ignoring DOC_NOT_OPEN answers to frames sent before it knew', async () => {
-    // The document's storage failed; the edit was answered after the relay closed it.
-    const result = await editThroughClosedDocument([
-      { code: 'STORAGE_FAILED', reason: 'disk full' },
-      { code: 'DOC_NOT_OPEN', reason: 'not open' },
-    ])
+    // The document's storage failed; an answer to a frame sent before the client knew arrives
+    // after its reopen went out: it must not trigger a second reopen.
+    const result = await editThroughClosedDocument(
+      [{ code: 'STORAGE_FAILED', reason: 'disk full' }],
+      [{ code: 'DOC_NOT_OPEN', reason: 'not open' }],
+    )
     expect(result).toEqual({ opens: 2, codes: ['STORAGE_FAILED'], state: 'synced' })
   })
 
