@@ -352,7 +352,7 @@ export class Room {
     if (updates.length > 0) {
       this.#doc.on('update', this.#captureEmitted)
       try {
-        inChildSpan(traced.context, 'weft.apply', {}, () =>
+        inChildSpan(traced, 'weft.apply', {}, () =>
           Y.transact(this.#doc, () => {
             for (const update of updates) Y.applyUpdate(this.#doc, update)
           }),
@@ -362,7 +362,7 @@ export class Room {
         const error = new WeftError('INTERNAL', `applying updates to "${this.name}" failed`, {
           cause,
         })
-        endFailed(traced.span, error)
+        if (traced !== null) endFailed(traced.span, error)
         this.#fail(error)
         return
       } finally {
@@ -374,13 +374,19 @@ export class Room {
     metrics.updatesApplied(updates.length, bytes)
     if (emitted !== null) {
       const peers = this.#peers.size - 1
-      inChildSpan(traced.context, 'weft.fanout', { 'weft.peers': peers }, () =>
+      inChildSpan(traced, 'weft.fanout', { 'weft.peers': peers }, () =>
         this.#broadcast(new Outgoing(this.name, { kind: 'update', update: emitted }), sender),
       )
       metrics.fannedOut((Date.now() - receivedAtMs) / 1000, peers)
     }
     const stored = this.#hasPending() ? updates : emitted === null ? [] : [emitted]
-    this.#writer.enqueue({ peer: sender, updates: stored, ref, receivedAtMs, traced })
+    this.#writer.enqueue({
+      peer: sender,
+      updates: stored,
+      ref,
+      receivedAtMs,
+      ...(traced === null ? {} : { traced }),
+    })
   }
 
   #hasPending(): boolean {

@@ -41,28 +41,33 @@ export interface Traced {
   readonly context: Context
 }
 
-/** Starts `weft.update` for updates received at `receivedAtMs`, under the client's context. */
+/**
+ * Starts `weft.update` for updates received at `receivedAtMs`, under the client's context; null
+ * when nothing records it (no SDK, or not sampled), so the hot path makes no child spans.
+ */
 export const startUpdateSpan = (
   parent: Context,
   receivedAtMs: number,
   attributes: Attributes,
-): Traced => {
+): Traced | null => {
   const span = tracer.startSpan(
     'weft.update',
     { kind: SpanKind.SERVER, startTime: receivedAtMs, attributes },
     parent,
   )
+  if (!span.isRecording()) return null
   return { span, context: trace.setSpan(parent, span) }
 }
 
-/** Runs `work` inside a child span named `name` of `parent`. */
+/** Runs `work` inside a child span named `name` of `parent` (just runs it without one). */
 export const inChildSpan = <T>(
-  parent: Context,
+  parent: Traced | null,
   name: string,
   attributes: Attributes,
   work: () => T,
 ): T => {
-  const span = tracer.startSpan(name, { attributes }, parent)
+  if (parent === null) return work()
+  const span = tracer.startSpan(name, { attributes }, parent.context)
   try {
     return work()
   } finally {
