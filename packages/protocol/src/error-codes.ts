@@ -179,6 +179,27 @@ export const ERROR_CODES = {
     advice:
       'Local data did not decrypt with the keys given (wrong key, missing old key or tampering). Pass the right keys.',
   },
+  NOT_FOUND: {
+    closeCode: 0,
+    retry: 'stop',
+    scope: 'local',
+    advice:
+      'The document, record or endpoint named does not exist (or was deleted). Check the name; write to create a document.',
+  },
+  ALREADY_EXISTS: {
+    closeCode: 0,
+    retry: 'stop',
+    scope: 'local',
+    advice:
+      'A record with that id already exists, so it was not created again. Read it, or update it instead.',
+  },
+  CURSOR_EXPIRED: {
+    closeCode: 0,
+    retry: 'stop',
+    scope: 'local',
+    advice:
+      'The change feed no longer holds events after this cursor (they left the retention window). Read the documents afresh, then follow the feed from its head.',
+  },
   INTERNAL: {
     closeCode: 4500,
     retry: 'retry',

@@ -32,6 +32,9 @@ describe('ERROR_CODES', () => {
       'CLOSED',
       'LOCAL_STORE_FAILED',
       'DECRYPTION_FAILED',
+      'NOT_FOUND',
+      'ALREADY_EXISTS',
+      'CURSOR_EXPIRED',
     ])
     for (const code of localCodes) expect(ERROR_CODES[code].closeCode).toBe(0)
     expect(errorCodeForClose(0)).toBeUndefined()
