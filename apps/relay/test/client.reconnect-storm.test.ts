@@ -1,5 +1,5 @@
 import { createClient, type DocHandle, type WeftClient } from '@weft/client'
-import type { DocStore, StoredDoc } from '@weft/server'
+import { ForwardingStore, type StoredDoc } from '@weft/server'
 import { LevelStore } from '@weft/store-level'
 import { expectConverged, startTestRelay, untilSameState, type TestRelay } from '@weft/testkit'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -9,18 +9,14 @@ const CLIENTS = 500
 const DOCS = 50
 
 /** Counts loads per document. */
-const countingStore = (inner: DocStore, loads: Map<string, number>): DocStore => ({
-  load: (name: string): Promise<StoredDoc> => {
-    loads.set(name, (loads.get(name) ?? 0) + 1)
-    return inner.load(name)
-  },
-  append: (name, entries) => inner.append(name, entries),
-  compact: (name, snapshot, throughSeq) => inner.compact(name, snapshot, throughSeq),
-  list: () => inner.list(),
-  history: (name) => inner.history(name),
-  delete: (name) => inner.delete(name),
-  close: () => inner.close(),
-})
+class CountingStore extends ForwardingStore {
+  readonly loads = new Map<string, number>()
+
+  override load(name: string): Promise<StoredDoc> {
+    this.loads.set(name, (this.loads.get(name) ?? 0) + 1)
+    return this.inner.load(name)
+  }
+}
 
 const clients: WeftClient[] = []
 const relays: TestRelay[] = []
@@ -55,8 +51,8 @@ describe('reconnect storm', () => {
     handles.forEach((handle, index) => handle.doc.getMap('m').set(`during-${index}`, index))
     expect(handles.every((handle) => handle.pending === 1)).toBe(true)
 
-    const loads = new Map<string, number>()
-    const store = countingStore(await LevelStore.open({ path: first.dataDir }), loads)
+    const store = new CountingStore(await LevelStore.open({ path: first.dataDir }))
+    const { loads } = store
     const restartedAt = performance.now()
     const second = await startTestRelay({ store, port: first.port })
     relays.push(second)

@@ -1,4 +1,5 @@
 /** DocStore: the storage interface the relay persists documents through. */
+import type { ChangeEvent } from '@weft/doc'
 
 /** Who sent an update and when; stored beside it in the document's log. */
 export interface UpdateMeta {
@@ -62,6 +63,56 @@ export interface DocSummary {
 }
 
 /**
+ * One accepted change as the change feed records it. The relay hands it to the store with the
+ * append that stores the change (or the deletion), and the store writes both atomically.
+ */
+export interface FeedChange {
+  /** `update`: the change's updates were stored; `deleted`: the document was deleted. */
+  readonly kind: 'update' | 'deleted'
+  /** Token subject of the writer (`service:<name>` for in-process services, `admin:<operator>`). */
+  readonly author: string
+  readonly correlationId: string
+  /** When the relay received the change, in milliseconds since the epoch. */
+  readonly receivedAtMs: number
+  /** Bytes stored for the change. */
+  readonly bytes: number
+  /** The domain events it produced, for a document with a schema; otherwise empty. */
+  readonly events: readonly ChangeEvent[]
+}
+
+/** A change as the feed returns it. */
+export interface FeedEntry extends FeedChange {
+  /**
+   * Its place in the store's feed: grows by one with every change of every document, in the
+   * order they became durable, and is never reused. It is the change's stable id and the cursor
+   * a consumer resumes after.
+   */
+  readonly position: number
+  readonly doc: string
+  /** The document's own sequence: 1, 2, 3… for its changes, never reused (not even after a deletion). */
+  readonly seq: number
+}
+
+/** A page of the change feed. */
+export interface FeedPage {
+  /** Entries after the requested position, oldest first. */
+  readonly entries: readonly FeedEntry[]
+  /** Position of the newest durable change (0: none yet). */
+  readonly head: number
+  /**
+   * Entries up to this position were removed by retention: a consumer whose cursor is below it
+   * has missed changes (0: nothing pruned yet).
+   */
+  readonly prunedThrough: number
+}
+
+/** A small durable record of the relay's own (a webhook's cursor, a dead letter), as JSON. */
+export interface StateRecord {
+  readonly key: string
+  readonly value: unknown
+}
+
+/**
  * Where the relay keeps documents. Implementations must honour these guarantees, which the
  * conformance suite in `@weft/testkit` checks:
  *
@@ -74,13 +125,25 @@ export interface DocSummary {
  *   crash leaves either the old or the new state, never a mix.
  * - An unknown document loads as empty (`snapshot: null`, no updates).
  * - `delete` removes a document at once and entirely: it then loads as empty, is not listed,
- *   and its sequence numbers start again.
+ *   and its log sequence numbers start again.
+ * - With a change feed, every change given to `append` or `delete` gets the next feed position
+ *   and the next sequence number of its document in the same atomic write as what it records:
+ *   the feed never shows a change that is not durable, nor misses one that is. Positions are
+ *   consecutive, in the order writes became durable, and survive a reopen.
  */
 export interface DocStore {
   /** Reads a document's snapshot and log. */
   load(name: string): Promise<StoredDoc>
-  /** Appends entries to a document's log as one record; resolves with its sequence number once durable. */
-  append(name: string, entries: readonly AppendEntry[]): Promise<number>
+  /**
+   * Appends entries to a document's log as one record; resolves with its sequence number once
+   * durable. With a change feed (`feedRetentionMs > 0`), `changes` are written to the feed in the
+   * same atomic write, in order.
+   */
+  append(
+    name: string,
+    entries: readonly AppendEntry[],
+    changes?: readonly FeedChange[],
+  ): Promise<number>
   /** Atomically stores `snapshot` and drops log records with sequence numbers up to `throughSeq`. */
   compact(name: string, snapshot: Uint8Array, throughSeq: number): Promise<void>
   /** Finishes pending writes and releases resources; later calls reject with `CLOSED`. */
@@ -89,6 +152,25 @@ export interface DocStore {
   list(): Promise<DocSummary[]>
   /** The document's retained history (see {@link DocHistory}); without a window, the log. */
   history(name: string): Promise<DocHistory>
-  /** Removes a document: snapshot, log and metadata, in one atomic write. */
-  delete(name: string): Promise<void>
+  /**
+   * Removes a document: snapshot, log and metadata, in one atomic write, with `change` in the
+   * feed (if it keeps one). Its feed entries stay until retention removes them.
+   */
+  delete(name: string, change?: FeedChange): Promise<void>
+  /**
+   * How long (ms) the change feed keeps entries; 0 when the store keeps no feed. It follows the
+   * history window: a store without one writes no feed.
+   */
+  readonly feedRetentionMs: number
+  /** Up to `limit` feed entries after position `after`, oldest first, as durable now. */
+  readFeed(after: number, limit: number): Promise<FeedPage>
+  /**
+   * Removes feed entries received before `nowMs - feedRetentionMs`, oldest first, up to the
+   * first newer one; resolves with how many were removed.
+   */
+  pruneFeed(nowMs?: number): Promise<number>
+  /** The state records whose keys start with `prefix`, by key. */
+  readState(prefix: string): Promise<StateRecord[]>
+  /** Writes state records atomically and durably; a `null` value deletes the record. */
+  writeState(records: ReadonlyArray<{ key: string; value: unknown }>): Promise<void>
 }

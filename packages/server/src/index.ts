@@ -22,11 +22,16 @@ export type {
   DocHistory,
   DocStore,
   DocSummary,
+  FeedChange,
+  FeedEntry,
+  FeedPage,
   HistoryRecord,
+  StateRecord,
   StoredDoc,
   UpdateMeta,
 } from './doc-store.js'
-export { MemoryStore } from './memory-store.js'
+export { MemoryStore, stateJson } from './memory-store.js'
+export { ForwardingStore } from './forwarding-store.js'
 export { bindLogger, silentLogger, type LogContext, type Logger } from './logger.js'
 export { Room, type RoomPeer, type RoomSettings } from './room.js'
 export { RoomRegistry, type RoomRegistrySettings } from './room-registry.js'

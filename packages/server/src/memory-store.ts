@@ -6,9 +6,14 @@ import type {
   DocHistory,
   DocStore,
   DocSummary,
+  FeedChange,
+  FeedEntry,
+  FeedPage,
   HistoryRecord,
+  StateRecord,
   StoredDoc,
 } from './doc-store.js'
+import { MemoryFeed } from './memory-feed.js'
 
 interface MemoryRecord {
   readonly seq: number
@@ -25,6 +30,19 @@ interface MemoryDoc {
   historyBase: Uint8Array | null
 }
 
+/** JSON text of a state record's value (null: delete it); throws INVALID_ARGUMENT otherwise. */
+export const stateJson = (key: string, value: unknown): string | null => {
+  if (typeof key !== 'string' || key.length === 0) {
+    throw new WeftError('INVALID_ARGUMENT', 'a state record needs a non-empty string key')
+  }
+  if (value === null) return null
+  const json = value === undefined ? undefined : JSON.stringify(value)
+  if (json === undefined) {
+    throw new WeftError('INVALID_ARGUMENT', `state record "${key}" must hold a JSON value`)
+  }
+  return json
+}
+
 const newestOf = (record: MemoryRecord): number =>
   Math.max(0, ...record.entries.map((entry) => entry.meta.receivedAtMs))
 
@@ -32,6 +50,8 @@ const newestOf = (record: MemoryRecord): number =>
 export class MemoryStore implements DocStore {
   readonly #docs = new Map<string, MemoryDoc>()
   readonly #historyMs: number
+  readonly #feed = new MemoryFeed()
+  readonly #state = new Map<string, string>()
   #closed = false
 
   /** `historyMs`: how long compaction keeps folded records for `history` (default 0: none). */
@@ -55,8 +75,17 @@ export class MemoryStore implements DocStore {
     return { snapshot: doc.snapshot, updates, headSeq: doc.headSeq, logBytes }
   }
 
-  async append(name: string, entries: readonly AppendEntry[]): Promise<number> {
+  get feedRetentionMs(): number {
+    return this.#historyMs
+  }
+
+  async append(
+    name: string,
+    entries: readonly AppendEntry[],
+    changes: readonly FeedChange[] = [],
+  ): Promise<number> {
     this.#assertOpen()
+    if (this.#historyMs > 0) this.#feed.add(name, changes)
     const doc = this.#doc(name)
     doc.headSeq += 1
     doc.log.push({
@@ -117,9 +146,38 @@ export class MemoryStore implements DocStore {
     }))
   }
 
-  async delete(name: string): Promise<void> {
+  async delete(name: string, change?: FeedChange): Promise<void> {
     this.#assertOpen()
     this.#docs.delete(name)
+    if (this.#historyMs > 0 && change !== undefined) this.#feed.add(name, [change])
+  }
+
+  async readFeed(after: number, limit: number): Promise<FeedPage> {
+    this.#assertOpen()
+    return this.#feed.read(after, limit)
+  }
+
+  async pruneFeed(nowMs = Date.now()): Promise<number> {
+    this.#assertOpen()
+    return this.#historyMs > 0 ? this.#feed.prune(nowMs - this.#historyMs) : 0
+  }
+
+  async readState(prefix: string): Promise<StateRecord[]> {
+    this.#assertOpen()
+    return [...this.#state]
+      .filter(([key]) => key.startsWith(prefix))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([key, json]) => ({ key, value: JSON.parse(json) as unknown }))
+  }
+
+  async writeState(records: ReadonlyArray<{ key: string; value: unknown }>): Promise<void> {
+    this.#assertOpen()
+    // Serialized first, so a value that is not JSON changes nothing.
+    const encoded = records.map(({ key, value }) => [key, stateJson(key, value)] as const)
+    for (const [key, json] of encoded) {
+      if (json === null) this.#state.delete(key)
+      else this.#state.set(key, json)
+    }
   }
 
   async close(): Promise<void> {

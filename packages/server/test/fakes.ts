@@ -1,6 +1,7 @@
 /** Test doubles for room tests: a store whose loads and writes the test controls, and a recording peer. */
 import type { WeftError } from '@weft/protocol'
-import type { AppendEntry, DocHistory, DocStore, DocSummary, StoredDoc } from '../src/doc-store.js'
+import type { AppendEntry, FeedChange, StoredDoc } from '../src/doc-store.js'
+import { ForwardingStore } from '../src/forwarding-store.js'
 import { MemoryStore } from '../src/memory-store.js'
 import type { Outgoing } from '../src/outgoing.js'
 import type { RoomPeer } from '../src/room.js'
@@ -21,8 +22,8 @@ export const deferred = <T = void>(): {
 }
 
 /** A MemoryStore whose loads and appends can be held back or made to fail. */
-export class ControlledStore implements DocStore {
-  readonly inner = new MemoryStore()
+export class ControlledStore extends ForwardingStore {
+  readonly memory: MemoryStore
   loads = 0
   appends: AppendEntry[][] = []
   compactions = 0
@@ -32,38 +33,31 @@ export class ControlledStore implements DocStore {
   appendGate: Promise<void> | null = null
   failLoads = false
 
-  list(): Promise<DocSummary[]> {
-    return this.inner.list()
+  constructor(memory = new MemoryStore()) {
+    super(memory)
+    this.memory = memory
   }
 
-  delete(name: string): Promise<void> {
-    return this.inner.delete(name)
-  }
-
-  history(name: string): Promise<DocHistory> {
-    return this.inner.history(name)
-  }
-
-  async load(name: string): Promise<StoredDoc> {
+  override async load(name: string): Promise<StoredDoc> {
     this.loads += 1
     await this.loadGate
     if (this.failLoads) throw new Error('disk unreadable')
     return this.inner.load(name)
   }
 
-  async append(name: string, entries: readonly AppendEntry[]): Promise<number> {
+  override async append(
+    name: string,
+    entries: readonly AppendEntry[],
+    changes?: readonly FeedChange[],
+  ): Promise<number> {
     this.appends.push([...entries])
     await this.appendGate
-    return this.inner.append(name, entries)
+    return this.inner.append(name, entries, changes)
   }
 
-  async compact(name: string, snapshot: Uint8Array, throughSeq: number): Promise<void> {
+  override async compact(name: string, snapshot: Uint8Array, throughSeq: number): Promise<void> {
     this.compactions += 1
     await this.inner.compact(name, snapshot, throughSeq)
-  }
-
-  close(): Promise<void> {
-    return this.inner.close()
   }
 }
 

@@ -37,7 +37,7 @@ describe('RoomRegistry', () => {
 
   it('refuses every waiter of a failed load with a retryable code, then loads afresh', async () => {
     const store = new ControlledStore()
-    await store.inner.append('doc', [
+    await store.memory.append('doc', [
       { update: textUpdate('data'), meta: { author: '', correlationId: '', receivedAtMs: 0 } },
     ])
     store.failLoads = true

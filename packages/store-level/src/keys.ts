@@ -10,6 +10,11 @@
  * - `v1:doc:<name>:log:<seq>` → a log record: the updates of one append (see `log-record.ts`)
  * - `v1:doc:<name>:hist:<seq>` → a log record folded by compaction, kept for the history window
  * - `v1:doc:<name>:histbase` → a Yjs update: the state before the oldest `hist` record
+ * - `v1:feed:<position>` → JSON: one change of the change feed (document, sequence, who, when…)
+ * - `v1:feedmeta` → JSON `{ "head": <position>, "prunedThrough": <position> }`
+ * - `v1:feedseq:<name>` → JSON `{ "seq": <n> }`: the document's last feed sequence number (kept
+ *   outside the document's keys so a deletion does not reset it)
+ * - `v1:state:<key>` → JSON: the relay's own small records (webhook cursors, dead letters)
  */
 
 /** The key holding the layout version marker. */
@@ -66,8 +71,42 @@ export const docsRange = (): { gt: string; lt: string } => ({
   lt: 'v1:doc;',
 })
 
+/** The key of the change feed's head and pruned position. */
+export const FEED_META_KEY = 'v1:feedmeta'
+
+/** Key of the feed entry at `position`. */
+export const feedKey = (position: number): string =>
+  `v1:feed:${String(position).padStart(SEQ_DIGITS, '0')}`
+
+/** Range options covering the feed entries after `position` (all of them for 0). */
+export const feedRange = (after = 0): { gt: string; lt: string } => ({
+  gt: after > 0 ? feedKey(after) : 'v1:feed:',
+  lt: 'v1:feed;',
+})
+
+/** Key of a document's last feed sequence number. */
+export const feedSeqKey = (name: string): string => `v1:feedseq:${encodeURIComponent(name)}`
+
+/** Key of a state record. */
+export const stateKey = (key: string): string => `v1:state:${key}`
+
+/** Range options covering the state records whose keys start with `prefix`. */
+export const stateRange = (prefix: string): { gte: string; lt: string } => ({
+  gte: stateKey(prefix),
+  // U+10FFFF sorts after every character a key can hold (LevelDB compares UTF-8 bytes).
+  lt: `${stateKey(prefix)}\u{10ffff}`,
+})
+
+/** Range options covering every value the store may encrypt: all `v1:` keys but the markers. */
+export const sealedRange = (): { gt: string; lt: string } => ({ gt: 'v1:', lt: 'v1;' })
+
 /** Names a document key for error messages: `log record 7 of document "notes"`. */
 export const describeKey = (key: string): string => {
+  if (key.startsWith('v1:feed:')) return `feed entry ${seqOfLogKey(key)}`
+  if (key === FEED_META_KEY) return 'feed metadata'
+  if (key.startsWith('v1:feedseq:'))
+    return `feed sequence of document "${decodeURIComponent(key.slice('v1:feedseq:'.length))}"`
+  if (key.startsWith('v1:state:')) return `state record "${key.slice('v1:state:'.length)}"`
   if (!key.startsWith(DOCS_PREFIX)) return `value at "${key}"`
   const rest = key.slice(DOCS_PREFIX.length)
   const separator = rest.indexOf(':')

@@ -8,7 +8,10 @@ import type {
   DocHistory,
   DocStore,
   DocSummary,
+  FeedChange,
+  FeedPage,
   HistoryRecord,
+  StateRecord,
   StoredDoc,
 } from '@weft/server'
 import { Level } from 'level'
@@ -19,6 +22,8 @@ import {
   ENCRYPTION_KEY,
   FORMAT_KEY,
   FORMAT_VALUE,
+  stateKey,
+  stateRange,
   histBaseKey,
   histRange,
   logKey,
@@ -29,7 +34,9 @@ import {
 } from './keys.js'
 import { decodeLogRecord, encodeLogRecord } from './log-record.js'
 import { planHistory, type PlainRecord } from './history-window.js'
+import { LevelFeed } from './level-feed.js'
 import { reencryptValues, type ReencryptOptions, type ReencryptResult } from './reencrypt.js'
+import { stateJson } from '@weft/server'
 import {
   openValue,
   resolveKeyring,
@@ -92,6 +99,7 @@ export class LevelStore implements DocStore {
   readonly #heads = new Map<string, number>()
   /** The last write submitted per document, while it is in flight. */
   readonly #lastWrite = new Map<string, Promise<void>>()
+  readonly #feed: LevelFeed
   #closed = false
 
   /**
@@ -148,7 +156,25 @@ export class LevelStore implements DocStore {
     this.#db = db
     this.#keyring = keyring
     this.#historyMs = historyMs
-    this.#commits = new GroupCommit<Op>((ops) => this.#db.batch(ops, { sync }))
+    this.#feed = new LevelFeed({
+      db,
+      seal: (key, plain) => this.#seal(key, plain),
+      open: (key, value) => this.#open(key, value),
+    })
+    this.#commits = new GroupCommit<Op>(async (ops) => {
+      try {
+        await this.#db.batch(ops, { sync })
+      } catch (error) {
+        // What the failed group's jobs counted is not on disk: count again from the disk.
+        this.#heads.clear()
+        this.#feed.forget()
+        throw error
+      }
+    })
+  }
+
+  get feedRetentionMs(): number {
+    return this.#historyMs
   }
 
   /** Number of synced batches written so far (each may hold many appends). */
@@ -182,7 +208,11 @@ export class LevelStore implements DocStore {
     }
   }
 
-  async append(name: string, entries: readonly AppendEntry[]): Promise<number> {
+  async append(
+    name: string,
+    entries: readonly AppendEntry[],
+    changes: readonly FeedChange[] = [],
+  ): Promise<number> {
     this.#assertOpen()
     let seq = 0
     await this.#track(name, {
@@ -190,10 +220,54 @@ export class LevelStore implements DocStore {
         seq = (this.#heads.get(name) ?? (await this.#readHead(name))) + 1
         this.#heads.set(name, seq)
         const key = logKey(name, seq)
-        return [{ type: 'put', key, value: this.#seal(key, encodeLogRecord(entries)) }]
+        const ops: Op[] = [{ type: 'put', key, value: this.#seal(key, encodeLogRecord(entries)) }]
+        if (this.#historyMs > 0 && changes.length > 0)
+          ops.push(...(await this.#feed.add(name, changes)))
+        return ops
       },
     })
     return seq
+  }
+
+  async readFeed(after: number, limit: number): Promise<FeedPage> {
+    this.#assertOpen()
+    return this.#feed.read(after, limit)
+  }
+
+  async pruneFeed(nowMs = Date.now()): Promise<number> {
+    this.#assertOpen()
+    if (this.#historyMs === 0) return 0
+    let removed = 0
+    await this.#commits.submit({
+      prepare: async () => {
+        const pruned = await this.#feed.prune(nowMs - this.#historyMs)
+        removed = pruned.removed
+        return pruned.ops
+      },
+    })
+    return removed
+  }
+
+  async readState(prefix: string): Promise<StateRecord[]> {
+    this.#assertOpen()
+    const records: StateRecord[] = []
+    for (const [key, value] of await this.#db.iterator(stateRange(prefix)).all()) {
+      const json = textDecoder.decode(this.#open(key, value))
+      records.push({ key: key.slice(stateKey('').length), value: JSON.parse(json) as unknown })
+    }
+    return records
+  }
+
+  async writeState(records: ReadonlyArray<{ key: string; value: unknown }>): Promise<void> {
+    this.#assertOpen()
+    const ops: Op[] = records.map(({ key, value }) => {
+      const json = stateJson(key, value)
+      const at = stateKey(key)
+      return json === null
+        ? { type: 'del', key: at }
+        : { type: 'put', key: at, value: this.#seal(at, textEncoder.encode(json)) }
+    })
+    await this.#commits.submit({ prepare: () => ops })
   }
 
   async compact(name: string, snapshot: Uint8Array, throughSeq: number): Promise<void> {
@@ -327,14 +401,17 @@ export class LevelStore implements DocStore {
     return ops
   }
 
-  async delete(name: string): Promise<void> {
+  async delete(name: string, change?: FeedChange): Promise<void> {
     this.#assertOpen()
     await this.#track(name, {
       prepare: async () => {
         const prefix = docPrefix(name)
         const keys = await this.#db.keys({ gte: prefix, lt: `${prefix}~` }).all()
         this.#heads.delete(name)
-        return keys.map((key): Op => ({ type: 'del', key }))
+        const ops = keys.map((key): Op => ({ type: 'del', key }))
+        if (this.#historyMs > 0 && change !== undefined)
+          ops.push(...(await this.#feed.add(name, [change])))
+        return ops
       },
     })
   }

@@ -2,7 +2,7 @@
 import { WeftError } from '@weft/protocol'
 import type { Level } from 'level'
 import type { CommitJob } from './group-commit.js'
-import { docsRange } from './keys.js'
+import { ENCRYPTION_KEY, FORMAT_KEY, sealedRange } from './keys.js'
 import { openValue, sealedKeyId, sealValue, type Keyring } from './value-cipher.js'
 
 /** Options of `LevelStore.reencrypt`. */
@@ -43,7 +43,7 @@ const DEFAULT_BATCH_VALUES = 1000
 const DEFAULT_BATCH_BYTES = 16 * 1024 * 1024
 
 /**
- * Walks every document key in order. Each batch is read and sealed inside the writer as a group
+ * Walks every sealed key in order (documents, the change feed, state records). Each batch is read and sealed inside the writer as a group
  * of its own, so no concurrent write (an append, a compaction) can fall between reading a value
  * and writing it back; each batch commits atomically.
  */
@@ -53,7 +53,7 @@ export const reencryptValues = async (
 ): Promise<ReencryptResult> => {
   const maxValues = positive(options.maxBatchValues, 'maxBatchValues') ?? DEFAULT_BATCH_VALUES
   const maxBytes = positive(options.maxBatchBytes, 'maxBatchBytes') ?? DEFAULT_BATCH_BYTES
-  const range = docsRange()
+  const range = sealedRange()
   let after = range.gt
   let totals = { scanned: 0, rewritten: 0, batches: 0 }
   for (;;) {
@@ -65,14 +65,18 @@ export const reencryptValues = async (
         batch = { scanned: 0, rewritten: 0, last: after, end: false }
         const puts: Put[] = []
         let bytes = 0
+        let read = 0
         // Breaking out of the loop closes the iterator.
         for await (const [key, value] of db.iterator({
           gt: after,
           lt: range.lt,
           limit: maxValues,
         })) {
-          batch.scanned += 1
+          read += 1
           batch.last = key
+          // The markers are never sealed: opening the store reads them before any key.
+          if (key === FORMAT_KEY || key === ENCRYPTION_KEY) continue
+          batch.scanned += 1
           bytes += value.length
           if (sealedKeyId(value) !== keyring.currentId) {
             puts.push({
@@ -84,12 +88,12 @@ export const reencryptValues = async (
           }
           if (bytes >= maxBytes) break
         }
-        batch.end = batch.scanned < maxValues && bytes < maxBytes
+        batch.end = read < maxValues && bytes < maxBytes
         return puts
       },
     })
+    after = batch.last
     if (batch.scanned > 0) {
-      after = batch.last
       totals = {
         scanned: totals.scanned + batch.scanned,
         rewritten: totals.rewritten + batch.rewritten,

@@ -121,6 +121,42 @@ describe('LevelStore with encryption', () => {
     expect(await withoutA.append('alpha', [{ update: bytes('a four'), meta }])).toBe(4)
   })
 
+  it('seals the change feed and state records, and reencrypt rotates them too', async () => {
+    const change = {
+      kind: 'update' as const,
+      author: `author ${CONTENT}`,
+      correlationId: 'c',
+      receivedAtMs: Date.now(),
+      bytes: 1,
+      events: [{ type: 'record.deleted' as const, collection: 'tasks', id: CONTENT }],
+    }
+    const first = await open({ encryption: { keys: [keyA] }, historyMs: 60_000 })
+    await first.append('feed', [{ update: bytes('u'), meta }], [change])
+    await first.writeState([{ key: 'hook/cursor', value: { secret: CONTENT } }])
+    await first.close()
+    const disk = await filesOnDisk(path)
+    expect(disk.includes(CONTENT)).toBe(false)
+    expect(disk.includes('prunedThrough')).toBe(false)
+
+    const rotating = await open({ encryption: { keys: [keyA, keyB] }, historyMs: 60_000 })
+    // The log record, the feed entry, the feed's meta and sequence, and the state record.
+    expect(await rotating.reencrypt()).toMatchObject({ scanned: 5, rewritten: 5, complete: true })
+    await rotating.close()
+    const ids = await withRaw(async (db) =>
+      (await db.iterator({ gt: 'v1:', lt: 'v1;' }).all())
+        .filter(([key]) => key !== 'v1:format' && key !== 'v1:encryption')
+        .map(([, value]) => sealedKeyId(value)),
+    )
+    expect(new Set(ids)).toEqual(new Set([keyB.id]))
+
+    const withoutA = await open({ encryption: { keys: [keyB] }, historyMs: 60_000 })
+    const { entries } = await withoutA.readFeed(0, 10)
+    expect(entries).toEqual([{ ...change, position: 1, doc: 'feed', seq: 1 }])
+    expect(await withoutA.readState('hook/')).toEqual([
+      { key: 'hook/cursor', value: { secret: CONTENT } },
+    ])
+  })
+
   it('refuses a document whose key is missing, naming the key id and the document only', async () => {
     const store = await open({ encryption: { keys: [keyA] } })
     await writeDoc(store, 'team/notes', 'n')

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createClient, MemoryLocalStore, type WeftClient } from '@weft/client'
 import type { WeftError } from '@weft/protocol'
-import type { AppendEntry, DocHistory, DocStore, DocSummary, StoredDoc } from '@weft/server'
+import { ForwardingStore, type AppendEntry, type FeedChange } from '@weft/server'
 import { LevelStore } from '@weft/store-level'
 import { WebSocket } from 'ws'
 import * as Y from 'yjs'
@@ -50,30 +50,25 @@ export interface DiskFullCheckResult {
  * A LevelStore whose writes fail with ENOSPC while `full`; it mirrors what it really wrote (log
  * appends and compaction snapshots).
  */
-class FillableStore implements DocStore {
+class FillableStore extends ForwardingStore {
   full = false
   refused = 0
   readonly written = new Map<string, Y.Doc>()
-  readonly #inner: DocStore
 
-  constructor(inner: DocStore) {
-    this.#inner = inner
-  }
-
-  load(name: string): Promise<StoredDoc> {
-    return this.#inner.load(name)
-  }
-
-  async append(name: string, entries: readonly AppendEntry[]): Promise<number> {
+  override async append(
+    name: string,
+    entries: readonly AppendEntry[],
+    changes?: readonly FeedChange[],
+  ): Promise<number> {
     this.#check()
-    const seq = await this.#inner.append(name, entries)
+    const seq = await this.inner.append(name, entries, changes)
     for (const entry of entries) Y.applyUpdate(this.#mirror(name), entry.update)
     return seq
   }
 
-  async compact(name: string, snapshot: Uint8Array, throughSeq: number): Promise<void> {
+  override async compact(name: string, snapshot: Uint8Array, throughSeq: number): Promise<void> {
     this.#check()
-    await this.#inner.compact(name, snapshot, throughSeq)
+    await this.inner.compact(name, snapshot, throughSeq)
     Y.applyUpdate(this.#mirror(name), snapshot)
   }
 
@@ -83,22 +78,17 @@ class FillableStore implements DocStore {
     return mirror
   }
 
-  list(): Promise<DocSummary[]> {
-    return this.#inner.list()
-  }
-
-  history(name: string): Promise<DocHistory> {
-    return this.#inner.history(name)
-  }
-
-  async delete(name: string): Promise<void> {
+  override async delete(name: string, change?: FeedChange): Promise<void> {
     this.#check()
-    await this.#inner.delete(name)
+    await this.inner.delete(name, change)
     this.written.delete(name)
   }
 
-  close(): Promise<void> {
-    return this.#inner.close()
+  override async writeState(
+    records: ReadonlyArray<{ key: string; value: unknown }>,
+  ): Promise<void> {
+    this.#check()
+    await this.inner.writeState(records)
   }
 
   #check(): void {

@@ -2,6 +2,7 @@
 import type { AppendEntry, DocStore } from '@weft/server'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
+import { durableFeedTest, feedConformanceTests } from './doc-store-feed-suite.js'
 
 /** A store under test, and how to reopen it on the same data (for durable stores). */
 export interface StoreFixture {
@@ -234,7 +235,10 @@ export const runDocStoreSuite = (
       })
     })
 
+    feedConformanceTests(open)
+
     if (!options.durable) return
+    durableFeedTest(open)
     it('keeps everything across a reopen', async () => {
       const current = await open()
       const { store, reopen } = current
