@@ -6,12 +6,12 @@
 import { fieldOfKey } from '@weft/doc'
 import { checkDocName, WeftError } from '@weft/protocol'
 import * as Y from 'yjs'
-import type { DocStore, DocSummary } from './doc-store.js'
+import type { DocStore, DocSummary, FeedChange } from './doc-store.js'
 import type { Logger } from './logger.js'
-import type { Outgoing } from './outgoing.js'
-import type { Room, RoomPeer } from './room.js'
+import type { Room } from './room.js'
 import type { RoomRegistry } from './room-registry.js'
 import { changeToRestore } from './restore.js'
+import { LocalPeer } from './local-peer.js'
 
 /** A stored document as listed, with whether it is loaded and how many peers it has. */
 export interface DocumentListing extends DocSummary {
@@ -43,40 +43,6 @@ export interface AuditEntry {
    * standing values), as `<collection>/<record id>.<field>`.
    */
   readonly resolved: readonly string[]
-}
-
-/** A room peer that is an operator's request: no frames, just acknowledgements. */
-class OperatorPeer implements RoomPeer {
-  readonly dialect = 'weft' as const
-  readonly correlationId = 'admin'
-  readonly owner = null
-  readonly author: string
-  #saved: ((ref: number) => void) | null = null
-  #failed: ((error: WeftError) => void) | null = null
-
-  constructor(operator: string) {
-    this.author = `admin:${operator}`
-  }
-
-  /** Resolves when `ref` is durable; rejects if the room fails first. */
-  whenSaved(ref: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.#saved = (saved) => {
-        if (saved >= ref) resolve()
-      }
-      this.#failed = reject
-    })
-  }
-
-  deliver(_message: Outgoing): void {}
-
-  saved(ref: number): void {
-    this.#saved?.(ref)
-  }
-
-  roomFailed(error: WeftError): void {
-    this.#failed?.(error)
-  }
 }
 
 /** Applies `update` to `doc`; returns the register fields where it superseded 2+ values. */
@@ -132,11 +98,14 @@ export class RelayAdmin {
   readonly #registry: RoomRegistry
   readonly #store: DocStore
   readonly #logger: Logger
+  readonly #onChanges: () => void
 
-  constructor(registry: RoomRegistry, store: DocStore, logger: Logger) {
+  /** `onChanges` is told when a deletion entered the change feed. */
+  constructor(registry: RoomRegistry, store: DocStore, logger: Logger, onChanges = (): void => {}) {
     this.#registry = registry
     this.#store = store
     this.#logger = logger
+    this.#onChanges = onChanges
   }
 
   /** Every stored or loaded document, by name. */
@@ -194,10 +163,9 @@ export class RelayAdmin {
       throw new WeftError('BAD_UPDATE', 'the bytes are not a Yjs (v1) update', { cause })
     }
     await this.#withRoom(name, operator, async (room, peer) => {
-      const saved = peer.whenSaved(1)
       const error = room.applyUpdate(peer, update, 1)
       if (error !== undefined) throw error
-      await saved
+      await peer.whenSaved(1)
     })
     this.#logger.info('document imported', { doc: name, bytes: update.length, by: operator })
   }
@@ -209,7 +177,16 @@ export class RelayAdmin {
   async delete(name: string, operator = 'operator'): Promise<void> {
     validName(name)
     const error = new WeftError('DOC_DELETED', `document "${name}" was deleted by an operator`)
-    await this.#registry.remove(name, error, () => this.#store.delete(name))
+    const change: FeedChange = {
+      kind: 'deleted',
+      author: `admin:${operator}`,
+      correlationId: 'admin',
+      receivedAtMs: Date.now(),
+      bytes: 0,
+      events: [],
+    }
+    await this.#registry.remove(name, error, () => this.#store.delete(name, change))
+    this.#onChanges()
     this.#logger.info('document deleted', { doc: name, by: operator })
   }
 
@@ -289,9 +266,9 @@ export class RelayAdmin {
   async #withRoom<T>(
     name: string,
     operator: string,
-    use: (room: Room, peer: OperatorPeer) => T | Promise<T>,
+    use: (room: Room, peer: LocalPeer) => T | Promise<T>,
   ): Promise<T> {
-    const peer = new OperatorPeer(operator)
+    const peer = new LocalPeer({ author: `admin:${operator}`, correlationId: 'admin', owner: null })
     const room = await this.#registry.acquire(name, peer)
     try {
       return await use(room, peer)

@@ -1,5 +1,7 @@
 /** @weft/server: the relay core — rooms, sessions in both dialects, acks, and the DocStore interface. */
-export { Relay } from './relay.js'
+export { Relay, type OpenDocumentOptions } from './relay.js'
+export { ServiceDocument } from './service-document.js'
+export { ChangeFeed, type FeedRead, type FeedReadOptions } from './change-feed.js'
 export {
   accessFor,
   jwtAuth,
@@ -14,6 +16,7 @@ export {
 } from './auth.js'
 export {
   resolveRelayOptions,
+  type DocSchema,
   type RelayOptions,
   type ResolvedRelayOptions,
 } from './relay-options.js'

@@ -1,4 +1,5 @@
 /** RelayOptions: the relay's settings, their defaults, and their validation. */
+import type { Fields, Schema } from '@weft/doc'
 import { WeftError } from '@weft/protocol'
 import type { Authenticator } from './auth.js'
 import type { DocStore } from './doc-store.js'
@@ -58,6 +59,19 @@ export interface RelayOptions {
   compactAfterBytes?: number
   /** Name and version sent in `welcome`. Default `weft-relay`. */
   serverName?: string
+  /**
+   * Document schemas by name pattern (`*` within a segment, `**` across, as in token scopes);
+   * the first matching entry applies. A document with a schema has its changes described as
+   * domain events in the change feed, is read as records over HTTP, and takes record changes.
+   * Default: none.
+   */
+  schemas?: readonly DocSchema[]
+}
+
+/** A schema for the documents whose names match `pattern`. */
+export interface DocSchema {
+  readonly pattern: string
+  readonly schema: Schema<Readonly<Record<string, Fields>>>
 }
 
 /** {@link RelayOptions} with every default filled in. */
@@ -89,7 +103,19 @@ export const resolveRelayOptions = (options: RelayOptions): ResolvedRelayOptions
     throw new WeftError('INVALID_ARGUMENT', 'Relay options must be an object')
   }
   const { store } = options
-  const methods = ['load', 'append', 'compact', 'list', 'history', 'delete', 'close'] as const
+  const methods = [
+    'load',
+    'append',
+    'compact',
+    'list',
+    'history',
+    'delete',
+    'close',
+    'readFeed',
+    'pruneFeed',
+    'readState',
+    'writeState',
+  ] as const
   const missing = methods.filter(
     (method) =>
       typeof (store as unknown as Record<string, unknown> | undefined)?.[method] !== 'function',
@@ -112,6 +138,7 @@ export const resolveRelayOptions = (options: RelayOptions): ResolvedRelayOptions
     allowedOrigins: null as readonly string[] | null,
     logger: silentLogger,
     serverName: 'weft-relay',
+    schemas: [] as readonly DocSchema[],
     ...dropUndefined(options),
     metrics: resolveMetrics(options.metrics),
   }
@@ -135,10 +162,37 @@ export const resolveRelayOptions = (options: RelayOptions): ResolvedRelayOptions
       'options.allowedOrigins must be a list of origins such as "https://app.example.com", or null',
     )
   }
+  checkSchemas(resolved.schemas)
   if (typeof resolved.serverName !== 'string') {
     throw new WeftError('INVALID_ARGUMENT', 'options.serverName must be a string')
   }
   return resolved
+}
+
+const checkSchemas = (schemas: unknown): void => {
+  if (!Array.isArray(schemas)) {
+    throw new WeftError('INVALID_ARGUMENT', 'options.schemas must be a list of { pattern, schema }')
+  }
+  schemas.forEach((entry: Partial<DocSchema> | null, index) => {
+    const schema = entry?.schema
+    if (typeof entry?.pattern !== 'string' || entry.pattern.length === 0) {
+      throw new WeftError(
+        'INVALID_ARGUMENT',
+        `options.schemas[${index}].pattern must be a document name pattern`,
+      )
+    }
+    if (
+      typeof schema !== 'object' ||
+      schema === null ||
+      !Number.isSafeInteger(schema.version) ||
+      typeof schema.collections !== 'object'
+    ) {
+      throw new WeftError(
+        'INVALID_ARGUMENT',
+        `options.schemas[${index}].schema must be a schema from defineSchema or schemaFromJson`,
+      )
+    }
+  })
 }
 
 const dropUndefined = <T extends object>(value: T): T =>

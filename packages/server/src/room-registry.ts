@@ -1,4 +1,5 @@
 /** RoomRegistry: loads each document once however many peers race for it, and unloads idle ones. */
+import type { Fields, Schema } from '@weft/doc'
 import { WeftError } from '@weft/protocol'
 import { Room, type RoomPeer, type RoomSettings } from './room.js'
 
@@ -9,9 +10,11 @@ interface Entry {
 }
 
 /** Settings of the registry, resolved by the relay. */
-export interface RoomRegistrySettings extends Omit<RoomSettings, 'onFailed'> {
+export interface RoomRegistrySettings extends Omit<RoomSettings, 'onFailed' | 'schema'> {
   /** How long a room with no peers stays loaded, in milliseconds. */
   readonly unloadGraceMs: number
+  /** The schema of a document, if it has one. Default: none has. */
+  readonly schemaFor?: (name: string) => Schema<Readonly<Record<string, Fields>>> | null
 }
 
 /**
@@ -139,6 +142,7 @@ export class RoomRegistry {
   #load(name: string): Entry {
     const room = Room.load(name, {
       ...this.#settings,
+      schema: this.#settings.schemaFor?.(name) ?? null,
       onFailed: (failed) => {
         if (this.#entries.get(failed.name)?.room === entry.room) this.#entries.delete(failed.name)
       },

@@ -1,7 +1,8 @@
 /** RoomWriter: a room's path to disk — one append per turn, acknowledgements, compaction. */
+import type { ChangeEvent } from '@weft/doc'
 import { WeftError } from '@weft/protocol'
 import * as Y from 'yjs'
-import type { AppendEntry, DocStore } from './doc-store.js'
+import type { AppendEntry, DocStore, FeedChange } from './doc-store.js'
 import type { Logger } from './logger.js'
 import type { RelayMetrics } from './metrics.js'
 import { endFailed, startChildSpan, type Traced } from './tracing.js'
@@ -13,6 +14,8 @@ export interface PendingWrite<Peer> {
   readonly peer: Peer
   readonly ref: number
   readonly receivedAtMs: number
+  /** The domain events the updates produced (documents with a schema). */
+  readonly events?: readonly ChangeEvent[]
   /** The `weft.update` span of these updates, ended when they are acknowledged. */
   readonly traced?: Traced
 }
@@ -35,6 +38,8 @@ export interface RoomWriterOptions<Peer> {
   readonly acknowledge: (peer: Peer, ref: number, stateVector: Uint8Array) => void
   /** A write failed: the room must fail (no acknowledgement may follow). */
   readonly failed: (error: WeftError) => void
+  /** Changes became durable (and entered the change feed). */
+  readonly onChanges?: () => void
 }
 
 /**
@@ -141,10 +146,19 @@ export class RoomWriter<Peer> {
     const { author, store, name, doc } = this.#options
     const stateVector = Y.encodeStateVector(doc)
     const entries: AppendEntry[] = []
+    const changes: FeedChange[] = []
+    const feed = store.feedRetentionMs > 0
     for (const write of batch) {
+      if (write.updates.length === 0) continue
       const identity = author(write.peer)
+      let bytes = 0
       for (const update of write.updates) {
         entries.push({ update, meta: { ...identity, receivedAtMs: write.receivedAtMs } })
+        bytes += update.length
+      }
+      if (feed) {
+        const { receivedAtMs, events = [] } = write
+        changes.push({ kind: 'update', ...identity, receivedAtMs, bytes, events })
       }
     }
     if (entries.length > 0)
@@ -155,7 +169,7 @@ export class RoomWriter<Peer> {
         ? null
         : startChildSpan(write.traced.context, 'weft.persist', { 'weft.entries': entries.length }),
     )
-    const written = entries.length > 0 ? store.append(name, entries) : null
+    const written = entries.length > 0 ? store.append(name, entries, changes) : null
     this.#writing = written !== null
     this.#tail = Promise.all([this.#tail, written]).then(
       ([, seq]) => {
@@ -171,6 +185,7 @@ export class RoomWriter<Peer> {
           )
         }
         this.#durable(batch, entries, seq, stateVector)
+        if (changes.length > 0) this.#options.onChanges?.()
         if (this.#queue.length > 0) this.#schedule()
       },
       (cause: unknown) => {

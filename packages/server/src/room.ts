@@ -1,6 +1,13 @@
 /** Room: one loaded document, its peers, and the path receive → apply → fan out → persist → ack. */
 import { randomUUID } from 'node:crypto'
-import { decodeStateVector, summarizeUpdate } from '@weft/doc'
+import {
+  changeEventsOf,
+  decodeStateVector,
+  summarizeUpdate,
+  type ChangeEvent,
+  type Fields,
+  type Schema,
+} from '@weft/doc'
 import { ROOT_CONTEXT, type Context } from '@opentelemetry/api'
 import { WeftError } from '@weft/protocol'
 import * as awarenessProtocol from 'y-protocols/awareness'
@@ -54,6 +61,10 @@ export interface RoomSettings {
   readonly compactAfterBytes: number
   /** Called once when the room fails, so its owner can forget it. */
   readonly onFailed: (room: Room) => void
+  /** The document's schema: its changes are described as domain events. Default none. */
+  readonly schema?: Schema<Readonly<Record<string, Fields>>> | null
+  /** Called after changes became durable (and entered the store's change feed, if it keeps one). */
+  readonly onChanges?: () => void
 }
 
 /** Updates received from one peer message, validated, waiting for this tick's transaction. */
@@ -349,8 +360,14 @@ export class Room {
       'enduser.id': sender.author,
     })
     this.#emitted = null
+    let events: ChangeEvent[] = []
     if (updates.length > 0) {
+      const schema = this.#settings.schema ?? null
+      const describe = (transaction: Y.Transaction): void => {
+        if (schema !== null) events = changeEventsOf(transaction, schema)
+      }
       this.#doc.on('update', this.#captureEmitted)
+      if (schema !== null) this.#doc.on('afterTransaction', describe)
       try {
         inChildSpan(traced, 'weft.apply', {}, () =>
           Y.transact(this.#doc, () => {
@@ -367,6 +384,7 @@ export class Room {
         return
       } finally {
         this.#doc.off('update', this.#captureEmitted)
+        this.#doc.off('afterTransaction', describe)
       }
     }
     const emitted = this.#emitted as Uint8Array | null
@@ -385,6 +403,7 @@ export class Room {
       updates: stored,
       ref,
       receivedAtMs,
+      events,
       ...(traced === null ? {} : { traced }),
     })
   }

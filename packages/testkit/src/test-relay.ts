@@ -28,13 +28,21 @@ export interface TestRelayOptions extends Partial<Omit<RelayOptions, 'store'>> {
   store?: DocStore
   /** Listen on this port. Default 0 (a free one). */
   port?: number
+  /** History window of the LevelDB store (and so its change feed), in ms. Default 0: none. */
+  historyMs?: number
 }
 
 /** Starts a relay on a free port with a LevelDB store in a temp dir (or the given store). */
 export const startTestRelay = async (options: TestRelayOptions = {}): Promise<TestRelay> => {
-  const { dataDir: givenDir, store: givenStore, port: givenPort, ...relayOptions } = options
+  const {
+    dataDir: givenDir,
+    store: givenStore,
+    port: givenPort,
+    historyMs = 0,
+    ...relayOptions
+  } = options
   const dataDir = givenDir ?? (await mkdtemp(join(tmpdir(), 'weft-test-')))
-  const store = givenStore ?? (await LevelStore.open({ path: dataDir }))
+  const store = givenStore ?? (await LevelStore.open({ path: dataDir, historyMs }))
   const relay = new Relay({ heartbeatIntervalMs: 0, auth: openAuth(), ...relayOptions, store })
   const server = createServer((_request, response) => response.writeHead(404).end())
   server.on('upgrade', (request, socket, head) => relay.handleUpgrade(request, socket, head))

@@ -1,0 +1,71 @@
+/** LocalPeer: a room peer inside the relay process (a service or an operator), without a socket. */
+import type { WeftError } from '@weft/protocol'
+import type { Outgoing } from './outgoing.js'
+import type { RoomPeer } from './room.js'
+
+interface Waiter {
+  readonly ref: number
+  readonly resolve: () => void
+  readonly reject: (error: WeftError) => void
+}
+
+/** Who a local peer writes as, and what it does with what the room sends it. */
+export interface LocalPeerOptions {
+  readonly author: string
+  readonly correlationId: string
+  /** Owner of the Yjs client ids it writes under; `null` leaves them unchecked. */
+  readonly owner: string | null
+  /** Updates and presence of the room's other peers. Default: ignored. */
+  readonly deliver?: (message: Outgoing) => void
+  /** The room failed (storage): nothing more will be acknowledged. */
+  readonly failed?: (error: WeftError) => void
+}
+
+/**
+ * A peer that waits for acknowledgements by ref: `whenSaved(ref)` resolves once the room reports
+ * everything up to `ref` durable, and rejects if the room fails first.
+ */
+export class LocalPeer implements RoomPeer {
+  readonly dialect = 'weft' as const
+  readonly author: string
+  readonly correlationId: string
+  readonly owner: string | null
+  readonly #options: LocalPeerOptions
+  #waiters: Waiter[] = []
+  #savedRef = 0
+  #failure: WeftError | null = null
+
+  constructor(options: LocalPeerOptions) {
+    this.#options = options
+    this.author = options.author
+    this.correlationId = options.correlationId
+    this.owner = options.owner
+  }
+
+  /** Resolves once everything this peer sent up to `ref` is durable. */
+  whenSaved(ref: number): Promise<void> {
+    if (this.#failure !== null) return Promise.reject(this.#failure)
+    if (ref <= this.#savedRef) return Promise.resolve()
+    return new Promise((resolve, reject) => this.#waiters.push({ ref, resolve, reject }))
+  }
+
+  deliver(message: Outgoing): void {
+    this.#options.deliver?.(message)
+  }
+
+  saved(ref: number): void {
+    this.#savedRef = Math.max(this.#savedRef, ref)
+    const waiting: Waiter[] = []
+    for (const waiter of this.#waiters) {
+      if (waiter.ref <= this.#savedRef) waiter.resolve()
+      else waiting.push(waiter)
+    }
+    this.#waiters = waiting
+  }
+
+  roomFailed(error: WeftError): void {
+    this.#failure = error
+    for (const waiter of this.#waiters.splice(0)) waiter.reject(error)
+    this.#options.failed?.(error)
+  }
+}
