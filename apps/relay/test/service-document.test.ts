@@ -64,7 +64,7 @@ describe('a service editing documents in the relay process', () => {
     const alice = connect(relay.url).open('notes')
     const bob = connect(relay.url).open('notes')
     await Promise.all([alice.whenSynced(), bob.whenSynced()])
-    const service = await relay.relay.openDocument('notes', { service: 'indexer' })
+    const service = await relay.relay.documents.open('notes', { service: 'indexer' })
     for (let round = 0; round < 20; round++) {
       alice.doc.getText('body').insert(0, `a${round} `)
       bob.doc.getArray<number>('seen').push([round])
@@ -101,7 +101,7 @@ describe('a service editing documents in the relay process', () => {
     const { relay } = await start()
     const client = connect(relay.url).open('boards/7')
     await client.whenSynced()
-    const service = await relay.relay.openDocument('boards/7', {
+    const service = await relay.relay.documents.open('boards/7', {
       service: 'estimator',
       correlationId: 'job-1',
     })
@@ -129,7 +129,7 @@ describe('a service editing documents in the relay process', () => {
 
   it('sends nothing when the edit throws, and refuses writes outside a scope', async () => {
     const { relay } = await start()
-    const service = await relay.relay.openDocument('notes', { service: 'careful' })
+    const service = await relay.relay.documents.open('notes', { service: 'careful' })
     await service.transact((doc) => doc.getText('body').insert(0, 'kept'))
     await expect(
       service.transact((doc) => {
@@ -142,7 +142,7 @@ describe('a service editing documents in the relay process', () => {
     await service.close()
     await expect(service.transact(() => null)).rejects.toMatchObject({ code: 'CLOSED' })
 
-    const limited = await relay.relay.openDocument('notes', {
+    const limited = await relay.relay.documents.open('notes', {
       author: 'user-9',
       access: { read: true, write: true, types: new Set(['comments']) },
     })
@@ -160,16 +160,16 @@ describe('a service editing documents in the relay process', () => {
 
   it('validates what it is given', async () => {
     const { relay } = await start()
-    await expect(relay.relay.openDocument('', { service: 'x' })).rejects.toMatchObject({
+    await expect(relay.relay.documents.open('', { service: 'x' })).rejects.toMatchObject({
       code: 'BAD_DOC_NAME',
     })
-    await expect(relay.relay.openDocument('doc', {})).rejects.toMatchObject({
+    await expect(relay.relay.documents.open('doc', {})).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',
     })
     await expect(
-      relay.relay.openDocument('doc', { service: 'a', author: 'b' }),
+      relay.relay.documents.open('doc', { service: 'a', author: 'b' }),
     ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })
-    const service = await relay.relay.openDocument('doc', { service: 'a' })
+    const service = await relay.relay.documents.open('doc', { service: 'a' })
     await expect(service.transact('nope' as never)).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',
     })

@@ -1,5 +1,6 @@
 /** @weft/server: the relay core — rooms, sessions in both dialects, acks, and the DocStore interface. */
-export { Relay, type OpenDocumentOptions } from './relay.js'
+export { Relay } from './relay.js'
+export { RelayDocuments, type DocumentJson, type WriterOptions } from './relay-documents.js'
 export { ServiceDocument } from './service-document.js'
 export { ChangeFeed, type FeedRead, type FeedReadOptions } from './change-feed.js'
 export {

@@ -9,14 +9,20 @@ interface Waiter {
   readonly reject: (error: WeftError) => void
 }
 
-/** Who a local peer writes as, and what it does with what the room sends it. */
+/** Who a local peer writes as. */
 export interface LocalPeerOptions {
   readonly author: string
   readonly correlationId: string
   /** Owner of the Yjs client ids it writes under; `null` leaves them unchecked. */
   readonly owner: string | null
-  /** Updates and presence of the room's other peers. Default: ignored. */
+}
+
+/** What a local peer's owner hears of the room. */
+export interface LocalPeerListener {
+  /** Updates and presence of the room's other peers. */
   readonly deliver?: (message: Outgoing) => void
+  /** Everything up to a ref is durable; `stateVector` is what is on disk. */
+  readonly saved?: (stateVector: Uint8Array) => void
   /** The room failed (storage): nothing more will be acknowledged. */
   readonly failed?: (error: WeftError) => void
 }
@@ -30,16 +36,20 @@ export class LocalPeer implements RoomPeer {
   readonly author: string
   readonly correlationId: string
   readonly owner: string | null
-  readonly #options: LocalPeerOptions
+  #listener: LocalPeerListener = {}
   #waiters: Waiter[] = []
   #savedRef = 0
   #failure: WeftError | null = null
 
   constructor(options: LocalPeerOptions) {
-    this.#options = options
     this.author = options.author
     this.correlationId = options.correlationId
     this.owner = options.owner
+  }
+
+  /** Sets what the owner hears of the room (replacing an earlier listener). */
+  listen(listener: LocalPeerListener): void {
+    this.#listener = listener
   }
 
   /** Resolves once everything this peer sent up to `ref` is durable. */
@@ -50,11 +60,12 @@ export class LocalPeer implements RoomPeer {
   }
 
   deliver(message: Outgoing): void {
-    this.#options.deliver?.(message)
+    this.#listener.deliver?.(message)
   }
 
-  saved(ref: number): void {
+  saved(ref: number, stateVector: Uint8Array): void {
     this.#savedRef = Math.max(this.#savedRef, ref)
+    this.#listener.saved?.(stateVector)
     const waiting: Waiter[] = []
     for (const waiter of this.#waiters) {
       if (waiter.ref <= this.#savedRef) waiter.resolve()
@@ -66,6 +77,6 @@ export class LocalPeer implements RoomPeer {
   roomFailed(error: WeftError): void {
     this.#failure = error
     for (const waiter of this.#waiters.splice(0)) waiter.reject(error)
-    this.#options.failed?.(error)
+    this.#listener.failed?.(error)
   }
 }

@@ -7,10 +7,9 @@ import { checkDocName, WEFT_SUBPROTOCOL, WeftError } from '@weft/protocol'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { ROOT_CONTEXT } from '@opentelemetry/api'
 import { RelayAdmin } from './admin.js'
-import { matchesPattern, type DocAccess, type Identity } from './auth.js'
+import { matchesPattern, type Identity } from './auth.js'
 import { ChangeFeed } from './change-feed.js'
-import { LocalPeer } from './local-peer.js'
-import { ServiceDocument } from './service-document.js'
+import { RelayDocuments } from './relay-documents.js'
 import { bindLogger } from './logger.js'
 import { traceContextOf } from './tracing.js'
 import {
@@ -44,6 +43,7 @@ export class Relay {
   readonly #perAddress = new Map<string, number>()
   readonly #heartbeat: ReturnType<typeof setInterval> | null
   readonly #feed: ChangeFeed
+  readonly #documents: RelayDocuments
   #closing: Promise<void> | null = null
   #admin: RelayAdmin | null = null
 
@@ -61,6 +61,14 @@ export class Relay {
       ...this.#options,
       schemaFor: (name) => this.schemaFor(name),
       onChanges: () => this.#feed.changed(),
+    })
+    this.#documents = new RelayDocuments({
+      registry: this.#registry,
+      schemaFor: (name) => this.schemaFor(name),
+      assertOpen: () => {
+        if (this.#closing !== null)
+          throw new WeftError('SHUTTING_DOWN', 'the relay is shutting down')
+      },
     })
     this.#context = {
       ...this.#options,
@@ -162,40 +170,12 @@ export class Relay {
   }
 
   /**
-   * Opens document `name` for code running with the relay: no socket, same guarantees as a
-   * client's edits (validated, fanned out to connected clients, durable before `transact`
-   * resolves). `service` names the writer, recorded as `service:<name>` beside each change;
-   * `author` records a token subject as it is instead, and `access` limits the writes to a
-   * token's scope. Close it when done.
+   * Documents for code running with the relay, without a socket: `open` one for a service (its
+   * changes are validated, fanned out to connected clients, durable before they resolve, and
+   * attributed to `service:<name>`), read one as JSON or as a Yjs update, or apply an update.
    */
-  async openDocument(name: string, options: OpenDocumentOptions): Promise<ServiceDocument> {
-    const problem = checkDocName(name)
-    if (problem !== undefined) throw problem
-    const author = authorOf(options)
-    const correlationId = options.correlationId ?? ''
-    if (typeof correlationId !== 'string' || correlationId.length > 256) {
-      throw new WeftError(
-        'INVALID_ARGUMENT',
-        'correlationId must be a string of at most 256 characters',
-      )
-    }
-    if (this.#closing !== null) throw new WeftError('SHUTTING_DOWN', 'the relay is shutting down')
-    let handle: ServiceDocument | null = null
-    const peer = new LocalPeer({
-      author,
-      correlationId,
-      owner: author,
-      deliver: (message) => handle?.receive(message),
-      failed: (error) => handle?.failed(error),
-    })
-    const room = await this.#registry.acquire(name, peer)
-    handle = new ServiceDocument(name, peer, {
-      room,
-      release: (leaving) => this.#registry.release(room, leaving),
-      schema: this.schemaFor(name),
-      access: options.access ?? null,
-    })
-    return handle
+  get documents(): RelayDocuments {
+    return this.#documents
   }
 
   /**
@@ -275,30 +255,6 @@ export class Relay {
   #beat(): void {
     for (const link of this.#links) link.heartbeat()
   }
-}
-
-/** Options of {@link Relay.openDocument}: `service` or `author` says who writes. */
-export interface OpenDocumentOptions {
-  /** The service writing: recorded as `service:<service>`. */
-  readonly service?: string
-  /** A token subject, recorded as it is (the HTTP API's writers). */
-  readonly author?: string
-  /** Recorded beside each change, as a client's correlation id is. Default empty. */
-  readonly correlationId?: string
-  /** Limits the writes to a token's scope. Default: anything. */
-  readonly access?: DocAccess
-}
-
-const authorOf = (options: OpenDocumentOptions): string => {
-  const { service, author } = options ?? {}
-  const valid = (value: unknown): value is string =>
-    typeof value === 'string' && value.length > 0 && value.length <= 256
-  if (valid(service) && author === undefined) return `service:${service}`
-  if (valid(author) && service === undefined) return author
-  throw new WeftError(
-    'INVALID_ARGUMENT',
-    'openDocument needs { service: "<name>" } (or { author } for a token subject), 1 to 256 characters',
-  )
 }
 
 const STATUS_TEXT: Record<number, string> = {

@@ -5,26 +5,7 @@
  */
 import { WeftError } from '@weft/protocol'
 import * as Y from 'yjs'
-
-type Kind = 'text' | 'array' | 'map'
-
-/** What a root type holds, from its class or, for one never read by type, from its items. */
-const kindOf = (type: Y.AbstractType<Y.YEvent<any>> | undefined): Kind | 'xml' | null => {
-  if (type === undefined) return null
-  if (type instanceof Y.XmlFragment) return 'xml'
-  if (type instanceof Y.Text) return 'text'
-  if (type instanceof Y.Array) return 'array'
-  if (type instanceof Y.Map) return 'map'
-  if (type._map.size > 0) return 'map'
-  for (let item = type._start; item !== null; item = item.right) {
-    const { content } = item
-    if (content instanceof Y.ContentString || content instanceof Y.ContentFormat) return 'text'
-    if (content instanceof Y.ContentEmbed) return 'text'
-    if (content instanceof Y.ContentType && content.type instanceof Y.XmlElement) return 'xml'
-    if (!(content instanceof Y.ContentDeleted)) return 'array'
-  }
-  return null
-}
+import { kindOf } from './root-kind.js'
 
 const unsupported = (): WeftError =>
   new WeftError('INVALID_ARGUMENT', 'restore does not support XML types (y-prosemirror) yet')

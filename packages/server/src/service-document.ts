@@ -32,7 +32,7 @@ export interface ServiceDocumentContext {
  * document as it was (the replica is rebuilt from the relay's copy).
  *
  * ```ts
- * const board = await relay.openDocument('team-7/board', { service: 'estimator' })
+ * const board = await relay.documents.open('team-7/board', { service: 'estimator' })
  * await board.change((model) => model.collection('tasks').update(id, { estimate: 3 }))
  * await board.close()
  * ```
@@ -49,7 +49,7 @@ export class ServiceDocument {
   #inTransact = false
   #closed: WeftError | null = null
 
-  /** Joins `room` as `peer`'s owner; use `Relay.openDocument`. */
+  /** Wraps `peer`, already in `room`; use `relay.documents.open`. */
   constructor(name: string, peer: LocalPeer, context: ServiceDocumentContext) {
     this.name = name
     this.#peer = peer

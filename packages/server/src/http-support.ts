@@ -1,0 +1,117 @@
+/**
+ * HTTP plumbing shared by the relay's HTTP routes: JSON and byte replies, `{ code, message }`
+ * errors with a status per error code, bounded request bodies, bearer tokens.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { WeftError, type ErrorCode } from '@weft/protocol'
+
+/** The HTTP status of each error code; codes not listed answer 500. */
+const STATUS: Partial<Record<ErrorCode, number>> = {
+  INVALID_ARGUMENT: 400,
+  BAD_UPDATE: 400,
+  BAD_DOC_NAME: 400,
+  BAD_MESSAGE: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  ALREADY_EXISTS: 409,
+  CURSOR_EXPIRED: 410,
+  MESSAGE_TOO_BIG: 413,
+  RATE_LIMITED: 429,
+  CLOSED: 503,
+  SHUTTING_DOWN: 503,
+  UNAVAILABLE: 503,
+  STORAGE_FAILED: 503,
+}
+
+/** The HTTP status an error answers with. */
+export const httpStatusOf = (error: WeftError): number => STATUS[error.code] ?? 500
+
+/** Sends `body` as JSON (or as bytes when it is a Uint8Array; nothing when undefined). */
+export const sendHttp = (
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void => {
+  if (body instanceof Uint8Array) {
+    response.writeHead(status, {
+      ...headers,
+      'content-type': 'application/octet-stream',
+      'content-length': body.length,
+      'cache-control': 'no-store',
+    })
+    response.end(body)
+    return
+  }
+  response.writeHead(status, {
+    ...headers,
+    'content-type': 'application/json',
+    'cache-control': 'no-store',
+  })
+  response.end(body === undefined ? '' : `${JSON.stringify(body)}\n`)
+}
+
+/** Answers with `{ code, message }` and the code's status; anything else is `INTERNAL`. */
+export const sendHttpError = (
+  response: ServerResponse,
+  error: unknown,
+  headers: Record<string, string> = {},
+): void => {
+  const coded =
+    error instanceof WeftError ? error : new WeftError('INTERNAL', String(error), { cause: error })
+  if (response.headersSent) {
+    response.destroy(coded)
+    return
+  }
+  const retryAfter = coded.retry === 'retry' || coded.retry === 'slow-retry'
+  sendHttp(
+    response,
+    httpStatusOf(coded),
+    { code: coded.code, message: coded.message },
+    {
+      ...headers,
+      ...(retryAfter ? { 'retry-after': '1' } : {}),
+    },
+  )
+}
+
+/** Reads the request body, refusing more than `limit` bytes with `MESSAGE_TOO_BIG`. */
+export const readHttpBody = (request: IncomingMessage, limit: number): Promise<Uint8Array> =>
+  new Promise((resolve, reject) => {
+    const declared = Number(request.headers['content-length'] ?? 0)
+    if (declared > limit) {
+      reject(new WeftError('MESSAGE_TOO_BIG', `the body is over ${limit} bytes`))
+      request.resume()
+      return
+    }
+    const chunks: Buffer[] = []
+    let size = 0
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size > limit) {
+        reject(new WeftError('MESSAGE_TOO_BIG', `the body is over ${limit} bytes`))
+        request.destroy()
+        return
+      }
+      chunks.push(chunk)
+    })
+    request.on('end', () => resolve(new Uint8Array(Buffer.concat(chunks))))
+    request.on('error', reject)
+  })
+
+/** Reads a JSON body; bad JSON is `INVALID_ARGUMENT`. */
+export const readHttpJson = async (request: IncomingMessage, limit: number): Promise<unknown> => {
+  const body = await readHttpBody(request, limit)
+  try {
+    return JSON.parse(new TextDecoder().decode(body)) as unknown
+  } catch {
+    throw new WeftError('INVALID_ARGUMENT', 'the body is not valid JSON')
+  }
+}
+
+/** The token of an `Authorization: Bearer <token>` header, or `''`. */
+export const bearerToken = (request: IncomingMessage): string => {
+  const header = request.headers.authorization ?? ''
+  return header.startsWith('Bearer ') ? header.slice(7).trim() : ''
+}
