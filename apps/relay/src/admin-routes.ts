@@ -16,55 +16,7 @@
 import { timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { WeftError } from '@weft/protocol'
-import type { RelayAdmin } from '@weft/server'
-
-const STATUS: Partial<Record<string, number>> = {
-  INVALID_ARGUMENT: 400,
-  BAD_UPDATE: 400,
-  BAD_DOC_NAME: 400,
-  MESSAGE_TOO_BIG: 413,
-  UNAUTHORIZED: 401,
-  SHUTTING_DOWN: 503,
-  UNAVAILABLE: 503,
-  STORAGE_FAILED: 503,
-}
-
-const send = (response: ServerResponse, status: number, body: unknown): void => {
-  if (body instanceof Uint8Array) {
-    response.writeHead(status, {
-      'content-type': 'application/octet-stream',
-      'content-length': body.length,
-      'cache-control': 'no-store',
-    })
-    response.end(body)
-    return
-  }
-  response.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' })
-  response.end(body === undefined ? '' : `${JSON.stringify(body)}\n`)
-}
-
-const fail = (response: ServerResponse, error: unknown): void => {
-  const coded =
-    error instanceof WeftError ? error : new WeftError('INTERNAL', String(error), { cause: error })
-  send(response, STATUS[coded.code] ?? 500, { code: coded.code, message: coded.message })
-}
-
-const readBody = (request: IncomingMessage, limit: number): Promise<Uint8Array> =>
-  new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length
-      if (size > limit) {
-        reject(new WeftError('MESSAGE_TOO_BIG', `the body is over ${limit} bytes`))
-        request.destroy()
-        return
-      }
-      chunks.push(chunk)
-    })
-    request.on('end', () => resolve(new Uint8Array(Buffer.concat(chunks))))
-    request.on('error', reject)
-  })
+import { readHttpBody, sendHttp, sendHttpError, type RelayAdmin } from '@weft/server'
 
 const authorized = (request: IncomingMessage, token: string): boolean => {
   const header = request.headers.authorization ?? ''
@@ -84,14 +36,14 @@ export const handleAdminRoute = (
   if (path !== '/admin' && !path.startsWith('/admin/')) return false
   const { admin, token } = options
   if (token === undefined) {
-    send(response, 404, {
+    sendHttp(response, 404, {
       code: 'NOT_FOUND',
       message: 'admin routes are off: start the relay with --admin-token',
     })
     return true
   }
   if (!authorized(request, token)) {
-    send(response, 401, {
+    sendHttp(response, 401, {
       code: 'UNAUTHORIZED',
       message: 'send Authorization: Bearer <admin token>',
     })
@@ -105,7 +57,7 @@ export const handleAdminRoute = (
         throw new WeftError('INVALID_ARGUMENT', `no route ${method} ${path}`)
       if (parts.length === 1) {
         if (method !== 'GET') throw new WeftError('INVALID_ARGUMENT', `${method} ${path}: use GET`)
-        return send(response, 200, await admin.list())
+        return sendHttp(response, 200, await admin.list())
       }
       let name: string
       try {
@@ -116,14 +68,14 @@ export const handleAdminRoute = (
       const action = parts[2]
       const operator = 'admin-api'
       if (action === undefined && method === 'GET')
-        return send(response, 200, await admin.inspect(name))
+        return sendHttp(response, 200, await admin.inspect(name))
       if (action === undefined && method === 'PUT') {
-        await admin.import(name, await readBody(request, options.maxBodyBytes), operator)
-        return send(response, 204, undefined)
+        await admin.import(name, await readHttpBody(request, options.maxBodyBytes), operator)
+        return sendHttp(response, 204, undefined)
       }
       if (action === undefined && method === 'DELETE') {
         await admin.delete(name, operator)
-        return send(response, 204, undefined)
+        return sendHttp(response, 204, undefined)
       }
       const at = (): number => {
         const value = Number(query.get('at'))
@@ -136,22 +88,22 @@ export const handleAdminRoute = (
         return value
       }
       if (action === 'export' && method === 'GET') {
-        return send(
+        return sendHttp(
           response,
           200,
           query.has('at') ? await admin.stateAt(name, at()) : await admin.export(name),
         )
       }
       if (action === 'history' && method === 'GET')
-        return send(response, 200, await admin.history(name))
+        return sendHttp(response, 200, await admin.history(name))
       if (action === 'restore' && method === 'POST') {
-        return send(response, 200, await admin.restore(name, at(), operator))
+        return sendHttp(response, 200, await admin.restore(name, at(), operator))
       }
       if (action === 'compact' && method === 'POST')
-        return send(response, 200, await admin.compact(name))
+        return sendHttp(response, 200, await admin.compact(name))
       throw new WeftError('INVALID_ARGUMENT', `no route ${method} ${path}`)
     } catch (error) {
-      fail(response, error)
+      sendHttpError(response, error)
     }
   })()
   return true

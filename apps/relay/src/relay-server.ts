@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { readFile } from 'node:fs/promises'
 import {
+  createHttpApi,
   jwtAuth,
   MemoryStore,
   openAuth,
@@ -108,8 +109,10 @@ export const startRelayServer = async (
       },
     }
   }
+  const api = createHttpApi(relay, { maxBodyBytes: config['max-message-bytes'] })
   const handle = (request: IncomingMessage, response: ServerResponse): void =>
     route(request, response, {
+      api,
       readiness,
       stats,
       admin: {
@@ -157,6 +160,8 @@ export const startRelayServer = async (
 }
 
 interface RouteContext {
+  /** The `/v1` HTTP API for backend services. */
+  readonly api: (request: IncomingMessage, response: ServerResponse) => boolean
   readonly readiness: Readiness
   readonly stats: () => Record<string, unknown>
   readonly admin: Parameters<typeof handleAdminRoute>[4]
@@ -172,6 +177,7 @@ const route = (request: IncomingMessage, response: ServerResponse, context: Rout
   if (path === '/healthz') return reply(response, 200, 'text/plain', 'ok\n')
   if (handleAdminRoute(request, response, path ?? '/', new URLSearchParams(query), context.admin))
     return
+  if (context.api(request, response)) return
   if (path === '/stats') {
     const body = JSON.stringify(context.stats())
     if (new URLSearchParams(query).has('reset')) lag.reset()

@@ -49,3 +49,13 @@ export {
 export { silentMetrics, type RefusalScope, type RelayMetrics } from './metrics.js'
 export { RelayAdmin, type AuditEntry, type DocumentDetails, type DocumentListing } from './admin.js'
 export { changeToRestore } from './restore.js'
+export { createHttpApi, feedEventJson, type HttpApiOptions, type HttpHandler } from './http-api.js'
+export {
+  bearerToken,
+  httpStatusOf,
+  readHttpBody,
+  readHttpJson,
+  sendHttp,
+  sendHttpError,
+} from './http-support.js'
+export { parseRecordChanges, type RecordChange } from './record-changes.js'

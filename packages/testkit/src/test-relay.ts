@@ -4,13 +4,22 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { MemoryStore, openAuth, Relay, type DocStore, type RelayOptions } from '@weft/server'
+import {
+  createHttpApi,
+  MemoryStore,
+  openAuth,
+  Relay,
+  type DocStore,
+  type RelayOptions,
+} from '@weft/server'
 import { LevelStore } from '@weft/store-level'
 
 /** A relay listening on 127.0.0.1 for a test. */
 export interface TestRelay {
   /** `ws://127.0.0.1:<port>` */
   readonly url: string
+  /** `http://127.0.0.1:<port>`: the `/v1` HTTP API (with `httpApi`), 404 elsewhere. */
+  readonly httpUrl: string
   readonly port: number
   readonly relay: Relay
   readonly store: DocStore
@@ -30,6 +39,8 @@ export interface TestRelayOptions extends Partial<Omit<RelayOptions, 'store'>> {
   port?: number
   /** History window of the LevelDB store (and so its change feed), in ms. Default 0: none. */
   historyMs?: number
+  /** Serve the `/v1` HTTP API on the same port. Default false. */
+  httpApi?: boolean
 }
 
 /** Starts a relay on a free port with a LevelDB store in a temp dir (or the given store). */
@@ -39,17 +50,22 @@ export const startTestRelay = async (options: TestRelayOptions = {}): Promise<Te
     store: givenStore,
     port: givenPort,
     historyMs = 0,
+    httpApi = false,
     ...relayOptions
   } = options
   const dataDir = givenDir ?? (await mkdtemp(join(tmpdir(), 'weft-test-')))
   const store = givenStore ?? (await LevelStore.open({ path: dataDir, historyMs }))
   const relay = new Relay({ heartbeatIntervalMs: 0, auth: openAuth(), ...relayOptions, store })
-  const server = createServer((_request, response) => response.writeHead(404).end())
+  const api = httpApi ? createHttpApi(relay) : () => false
+  const server = createServer((request, response) => {
+    if (!api(request, response)) response.writeHead(404).end()
+  })
   server.on('upgrade', (request, socket, head) => relay.handleUpgrade(request, socket, head))
   await new Promise<void>((resolve) => server.listen(givenPort ?? 0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
   return {
     url: `ws://127.0.0.1:${port}`,
+    httpUrl: `http://127.0.0.1:${port}`,
     port,
     relay,
     store,
