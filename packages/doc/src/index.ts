@@ -24,10 +24,15 @@ export {
 export { MigrationContext } from './migrations.js'
 export {
   openModel,
-  type Collection,
   type Conflict,
+  type ConflictJson,
   type Model,
+  type ModelJson,
   type ModelOptions,
   type ModelStatus,
 } from './model.js'
+export { MAX_ID_LENGTH, type Collection, type CreateOptions } from './collection.js'
 export { fieldOfKey, type Entry } from './register.js'
+export { changeEventsOf, type ChangeEvent } from './change-events.js'
+export type { JsonValue } from './json-value.js'
+export type { RecordJson } from './record-json.js'

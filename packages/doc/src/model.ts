@@ -1,15 +1,13 @@
 /** The document model: typed collections of records over a Y.Doc, with a conflict journal. */
 import { WeftError } from '@weft/protocol'
 import * as Y from 'yjs'
+import { checkValue, invalid, makeCollection, type Collection } from './collection.js'
 import { encodeStamp, HybridClock } from './hlc.js'
+import { toJsonValue, type JsonValue } from './json-value.js'
 import { MigrationContext } from './migrations.js'
+import { recordToJson, type RecordJson } from './record-json.js'
 import { entriesOf, registerFields, writeEntry, type Entry } from './register.js'
-import type { CreateInput, Fields, RecordOf, ScalarField, Schema, UpdateInput } from './schema.js'
-
-/** Where the document's schema version lives. */
-const SCHEMA_ROOT = 'weft:schema'
-const DELETED = '@deleted'
-const OWNER = '@owner'
+import { SCHEMA_ROOT, type Fields, type Schema } from './schema.js'
 
 /** A field with more than one standing value: concurrent writes nobody has resolved yet. */
 export interface Conflict {
@@ -42,24 +40,27 @@ export interface ModelOptions {
   readonly newId?: () => string
 }
 
-/** One collection of typed records. */
-export interface Collection<S extends Fields> {
-  /** Creates a record (id generated on this device); returns it. */
-  create(input: CreateInput<S>): RecordOf<S>
-  /** The record, or `null` if there is none or it is deleted. */
-  get(id: string): RecordOf<S> | null
-  /** Every record not deleted, oldest first. */
-  list(): Array<RecordOf<S>>
-  /** Sets scalar fields; `null` is a value (for nullable fields), not a deletion. */
-  update(id: string, patch: UpdateInput<S>): void
-  /** Deletes the record; it stays deleted whatever concurrent edits say, until `restore`. */
-  delete(id: string): void
-  /** Undoes a deletion. */
-  restore(id: string): void
-  /** Whether the record exists and is deleted. */
-  isDeleted(id: string): boolean
-  /** Calls `listener` after every change to this collection, local or remote; returns `off`. */
-  observe(listener: () => void): () => void
+/** A conflict as JSON: {@link Conflict} with every value converted to JSON. */
+export interface ConflictJson {
+  readonly collection: string
+  readonly id: string
+  readonly field: string
+  /** Every standing value, the winner first. */
+  readonly values: ReadonlyArray<{
+    readonly value: JsonValue
+    readonly author: string
+    readonly stamp: string
+  }>
+}
+
+/** A model as JSON (what {@link Model.toJSON} returns). */
+export interface ModelJson<C extends Readonly<Record<string, Fields>>> {
+  /** The schema version stored in the document (0 before the first `migrate`). */
+  readonly schemaVersion: number
+  /** Each collection's records not deleted, in `list()` order (oldest first). */
+  readonly collections: { readonly [K in keyof C & string]: RecordJson[] }
+  /** Open conflicts, as `conflicts()` lists them. */
+  readonly conflicts: ConflictJson[]
 }
 
 /** The model of one document. */
@@ -73,6 +74,12 @@ export interface Model<C extends Readonly<Record<string, Fields>>> {
   resolve(conflict: { collection: string; id: string; field: string }, value: unknown): void
   /** Runs the schema's pending migrations (idempotent; safe on several replicas at once). */
   migrate(): void
+  /**
+   * The document as JSON: the stored schema version, every collection's records that are not
+   * deleted (`{ id, createdBy, createdAt, owner, ...fields }`, a text as its string, a list as
+   * its items, a scalar as its winning value) in `list()` order, and the open conflicts.
+   */
+  toJSON(): ModelJson<C>
 }
 
 /**
@@ -178,125 +185,30 @@ export const openModel = <C extends Readonly<Record<string, Fields>>>(
         }
       })
     },
+    toJSON: () => {
+      const collections: Record<string, RecordJson[]> = {}
+      for (const [name, fields] of Object.entries(schema.collections)) {
+        const root = doc.getMap<Y.Map<unknown>>(name)
+        const records = collectionOf(name)
+          .list()
+          .map(({ id }) => recordToJson(id, root.get(id) as Y.Map<unknown>, fields))
+        Object.defineProperty(collections, name, { value: records, enumerable: true })
+      }
+      return {
+        schemaVersion: storedVersion(),
+        collections: collections as ModelJson<C>['collections'],
+        conflicts: listConflicts(doc, schema, {}).map(conflictToJson),
+      }
+    },
   }
 }
 
-interface CollectionContext {
-  readonly author: string
-  readonly newId: () => string
-  /** Wall milliseconds for `createdAt`, from the model's clock. */
-  readonly now: () => number
-  readonly write: (record: Y.Map<unknown>, field: string, value: unknown) => void
-  readonly assertWritable: () => void
-}
-
-const makeCollection = (
-  doc: Y.Doc,
-  name: string,
-  fields: Fields,
-  context: CollectionContext,
-): Collection<Fields> => {
-  const root = doc.getMap<Y.Map<unknown>>(name)
-  const read = (id: string, record: Y.Map<unknown>): RecordOf<Fields> => {
-    const value: Record<string, unknown> = {
-      id,
-      createdBy: record.get('@createdBy'),
-      createdAt: record.get('@createdAt'),
-      owner: entriesOf(record, OWNER)[0]?.value ?? record.get('@createdBy'),
-    }
-    for (const [field, spec] of Object.entries(fields)) {
-      value[field] =
-        spec.kind === 'scalar'
-          ? (entriesOf(record, field)[0]?.value ?? null)
-          : (record.get(`~${field}`) ?? null)
-    }
-    return value as RecordOf<Fields>
-  }
-  const deleted = (record: Y.Map<unknown>): boolean => entriesOf(record, DELETED)[0]?.value === true
-  const existing = (id: string): Y.Map<unknown> => {
-    const record = root.get(id)
-    if (!(record instanceof Y.Map)) throw invalid(`${name} has no record "${id}"`)
-    return record
-  }
-  return {
-    create: (input) => {
-      context.assertWritable()
-      const id = context.newId()
-      const values = input as Record<string, unknown>
-      for (const [field, spec] of Object.entries(fields)) {
-        const given = values[field]
-        if (spec.kind === 'scalar') {
-          if (given === undefined && spec.isNullable) continue
-          checkValue({ collection: name, id, field }, spec, given)
-        } else if (spec.kind === 'text' && given !== undefined && typeof given !== 'string') {
-          throw invalid(`${name}.${field} of "${id}" must be a string (the text's initial content)`)
-        } else if (spec.kind === 'list' && given !== undefined) {
-          if (!Array.isArray(given)) throw invalid(`${name}.${field} of "${id}" must be a list`)
-          for (const item of given) checkValue({ collection: name, id, field }, spec.item, item)
-        }
-      }
-      doc.transact(() => {
-        const record = new Y.Map<unknown>()
-        root.set(id, record)
-        record.set('@createdBy', context.author)
-        record.set('@createdAt', context.now())
-        for (const [field, spec] of Object.entries(fields)) {
-          const given = values[field]
-          if (spec.kind === 'scalar')
-            context.write(record, field, given === undefined ? null : given)
-          else if (spec.kind === 'text')
-            record.set(`~${field}`, new Y.Text((given as string | undefined) ?? ''))
-          else record.set(`~${field}`, Y.Array.from((given as never[] | undefined) ?? []))
-        }
-      })
-      return read(id, root.get(id) as Y.Map<unknown>)
-    },
-    get: (id) => {
-      const record = root.get(id)
-      return record instanceof Y.Map && !deleted(record) ? read(id, record) : null
-    },
-    list: () =>
-      [...root.entries()]
-        .filter(([, record]) => record instanceof Y.Map && !deleted(record))
-        .map(([id, record]) => read(id, record))
-        .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1)),
-    update: (id, patch) => {
-      context.assertWritable()
-      const record = existing(id)
-      if (deleted(record)) throw invalid(`${name} "${id}" is deleted; restore it before editing`)
-      const changes = Object.entries(patch as Record<string, unknown>)
-      for (const [field, value] of changes) {
-        const spec = fields[field]
-        if (spec === undefined || spec.kind !== 'scalar') {
-          throw invalid(`${name} has no scalar field "${field}" (record "${id}")`)
-        }
-        checkValue({ collection: name, id, field }, spec, value)
-      }
-      doc.transact(() => {
-        for (const [field, value] of changes) context.write(record, field, value)
-      })
-    },
-    delete: (id) => {
-      context.assertWritable()
-      const record = existing(id)
-      doc.transact(() => context.write(record, DELETED, true))
-    },
-    restore: (id) => {
-      context.assertWritable()
-      const record = existing(id)
-      doc.transact(() => context.write(record, DELETED, false))
-    },
-    isDeleted: (id) => {
-      const record = root.get(id)
-      return record instanceof Y.Map && deleted(record)
-    },
-    observe: (listener) => {
-      const handler = (): void => listener()
-      root.observeDeep(handler)
-      return () => root.unobserveDeep(handler)
-    },
-  }
-}
+const conflictToJson = ({ collection, id, field, values }: Conflict): ConflictJson => ({
+  collection,
+  id,
+  field,
+  values: values.map(({ value, author, stamp }) => ({ value: toJsonValue(value), author, stamp })),
+})
 
 const recordMap = (doc: Y.Doc, collection: string, id: string): Y.Map<unknown> => {
   const record = doc.getMap<unknown>(collection).get(id)
@@ -326,16 +238,3 @@ const listConflicts = (
   }
   return conflicts
 }
-
-const checkValue = (
-  where: { collection: string; id: string; field: string },
-  spec: ScalarField<unknown, boolean>,
-  value: unknown,
-): void => {
-  const problem = spec.check(value)
-  if (problem !== undefined) {
-    throw invalid(`${where.collection}.${where.field} of record "${where.id}" ${problem}`)
-  }
-}
-
-const invalid = (message: string): WeftError => new WeftError('INVALID_ARGUMENT', message)

@@ -48,15 +48,20 @@ export const compareEntries = (a: Entry, b: Entry): number =>
         ? -1
         : 0
 
+/** The entry a register key and its stored value stand for, or `null` when `key` is not one. */
+export const entryOfKey = (key: string, stored: unknown): Entry | null => {
+  const parsed = fieldOfKey(key) === null ? null : parseKey(key)
+  return parsed === null ? null : { value: (stored as { v: unknown } | null)?.v ?? null, ...parsed }
+}
+
 /** The entries of `field` still standing, winner first (more than one: a conflict). */
 export const entriesOf = (record: Y.Map<unknown>, field: string): Entry[] => {
   const prefix = prefixOf(field)
   const entries: Entry[] = []
   for (const [key, stored] of record.entries()) {
     if (!key.startsWith(prefix)) continue
-    const parsed = parseKey(key)
-    if (parsed === null) continue
-    entries.push({ value: (stored as { v: unknown } | null)?.v ?? null, ...parsed })
+    const entry = entryOfKey(key, stored)
+    if (entry !== null) entries.push(entry)
   }
   return entries.sort(compareEntries)
 }

@@ -145,6 +145,9 @@ export const field = {
   list: <T>(item: ScalarField<T, boolean>): ListField<T> => ({ kind: 'list', item }),
 }
 
+/** The root map where a document stores its schema version (registers `version`, `minWriter`). */
+export const SCHEMA_ROOT = 'weft:schema'
+
 /** Names reserved for metadata inside a record. */
 export const RESERVED_FIELDS = new Set(['id', 'createdBy', 'createdAt', 'owner'])
 
