@@ -17,3 +17,10 @@ export { decodeMessage, encodeMessage, MAX_LIST_ITEMS, MAX_STRING_BYTES } from '
 export { readCheckedVarBytes, readCheckedVarUint } from './bounded-read.js'
 export { negotiateVersion } from './negotiate.js'
 export { checkDocName, MAX_DOC_NAME_BYTES } from './doc-name.js'
+export {
+  signWebhook,
+  verifyWebhook,
+  WEBHOOK_SIGNATURE_HEADER,
+  WEBHOOK_TOLERANCE_SEC,
+  type WebhookVerification,
+} from './webhook-signature.js'
