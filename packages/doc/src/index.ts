@@ -34,5 +34,12 @@ export {
 export { MAX_ID_LENGTH, type Collection, type CreateOptions } from './collection.js'
 export { fieldOfKey, type Entry } from './register.js'
 export { changeEventsOf, type ChangeEvent } from './change-events.js'
+export {
+  schemaFromJson,
+  schemaToJson,
+  type FieldJson,
+  type ScalarFieldJson,
+  type SchemaJson,
+} from './schema-json.js'
 export type { JsonValue } from './json-value.js'
 export type { RecordJson } from './record-json.js'
