@@ -1,4 +1,4 @@
-/** @weft/doc: the shared document model on Yjs; for now, helpers to inspect updates. */
+/** @weft/doc: the document model on Yjs, its change events and JSON schemas, and update helpers. */
 export {
   decodeStateVector,
   stateVectorCovers,

@@ -1,4 +1,4 @@
-/** Schemas as JSON: how a process without the app's code (a relay) learns collections and fields. */
+/** Schemas as JSON: how a process without the app's code (a relay) learns a schema. */
 import { WeftError } from '@weft/protocol'
 import {
   defineSchema,

@@ -6,7 +6,7 @@
 import * as Y from 'yjs'
 import { toJsonValue, type JsonValue } from './json-value.js'
 
-/** Any shared type; `any` because Yjs types are invariant in their event type, which is unused here. */
+/** Any shared type (`any`: Yjs types are invariant in their event type, unused here). */
 export type AnyType = Y.AbstractType<any>
 
 /** Whether `item` existed before `transaction` (its clock is below the state it started from). */
