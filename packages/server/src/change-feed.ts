@@ -96,6 +96,13 @@ export class ChangeFeed {
     }
   }
 
+  /** The newest position, and the newest one retention removed (a cursor below it expired). */
+  async bounds(): Promise<{ head: number; prunedThrough: number }> {
+    this.#assertEnabled()
+    const { head, prunedThrough } = await this.#store.readFeed(Number.MAX_SAFE_INTEGER, 1)
+    return { head, prunedThrough }
+  }
+
   /** Removes entries older than the retention window; resolves with how many. */
   async prune(nowMs = Date.now()): Promise<number> {
     try {

@@ -15,6 +15,7 @@ import { checkDocName, WeftError } from '@weft/protocol'
 import * as Y from 'yjs'
 import { accessFor, matchesPattern, type Identity } from './auth.js'
 import type { FeedEntry } from './doc-store.js'
+import { feedEventJson } from './feed-event.js'
 import { streamFeed } from './http-feed-stream.js'
 import { bearerToken, readHttpBody, readHttpJson, sendHttp, sendHttpError } from './http-support.js'
 import { applyRecordChanges, parseRecordChanges } from './record-changes.js'
@@ -37,12 +38,6 @@ interface RouteContext {
   readonly query: URLSearchParams
   readonly maxBodyBytes: number
 }
-
-/** A feed entry as the API sends it: its position is also its stable `id`. */
-export const feedEventJson = (entry: FeedEntry): FeedEntry & { id: string } => ({
-  id: String(entry.position),
-  ...entry,
-})
 
 /**
  * Builds the `/v1` handler for `relay`. Errors are JSON `{ code, message }` with a status per

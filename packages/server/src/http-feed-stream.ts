@@ -7,6 +7,7 @@
 import type { ServerResponse } from 'node:http'
 import type { ChangeFeed } from './change-feed.js'
 import type { FeedEntry } from './doc-store.js'
+import { feedEventJson } from './feed-event.js'
 import { sendHttpError } from './http-support.js'
 
 /** How often an idle stream sends a keep-alive comment. */
@@ -36,7 +37,7 @@ export const streamFeed = async (
     for (;;) {
       let text = ''
       for (const entry of page.entries) {
-        text += `id: ${entry.position}\nevent: change\ndata: ${JSON.stringify({ id: String(entry.position), ...entry })}\n\n`
+        text += `id: ${entry.position}\nevent: change\ndata: ${JSON.stringify(feedEventJson(entry))}\n\n`
       }
       if (page.cursor > (page.entries.at(-1)?.position ?? cursor)) {
         text += `id: ${page.cursor}\nevent: cursor\ndata: {"cursor":"${page.cursor}"}\n\n`

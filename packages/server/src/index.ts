@@ -49,7 +49,8 @@ export {
 export { silentMetrics, type RefusalScope, type RelayMetrics } from './metrics.js'
 export { RelayAdmin, type AuditEntry, type DocumentDetails, type DocumentListing } from './admin.js'
 export { changeToRestore } from './restore.js'
-export { createHttpApi, feedEventJson, type HttpApiOptions, type HttpHandler } from './http-api.js'
+export { createHttpApi, type HttpApiOptions, type HttpHandler } from './http-api.js'
+export { feedEventJson } from './feed-event.js'
 export {
   bearerToken,
   httpStatusOf,
@@ -59,3 +60,6 @@ export {
   sendHttpError,
 } from './http-support.js'
 export { parseRecordChanges, type RecordChange } from './record-changes.js'
+export { WebhookDispatcher, type WebhookDispatcherOptions } from './webhook-dispatcher.js'
+export type { DeadLetter, WebhookEndpointStatus, WebhookEvent } from './webhook-endpoint.js'
+export type { WebhookEndpointOptions } from './webhook-options.js'

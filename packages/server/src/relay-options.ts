@@ -195,7 +195,8 @@ const checkSchemas = (schemas: unknown): void => {
   })
 }
 
-const dropUndefined = <T extends object>(value: T): T =>
+/** `value` without its undefined properties (so defaults apply). */
+export const dropUndefined = <T extends object>(value: T): T =>
   Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T
 
 /** Fills the methods `metrics` leaves out with no-ops; anything but functions is refused. */

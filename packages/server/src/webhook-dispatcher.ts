@@ -1,0 +1,114 @@
+/**
+ * WebhookDispatcher: delivers the change feed to configured endpoints, each on its own loop with
+ * its own durable cursor, and gives operators their status and dead letters to inspect, replay
+ * or discard.
+ */
+import { WeftError } from '@weft/protocol'
+import type { ChangeFeed } from './change-feed.js'
+import type { DocStore } from './doc-store.js'
+import { silentLogger, type Logger } from './logger.js'
+import {
+  WebhookEndpoint,
+  type DeadLetter,
+  type WebhookEndpointStatus,
+  type WebhookEvent,
+} from './webhook-endpoint.js'
+import { resolveWebhookEndpoints, type WebhookEndpointOptions } from './webhook-options.js'
+
+/** Options of {@link WebhookDispatcher}. */
+export interface WebhookDispatcherOptions {
+  /** The relay's change feed (`relay.feed`); its store must keep one. */
+  readonly feed: ChangeFeed
+  /** Where cursors and dead letters are kept: the relay's store. */
+  readonly store: DocStore
+  readonly endpoints: readonly WebhookEndpointOptions[]
+  readonly logger?: Logger
+  /** Jitter source, uniform in [0, 1). Default `Math.random`. */
+  readonly random?: () => number
+  /** Default the global `fetch`. */
+  readonly fetch?: typeof globalThis.fetch
+  /** Told of every delivery delivered, failed, dead-lettered or replayed (metrics, tests). */
+  readonly onEvent?: (event: WebhookEvent) => void
+}
+
+/**
+ * Posts every change of the feed to each endpoint, signed, in feed order, at least once: an
+ * endpoint's cursor moves only past events it acknowledged with a 2xx (or that were
+ * dead-lettered after the last attempt), and survives restarts.
+ *
+ * ```ts
+ * const webhooks = new WebhookDispatcher({ feed: relay.feed, store, endpoints: [{ id: 'search',
+ *   url: 'https://search.internal/weft', secrets: [process.env.SEARCH_WEBHOOK_SECRET] }] })
+ * await webhooks.start()
+ * ```
+ */
+export class WebhookDispatcher {
+  readonly #endpoints = new Map<string, WebhookEndpoint>()
+  #started = false
+
+  constructor(options: WebhookDispatcherOptions) {
+    if (
+      typeof options?.feed?.read !== 'function' ||
+      typeof options.store?.writeState !== 'function'
+    ) {
+      throw new WeftError('INVALID_ARGUMENT', 'WebhookDispatcher needs { feed: relay.feed, store }')
+    }
+    const endpoints = resolveWebhookEndpoints(options.endpoints)
+    if (endpoints.length > 0 && !options.feed.enabled) {
+      throw new WeftError(
+        'INVALID_ARGUMENT',
+        'webhooks need the change feed: give the store a history window (--history-ms above 0)',
+      )
+    }
+    const context = {
+      feed: options.feed,
+      store: options.store,
+      logger: options.logger ?? silentLogger,
+      random: options.random ?? Math.random,
+      fetch: options.fetch ?? globalThis.fetch,
+      notify: options.onEvent ?? ((): void => {}),
+    }
+    for (const endpoint of endpoints)
+      this.#endpoints.set(endpoint.id, new WebhookEndpoint(endpoint, context))
+  }
+
+  /** Starts every endpoint's loop (reading or setting its cursor first). */
+  async start(): Promise<void> {
+    if (this.#started) return
+    this.#started = true
+    await Promise.all([...this.#endpoints.values()].map((endpoint) => endpoint.start()))
+  }
+
+  /** Each endpoint's cursor, counts and the delivery being retried. */
+  status(): WebhookEndpointStatus[] {
+    return [...this.#endpoints.values()].map((endpoint) => endpoint.status)
+  }
+
+  /** The endpoint's dead letters, oldest first. */
+  async deadLetters(id: string): Promise<DeadLetter[]> {
+    return this.#endpoint(id).deadLetters()
+  }
+
+  /** Posts the endpoint's dead letters again, oldest first, until one fails. */
+  async replay(id: string): Promise<{ delivered: number; remaining: number }> {
+    return this.#endpoint(id).replay()
+  }
+
+  /** Removes the endpoint's dead letters without delivering them. */
+  async discard(id: string): Promise<number> {
+    return this.#endpoint(id).discard()
+  }
+
+  /** Stops every loop; attempts in flight are aborted and made again after a restart. */
+  async close(): Promise<void> {
+    await Promise.all([...this.#endpoints.values()].map((endpoint) => endpoint.stop()))
+  }
+
+  #endpoint(id: string): WebhookEndpoint {
+    const endpoint = this.#endpoints.get(id)
+    if (endpoint === undefined) {
+      throw new WeftError('NOT_FOUND', `no webhook endpoint "${String(id)}"`)
+    }
+    return endpoint
+  }
+}
