@@ -12,11 +12,21 @@
  *   GET    /admin/docs/<name>/history  who changed it and when (within the history window)
  *   GET    /admin/docs/<name>/export?at=<ms>   the document as it was then
  *   POST   /admin/docs/<name>/restore?at=<ms>  make it read as it did then (a forward change)
+ *   GET    /admin/webhooks                      each endpoint's cursor, counts, failing delivery
+ *   GET    /admin/webhooks/<id>/dead            its dead letters (events, attempts, last error)
+ *   POST   /admin/webhooks/<id>/dead/replay     post them again, oldest first, until one fails
+ *   DELETE /admin/webhooks/<id>/dead            discard them
  */
 import { timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { WeftError } from '@weft/protocol'
-import { readHttpBody, sendHttp, sendHttpError, type RelayAdmin } from '@weft/server'
+import {
+  readHttpBody,
+  sendHttp,
+  sendHttpError,
+  type RelayAdmin,
+  type WebhookDispatcher,
+} from '@weft/server'
 
 const authorized = (request: IncomingMessage, token: string): boolean => {
   const header = request.headers.authorization ?? ''
@@ -31,7 +41,12 @@ export const handleAdminRoute = (
   response: ServerResponse,
   path: string,
   query: URLSearchParams,
-  options: { admin: RelayAdmin; token: string | undefined; maxBodyBytes: number },
+  options: {
+    admin: RelayAdmin
+    webhooks: WebhookDispatcher
+    token: string | undefined
+    maxBodyBytes: number
+  },
 ): boolean => {
   if (path !== '/admin' && !path.startsWith('/admin/')) return false
   const { admin, token } = options
@@ -53,6 +68,8 @@ export const handleAdminRoute = (
   const parts = path.split('/').slice(2) // ['docs', name?, action?]
   void (async () => {
     try {
+      if (parts[0] === 'webhooks')
+        return await webhookRoute(response, method, path, parts, options.webhooks)
       if (parts[0] !== 'docs' || parts.length > 3)
         throw new WeftError('INVALID_ARGUMENT', `no route ${method} ${path}`)
       if (parts.length === 1) {
@@ -107,4 +124,27 @@ export const handleAdminRoute = (
     }
   })()
   return true
+}
+
+/** `/admin/webhooks[/<id>/dead[/replay]]`: status, dead letters, replay and discard. */
+const webhookRoute = async (
+  response: ServerResponse,
+  method: string,
+  path: string,
+  parts: string[],
+  webhooks: WebhookDispatcher,
+): Promise<void> => {
+  const [, id, dead, replay] = parts
+  if (parts.length === 1 && method === 'GET') return sendHttp(response, 200, webhooks.status())
+  if (id === undefined || dead !== 'dead' || parts.length > 4) {
+    throw new WeftError('INVALID_ARGUMENT', `no route ${method} ${path}`)
+  }
+  const endpoint = id
+  if (replay === undefined && method === 'GET')
+    return sendHttp(response, 200, await webhooks.deadLetters(endpoint))
+  if (replay === undefined && method === 'DELETE')
+    return sendHttp(response, 200, { discarded: await webhooks.discard(endpoint) })
+  if (replay === 'replay' && method === 'POST')
+    return sendHttp(response, 200, await webhooks.replay(endpoint))
+  throw new WeftError('INVALID_ARGUMENT', `no route ${method} ${path}`)
 }

@@ -125,10 +125,13 @@ const authProblem = (config: RelayConfig): string | undefined => {
   return undefined
 }
 
-/** What is wrong with the encryption and TLS options taken together, if anything. */
+/** What is wrong with the encryption, TLS and webhook options taken together, if anything. */
 const encryptionTlsProblem = (config: RelayConfig): string | undefined => {
   if (config['encryption-keys-file'] !== undefined && config.store !== 'level') {
     return '--encryption-keys-file applies to --store level only (memory keeps nothing on disk)'
+  }
+  if (config['webhooks-file'] !== undefined && config['history-ms'] === 0) {
+    return '--webhooks-file needs the change feed, which keeps --history-ms: give it above 0'
   }
   if ((config['tls-cert-file'] === undefined) !== (config['tls-key-file'] === undefined)) {
     return '--tls-cert-file and --tls-key-file go together: give both (TLS) or neither'

@@ -5,7 +5,7 @@
  */
 import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { RelayMetrics } from '@weft/server'
+import type { RelayMetrics, WebhookEvent } from '@weft/server'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 
 /** What the gauges read at scrape time. */
@@ -20,6 +20,8 @@ export interface MetricsSources {
 export interface RelayPrometheus {
   readonly registry: Registry
   readonly metrics: RelayMetrics
+  /** Counts a webhook delivery's outcome (the dispatcher's `onEvent`). */
+  readonly webhook: (event: WebhookEvent) => void
 }
 
 /** Latency buckets in seconds: 0.5 ms to 10 s. */
@@ -195,5 +197,31 @@ export const createRelayPrometheus = (sources: MetricsSources): RelayPrometheus 
       compactionSeconds.observe(seconds)
     },
   }
-  return { registry, metrics }
+  const deliveries = new Counter({
+    name: 'weft_webhook_deliveries_total',
+    help: 'Webhook delivery attempts by endpoint and outcome (delivered, failed, dead-lettered, replayed)',
+    labelNames: ['endpoint', 'outcome'],
+    registers,
+  })
+  const deliveredEvents = new Counter({
+    name: 'weft_webhook_events_total',
+    help: 'Change-feed events in webhook deliveries by endpoint and outcome',
+    labelNames: ['endpoint', 'outcome'],
+    registers,
+  })
+  const deliverySeconds = new Histogram({
+    name: 'weft_webhook_delivery_seconds',
+    help: 'Time from posting a webhook delivery to its answer (or failure)',
+    labelNames: ['endpoint'],
+    buckets: LATENCY,
+    registers,
+  })
+  const webhook = (event: WebhookEvent): void => {
+    const labels = { endpoint: event.endpoint, outcome: event.type }
+    deliveries.inc(labels)
+    deliveredEvents.inc(labels, event.events)
+    if (event.type !== 'replayed')
+      deliverySeconds.observe({ endpoint: event.endpoint }, event.seconds)
+  }
+  return { registry, metrics, webhook }
 }

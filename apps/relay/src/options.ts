@@ -27,6 +27,19 @@ export const OPTIONS = {
     schema: integer(0).default(7 * 24 * 3_600_000),
     help: 'how long accepted updates stay readable for audit, point-in-time reads and restore after compaction (0: only the log)',
   },
+  'schemas-file': {
+    schema: z.string().min(1).optional(),
+    help:
+      'JSON file of document schemas by name pattern, { "schemas": [{ "pattern": "boards/*", ' +
+      '"schema": { "version": 1, "collections": { … } } }] }: their changes are described as ' +
+      'record events and the HTTP API reads and writes their records',
+  },
+  'webhooks-file': {
+    schema: z.string().min(1).optional(),
+    help:
+      'JSON file of webhook endpoints that receive the change feed, { "endpoints": [{ "id", ' +
+      '"url", "secrets": […], "docs"?: […] }] } (needs --history-ms above 0)',
+  },
   'static-dir': {
     schema: z.string().min(1).optional(),
     help: 'directory of a built web app served at / (default: the demo, apps/demo/dist)',

@@ -13,6 +13,7 @@ import {
   MemoryStore,
   openAuth,
   Relay,
+  WebhookDispatcher,
   type Authenticator,
   type DocStore,
   type Logger,
@@ -22,6 +23,7 @@ import type { RelayConfig } from './config.js'
 import { handleAdminRoute } from './admin-routes.js'
 import { createRelayPrometheus } from './metrics.js'
 import { Readiness } from './readiness.js'
+import { readSchemasFile, readWebhooksFile } from './service-files.js'
 import { DEMO_DIST, serveStatic } from './static-files.js'
 
 /** A running relay server. */
@@ -44,6 +46,10 @@ export const startRelayServer = async (
   const keysFile = config['encryption-keys-file']
   const keys = keysFile === undefined ? null : await readEncryptionKeys(keysFile)
   const tls = await readTls(config)
+  const schemasPath = config['schemas-file']
+  const schemas = schemasPath === undefined ? [] : await readSchemasFile(schemasPath)
+  const webhooksPath = config['webhooks-file']
+  const endpoints = webhooksPath === undefined ? [] : await readWebhooksFile(webhooksPath)
   const store: DocStore =
     config.store === 'memory'
       ? new MemoryStore({ historyMs: config['history-ms'] })
@@ -90,7 +96,23 @@ export const startRelayServer = async (
     unloadGraceMs: config['unload-grace-ms'],
     compactAfterUpdates: config['compact-after-updates'],
     compactAfterBytes: config['compact-after-bytes'],
+    schemas,
   })
+  let webhooks: WebhookDispatcher
+  try {
+    webhooks = new WebhookDispatcher({
+      feed: relay.feed,
+      store,
+      endpoints,
+      logger,
+      onEvent: (event) => prometheus.webhook(event),
+    })
+  } catch (error) {
+    await relay.close()
+    await store.close()
+    throw new Error(`--webhooks-file ${webhooksPath}: ${(error as Error).message}`)
+  }
+  await webhooks.start()
   const stats = (): Record<string, unknown> => {
     const { rss, heapUsed, heapTotal, external, arrayBuffers } = process.memoryUsage()
     const ms = (ns: number): number => Math.round(ns / 1e4) / 100
@@ -117,6 +139,7 @@ export const startRelayServer = async (
       stats,
       admin: {
         admin: relay.admin,
+        webhooks,
         token: config['admin-token'],
         maxBodyBytes: config['max-message-bytes'],
       },
@@ -150,6 +173,7 @@ export const startRelayServer = async (
       (closing ??= (async () => {
         readiness.stopAccepting()
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()))
+        await webhooks.close()
         await relay.close()
         server.closeAllConnections()
         await stopped

@@ -44,7 +44,7 @@ const call = async (
   const headers: Record<string, string> = {}
   if (token !== null) headers.authorization = `Bearer ${token}`
   if (json !== undefined) headers['content-type'] = 'application/json'
-  const body = json !== undefined ? JSON.stringify(json) : bytes
+  const body = json !== undefined ? JSON.stringify(json) : (bytes as BodyInit | undefined)
   return fetch(`${relay?.httpUrl}${path}`, {
     method,
     headers,

@@ -244,12 +244,12 @@ export class WebhookEndpoint {
         }
         this.#failing = null
         this.#deadLettered += events.length
+        await this.#advance(last.position, letter)
         this.#context.logger.error('webhook delivery dead-lettered', {
           webhook: id,
           delivery,
           events: events.length,
         })
-        await this.#advance(last.position, letter)
         this.#notify('dead-lettered', delivery, attempt, events.length, seconds, error)
         return true
       }
