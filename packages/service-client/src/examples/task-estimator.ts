@@ -56,6 +56,7 @@ export const runTaskEstimator = async (options: TaskEstimatorOptions): Promise<v
       }
       // Only now is the batch done: a crash before this line replays it, never skips it.
       await writeCursor(cursorFile, cursor)
+      log(`processed through ${cursor}`)
     },
   })
 }
