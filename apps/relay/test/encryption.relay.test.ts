@@ -125,18 +125,20 @@ describe('the relay with --encryption-keys-file', () => {
 
       // Each document holds a snapshot, its metadata and, for the history window, the log
       // records compaction folded: "archive" 3 values, all under A; "notes" 4, of which its
-      // snapshot, metadata and newer record were sealed under B at the last stop.
+      // snapshot, metadata and newer record were sealed under B at the last stop. The change
+      // feed adds 6: three entries (two under A), its metadata (B, written last) and each
+      // document's sequence ("archive" under A, "notes" under B).
       const reencrypt = ['reencrypt', '--data', dataDir, '--encryption-keys-file', both]
       const reencrypted = await runMain(reencrypt)
       expect(reencrypted.code).toBe(0)
       expect(logLine(reencrypted.output, 'reencrypted')).toMatchObject({
-        scanned: 7,
-        rewritten: 4,
+        scanned: 13,
+        rewritten: 7,
         complete: true,
         key: '2026-02',
       })
       const again = await runMain(reencrypt)
-      expect(logLine(again.output, 'reencrypted')).toMatchObject({ scanned: 7, rewritten: 0 })
+      expect(logLine(again.output, 'reencrypted')).toMatchObject({ scanned: 13, rewritten: 0 })
       // The history is readable with B alone.
       const history = await runMain([
         'docs',
