@@ -91,8 +91,9 @@ const resolveFollow = (options: FollowOptions) => {
   }
   const backoff = { ...DEFAULT_FOLLOW_BACKOFF, ...options.backoff }
   for (const [name, value] of Object.entries(backoff)) {
-    if (!Number.isSafeInteger(value) || value < (name === 'slowRetryMs' ? 0 : 1)) {
-      throw invalid(`follow options.backoff.${name} must be a positive integer of ms`)
+    const min = name === 'slowRetryMs' ? 0 : 1
+    if (!Number.isSafeInteger(value) || value < min) {
+      throw invalid(`follow options.backoff.${name} must be an integer of ms from ${min}`)
     }
   }
   return {

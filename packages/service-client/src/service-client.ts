@@ -103,13 +103,14 @@ export class WeftServiceClient {
     const path = `/v1/docs/${encodeDocName(name)}/update`
     const body = checkBytes(update, 'update')
     const write = checkWriteOptions(options, 'postUpdate options')
-    return this.#write({
+    const { saved, stateVector, correlationId } = await this.#write({
       method: 'POST',
       path,
       body,
       contentType: 'application/octet-stream',
       ...write,
     })
+    return { saved, stateVector, correlationId }
   }
 
   /**

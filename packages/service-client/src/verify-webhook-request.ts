@@ -17,7 +17,9 @@ export type WebhookRequestVerification =
 /** The `weft-signature` header of a request (the first, if repeated). */
 const signatureOf = (headers: RequestHeaders): string | undefined => {
   if (headers instanceof Headers) return headers.get(WEBHOOK_SIGNATURE_HEADER) ?? undefined
-  const value = headers[WEBHOOK_SIGNATURE_HEADER]
+  // Node lowercases header names; a record built by hand may not have.
+  const key = Object.keys(headers).find((name) => name.toLowerCase() === WEBHOOK_SIGNATURE_HEADER)
+  const value = key === undefined ? undefined : headers[key]
   return typeof value === 'string' ? value : value?.[0]
 }
 

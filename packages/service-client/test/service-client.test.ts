@@ -111,6 +111,7 @@ describe('WeftServiceClient against a relay', () => {
       correlationId: 'edit-2',
     })
     expect(second.correlationId).toBe('edit-2')
+    expect(Object.keys(second).sort()).toEqual(['correlationId', 'saved', 'stateVector'])
     const newer = await client.getUpdate('notes/1', Y.encodeStateVector(replica))
     expect(newer.length).toBeLessThan((await client.getUpdate('notes/1')).length)
     Y.applyUpdate(replica, newer)

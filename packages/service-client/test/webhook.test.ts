@@ -110,7 +110,7 @@ describe('verifyWebhookRequest', () => {
     const verify = (header: string, secret: string | readonly string[]) =>
       verifyWebhookRequest({
         body: new TextEncoder().encode(deliveryBody),
-        headers: { 'weft-signature': header },
+        headers: { 'Weft-Signature': header },
         secret,
         nowSec,
       }).then((result) => result.ok)
