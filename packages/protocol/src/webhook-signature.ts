@@ -13,7 +13,7 @@ export const WEBHOOK_TOLERANCE_SEC = 300
 
 const encoder = new TextEncoder()
 
-const hmacHex = async (secret: string, message: Uint8Array): Promise<string> => {
+const hmacHex = async (secret: string, message: Uint8Array<ArrayBuffer>): Promise<string> => {
   const key = await globalThis.crypto.subtle.importKey(
     'raw',
     encoder.encode(secret),
@@ -26,7 +26,7 @@ const hmacHex = async (secret: string, message: Uint8Array): Promise<string> => 
 }
 
 /** `<t>.<body>` as bytes: what is signed. */
-const signedBytes = (timestampSec: number, body: Uint8Array | string): Uint8Array => {
+const signedBytes = (timestampSec: number, body: Uint8Array | string): Uint8Array<ArrayBuffer> => {
   const prefix = encoder.encode(`${timestampSec}.`)
   const bytes = typeof body === 'string' ? encoder.encode(body) : body
   const joined = new Uint8Array(prefix.length + bytes.length)
