@@ -74,6 +74,18 @@ describe('the change feed', () => {
     const expired = await fetch(`${httpUrl}/v1/feed?after=1`)
     expect(expired.status).toBe(410)
     expect(await expired.json()).toMatchObject({ code: 'CURSOR_EXPIRED' })
+    // Without a cursor, a consumer starts at the oldest event kept; the head route says where that is.
+    const fresh = (await (await fetch(`${httpUrl}/v1/feed`)).json()) as {
+      events: Array<{ position: number }>
+      cursor: string
+    }
+    expect(fresh.events.map((event) => event.position)).toEqual([5])
+    expect(fresh.cursor).toBe('5')
+    expect(await (await fetch(`${httpUrl}/v1/feed/head`)).json()).toEqual({
+      head: '5',
+      prunedThrough: '4',
+    })
+    await expect(inner.feed.read({ after: 6 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })
   })
 
   it('is off without a history window, saying how to turn it on', async () => {

@@ -369,5 +369,13 @@ describe('the /v1 HTTP API', () => {
     await expectError('/v1/feed?wait=999999', {}, 400, 'INVALID_ARGUMENT')
     await expectError('/v1/feed', { method: 'POST' }, 404, 'NOT_FOUND')
     await expectError('/v1/feed/stream?after=x', {}, 400, 'INVALID_ARGUMENT')
+    await expectError('/v1/feed?after=999999', {}, 400, 'INVALID_ARGUMENT')
+    const badCorrelation = await fetch(`${relay?.httpUrl}/v1/feed`, {
+      headers: { authorization: `Bearer ${token}`, 'x-correlation-id': 'has spaces in it' },
+    })
+    expect(await badCorrelation.json()).toEqual({
+      code: 'INVALID_ARGUMENT',
+      message: 'X-Correlation-Id must be 1 to 256 printable ASCII characters without spaces',
+    })
   })
 })

@@ -8,7 +8,11 @@ import type { Logger } from './logger.js'
 
 /** How to read the feed. */
 export interface FeedReadOptions {
-  /** Return entries after this position (a previous read's `cursor`). Default 0: the oldest kept. */
+  /**
+   * Return entries after this position (a previous read's `cursor`). Default: from the oldest
+   * entry kept. A position retention passed is `CURSOR_EXPIRED`; one past the head is
+   * `INVALID_ARGUMENT` (it does not come from this feed).
+   */
   readonly after?: number
   /** Most entries returned. Default 100, at most 1,000. */
   readonly limit?: number
@@ -77,10 +81,18 @@ export class ChangeFeed {
   /** Reads entries after a cursor (see {@link FeedReadOptions}). */
   async read(options: FeedReadOptions = {}): Promise<FeedRead> {
     this.#assertEnabled()
-    const { after = 0, limit = 100, waitMs = 0, filter = () => true, signal } = options
-    check('after', after, 0, Number.MAX_SAFE_INTEGER)
+    const { limit = 100, waitMs = 0, filter = () => true, signal } = options
+    if (options.after !== undefined) check('after', options.after, 0, Number.MAX_SAFE_INTEGER)
     check('limit', limit, 1, MAX_LIMIT)
     check('waitMs', waitMs, 0, MAX_WAIT_MS)
+    const bounds = await this.bounds()
+    const after = options.after ?? bounds.prunedThrough
+    if (after > bounds.head) {
+      throw new WeftError(
+        'INVALID_ARGUMENT',
+        `cursor ${after} is past the feed's head (${bounds.head}): it does not come from this relay's feed`,
+      )
+    }
     const deadline = Date.now() + waitMs
     let cursor = after
     for (;;) {

@@ -8,6 +8,7 @@
  *   POST /v1/docs/<name>/records            create/update/delete/restore records, resolve conflicts
  *   GET  /v1/feed?after=&limit=&wait=&docs= the change feed after a cursor (long-poll with wait)
  *   GET  /v1/feed/stream?after=&docs=       the same as server-sent events, resumable with Last-Event-ID
+ *   GET  /v1/feed/head                      the newest position and the newest one retention removed
  */
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -53,9 +54,11 @@ export const createHttpApi = (relay: Relay, options: HttpApiOptions = {}): HttpH
     const [path = '/', search = ''] = (request.url ?? '/').split('?')
     if (path !== '/v1' && !path.startsWith('/v1/')) return false
     const correlationId = correlationIdOf(request)
-    const headers = { 'x-correlation-id': correlationId }
+    const headers: Record<string, string> =
+      correlationId instanceof WeftError ? {} : { 'x-correlation-id': correlationId }
     void (async () => {
       try {
+        if (correlationId instanceof WeftError) throw correlationId
         const identity = await authenticate(relay, request)
         const context = {
           relay,
@@ -84,6 +87,15 @@ const route = async (
   const parts = path.split('/').slice(2) // ['docs', name, action?] or ['feed', 'stream'?]
   if (parts[0] === 'feed' && parts.length <= 2) {
     if (method !== 'GET') throw noRoute(method, path)
+    if (parts[1] === 'head') {
+      const { head, prunedThrough } = await context.relay.feed.bounds()
+      return sendHttp(
+        response,
+        200,
+        { head: String(head), prunedThrough: String(prunedThrough) },
+        headers,
+      )
+    }
     const feed = feedRequest(request, context)
     if (parts[1] === 'stream') return streamFeed(response, context.relay.feed, feed, headers)
     if (parts[1] !== undefined) throw noRoute(method, path)
@@ -155,21 +167,24 @@ const route = async (
 const feedRequest = (
   request: IncomingMessage,
   context: RouteContext,
-): { after: number; limit: number; waitMs: number; filter: (entry: FeedEntry) => boolean } => {
+): {
+  after?: number
+  limit: number
+  waitMs: number
+  filter: (entry: FeedEntry) => boolean
+} => {
   const { query, identity } = context
   const lastEventId = request.headers['last-event-id']
-  const after = integer(
-    'after',
-    query.get('after') ?? (typeof lastEventId === 'string' ? lastEventId : null),
-    0,
-  )
+  const given = query.get('after') ?? (typeof lastEventId === 'string' ? lastEventId : null)
+  // Without a cursor: from the oldest event kept.
+  const after = given === null || given === '' ? undefined : integer('after', given, 0)
   const limit = integer('limit', query.get('limit'), 100)
   const waitMs = integer('wait', query.get('wait'), 0)
   const patterns = query.getAll('docs')
   const filter = (entry: FeedEntry): boolean =>
     accessFor(identity, entry.doc).read &&
     (patterns.length === 0 || patterns.some((pattern) => matchesPattern(pattern, entry.doc)))
-  return { after, limit, waitMs, filter }
+  return { ...(after === undefined ? {} : { after }), limit, waitMs, filter }
 }
 
 /** The verified identity of the request's bearer token (open mode: anyone, with no token). */
@@ -182,10 +197,18 @@ const authenticate = async (relay: Relay, request: IncomingMessage): Promise<Ide
   }
 }
 
-/** The request's `X-Correlation-Id` (printable ASCII, up to 128 characters), or a new one. */
-const correlationIdOf = (request: IncomingMessage): string => {
+/**
+ * The request's `X-Correlation-Id` (1 to 256 printable ASCII characters), a new one when there
+ * is none, or the error refusing one that is malformed.
+ */
+const correlationIdOf = (request: IncomingMessage): string | WeftError => {
   const given = request.headers['x-correlation-id']
-  return typeof given === 'string' && /^[\x21-\x7e]{1,128}$/.test(given) ? given : randomUUID()
+  if (given === undefined) return randomUUID()
+  if (typeof given === 'string' && /^[\x21-\x7e]{1,256}$/.test(given)) return given
+  return new WeftError(
+    'INVALID_ARGUMENT',
+    'X-Correlation-Id must be 1 to 256 printable ASCII characters without spaces',
+  )
 }
 
 const noRoute = (method: string, path: string): WeftError =>

@@ -17,13 +17,17 @@ const KEEP_ALIVE_MS = 15_000
 export const streamFeed = async (
   response: ServerResponse,
   feed: ChangeFeed,
-  read: { after: number; limit: number; filter: (entry: FeedEntry) => boolean },
+  read: { after?: number; limit: number; filter: (entry: FeedEntry) => boolean },
   headers: Record<string, string>,
 ): Promise<void> => {
   const stop = new AbortController()
   response.once('close', () => stop.abort())
   // The first read happens before the headers, so a bad or expired cursor is a plain error.
-  let page = await feed.read({ after: read.after, limit: read.limit, filter: read.filter })
+  let page = await feed.read({
+    ...(read.after === undefined ? {} : { after: read.after }),
+    limit: read.limit,
+    filter: read.filter,
+  })
   response.writeHead(200, {
     ...headers,
     'content-type': 'text/event-stream; charset=utf-8',
@@ -32,7 +36,7 @@ export const streamFeed = async (
     'x-accel-buffering': 'no',
   })
   response.flushHeaders()
-  let cursor = read.after
+  let cursor = read.after ?? 0
   try {
     for (;;) {
       let text = ''

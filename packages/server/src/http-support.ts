@@ -58,8 +58,10 @@ export const sendHttpError = (
   error: unknown,
   headers: Record<string, string> = {},
 ): void => {
-  const coded =
+  let coded =
     error instanceof WeftError ? error : new WeftError('INTERNAL', String(error), { cause: error })
+  // A closed store or handle during a request means the relay is stopping: retry elsewhere.
+  if (coded.code === 'CLOSED') coded = new WeftError('SHUTTING_DOWN', 'the relay is shutting down')
   if (response.headersSent) {
     response.destroy(coded)
     return
@@ -68,7 +70,7 @@ export const sendHttpError = (
   sendHttp(
     response,
     httpStatusOf(coded),
-    { code: coded.code, message: coded.message },
+    { code: coded.code, message: messageOf(coded) },
     {
       ...headers,
       ...(retryAfter ? { 'retry-after': '1' } : {}),
@@ -115,3 +117,9 @@ export const bearerToken = (request: IncomingMessage): string => {
   const header = request.headers.authorization ?? ''
   return header.startsWith('Bearer ') ? header.slice(7).trim() : ''
 }
+
+/** A WeftError's message without its `CODE: ` prefix (the code travels on its own). */
+export const messageOf = (error: WeftError): string =>
+  error.message.startsWith(`${error.code}: `)
+    ? error.message.slice(error.code.length + 2)
+    : error.message

@@ -7,6 +7,7 @@ import type { Fields, Model } from '@weft/doc'
 import { WeftError } from '@weft/protocol'
 import * as Y from 'yjs'
 import { z } from 'zod'
+import { messageOf } from './http-support.js'
 
 /** Most changes one request may carry. */
 export const MAX_RECORD_CHANGES = 1000
@@ -78,11 +79,8 @@ export const applyRecordChanges = (
         model.resolve({ collection: each.collection, id: each.id, field: each.field }, each.value)
     } catch (error) {
       if (!(error instanceof WeftError)) throw error
-      throw new WeftError(error.code, `changes[${index}]: ${stripCode(error)}`, { cause: error })
+      throw new WeftError(error.code, `changes[${index}]: ${messageOf(error)}`, { cause: error })
     }
   })
   return created
 }
-
-/** A WeftError's message without its `CODE: ` prefix. */
-const stripCode = (error: WeftError): string => error.message.replace(`${error.code}: `, '')

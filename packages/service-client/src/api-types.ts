@@ -116,7 +116,7 @@ export interface ReadFeedOptions {
 /** Options every write takes. */
 export interface WriteOptions {
   /**
-   * Stored with the change and returned in the feed event (printable ASCII, 1 to 128
+   * Stored with the change and returned in the feed event (printable ASCII, 1 to 256
    * characters). Default: the relay generates one.
    */
   readonly correlationId?: string

@@ -33,9 +33,9 @@ export const checkWriteOptions = (
   const { correlationId } = options
   if (
     correlationId !== undefined &&
-    (typeof correlationId !== 'string' || !/^[\x21-\x7e]{1,128}$/.test(correlationId))
+    (typeof correlationId !== 'string' || !/^[\x21-\x7e]{1,256}$/.test(correlationId))
   ) {
-    throw invalid(`${where}.correlationId must be 1 to 128 printable ASCII characters, no spaces`)
+    throw invalid(`${where}.correlationId must be 1 to 256 printable ASCII characters, no spaces`)
   }
   return { correlationId, signal: checkSignal(options.signal, where) }
 }

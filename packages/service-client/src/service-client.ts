@@ -184,13 +184,15 @@ export class WeftServiceClient {
    */
   async feedHead(options: { readonly signal?: AbortSignal } = {}): Promise<string> {
     const signal = checkSignal(options.signal, 'feedHead options')
-    // A cursor past the head reads nothing and is never expired; the page still names the head.
-    const page = await this.readFeed({
-      after: String(Number.MAX_SAFE_INTEGER),
-      limit: 1,
-      ...(signal === undefined ? {} : { signal }),
+    const { body } = await this.#json({
+      method: 'GET',
+      path: '/v1/feed/head',
+      signal,
+      extraTimeoutMs: 0,
     })
-    return page.head
+    const head = (body as { head?: unknown } | null)?.head
+    if (typeof head !== 'string') throw malformed('GET /v1/feed/head', 'no head')
+    return head
   }
 
   /**

@@ -79,7 +79,7 @@ describe('WeftServiceClient arguments', () => {
       await failure(() => client.postUpdate('a', bytes, { correlationId: 'has space' })),
     ).toMatch(/correlationId/)
     expect(
-      await failure(() => client.postUpdate('a', bytes, { correlationId: 'x'.repeat(129) })),
+      await failure(() => client.postUpdate('a', bytes, { correlationId: 'x'.repeat(257) })),
     ).toMatch(/correlationId/)
     expect(await failure(() => client.readFeed({ after: '-1' }))).toMatch(/readFeed options\.after/)
     expect(await failure(() => client.readFeed({ after: 3 as never }))).toMatch(/after/)
