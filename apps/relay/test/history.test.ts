@@ -5,11 +5,10 @@ import { createClient, type WeftClient } from '@weft/client'
 import { defineSchema, field, openModel } from '@weft/doc'
 import { jwtAuth } from '@weft/server'
 import { LevelStore } from '@weft/store-level'
-import { startTestRelay, until, type TestRelay } from '@weft/testkit'
+import { startTestRelay, until, type TestRelay, TEST_SECRET, writeToken } from '@weft/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import * as Y from 'yjs'
-import { TEST_SECRET, writeToken } from './fixtures/tokens.js'
 
 let relay: TestRelay | undefined
 let dir = ''

@@ -1,11 +1,17 @@
 import { createClient, type WeftClient } from '@weft/client'
 import { defineSchema, field } from '@weft/doc'
 import { jwtAuth } from '@weft/server'
-import { startTestRelay, untilSameState, type TestRelay } from '@weft/testkit'
+import {
+  startTestRelay,
+  untilSameState,
+  type TestRelay,
+  scopedToken,
+  TEST_SECRET,
+  writeToken,
+} from '@weft/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import * as Y from 'yjs'
-import { scopedToken, TEST_SECRET, writeToken } from './fixtures/tokens.js'
 
 const board = defineSchema({
   version: 1,

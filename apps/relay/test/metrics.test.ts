@@ -3,12 +3,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createClient, type WeftClient } from '@weft/client'
 import { silentLogger } from '@weft/server'
-import { until } from '@weft/testkit'
+import { until, TEST_SECRET, writeToken } from '@weft/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { parseCommand, type RelayConfig } from '../src/config.js'
 import { startRelayServer, type RunningRelay } from '../src/relay-server.js'
-import { TEST_SECRET, writeToken } from './fixtures/tokens.js'
 
 /** `/metrics` as a map from `name{labels}` to value. */
 const scrape = async (url: string): Promise<Map<string, number>> => {

@@ -1,4 +1,5 @@
 /** Reconnection delays: exponential backoff with full jitter, and a longer wait when rate limited. */
+import { fullJitterDelayMs } from '@weft/protocol'
 
 /** Backoff settings, in milliseconds. */
 export interface BackoffOptions {
@@ -31,7 +32,6 @@ export const backoffDelayMs = (
   random: () => number,
   slow = false,
 ): number => {
-  const bound = Math.min(options.maxMs, options.initialMs * 2 ** Math.min(attempt, 30))
-  const jittered = Math.floor(random() * bound)
+  const jittered = fullJitterDelayMs(options, attempt, random)
   return slow ? options.slowRetryMs + jittered : jittered
 }

@@ -24,3 +24,4 @@ export {
   WEBHOOK_TOLERANCE_SEC,
   type WebhookVerification,
 } from './webhook-signature.js'
+export { fullJitterDelayMs } from './backoff.js'

@@ -3,7 +3,7 @@
  * batch, retry with exponential backoff and full jitter, dead-letter after the last attempt, and
  * move the durable cursor only past what was delivered or dead-lettered.
  */
-import { signWebhook, WEBHOOK_SIGNATURE_HEADER, WeftError } from '@weft/protocol'
+import { fullJitterDelayMs, signWebhook, WEBHOOK_SIGNATURE_HEADER, WeftError } from '@weft/protocol'
 import { matchesPattern } from './auth.js'
 import type { ChangeFeed } from './change-feed.js'
 import type { DocStore, FeedEntry } from './doc-store.js'
@@ -254,8 +254,8 @@ export class WebhookEndpoint {
         return true
       }
       // Full jitter: anywhere from 0 to the exponential bound, so failing endpoints do not retry in step.
-      const bound = Math.min(maxBackoffMs, initialBackoffMs * 2 ** (attempt - 1))
-      await sleep(Math.floor(this.#context.random() * bound), signal)
+      const bounds = { initialMs: initialBackoffMs, maxMs: maxBackoffMs }
+      await sleep(fullJitterDelayMs(bounds, attempt - 1, this.#context.random), signal)
       if (signal.aborted) return false
     }
   }

@@ -1,4 +1,5 @@
 /** The feed follower's waits after a failed read: exponential backoff with full jitter. */
+import { fullJitterDelayMs } from '@weft/protocol'
 
 /** Backoff settings of the follower, in milliseconds. */
 export interface FollowBackoff {
@@ -28,7 +29,6 @@ export const followDelayMs = (
   random: () => number,
   slow = false,
 ): number => {
-  const bound = Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.min(attempt - 1, 30))
-  const jittered = Math.floor(random() * bound)
+  const jittered = fullJitterDelayMs(backoff, attempt - 1, random)
   return slow ? backoff.slowRetryMs + jittered : jittered
 }

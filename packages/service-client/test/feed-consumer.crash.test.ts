@@ -6,11 +6,10 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { WeftServiceClient, type FeedEvent } from '@weft/service-client'
-import { withTimeout, type TestRelay } from '@weft/testkit'
+import { withTimeout, type TestRelay, scopedToken, writeToken } from '@weft/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { startApiRelay } from './fixtures/relays.js'
-import { scopedToken, writeToken } from './fixtures/tokens.js'
 
 const CONSUMER = fileURLToPath(new URL('./fixtures/feed-consumer.ts', import.meta.url))
 const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url))

@@ -5,11 +5,10 @@ import {
   type FeedEvent,
   type FollowRetry,
 } from '@weft/service-client'
-import { withTimeout, type TestRelay } from '@weft/testkit'
+import { withTimeout, type TestRelay, writeToken } from '@weft/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { startApiRelay } from './fixtures/relays.js'
-import { writeToken } from './fixtures/tokens.js'
 
 const relays: TestRelay[] = []
 const dirs: string[] = []

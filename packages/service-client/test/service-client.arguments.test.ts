@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { isWeftError, WeftServiceClient, type RecordChange } from '@weft/service-client'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startApiRelay } from './fixtures/relays.js'
-import { writeToken } from './fixtures/tokens.js'
+import { writeToken } from '@weft/testkit'
 
 /** The code and message of what `run` throws or rejects with. */
 const failure = async (run: () => unknown): Promise<string> => {

@@ -1,9 +1,8 @@
 import { isWeftError, WeftServiceClient, type DocumentRead } from '@weft/service-client'
-import type { TestRelay } from '@weft/testkit'
+import { type TestRelay, scopedToken, writeToken } from '@weft/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { startApiRelay } from './fixtures/relays.js'
-import { scopedToken, writeToken } from './fixtures/tokens.js'
 
 let relay: TestRelay | null = null
 afterEach(async () => {

@@ -5,13 +5,12 @@ import { join } from 'node:path'
 import { createClient, type WeftClient } from '@weft/client'
 import { openModel } from '@weft/doc'
 import { WeftServiceClient } from '@weft/service-client'
-import { until, withTimeout, type TestRelay } from '@weft/testkit'
+import { until, withTimeout, type TestRelay, scopedToken, writeToken } from '@weft/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { estimateOf, runTaskEstimator } from '../src/examples/task-estimator.js'
 import { boardSchema } from './fixtures/board-schema.js'
 import { startApiRelay } from './fixtures/relays.js'
-import { scopedToken, writeToken } from './fixtures/tokens.js'
 
 let relay: TestRelay | null = null
 let dir: string | null = null

@@ -9,10 +9,9 @@ import {
   WeftServiceClient,
   type WebhookDelivery,
 } from '@weft/service-client'
-import { withTimeout, type TestRelay } from '@weft/testkit'
+import { withTimeout, type TestRelay, writeToken } from '@weft/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startApiRelay } from './fixtures/relays.js'
-import { writeToken } from './fixtures/tokens.js'
 
 const NEW_SECRET = 'whsec-new-0123456789abcdef'
 const OLD_SECRET = 'whsec-old-0123456789abcdef'

@@ -36,3 +36,4 @@ export {
   type DiskFullCheckOptions,
   type DiskFullCheckResult,
 } from './disk-full-check.js'
+export { scopedToken, TEST_SECRET, writeToken, type TestScope } from './tokens.js'
