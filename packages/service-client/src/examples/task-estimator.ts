@@ -42,10 +42,11 @@ export const estimateOf = (title: string): number =>
 export const runTaskEstimator = async (options: TaskEstimatorOptions): Promise<void> => {
   const { url, token, cursorFile, signal, log = () => {} } = options
   const client = new WeftServiceClient({ url, ...(token === undefined ? {} : { token }) })
-  const after = (await readCursor(cursorFile)) ?? '0'
-  log(`following boards/* after ${after}`)
+  // No cursor yet: start at the oldest event the relay keeps.
+  const after = await readCursor(cursorFile)
+  log(`following boards/* after ${after ?? 'the oldest kept event'}`)
   await client.follow({
-    after,
+    ...(after === undefined ? {} : { after }),
     docs: ['boards/*'],
     signal,
     onRetry: ({ attempt, delayMs, error }) =>
