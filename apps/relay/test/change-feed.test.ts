@@ -88,6 +88,70 @@ describe('the change feed', () => {
     await expect(inner.feed.read({ after: 6 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })
   })
 
+  it('streams as server-sent events that resume after Last-Event-ID', async () => {
+    const { httpUrl } = await start()
+    await write('s', 'one')
+    await write('other', 'skipped by the filter')
+    /** Reads `count` change events of a stream, then closes it; returns them and the last id seen. */
+    const readStream = async (
+      headers: Record<string, string>,
+      count: number,
+    ): Promise<{ changes: Array<{ id: string; doc: string }>; lastId: string }> => {
+      const stop = new AbortController()
+      const response = await fetch(`${httpUrl}/v1/feed/stream?docs=s`, {
+        headers,
+        signal: stop.signal,
+      })
+      expect(response.headers.get('content-type')).toContain('text/event-stream')
+      const reader = (response.body as ReadableStream<Uint8Array>).getReader()
+      const decoder = new TextDecoder()
+      const changes: Array<{ id: string; doc: string }> = []
+      let lastId = ''
+      let buffer = ''
+      const deadline = setTimeout(() => stop.abort(), 10_000)
+      try {
+        while (changes.length < count) {
+          const { value, done } = await reader.read()
+          if (done) break
+          buffer += decoder.decode(value, { stream: true })
+          let end = buffer.indexOf('\n\n')
+          while (end >= 0) {
+            const block = buffer.slice(0, end)
+            buffer = buffer.slice(end + 2)
+            end = buffer.indexOf('\n\n')
+            const fields = new Map(
+              block
+                .split('\n')
+                .filter((line) => !line.startsWith(':'))
+                .map((line) => [
+                  line.slice(0, line.indexOf(':')),
+                  line.slice(line.indexOf(':') + 2),
+                ]),
+            )
+            if (fields.has('id')) lastId = fields.get('id') as string
+            if (fields.get('event') === 'change')
+              changes.push(JSON.parse(fields.get('data') as string))
+          }
+        }
+      } finally {
+        clearTimeout(deadline)
+        stop.abort()
+      }
+      return { changes, lastId }
+    }
+    const first = await readStream({}, 1)
+    expect(first.changes.map((change) => [change.id, change.doc])).toEqual([['1', 's']])
+    // Written while nobody listens: the next stream picks up after the last id it was given.
+    await write('s', 'two')
+    const waiting = readStream({ 'last-event-id': first.lastId }, 1)
+    const second = await waiting
+    expect(second.changes.map((change) => [change.id, change.doc])).toEqual([['3', 's']])
+    // A change written while a stream is open arrives on it.
+    const live = readStream({ 'last-event-id': second.lastId }, 1)
+    await write('s', 'three')
+    expect((await live).changes.map((change) => change.id)).toEqual(['4'])
+  })
+
   it('is off without a history window, saying how to turn it on', async () => {
     const { relay: inner, httpUrl } = await start(0)
     await expect(inner.feed.read()).rejects.toMatchObject({ code: 'NOT_FOUND' })
