@@ -10,12 +10,13 @@ import type { DocStore, FeedEntry } from './doc-store.js'
 import { feedEventJson } from './feed-event.js'
 import type { Logger } from './logger.js'
 import type { ResolvedWebhookEndpoint } from './webhook-options.js'
+import { postWebhook, sleep, type WebhookEventJson } from './webhook-post.js'
 
 /** A delivery whose attempts all failed, kept for an operator to inspect and replay. */
 export interface DeadLetter {
   /** The delivery's stable id: `<endpoint>:<first position>-<last position>`. */
   readonly delivery: string
-  readonly events: ReadonlyArray<ReturnType<typeof feedEventJson>>
+  readonly events: readonly WebhookEventJson[]
   readonly attempts: number
   readonly lastError: string
   readonly failedAtMs: number
@@ -260,38 +261,15 @@ export class WebhookEndpoint {
     }
   }
 
-  /** Posts one delivery; returns why it failed, or null when the endpoint answered 2xx. */
-  async #post(
+  #post(
     delivery: string,
     events: DeadLetter['events'],
     attempt: number,
     replay: boolean,
   ): Promise<string | null> {
-    const { id, url, secrets, timeoutMs } = this.options
-    const body = JSON.stringify({ endpoint: id, delivery, attempt, events })
-    const signature = await signWebhook(secrets, body, Math.floor(Date.now() / 1000))
-    try {
-      const response = await this.#context.fetch(url, {
-        method: 'POST',
-        redirect: 'manual',
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'weft-relay',
-          [WEBHOOK_SIGNATURE_HEADER]: signature,
-          'weft-delivery': delivery,
-          'weft-attempt': String(attempt),
-          ...(replay ? { 'weft-replay': 'true' } : {}),
-        },
-        body,
-        signal: AbortSignal.any([this.#stop.signal, AbortSignal.timeout(timeoutMs)]),
-      })
-      await response.body?.cancel()
-      return response.ok ? null : `HTTP ${response.status}`
-    } catch (error) {
-      const cause = (error as { cause?: { code?: string } } | null)?.cause
-      if ((error as Error).name === 'TimeoutError') return `no answer within ${timeoutMs} ms`
-      return cause?.code ?? (error as Error).message ?? String(error)
-    }
+    const { fetch } = this.#context
+    const request = { delivery, events, attempt, replay, signal: this.#stop.signal }
+    return postWebhook(this.options, fetch, request)
   }
 
   #notify(
@@ -320,16 +298,3 @@ export class WebhookEndpoint {
     this.#cursor = position
   }
 }
-
-/** Waits `ms`, or less if `signal` aborts. */
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    if (signal.aborted) return resolve()
-    const done = (): void => {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-    const timer = setTimeout(done, ms)
-    signal.addEventListener('abort', done, { once: true })
-  })
