@@ -180,6 +180,7 @@ describe('the /v1 HTTP API', () => {
       ],
       ['/v1/feed', {}],
       ['/v1/feed/stream', {}],
+      ['/v1/feed/head', {}],
     ]
     const forged = await writeToken('mallory', 'another-secret-that-is-32-bytes-long!!')
     for (const [path, options] of routes) {
