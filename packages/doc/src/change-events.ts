@@ -1,6 +1,6 @@
 /** Domain change events: what a Yjs transaction did to the records of a document with a schema. */
 import * as Y from 'yjs'
-import { jsonEquals, toJsonValue, type JsonValue } from './json-value.js'
+import { jsonEquals, toJsonValue, type JsonValue, type StandingValueJson } from './json-value.js'
 import {
   CREATED_BY_KEY,
   DELETED_KEY,
@@ -52,11 +52,7 @@ export type ChangeEvent =
       readonly collection: string
       readonly id: string
       readonly field: string
-      readonly values: ReadonlyArray<{
-        readonly value: JsonValue
-        readonly author: string
-        readonly stamp: string
-      }>
+      readonly values: readonly StandingValueJson[]
     }
   /** A field in conflict has one standing value again: `value`, written by `author`. */
   | {

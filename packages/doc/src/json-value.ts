@@ -5,6 +5,13 @@ import * as Y from 'yjs'
 export type JsonValue =
   null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue }
 
+/** One standing value of a field, as JSON: its value, who wrote it and its clock stamp. */
+export interface StandingValueJson {
+  readonly value: JsonValue
+  readonly author: string
+  readonly stamp: string
+}
+
 /**
  * Converts a stored value to JSON: Yjs types become their JSON (a `Y.Text` its string),
  * `undefined` and non-finite numbers become `null`, binary becomes an array of bytes, and

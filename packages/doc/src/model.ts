@@ -3,7 +3,7 @@ import { WeftError } from '@weft/protocol'
 import * as Y from 'yjs'
 import { checkValue, invalid, makeCollection, type Collection } from './collection.js'
 import { encodeStamp, HybridClock } from './hlc.js'
-import { toJsonValue, type JsonValue } from './json-value.js'
+import { toJsonValue, type JsonValue, type StandingValueJson } from './json-value.js'
 import { MigrationContext } from './migrations.js'
 import { recordToJson, type RecordJson } from './record-json.js'
 import { entriesOf, registerFields, writeEntry, type Entry } from './register.js'
@@ -46,11 +46,7 @@ export interface ConflictJson {
   readonly id: string
   readonly field: string
   /** Every standing value, the winner first. */
-  readonly values: ReadonlyArray<{
-    readonly value: JsonValue
-    readonly author: string
-    readonly stamp: string
-  }>
+  readonly values: readonly StandingValueJson[]
 }
 
 /** A model as JSON (what {@link Model.toJSON} returns). */

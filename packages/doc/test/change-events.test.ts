@@ -4,20 +4,7 @@ import { changeEventsOf, type ChangeEvent } from '../src/change-events.js'
 import { HybridClock } from '../src/hlc.js'
 import { openModel } from '../src/model.js'
 import { defineSchema, field, type Fields, type Schema } from '../src/schema.js'
-
-const board = defineSchema({
-  version: 1,
-  collections: {
-    people: { name: field.string() },
-    tasks: {
-      title: field.string(),
-      done: field.boolean(),
-      estimate: field.number().nullable(),
-      notes: field.text(),
-      tags: field.list(field.string()),
-    },
-  },
-})
+import { board } from './fixtures/board.js'
 
 const T0 = 1_700_000_000_000
 
