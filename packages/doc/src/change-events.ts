@@ -11,7 +11,7 @@ import {
   type RecordJson,
 } from './record-json.js'
 import { compareEntries, entryOfKey, fieldOfKey, type Entry } from './register.js'
-import { SCHEMA_ROOT, type Fields, type Schema } from './schema.js'
+import { SCHEMA_ROOT, type AnySchema, type Fields } from './schema.js'
 import {
   itemValue,
   type AnyType,
@@ -98,10 +98,7 @@ interface Standing {
  * already deleted). Conflicts are reported for every register field, including `@deleted`,
  * `@owner` and fields `schema` does not know, as `model.conflicts()` lists them.
  */
-export const changeEventsOf = (
-  transaction: Y.Transaction,
-  schema: Schema<Readonly<Record<string, Fields>>>,
-): ChangeEvent[] => {
+export const changeEventsOf = (transaction: Y.Transaction, schema: AnySchema): ChangeEvent[] => {
   const events: ChangeEvent[] = []
   const migrated = migrationOf(transaction)
   if (migrated !== null) events.push(migrated)
@@ -131,7 +128,7 @@ const migrationOf = (transaction: Y.Transaction): ChangeEvent | null => {
 /** The records of schema collections that `transaction` changed, by collection and id. */
 const touchedRecords = (
   transaction: Y.Transaction,
-  schema: Schema<Readonly<Record<string, Fields>>>,
+  schema: AnySchema,
 ): Map<string, Map<string, Touched>> => {
   // Root types by identity: a relay's document may hold them untyped (no getMap ever called).
   const roots = new Map<AnyType, string>()

@@ -17,6 +17,7 @@ export {
   type Migration,
   type RecordOf,
   type ScalarField,
+  type AnySchema,
   type Schema,
   type TextField,
   type UpdateInput,

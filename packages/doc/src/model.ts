@@ -7,7 +7,7 @@ import { toJsonValue, type JsonValue, type StandingValueJson } from './json-valu
 import { MigrationContext } from './migrations.js'
 import { recordToJson, type RecordJson } from './record-json.js'
 import { entriesOf, registerFields, writeEntry, type Entry } from './register.js'
-import { SCHEMA_ROOT, type Fields, type Schema } from './schema.js'
+import { SCHEMA_ROOT, type AnySchema, type Fields, type Schema } from './schema.js'
 
 /** A field with more than one standing value: concurrent writes nobody has resolved yet. */
 export interface Conflict {
@@ -214,7 +214,7 @@ const recordMap = (doc: Y.Doc, collection: string, id: string): Y.Map<unknown> =
 
 const listConflicts = (
   doc: Y.Doc,
-  schema: Schema<Readonly<Record<string, Fields>>>,
+  schema: AnySchema,
   filter: { collection?: string; id?: string; field?: string },
 ): Conflict[] => {
   const conflicts: Conflict[] = []

@@ -7,6 +7,7 @@ import {
   type Fields,
   type ScalarField,
   type Schema,
+  type AnySchema,
 } from './schema.js'
 
 /** A scalar field as JSON: a type name, or an object with the type and its options. */
@@ -90,7 +91,7 @@ export const schemaFromJson = (json: unknown, where?: string): Schema<Record<str
 }
 
 /** The JSON form of `schema` (its migrations, which are code, are left out). */
-export const schemaToJson = (schema: Schema<Readonly<Record<string, Fields>>>): SchemaJson => ({
+export const schemaToJson = (schema: AnySchema): SchemaJson => ({
   version: schema.version,
   collections: Object.fromEntries(
     Object.entries(schema.collections).map(([collection, fields]) => [

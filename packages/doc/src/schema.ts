@@ -96,6 +96,9 @@ export interface Schema<C extends Readonly<Record<string, Fields>>> {
   readonly migrations: readonly Migration[]
 }
 
+/** A schema of any collections: what code that handles every document's schema takes. */
+export type AnySchema = Schema<Readonly<Record<string, Fields>>>
+
 const scalar = <T>(
   type: ScalarField<T>['type'],
   test: (value: unknown) => string | undefined,

@@ -3,7 +3,13 @@
  * JSON or Yjs updates, written with Yjs updates — always through the rooms, so every change takes
  * a client's path (validated, fanned out, durable before it resolves, attributed).
  */
-import { decodeStateVector, openModel, type Fields, type ModelJson, type Schema } from '@weft/doc'
+import {
+  decodeStateVector,
+  openModel,
+  type Fields,
+  type ModelJson,
+  type AnySchema,
+} from '@weft/doc'
 import { checkDocName, WeftError } from '@weft/protocol'
 import * as Y from 'yjs'
 import type { DocAccess } from './auth.js'
@@ -43,7 +49,7 @@ export type DocumentJson =
 /** What RelayDocuments needs from its relay. */
 export interface RelayDocumentsContext {
   readonly registry: RoomRegistry
-  readonly schemaFor: (name: string) => Schema<Readonly<Record<string, Fields>>> | null
+  readonly schemaFor: (name: string) => AnySchema | null
   /** Throws while the relay shuts down. */
   readonly assertOpen: () => void
 }

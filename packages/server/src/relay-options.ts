@@ -1,5 +1,5 @@
 /** RelayOptions: the relay's settings, their defaults, and their validation. */
-import type { Fields, Schema } from '@weft/doc'
+import type { AnySchema } from '@weft/doc'
 import { WeftError } from '@weft/protocol'
 import type { Authenticator } from './auth.js'
 import type { DocStore } from './doc-store.js'
@@ -71,7 +71,7 @@ export interface RelayOptions {
 /** A schema for the documents whose names match `pattern`. */
 export interface DocSchema {
   readonly pattern: string
-  readonly schema: Schema<Readonly<Record<string, Fields>>>
+  readonly schema: AnySchema
 }
 
 /** {@link RelayOptions} with every default filled in. */

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
-import type { Fields, Schema } from '@weft/doc'
+import type { Fields, AnySchema } from '@weft/doc'
 import { checkDocName, WEFT_SUBPROTOCOL, WeftError } from '@weft/protocol'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { ROOT_CONTEXT } from '@opentelemetry/api'
@@ -157,7 +157,7 @@ export class Relay {
   }
 
   /** The schema of document `name` (the first `schemas` entry whose pattern matches), or null. */
-  schemaFor(name: string): Schema<Readonly<Record<string, Fields>>> | null {
+  schemaFor(name: string): AnySchema | null {
     for (const entry of this.#options.schemas) {
       if (matchesPattern(entry.pattern, name)) return entry.schema
     }

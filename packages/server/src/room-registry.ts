@@ -1,5 +1,5 @@
 /** RoomRegistry: loads each document once however many peers race for it, and unloads idle ones. */
-import type { Fields, Schema } from '@weft/doc'
+import type { AnySchema } from '@weft/doc'
 import { WeftError } from '@weft/protocol'
 import { Room, type RoomPeer, type RoomSettings } from './room.js'
 
@@ -14,7 +14,7 @@ export interface RoomRegistrySettings extends Omit<RoomSettings, 'onFailed' | 's
   /** How long a room with no peers stays loaded, in milliseconds. */
   readonly unloadGraceMs: number
   /** The schema of a document, if it has one. Default: none has. */
-  readonly schemaFor?: (name: string) => Schema<Readonly<Record<string, Fields>>> | null
+  readonly schemaFor?: (name: string) => AnySchema | null
 }
 
 /**

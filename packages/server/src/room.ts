@@ -5,8 +5,7 @@ import {
   decodeStateVector,
   summarizeUpdate,
   type ChangeEvent,
-  type Fields,
-  type Schema,
+  type AnySchema,
 } from '@weft/doc'
 import { ROOT_CONTEXT, type Context } from '@opentelemetry/api'
 import { WeftError } from '@weft/protocol'
@@ -62,7 +61,7 @@ export interface RoomSettings {
   /** Called once when the room fails, so its owner can forget it. */
   readonly onFailed: (room: Room) => void
   /** The document's schema: its changes are described as domain events. Default none. */
-  readonly schema?: Schema<Readonly<Record<string, Fields>>> | null
+  readonly schema?: AnySchema | null
   /** Called after changes became durable (and entered the store's change feed, if it keeps one). */
   readonly onChanges?: () => void
 }

@@ -3,7 +3,7 @@
  * take the same path as a client's: validated, applied, fanned out, stored, acknowledged once
  * durable, and attributed to the service.
  */
-import { openModel, type Fields, type Model, type Schema } from '@weft/doc'
+import { openModel, type Fields, type Model, type AnySchema } from '@weft/doc'
 import { WeftError } from '@weft/protocol'
 import * as Y from 'yjs'
 import type { DocAccess } from './auth.js'
@@ -20,7 +20,7 @@ export interface ServiceDocumentContext {
   readonly room: Room
   /** Leaves the room (the relay unloads it later if nobody else is in it). */
   readonly release: (peer: LocalPeer) => void
-  readonly schema: Schema<Readonly<Record<string, Fields>>> | null
+  readonly schema: AnySchema | null
   /** What its writes may touch (a token's scope over HTTP); `null`: anything. */
   readonly access: DocAccess | null
 }
