@@ -4,8 +4,8 @@
  * record or the deletion each change describes, so both become durable together.
  */
 import type { FeedChange, FeedEntry, FeedPage } from '@weft/server'
-import type { Level } from 'level'
 import { FEED_META_KEY, feedKey, feedRange, feedSeqKey } from './keys.js'
+import type { StoreAccess } from './store-access.js'
 
 type Put = { type: 'put'; key: string; value: Uint8Array }
 type Del = { type: 'del'; key: string }
@@ -16,13 +16,6 @@ interface FeedMeta {
   prunedThrough: number
 }
 
-/** What the feed needs of its store: the database and the store's value sealing. */
-export interface LevelFeedOptions {
-  readonly db: Level<string, Uint8Array>
-  readonly seal: (key: string, plain: Uint8Array) => Uint8Array
-  readonly open: (key: string, value: Uint8Array) => Uint8Array
-}
-
 const textEncoder = new TextEncoder()
 const textDecoder = new TextDecoder()
 
@@ -31,11 +24,11 @@ const textDecoder = new TextDecoder()
  * time, in order, so they are consecutive in durable order), learning them from disk first.
  */
 export class LevelFeed {
-  readonly #options: LevelFeedOptions
+  readonly #options: StoreAccess
   #meta: FeedMeta | null = null
   readonly #docSeqs = new Map<string, number>()
 
-  constructor(options: LevelFeedOptions) {
+  constructor(options: StoreAccess) {
     this.#options = options
   }
 

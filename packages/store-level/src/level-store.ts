@@ -18,8 +18,6 @@ import { Level } from 'level'
 import { GroupCommit, type CommitJob } from './group-commit.js'
 import {
   docPrefix,
-  docsRange,
-  ENCRYPTION_KEY,
   FORMAT_KEY,
   FORMAT_VALUE,
   stateKey,
@@ -33,7 +31,11 @@ import {
   snapshotKey,
 } from './keys.js'
 import { decodeLogRecord, encodeLogRecord } from './log-record.js'
-import { planHistory, type PlainRecord } from './history-window.js'
+import { listDocs } from './doc-listing.js'
+import { parseMeta, type DocMeta } from './doc-meta.js'
+import { checkEncryptionMarker } from './encryption-marker.js'
+import { historyWrites } from './history-writes.js'
+import type { Op, StoreAccess } from './store-access.js'
 import { LevelFeed } from './level-feed.js'
 import { reencryptValues, type ReencryptOptions, type ReencryptResult } from './reencrypt.js'
 import { stateJson } from '@weft/server'
@@ -46,7 +48,6 @@ import {
 } from './value-cipher.js'
 
 type Db = Level<string, Uint8Array>
-type Op = { type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string }
 
 /** Options of {@link LevelStore.open}. */
 export interface LevelStoreOptions {
@@ -71,14 +72,6 @@ export interface LevelStoreOptions {
   historyMs?: number
 }
 
-const CIPHER_NAME = 'aes-256-gcm'
-
-interface DocMeta {
-  compactedThrough: number
-  /** When the log was last folded into the snapshot (ms since the epoch). */
-  compactedAtMs?: number
-}
-
 const textEncoder = new TextEncoder()
 const textDecoder = new TextDecoder()
 
@@ -99,6 +92,7 @@ export class LevelStore implements DocStore {
   readonly #heads = new Map<string, number>()
   /** The last write submitted per document, while it is in flight. */
   readonly #lastWrite = new Map<string, Promise<void>>()
+  readonly #access: StoreAccess
   readonly #feed: LevelFeed
   #closed = false
 
@@ -156,11 +150,12 @@ export class LevelStore implements DocStore {
     this.#db = db
     this.#keyring = keyring
     this.#historyMs = historyMs
-    this.#feed = new LevelFeed({
+    this.#access = {
       db,
       seal: (key, plain) => this.#seal(key, plain),
       open: (key, value) => this.#open(key, value),
-    })
+    }
+    this.#feed = new LevelFeed(this.#access)
     this.#commits = new GroupCommit<Op>(async (ops) => {
       try {
         await this.#db.batch(ops, { sync })
@@ -284,7 +279,8 @@ export class LevelStore implements DocStore {
         ops.push({ type: 'put', key: metaKey(name), value: this.#seal(metaKey(name), json) })
         const folded = await this.#db.iterator(logRange(name, throughSeq)).all()
         for (const [key] of folded) ops.push({ type: 'del', key })
-        if (this.#historyMs > 0) ops.push(...(await this.#keepHistory(name, folded, meta)))
+        if (this.#historyMs > 0)
+          ops.push(...(await historyWrites(this.#access, name, folded, meta, this.#historyMs)))
         return ops
       },
     })
@@ -293,51 +289,7 @@ export class LevelStore implements DocStore {
   async list(): Promise<DocSummary[]> {
     this.#assertOpen()
     await this.#commits.idle()
-    const docs = new Map<
-      string,
-      {
-        snapshotBytes: number
-        logBytes: number
-        logRecords: number
-        meta?: Uint8Array
-        last?: [string, Uint8Array]
-      }
-    >()
-    for await (const [key, value] of this.#db.iterator(docsRange())) {
-      const rest = key.slice('v1:doc:'.length)
-      const separator = rest.indexOf(':')
-      const name = decodeURIComponent(rest.slice(0, separator))
-      const record = rest.slice(separator + 1)
-      let doc = docs.get(name)
-      if (doc === undefined)
-        docs.set(name, (doc = { snapshotBytes: 0, logBytes: 0, logRecords: 0 }))
-      if (record === 'snapshot') doc.snapshotBytes = value.length
-      else if (record === 'meta') doc.meta = value
-      else if (record.startsWith('log:')) {
-        doc.logBytes += value.length
-        doc.logRecords += 1
-        doc.last = [key, value]
-      }
-    }
-    return [...docs].map(([name, doc]) => {
-      let lastWriteAtMs: number | null = null
-      if (doc.last !== undefined) {
-        const entries = decodeLogRecord(this.#open(doc.last[0], doc.last[1]))
-        lastWriteAtMs = Math.max(...entries.map((entry) => entry.meta.receivedAtMs))
-      } else if (doc.meta !== undefined) {
-        lastWriteAtMs = this.#readMeta(name, doc.meta).compactedAtMs ?? null
-      }
-      const compactedAtMs =
-        doc.meta === undefined ? undefined : this.#readMeta(name, doc.meta).compactedAtMs
-      return {
-        name,
-        snapshotAtMs: doc.snapshotBytes > 0 ? (compactedAtMs ?? null) : null,
-        snapshotBytes: doc.snapshotBytes,
-        logBytes: doc.logBytes,
-        logRecords: doc.logRecords,
-        lastWriteAtMs,
-      }
-    })
+    return listDocs(this.#access)
   }
 
   async history(name: string): Promise<DocHistory> {
@@ -357,48 +309,6 @@ export class LevelStore implements DocStore {
       base: snapshot === undefined ? null : this.#open(snapshotKey(name), snapshot),
       records,
     }
-  }
-
-  /**
-   * The writes that move folded log records to history and merge those older than the window
-   * into the history base. A store that was compacted before it kept history starts its base
-   * from the snapshot it had.
-   */
-  async #keepHistory(
-    name: string,
-    folded: Array<[string, Uint8Array]>,
-    meta: DocMeta,
-  ): Promise<Op[]> {
-    const ops: Op[] = []
-    const cutoff = Date.now() - this.#historyMs
-    const kept = await this.#db.iterator(histRange(name)).all()
-    const storedBase = await this.#db.get(histBaseKey(name))
-    let base: Uint8Array | null =
-      storedBase === undefined ? null : this.#open(histBaseKey(name), storedBase)
-    if (base === null && kept.length === 0 && meta.compactedThrough > 0) {
-      const previous = await this.#db.get(snapshotKey(name))
-      if (previous !== undefined) base = this.#open(snapshotKey(name), previous)
-    }
-    const open = ([key, value]: [string, Uint8Array]): PlainRecord => ({
-      key,
-      plain: this.#open(key, value),
-    })
-    const plan = planHistory({
-      name,
-      kept: kept.map(open),
-      folded: folded.map(open),
-      base,
-      baseIsNew: storedBase === undefined,
-      cutoff,
-    })
-    for (const key of plan.dels) ops.push({ type: 'del', key })
-    for (const { key, plain } of plan.puts)
-      ops.push({ type: 'put', key, value: this.#seal(key, plain) })
-    if (plan.base !== null) {
-      const key = histBaseKey(name)
-      ops.push({ type: 'put', key, value: this.#seal(key, plan.base) })
-    }
-    return ops
   }
 
   async delete(name: string, change?: FeedChange): Promise<void> {
@@ -480,34 +390,5 @@ export class LevelStore implements DocStore {
 
   #assertOpen(): void {
     if (this.#closed) throw new WeftError('CLOSED', 'the LevelDB store is closed')
-  }
-}
-
-const parseMeta = (bytes: Uint8Array | undefined): DocMeta => {
-  if (bytes === undefined) return { compactedThrough: 0 }
-  const parsed = JSON.parse(textDecoder.decode(bytes)) as Partial<DocMeta>
-  return {
-    compactedThrough: typeof parsed.compactedThrough === 'number' ? parsed.compactedThrough : 0,
-    ...(typeof parsed.compactedAtMs === 'number' ? { compactedAtMs: parsed.compactedAtMs } : {}),
-  }
-}
-
-/**
- * Marks a store opened with keys, and refuses to open a marked store without them: its new
- * values would be written in clear and its encrypted ones could not be read.
- */
-const checkEncryptionMarker = async (
-  db: Db,
-  path: string,
-  keyring: Keyring | null,
-): Promise<void> => {
-  const marked = (await db.get(ENCRYPTION_KEY)) !== undefined
-  if (keyring !== null && !marked) {
-    await db.put(ENCRYPTION_KEY, textEncoder.encode(CIPHER_NAME), { sync: true })
-  } else if (keyring === null && marked) {
-    throw new WeftError(
-      'DECRYPTION_FAILED',
-      `${path} holds encrypted values; open it with its encryption keys (options.encryption)`,
-    )
   }
 }
