@@ -1,16 +1,11 @@
 /** Room: one loaded document, its peers, and the path receive → apply → fan out → persist → ack. */
 import { randomUUID } from 'node:crypto'
-import {
-  changeEventsOf,
-  decodeStateVector,
-  summarizeUpdate,
-  type ChangeEvent,
-  type AnySchema,
-} from '@weft/doc'
+import { decodeStateVector, summarizeUpdate, type AnySchema } from '@weft/doc'
 import { ROOT_CONTEXT, type Context } from '@opentelemetry/api'
 import { WeftError } from '@weft/protocol'
 import * as awarenessProtocol from 'y-protocols/awareness'
 import * as Y from 'yjs'
+import { applyTransaction, type AppliedTransaction } from './apply-transaction.js'
 import type { DocStore, StoredDoc } from './doc-store.js'
 import type { Logger } from './logger.js'
 import { endFailed, inChildSpan, startUpdateSpan } from './tracing.js'
@@ -93,7 +88,6 @@ export class Room {
   readonly #writer: RoomWriter<RoomPeer>
   #incoming: Incoming[] = []
   #integrateScheduled = false
-  #emitted: Uint8Array | null = null
   #failure: WeftError | null = null
   #closed = false
 
@@ -358,20 +352,12 @@ export class Room {
       'weft.ref': ref,
       'enduser.id': sender.author,
     })
-    this.#emitted = null
-    let events: ChangeEvent[] = []
+    let applied: AppliedTransaction = { emitted: null, events: [] }
     if (updates.length > 0) {
-      const schema = this.#settings.schema ?? null
-      const describe = (transaction: Y.Transaction): void => {
-        if (schema !== null) events = changeEventsOf(transaction, schema)
-      }
-      this.#doc.on('update', this.#captureEmitted)
-      if (schema !== null) this.#doc.on('afterTransaction', describe)
       try {
-        inChildSpan(traced, 'weft.apply', {}, () =>
-          Y.transact(this.#doc, () => {
-            for (const update of updates) Y.applyUpdate(this.#doc, update)
-          }),
+        const schema = this.#settings.schema ?? null
+        applied = inChildSpan(traced, 'weft.apply', {}, () =>
+          applyTransaction(this.#doc, updates, schema),
         )
       } catch (cause) {
         // Yjs may have integrated part of it: memory no longer matches the store.
@@ -381,12 +367,9 @@ export class Room {
         if (traced !== null) endFailed(traced.span, error)
         this.#fail(error)
         return
-      } finally {
-        this.#doc.off('update', this.#captureEmitted)
-        this.#doc.off('afterTransaction', describe)
       }
     }
-    const emitted = this.#emitted as Uint8Array | null
+    const { emitted, events } = applied
     const { metrics } = this.#settings
     metrics.updatesApplied(updates.length, bytes)
     if (emitted !== null) {
@@ -409,10 +392,6 @@ export class Room {
 
   #hasPending(): boolean {
     return this.#doc.store.pendingStructs !== null || this.#doc.store.pendingDs !== null
-  }
-
-  #captureEmitted = (update: Uint8Array): void => {
-    this.#emitted = update
   }
 
   #broadcast(message: Outgoing, except: RoomPeer | null): void {
