@@ -4,6 +4,7 @@ import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js'
 import type { LocalStore } from './local-store.js'
 import { MemoryLocalStore } from './memory-local-store.js'
 import { browserNetworkHints, type NetworkHints } from './network-hints.js'
+import type { TabChannelConstructor, TabLocks } from './tab-messages.js'
 
 /** The standard WebSocket constructor (browsers' global, or the `ws` package in Node). */
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocket
@@ -48,6 +49,32 @@ export interface ClientOptions {
   ackTimeoutMs?: number
   /** Connectivity hints; default: the browser's online/offline/visibility events, if any. `null` turns them off. */
   networkHints?: NetworkHints | null
+  /**
+   * Share one connection between the tabs (windows, workers) of one origin. Default: on where the
+   * platform has Web Locks, BroadcastChannel and IndexedDB (browsers); off elsewhere (Node).
+   * `false` gives this client a socket of its own.
+   */
+  tabs?: TabOptions | false
+}
+
+/** How the tabs of one origin share a connection (see `ClientOptions.tabs`). */
+export interface TabOptions {
+  /**
+   * Tabs with the same group share a connection. Default: the relay URL and the store's
+   * `location` (or `memory`), so clients of different relays or stores never mix.
+   */
+  group?: string
+  /** Default `navigator.locks`. */
+  locks?: TabLocks
+  /** Default the global `BroadcastChannel`. */
+  BroadcastChannel?: TabChannelConstructor
+}
+
+/** Tab sharing with its defaults filled in. */
+export interface ResolvedTabOptions {
+  readonly group: string
+  readonly locks: TabLocks
+  readonly Channel: TabChannelConstructor
 }
 
 /** {@link ClientOptions} with defaults filled in. */
@@ -68,6 +95,8 @@ export interface ResolvedClientOptions {
   readonly repairAfterMs: number
   readonly ackTimeoutMs: number
   readonly networkHints: NetworkHints | null
+  /** `null`: this client has a socket of its own. */
+  readonly tabs: ResolvedTabOptions | null
 }
 
 const invalid = (message: string): WeftError => new WeftError('INVALID_ARGUMENT', message)
@@ -92,6 +121,39 @@ const checkStore = (store: unknown): LocalStore | undefined => {
   return store as LocalStore
 }
 
+const resolveTabs = (
+  tabs: TabOptions | false | undefined,
+  url: string,
+  store: LocalStore | undefined,
+): ResolvedTabOptions | null => {
+  if (tabs === false) return null
+  if (tabs !== undefined && (typeof tabs !== 'object' || tabs === null))
+    throw invalid('options.tabs must be false or an object')
+  const scope = globalThis as {
+    navigator?: { locks?: TabLocks }
+    BroadcastChannel?: TabChannelConstructor
+    indexedDB?: unknown
+  }
+  const locks = tabs?.locks ?? scope.navigator?.locks
+  const Channel = tabs?.BroadcastChannel ?? scope.BroadcastChannel
+  if (tabs === undefined && (scope.indexedDB === undefined || !locks || !Channel)) return null
+  if (typeof locks?.request !== 'function')
+    throw invalid('options.tabs needs Web Locks: pass options.tabs.locks, or tabs: false')
+  if (typeof Channel !== 'function')
+    throw invalid(
+      'options.tabs needs BroadcastChannel: pass options.tabs.BroadcastChannel, or tabs: false',
+    )
+  const group = tabs?.group ?? `${url}|${storeName(store)}`
+  if (typeof group !== 'string' || group.length === 0)
+    throw invalid('options.tabs.group must be a non-empty string')
+  return { group, locks, Channel }
+}
+
+const storeName = (store: LocalStore | undefined): string => {
+  const location = (store as { location?: unknown } | undefined)?.location
+  return typeof location === 'string' ? location : store === undefined ? 'memory' : 'custom'
+}
+
 /** Fills in defaults and validates once; a bad option throws `INVALID_ARGUMENT` naming it. */
 export const resolveClientOptions = (options: ClientOptions): ResolvedClientOptions => {
   if (typeof options !== 'object' || options === null)
@@ -113,6 +175,7 @@ export const resolveClientOptions = (options: ClientOptions): ResolvedClientOpti
   }
   const backoff = { ...DEFAULT_BACKOFF, ...options.backoff }
   for (const [key, value] of Object.entries(backoff)) positive(`options.backoff.${key}`, value)
+  const store = checkStore(options.store)
   const random = options.random ?? Math.random
   if (typeof random !== 'function') throw invalid('options.random must be a function')
   return {
@@ -133,7 +196,7 @@ export const resolveClientOptions = (options: ClientOptions): ResolvedClientOpti
     connectTimeoutMs: positive('options.connectTimeoutMs', options.connectTimeoutMs ?? 15_000),
     random,
     autoConnect: options.autoConnect ?? true,
-    store: checkStore(options.store) ?? new MemoryLocalStore(),
+    store: store ?? new MemoryLocalStore(),
     compactAfterUpdates: positive(
       'options.compactAfterUpdates',
       options.compactAfterUpdates ?? 500,
@@ -141,5 +204,6 @@ export const resolveClientOptions = (options: ClientOptions): ResolvedClientOpti
     repairAfterMs: positive('options.repairAfterMs', options.repairAfterMs ?? 1_000),
     ackTimeoutMs: positive('options.ackTimeoutMs', options.ackTimeoutMs ?? 15_000),
     networkHints: options.networkHints === undefined ? browserNetworkHints() : options.networkHints,
+    tabs: resolveTabs(options.tabs, url, store),
   }
 }

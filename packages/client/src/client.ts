@@ -7,9 +7,14 @@ import {
   type ClientOptions,
   type ResolvedClientOptions,
 } from './client-options.js'
-import { Connection } from './connection.js'
+import { Connection, type ConnectionHandlers } from './connection.js'
 import { DocHandle, type HandleOwner, type OpenOptions } from './doc-handle.js'
+import type { LocalStore } from './local-store.js'
+import { MemoryLocalStore } from './memory-local-store.js'
 import type { SyncStatus } from './status.js'
+import { TabHub, type HubConnectionState } from './tab-hub.js'
+import { runForLeader, type Candidacy } from './tab-leader.js'
+import { TabLink } from './tab-link.js'
 
 /** Events of a {@link WeftClient}. */
 export interface ClientEvents {
@@ -19,37 +24,73 @@ export interface ClientEvents {
   retry: (event: { attempt: number; delayMs: number; reason: string }) => void
 }
 
+/** What a client's documents go through: its own socket, or the tab group's hub. */
+type Transport = Pick<
+  Connection,
+  'ready' | 'maxMessageBytes' | 'connect' | 'disconnect' | 'send' | 'refreshToken'
+> & { close?(reason: string): void }
+
+/** @internal What the hub tab learns of its own client's connection. */
+interface ClientInternals {
+  readonly onConnection?: (state: HubConnectionState) => void
+}
+
+/** Stores used by an open client: two clients writing one store would overwrite each other. */
+const storesInUse = new WeakSet<LocalStore>()
+
 /**
  * A Weft client: one socket to the relay for every open document, reconnecting with backoff.
- * Create it with {@link createClient}.
+ * Create it with {@link createClient}. In browsers the tabs of one origin share one socket
+ * (see `ClientOptions.tabs`): one tab's client holds it, the others reach the relay through it.
  */
 export class WeftClient extends ObservableV2<ClientEvents> {
   readonly #options: ResolvedClientOptions
-  readonly #connection: Connection
+  readonly #connection: Transport
+  readonly #candidacy: Candidacy | null = null
   readonly #handles = new Map<string, DocHandle>()
   readonly #owner: HandleOwner
   #connectionStatus: SyncStatus = { state: 'offline', reason: 'not connected yet' }
   #status: SyncStatus = this.#connectionStatus
   #closed = false
 
-  constructor(options: ClientOptions) {
+  /** @param internal for the hub tab's own client only */
+  constructor(options: ClientOptions, internal: ClientInternals = {}) {
     super()
     this.#options = resolveClientOptions(options)
-    this.#connection = new Connection(this.#options, {
+    const { store, tabs } = this.#options
+    if (storesInUse.has(store)) {
+      throw new WeftError(
+        'INVALID_ARGUMENT',
+        'options.store is used by another open client: two clients would overwrite each ' +
+          "other's outbox. Close that client first, or give this one its own store.",
+      )
+    }
+    const observe = internal.onConnection
+    const connectionState = (): HubConnectionState => this.#connectionState()
+    const handlers: ConnectionHandlers = {
       onReady: () => {
         for (const handle of this.#handles.values()) handle.connectionReady()
       },
       onMessage: (message) => this.#route(message),
       onDown: () => {
+        observe?.(connectionState())
         for (const handle of this.#handles.values()) handle.connectionDown()
       },
       onStatus: (status) => {
         this.#connectionStatus = status
+        observe?.(connectionState())
         for (const handle of this.#handles.values()) handle.connectionStatus(status)
         this.#updateStatus()
       },
       onRetry: (attempt, delayMs, reason) => this.emit('retry', [{ attempt, delayMs, reason }]),
-    })
+    }
+    if (tabs === null) {
+      this.#connection = new Connection(this.#options, handlers)
+    } else {
+      this.#connection = new TabLink(tabs.group, tabs.locks, tabs.Channel, handlers)
+      this.#candidacy = runForLeader(tabs.locks, tabs.group, () => this.#lead(options))
+    }
+    storesInUse.add(store)
     const connection = this.#connection
     const { backoff, random } = this.#options
     this.#owner = {
@@ -139,8 +180,46 @@ export class WeftClient extends ObservableV2<ClientEvents> {
     if (this.#closed) return
     this.#closed = true
     const closing = [...this.#handles.values()].map((handle) => handle.close())
-    this.#connection.disconnect('client closed')
+    if (this.#connection.close) this.#connection.close('client closed')
+    else this.#connection.disconnect('client closed')
     await Promise.all(closing)
+    await this.#candidacy?.stop()
+    storesInUse.delete(this.#options.store)
+  }
+
+  /**
+   * This tab leads its group: it opens the relay connection for every tab, with a client of its
+   * own on a sibling of the store (its own namespace; in memory where the store has none, which
+   * is still safe: every tab keeps its edits until the relay has saved them).
+   */
+  async #lead(options: ClientOptions): Promise<() => Promise<void>> {
+    const tabs = this.#options.tabs as NonNullable<ResolvedClientOptions['tabs']>
+    const own = this.#options.store
+    const store: LocalStore =
+      (await (own as { openSibling?: () => Promise<LocalStore> })
+        .openSibling?.()
+        .catch(() => undefined)) ?? new MemoryLocalStore()
+    let hub: TabHub | null = null
+    const upstream = new WeftClient(
+      { ...options, store, tabs: false, autoConnect: true },
+      { onConnection: (state) => hub?.connectionChanged(state) },
+    )
+    upstream.on('retry', ({ attempt, delayMs, reason }) => hub?.retried(attempt, delayMs, reason))
+    hub = new TabHub(tabs.group, tabs.locks, tabs.Channel, upstream)
+    hub.connectionChanged(upstream.#connectionState())
+    const leading = hub
+    return async () => {
+      await leading.stop()
+      await store.close()
+    }
+  }
+
+  #connectionState(): HubConnectionState {
+    return {
+      ready: this.#connection.ready,
+      status: this.#connectionStatus,
+      maxMessageBytes: this.#connection.maxMessageBytes,
+    }
   }
 
   #route(message: WeftMessage): void {

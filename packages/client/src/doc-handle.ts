@@ -82,6 +82,8 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
   /** `reopen` after a retryable document error, `repair` of lost updates, `ack` overdue. */
   readonly #timers = new NamedTimers<'reopen' | 'repair' | 'ack'>()
   #reopenAttempt = 0
+  /** Updates forwarded from another tab are being applied (recorded by #applyForwarded). */
+  #forwarding = false
 
   /** @internal Created by `WeftClient.open`. */
   constructor(
@@ -326,8 +328,43 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
     if (this.#owner.ready) this.connectionReady()
   }
 
+  /**
+   * @internal Applies edits another tab made (relayed through this handle, which holds the
+   * connection) with `origin`, and puts them in the outbox byte for byte, even where this
+   * document already had their content: their acknowledgement must come from the relay, never
+   * from a copy here. Returns the ref whose acknowledgement covers them. Only once loaded.
+   */
+  applyForwarded(updates: readonly Uint8Array[], origin: object): number {
+    if (this.#closed) throw closedError(this.name)
+    if (this.#early !== null) throw new WeftError('INTERNAL', `${this.name} is not loaded yet`)
+    this.#forwarding = true
+    try {
+      Y.transact(
+        this.doc,
+        () => {
+          for (const update of updates) Y.applyUpdate(this.doc, update, origin)
+        },
+        origin,
+      )
+    } finally {
+      this.#forwarding = false
+    }
+    this.#recordLocal(updates)
+    return this.#outbox.lastRef
+  }
+
+  /** @internal The oldest ref waiting for the relay, or `undefined` when none is. */
+  get oldestPendingRef(): number | undefined {
+    return this.#outbox.oldestRef
+  }
+
+  /** @internal Sends an awareness update of another tab's clients while the document is open. */
+  sendAwareness(update: Uint8Array): void {
+    if (this.#opened) this.#owner.send({ type: 'awareness', doc: this.name, update })
+  }
+
   #onDocUpdate = (update: Uint8Array, origin: unknown): void => {
-    if (origin === LOCAL_COPY || origin === this || this.#closed) return
+    if (origin === LOCAL_COPY || origin === this || this.#forwarding || this.#closed) return
     if (this.#early !== null) {
       this.#early.push(update)
       return

@@ -6,7 +6,13 @@ export {
   type OpenOptions,
   type RefusedEdit,
 } from './doc-handle.js'
-export type { ClientOptions, TokenSource, WebSocketConstructor } from './client-options.js'
+export type {
+  ClientOptions,
+  TabOptions,
+  TokenSource,
+  WebSocketConstructor,
+} from './client-options.js'
+export type { TabChannel, TabChannelConstructor, TabLocks, TabMessage } from './tab-messages.js'
 export { backoffDelayMs, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js'
 export type { SyncState, SyncStatus } from './status.js'
 export type { LocalChange, LocalDoc, LocalStore, OutboxRecord } from './local-store.js'

@@ -11,6 +11,7 @@ export { startFaultProxy, type FaultProxy } from './fault-proxy.js'
 export { startScriptedRelay, type ScriptedRelay, type ScriptedSocket } from './scripted-relay.js'
 export { chooseSeed } from './seed.js'
 export { chromiumPath, launchChromium } from './chromium.js'
+export { tabLocks } from './tab-locks.js'
 export { runSetCheck, type SetCheckOptions, type SetCheckResult } from './set-check.js'
 export { mulberry32 } from './fault-lane.js'
 export {

@@ -1,0 +1,134 @@
+import { createClient, type DocHandle, type TabLocks, type WeftClient } from '@weft/client'
+import { startTestRelay, tabLocks, until, type TestRelay } from '@weft/testkit'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { WebSocket } from 'ws'
+import * as Y from 'yjs'
+
+// Tabs of one origin, simulated in one process: each client is a tab; they share Web Locks
+// (simulated) and talk over Node's BroadcastChannel. Chromium runs the real thing
+// (apps/demo/test/tabs.browser.test.ts).
+let relay: TestRelay
+let locks: TabLocks
+let group: string
+const clients: WeftClient[] = []
+
+beforeEach(async () => {
+  relay = await startTestRelay()
+  locks = tabLocks()
+  group = `tabs-${Math.random()}`
+})
+
+afterEach(async () => {
+  for (const client of clients.splice(0).reverse()) await client.close()
+  await relay.close()
+})
+
+const tab = (options: { autoConnect?: boolean } = {}): WeftClient => {
+  const client = createClient({
+    url: relay.url,
+    WebSocket: WebSocket as never,
+    backoff: { initialMs: 20, maxMs: 100, slowRetryMs: 100, stableMs: 1000 },
+    tabs: { locks, BroadcastChannel, group },
+    ...options,
+  })
+  clients.push(client)
+  return client
+}
+
+const text = (handle: DocHandle): string => handle.doc.getText('t').toString()
+
+/** The document as the relay has it on disk. */
+const stored = async (name: string): Promise<string> => {
+  const doc = new Y.Doc()
+  const update = await relay.relay.documents.update(name)
+  Y.applyUpdate(doc, update)
+  return doc.getText('t').toString()
+}
+
+describe('tabs sharing one connection', () => {
+  it('uses one socket for three tabs; every tab sees every edit and gets saved from the relay', async () => {
+    const [a, b, c] = [tab(), tab(), tab()]
+    const handles = [a, b, c].map((client) => client.open('shared'))
+    await Promise.all(handles.map((handle) => handle.whenSynced()))
+    expect(relay.relay.connectionCount).toBe(1)
+
+    handles.forEach((handle, index) => handle.doc.getText('t').insert(0, `${'abc'[index]}`))
+    await Promise.all(handles.map((handle) => handle.whenSaved()))
+    for (const handle of handles) await until(handle.doc, 'update', () => text(handle).length === 3)
+    const merged = text(handles[0] as DocHandle)
+    for (const handle of handles) expect(text(handle)).toBe(merged)
+    expect(await stored('shared')).toBe(merged)
+    for (const handle of handles) {
+      expect(handle.pending).toBe(0)
+      expect(handle.status.state).toBe('synced')
+    }
+    expect(relay.relay.connectionCount).toBe(1)
+  })
+
+  it('a tab offline keeps its edits pending, and they are saved once it is back', async () => {
+    const [a, b] = [tab(), tab()]
+    const [ha, hb] = [a.open('offline-tab'), b.open('offline-tab')]
+    await Promise.all([ha.whenSynced(), hb.whenSynced()])
+    b.disconnect()
+    hb.doc.getText('t').insert(0, 'from b, offline. ')
+    ha.doc.getText('t').insert(0, 'from a. ')
+    await ha.whenSaved()
+    expect(hb.pending).toBe(1)
+    expect(hb.status.state).toBe('offline')
+    expect(text(ha)).toBe('from a. ')
+    b.connect()
+    await hb.whenSaved()
+    await until(ha.doc, 'update', () => text(ha) === text(hb))
+    expect(text(ha)).toContain('from b, offline.')
+    expect(await stored('offline-tab')).toBe(text(ha))
+  })
+
+  it('when the leading tab closes, another leads and sends what was unsaved, once', async () => {
+    const [a, b] = [tab(), tab()]
+    const [ha, hb] = [a.open('handover'), b.open('handover')]
+    await Promise.all([ha.whenSynced(), hb.whenSynced()])
+    // The relay stops acknowledging: nothing b sends can be saved before the leader goes.
+    for (let index = 0; index < 20; index += 1) hb.doc.getText('t').insert(0, `${index % 10}`)
+    clients.splice(clients.indexOf(a), 1)
+    await a.close()
+    await hb.whenSaved()
+    expect(hb.pending).toBe(0)
+    expect(await stored('handover')).toBe(text(hb))
+    expect(text(hb)).toHaveLength(20)
+    expect(relay.relay.connectionCount).toBe(1)
+  })
+
+  it('shares presence between tabs and with the relay', async () => {
+    const [a, b] = [tab(), tab()]
+    const [ha, hb] = [a.open('presence'), b.open('presence')]
+    await Promise.all([ha.whenSynced(), hb.whenSynced()])
+    ha.awareness.setLocalStateField('user', { name: 'tab a' })
+    await until(
+      hb.awareness,
+      'change',
+      () => hb.awareness.getStates().get(ha.awareness.clientID)?.['user']?.name === 'tab a',
+    )
+    const outside = createClient({ url: relay.url, WebSocket: WebSocket as never, tabs: false })
+    clients.push(outside)
+    const ho = outside.open('presence')
+    await ho.whenSynced()
+    await until(ho.awareness, 'change', () => ho.awareness.getStates().has(ha.awareness.clientID))
+    ho.awareness.setLocalStateField('user', { name: 'outside' })
+    await until(hb.awareness, 'change', () => hb.awareness.getStates().has(ho.awareness.clientID))
+  })
+
+  it('refuses a store already used by another open client', async () => {
+    const { MemoryLocalStore } = await import('@weft/client')
+    const store = new MemoryLocalStore()
+    const first = createClient({
+      url: relay.url,
+      WebSocket: WebSocket as never,
+      store,
+      tabs: false,
+    })
+    clients.push(first)
+    expect(() =>
+      createClient({ url: relay.url, WebSocket: WebSocket as never, store, tabs: false }),
+    ).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }))
+  })
+})
