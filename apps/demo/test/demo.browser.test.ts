@@ -1,86 +1,34 @@
-import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { launchChromium, spawnRelay, type RelayProcess } from '@weft/testkit'
-import type { Browser, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  addTask,
+  newProfile,
+  noteText,
+  openTab,
+  SHOTS,
+  startDemo,
+  syncState,
+  taskTitles,
+  typeInNote,
+  until,
+  untilState,
+  type DemoFixture,
+} from './demo-fixture.js'
 
-const DEMO = fileURLToPath(new URL('..', import.meta.url))
-const DIST = join(DEMO, 'dist')
-const RELAY_MAIN = fileURLToPath(new URL('../../relay/src/main.ts', import.meta.url))
-const SHOTS = fileURLToPath(new URL('../../../test-output/demo/', import.meta.url))
-
-let relay: RelayProcess
-let browser: Browser
-let dataDir: string
+// Two users: each tab in a browser profile of its own (tabs of one profile: tabs.browser.test.ts).
+let demo: DemoFixture
 
 beforeAll(async () => {
-  // The app as the relay serves it: built with Vite, then served from dist/.
-  execFileSync(process.execPath, [join(DEMO, 'node_modules/vite/bin/vite.js'), 'build'], {
-    cwd: DEMO,
-    stdio: 'pipe',
-  })
-  dataDir = mkdtempSync(join(tmpdir(), 'weft-demo-'))
-  relay = await spawnRelay(RELAY_MAIN, dataDir, ['--static-dir', DIST])
-  browser = await launchChromium()
-  mkdirSync(SHOTS, { recursive: true })
+  demo = await startDemo()
 }, 600_000)
 
 afterAll(async () => {
-  await browser?.close()
-  await relay?.stop()
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true })
+  await demo?.close()
 })
 
-const open = async (doc: string): Promise<Page> => {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
-  const page = await context.newPage()
-  page.on('pageerror', (error) => console.error('page error:', error.message))
-  await page.goto(`http://127.0.0.1:${relay.port}/?doc=${doc}`)
-  await page.waitForSelector('.cm-content')
-  return page
-}
-
-const syncState = (page: Page): Promise<string | null> =>
-  page.locator('#sync').getAttribute('data-state')
-
-const untilState = (page: Page, state: string): Promise<unknown> =>
-  page.waitForSelector(`#sync[data-state="${state}"]`, { timeout: 10_000 })
-
-/** The note as the document holds it (the editor also shows other users' cursor labels). */
-const noteText = (page: Page): Promise<string> =>
-  page.evaluate(() =>
-    (
-      window as unknown as {
-        weftDemo: { handle: { doc: { getText(name: string): { toString(): string } } } }
-      }
-    ).weftDemo.handle.doc
-      .getText('note')
-      .toString(),
-  )
-
-const taskTitles = (page: Page): Promise<string[]> => page.locator('.task .title').allInnerTexts()
-
-const typeInNote = async (page: Page, text: string): Promise<void> => {
-  await page.locator('.cm-content').click()
-  await page.keyboard.press('End')
-  await page.keyboard.type(text)
-}
-
-const addTask = async (page: Page, title: string): Promise<void> => {
-  await page.fill('#task-title', title)
-  await page.press('#task-title', 'Enter')
-}
-
-const until = async (check: () => Promise<boolean>, what: string): Promise<void> => {
-  const deadline = Date.now() + 10_000
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
+const open = async (doc: string): Promise<Page> =>
+  openTab(await newProfile(demo.browser), demo.relay.port, doc)
 
 describe('the demo in Chromium', () => {
   it('two tabs edit the note and the board and converge, through offline edits and a reload', async () => {

@@ -177,23 +177,28 @@ export class HubDoc {
     }
   }
 
-  /** A link's edits go into the upstream outbox; its ref is acknowledged with theirs. */
+  /**
+   * A link's edits go into the upstream outbox; its ref is acknowledged with theirs. Empty
+   * updates (a sync step 2 of a link that lacks nothing) are acknowledged with the link's previous
+   * edits, or at once.
+   */
   #forward(state: LinkState, link: string, updates: readonly Uint8Array[], linkRef: number): void {
+    const carrying: Uint8Array[] = []
     for (const update of updates) {
       const checked = summarizeUpdate(update)
       if (!checked.ok) {
         const { code, message: reason } = checked.error
-        return this.#send(link, {
-          type: 'rejected',
-          doc: this.handle.name,
-          ref: linkRef,
-          code,
-          reason,
-        })
+        const doc = this.handle.name
+        return this.#send(link, { type: 'rejected', doc, ref: linkRef, code, reason })
       }
+      if (!checked.summary.isEmpty) carrying.push(update)
     }
-    const upRef = this.handle.applyForwarded(updates, state.origin)
+    const upRef =
+      carrying.length > 0
+        ? this.handle.applyForwarded(carrying, state.origin)
+        : (state.acks.at(-1)?.upRef ?? 0)
     if (linkRef > 0) state.acks.push({ linkRef, upRef })
+    if (carrying.length === 0) this.#settle()
   }
 
   /** Acknowledges to each link the refs whose upstream edits the relay has saved. */
