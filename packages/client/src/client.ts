@@ -196,9 +196,7 @@ export class WeftClient extends ObservableV2<ClientEvents> {
     const tabs = this.#options.tabs as NonNullable<ResolvedClientOptions['tabs']>
     const own = this.#options.store
     const store: LocalStore =
-      (await (own as { openSibling?: () => Promise<LocalStore> })
-        .openSibling?.()
-        .catch(() => undefined)) ?? new MemoryLocalStore()
+      (await own.openSibling?.().catch(() => undefined)) ?? new MemoryLocalStore()
     let hub: TabHub | null = null
     const upstream = new WeftClient(
       { ...options, store, tabs: false, autoConnect: true },
