@@ -1,5 +1,14 @@
 import { createClient, type DocHandle, type TabLocks, type WeftClient } from '@weft/client'
-import { startTestRelay, tabLocks, until, type TestRelay } from '@weft/testkit'
+import { jwtAuth } from '@weft/server'
+import {
+  nextEvent,
+  scopedToken,
+  startTestRelay,
+  tabLocks,
+  TEST_SECRET,
+  until,
+  type TestRelay,
+} from '@weft/testkit'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import * as Y from 'yjs'
@@ -130,5 +139,44 @@ describe('tabs sharing one connection', () => {
     expect(() =>
       createClient({ url: relay.url, WebSocket: WebSocket as never, store, tabs: false }),
     ).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }))
+  })
+})
+
+describe('tabs sharing one connection, with scoped tokens', () => {
+  it('a refused edit comes back to the tab that made it, and never reaches the other tabs', async () => {
+    await relay.close()
+    relay = await startTestRelay({ auth: jwtAuth({ secret: TEST_SECRET }) })
+    const token = await scopedToken('ann', [{ pattern: '**', access: 'write', types: ['allowed'] }])
+    const tabWithToken = (): WeftClient => {
+      const client = createClient({
+        url: relay.url,
+        WebSocket: WebSocket as never,
+        token,
+        tabs: { locks, BroadcastChannel, group },
+      })
+      clients.push(client)
+      return client
+    }
+    const [a, b] = [tabWithToken(), tabWithToken()]
+    const [ha, hb] = [a.open('scoped'), b.open('scoped')]
+    await Promise.all([ha.whenSynced(), hb.whenSynced()])
+    hb.doc.getMap('allowed').set('before', 1)
+    await hb.whenSaved()
+    const rejected = nextEvent(hb, 'rejected')
+    const reset = nextEvent(hb, 'reset')
+    hb.doc.getMap('forbidden').set('x', 1)
+    const saving = hb.whenSaved()
+    await expect(saving).rejects.toMatchObject({ code: 'FORBIDDEN' })
+    const [edit] = (await rejected) as [{ code: string }]
+    expect(edit.code).toBe('FORBIDDEN')
+    expect(hb.refused).toHaveLength(1)
+    await reset
+    expect(hb.doc.getMap('forbidden').size).toBe(0)
+    hb.doc.getMap('allowed').set('after', 2)
+    await hb.whenSaved()
+    await until(ha.doc, 'update', () => ha.doc.getMap('allowed').get('after') === 2)
+    expect(ha.doc.getMap('allowed').get('before')).toBe(1)
+    expect(ha.doc.getMap('forbidden').size).toBe(0)
+    expect(ha.pending).toBe(0)
   })
 })

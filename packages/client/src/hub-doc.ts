@@ -15,8 +15,11 @@ interface LinkState {
   opens: Uint8Array[]
   /** At least one `open` was answered: live updates flow to the link. */
   answered: boolean
-  /** The link's refs and the upstream refs that cover them, ascending. */
-  acks: Array<{ readonly linkRef: number; readonly upRef: number }>
+  /**
+   * The link's edits waiting for the relay: its ref (0 for none), the upstream ref that covers
+   * them, and the updates, passed to the other links once the relay has saved them. Ascending.
+   */
+  acks: Array<{ readonly linkRef: number; readonly upRef: number; readonly updates: Uint8Array[] }>
   /** Refusals to pass on once the upstream document is rebuilt. */
   refusals: Array<{ readonly linkRef: number; readonly code: string; readonly reason: string }>
   /** Yjs client ids whose presence came from this link. */
@@ -38,6 +41,10 @@ export class HubDoc {
   readonly #send: (link: string, message: DocMessage) => void
   readonly #connectionReady: () => boolean
   readonly #links = new Map<string, LinkState>()
+  /** Origins of the links' transactions, to tell their changes from the relay's. */
+  readonly #linkOrigins = new WeakSet<object>()
+  /** Edits of links that left before the relay saved them: passed on once it has. */
+  #departed: LinkState['acks'] = []
   #doc: Y.Doc
   #awareness: awarenessProtocol.Awareness
   /** An edit was refused upstream: answers wait until the handle has rebuilt its document. */
@@ -107,6 +114,7 @@ export class HubDoc {
     const state = this.#links.get(link)
     if (state === undefined) return
     this.#links.delete(link)
+    for (const ack of state.acks) this.#departed.push(ack)
     if (state.awarenessIds.size > 0)
       awarenessProtocol.removeAwarenessStates(
         this.#awareness,
@@ -129,8 +137,10 @@ export class HubDoc {
   }
 
   #attach(link: string): LinkState {
+    const origin = { link }
+    this.#linkOrigins.add(origin)
     const state: LinkState = {
-      origin: { link },
+      origin,
       opens: [],
       answered: false,
       acks: [],
@@ -197,23 +207,34 @@ export class HubDoc {
       carrying.length > 0
         ? this.handle.applyForwarded(carrying, state.origin)
         : (state.acks.at(-1)?.upRef ?? 0)
-    if (linkRef > 0) state.acks.push({ linkRef, upRef })
+    state.acks.push({ linkRef, upRef, updates: carrying })
     if (carrying.length === 0) this.#settle()
   }
 
-  /** Acknowledges to each link the refs whose upstream edits the relay has saved. */
+  /**
+   * Acknowledges to each link the refs whose upstream edits the relay has saved, and passes those
+   * edits to the other links only now: an edit the relay refuses never reaches another tab.
+   */
   #settle = (): void => {
     const oldest = this.handle.oldestPendingRef
+    const waiting: LinkState['acks'] = []
+    for (const ack of this.#departed) {
+      if (oldest !== undefined && ack.upRef >= oldest) waiting.push(ack)
+      else for (const update of ack.updates) this.#queue(update, null)
+    }
+    this.#departed = waiting
     for (const [link, state] of this.#links) {
       let settled = 0
       let linkRef = 0
       for (const ack of state.acks) {
         if (oldest !== undefined && ack.upRef >= oldest) break
         settled += 1
-        linkRef = ack.linkRef
+        if (ack.linkRef > 0) linkRef = ack.linkRef
+        for (const update of ack.updates) this.#queue(update, state.origin)
       }
       if (settled === 0) continue
       state.acks.splice(0, settled)
+      if (linkRef === 0) continue
       const stateVector = new Uint8Array([0])
       this.#send(link, { type: 'saved', doc: this.handle.name, ref: linkRef, stateVector })
     }
@@ -222,6 +243,7 @@ export class HubDoc {
   /** The relay refused an upstream edit: the link edits it carried are refused too. */
   #onRejected = (edit: { ref: number; code: string; reason: string }): void => {
     this.#refusing = true
+    this.#departed = this.#departed.filter((ack) => ack.upRef !== edit.ref)
     for (const state of this.#links.values()) {
       const kept = state.acks.filter((ack) => ack.upRef !== edit.ref)
       for (const ack of state.acks)
@@ -295,14 +317,20 @@ export class HubDoc {
       }
     }
     // A link that already left (its presence removed after detach) still tells the relay.
-    if (typeof origin === 'object' && origin !== null && 'link' in origin) {
-      if (![...this.#links.values()].some((state) => state.origin === origin))
-        this.handle.sendAwareness(update)
-    }
+    if (this.#isLinkOrigin(origin) && ![...this.#links.values()].some((s) => s.origin === origin))
+      this.handle.sendAwareness(update)
   }
 
-  /** Every change of the hub's copy goes to the links, but not back to the one that made it. */
+  /**
+   * Changes of the hub's copy from the relay go to the links at once; those a link made wait for
+   * the relay's acknowledgement (#settle).
+   */
   #onUpdate = (update: Uint8Array, origin: unknown): void => {
+    if (!this.#isLinkOrigin(origin)) this.#queue(update, origin)
+  }
+
+  /** Queues an update for every answered link but the one it came from; sent next microtask. */
+  #queue(update: Uint8Array, origin: unknown): void {
     let queued = false
     for (const state of this.#links.values()) {
       if (!state.answered || state.origin === origin) continue
@@ -312,6 +340,10 @@ export class HubDoc {
     if (!queued || this.#flushScheduled) return
     this.#flushScheduled = true
     queueMicrotask(() => this.#flush())
+  }
+
+  #isLinkOrigin(origin: unknown): boolean {
+    return typeof origin === 'object' && origin !== null && this.#linkOrigins.has(origin)
   }
 
   #flush(): void {
