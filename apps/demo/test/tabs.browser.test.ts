@@ -75,6 +75,31 @@ const expectEachOnce = (text: string, tokens: string[]): void => {
   expect({ missing, twice }).toEqual({ missing: [], twice: [] })
 }
 
+/** Sets a presence field in `from` and waits until `to` sees it. */
+const fence = async (from: Page, to: Page): Promise<void> => {
+  const token = `fence-${Math.random()}`
+  await from.evaluate((token) => {
+    const { handle } = (
+      window as unknown as {
+        weftDemo: { handle: { awareness: import('y-protocols/awareness').Awareness } }
+      }
+    ).weftDemo
+    handle.awareness.setLocalStateField('fence', token)
+  }, token)
+  await until(
+    () =>
+      to.evaluate((token) => {
+        const { handle } = (
+          window as unknown as {
+            weftDemo: { handle: { awareness: import('y-protocols/awareness').Awareness } }
+          }
+        ).weftDemo
+        return [...handle.awareness.getStates().values()].some((state) => state['fence'] === token)
+      }, token),
+    'the fence arrives',
+  )
+}
+
 /** Keeps the times of the tab's status changes, to measure a handover. */
 const recordStatuses = (page: Page): Promise<void> =>
   page.evaluate(() => {
@@ -199,7 +224,9 @@ describe('several tabs of one browser profile', () => {
         appendTokens(b, tokensOf('b', 0, 20)),
         appendTokens(c, tokensOf('c', 0, 20)),
       ])
-      await until(async () => (await noteText(a)).includes('[c19]'), 'the leader has the edits')
+      // Presence travels the same ordered channel as the edits and the hub passes it on at
+      // once: once the leader's page sees each tab's fence, the hub holds that tab's edits.
+      for (const page of [b, c]) await fence(page, a)
       expect(await pendingOf(b)).toBeGreaterThan(0)
       await a.close()
     } finally {
