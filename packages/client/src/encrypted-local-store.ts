@@ -1,18 +1,11 @@
 /**
- * encryptLocalStore: at-rest encryption of a LocalStore's values with AES-256-GCM (WebCrypto).
- *
- * Each value (snapshot, update, outbox update) is sealed on its own:
- *
- *     1 byte format version (1) · varUint length + UTF-8 key id · 12-byte IV · ciphertext + 16-byte tag
- *
- * with additional authenticated data `weft:<percent-encoded doc>:snapshot`, `…:update` or
- * `…:outbox:<ref>`, so a value moved to another document or role fails to decrypt. Document names,
- * refs, `lastRef` and the number and sizes of values stay in clear text.
+ * encryptLocalStore: at-rest encryption of a LocalStore's values with AES-256-GCM (WebCrypto),
+ * each value sealed on its own (the format is in `sealed-value.ts`). Document names, refs,
+ * `lastRef` and the number and sizes of values stay in clear text.
  */
 import { WeftError } from '@weft/protocol'
-import * as decoding from 'lib0/decoding'
-import * as encoding from 'lib0/encoding'
 import type { LocalChange, LocalDoc, LocalStore, OutboxRecord } from './local-store.js'
+import { openValue, ownBuffer, sealValue, type Kind, type Slot } from './sealed-value.js'
 
 /** One AES-256-GCM key and the id written next to every value it encrypts. */
 export interface LocalStoreKey {
@@ -31,12 +24,10 @@ export interface EncryptLocalStoreOptions {
   readonly keys: readonly LocalStoreKey[]
 }
 
-const FORMAT_VERSION = 1
 const KEY_BYTES = 32
-const IV_BYTES = 12
-const TAG_BYTES = 16
 
-type Role = 'snapshot' | 'update' | `outbox:${number}`
+const SNAPSHOT: Slot = { kind: 'snapshot' }
+const UPDATE: Slot = { kind: 'update' }
 
 /**
  * Wraps `inner` so that every value it stores is encrypted with AES-256-GCM: the last of
@@ -54,22 +45,30 @@ class EncryptedLocalStore implements LocalStore {
   readonly #keys: readonly LocalStoreKey[]
   #imported: Promise<Map<string, CryptoKey>> | null = null
   #closed = false
+  /** Present when `inner` can open siblings: the sibling, wrapped with the same keys. */
+  readonly openSibling?: () => Promise<LocalStore>
 
   constructor(inner: LocalStore, keys: readonly LocalStoreKey[]) {
     this.#inner = inner
     this.#keys = keys
+    if (inner.openSibling !== undefined) {
+      this.openSibling = async () => {
+        this.#assertOpen()
+        return new EncryptedLocalStore(await inner.openSibling!(), keys)
+      }
+    }
   }
 
   async load(doc: string): Promise<LocalDoc> {
     this.#assertOpen()
     const stored = await this.#inner.load(doc)
     const [snapshot, updates, outbox] = await Promise.all([
-      stored.snapshot === null ? null : this.#open(doc, 'snapshot', stored.snapshot),
-      Promise.all(stored.updates.map((update) => this.#open(doc, 'update', update))),
+      stored.snapshot === null ? null : this.#open(doc, SNAPSHOT, stored.snapshot),
+      Promise.all(stored.updates.map((update) => this.#open(doc, UPDATE, update))),
       Promise.all(
         stored.outbox.map(async ({ ref, update }): Promise<OutboxRecord> => ({
           ref,
-          update: await this.#open(doc, `outbox:${ref}`, update),
+          update: await this.#open(doc, { kind: 'outbox', ref }, update),
         })),
       ),
     ])
@@ -88,7 +87,7 @@ class EncryptedLocalStore implements LocalStore {
       sealed.outboxAdd = await Promise.all(
         change.outboxAdd.map(async ({ ref, update }) => ({
           ref,
-          update: await this.#seal(doc, `outbox:${ref}`, update),
+          update: await this.#seal(doc, 'outbox', update),
         })),
       )
     }
@@ -111,46 +110,13 @@ class EncryptedLocalStore implements LocalStore {
     await this.#inner.close()
   }
 
-  async #seal(doc: string, role: Role, plaintext: Uint8Array): Promise<Uint8Array> {
+  async #seal(doc: string, kind: Kind, plaintext: Uint8Array): Promise<Uint8Array> {
     const { id } = this.#keys[this.#keys.length - 1]!
-    const key = (await this.#cryptoKeys()).get(id)!
-    const iv = globalThis.crypto.getRandomValues(new Uint8Array(IV_BYTES))
-    const ciphertext = await globalThis.crypto.subtle.encrypt(
-      { name: 'AES-GCM', iv, additionalData: associatedData(doc, role) },
-      key,
-      ownBuffer(plaintext),
-    )
-    const encoder = encoding.createEncoder()
-    encoding.writeUint8(encoder, FORMAT_VERSION)
-    encoding.writeVarString(encoder, id)
-    encoding.writeUint8Array(encoder, iv)
-    encoding.writeUint8Array(encoder, new Uint8Array(ciphertext))
-    return encoding.toUint8Array(encoder)
+    return sealValue((await this.#cryptoKeys()).get(id)!, id, doc, kind, plaintext)
   }
 
-  async #open(doc: string, role: Role, sealed: Uint8Array): Promise<Uint8Array> {
-    const { id, iv, ciphertext } = parseSealed(doc, role, sealed)
-    const key = (await this.#cryptoKeys()).get(id)
-    if (key === undefined) {
-      throw new WeftError(
-        'DECRYPTION_FAILED',
-        `the ${role} of "${doc}" was encrypted with key "${id}", which is not among the keys given`,
-      )
-    }
-    try {
-      const plaintext = await globalThis.crypto.subtle.decrypt(
-        { name: 'AES-GCM', iv, additionalData: associatedData(doc, role) },
-        key,
-        ciphertext,
-      )
-      return new Uint8Array(plaintext)
-    } catch (cause) {
-      throw new WeftError(
-        'DECRYPTION_FAILED',
-        `the ${role} of "${doc}" does not decrypt with key "${id}" (wrong key, or the data was altered or moved)`,
-        { cause },
-      )
-    }
+  async #open(doc: string, slot: Slot, sealed: Uint8Array): Promise<Uint8Array> {
+    return openValue(await this.#cryptoKeys(), doc, slot, sealed)
   }
 
   /** Imports raw keys once, on first use (WebCrypto's import is asynchronous). */
@@ -175,47 +141,6 @@ class EncryptedLocalStore implements LocalStore {
     if (this.#closed) throw new WeftError('CLOSED', 'the encrypted local store is closed')
   }
 }
-
-const textEncoder = new TextEncoder()
-
-const associatedData = (doc: string, role: Role): Uint8Array<ArrayBuffer> => {
-  let name: string
-  try {
-    name = encodeURIComponent(doc)
-  } catch (cause) {
-    throw new WeftError('INVALID_ARGUMENT', 'document name is not well-formed Unicode', { cause })
-  }
-  return textEncoder.encode(`weft:${name}:${role}`)
-}
-
-const parseSealed = (
-  doc: string,
-  role: Role,
-  sealed: Uint8Array,
-): { id: string; iv: Uint8Array<ArrayBuffer>; ciphertext: Uint8Array<ArrayBuffer> } => {
-  const malformed = (why: string): WeftError =>
-    new WeftError('DECRYPTION_FAILED', `the ${role} of "${doc}" is not an encrypted value: ${why}`)
-  if (sealed[0] !== FORMAT_VERSION) throw malformed(`unknown format version ${sealed[0]}`)
-  const decoder = decoding.createDecoder(sealed)
-  decoding.readUint8(decoder)
-  let id: string
-  try {
-    id = decoding.readVarString(decoder)
-  } catch (cause) {
-    throw new WeftError('DECRYPTION_FAILED', `the ${role} of "${doc}" has a malformed key id`, {
-      cause,
-    })
-  }
-  const rest = sealed.length - decoder.pos
-  if (rest < IV_BYTES + TAG_BYTES) throw malformed(`${rest} bytes after the key id`)
-  const iv = ownBuffer(decoding.readUint8Array(decoder, IV_BYTES))
-  const ciphertext = ownBuffer(decoding.readTailAsUint8Array(decoder))
-  return { id, iv, ciphertext }
-}
-
-/** WebCrypto takes only ArrayBuffer-backed views; copy anything else (e.g. shared memory). */
-const ownBuffer = (bytes: Uint8Array): Uint8Array<ArrayBuffer> =>
-  bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes)
 
 const isWellFormed = (text: string): boolean => {
   try {

@@ -1,80 +1,69 @@
-/**
- * LevelLocalStore: the LocalStore on `level` (LevelDB in Node, IndexedDB in browsers).
- *
- * Key layout v1. Every key starts with `v1:`; a document's keys share the prefix
- * `v1:doc:<percent-encoded name>:` (`encodeURIComponent` leaves no `:` in a name, so the separator
- * cannot be forged), and numbers in keys are 16-digit zero-padded so they sort numerically:
- *
- * - `v1:format` → `weft-local-level-1`, the layout marker
- * - `v1:doc:<name>:meta` → JSON `{ "lastRef": <n>, "nextSeq": <n> }`
- * - `v1:doc:<name>:snapshot` → the compacted state (a Yjs v1 update)
- * - `v1:doc:<name>:log:<seq>` → one state update, in write order
- * - `v1:doc:<name>:outbox:<ref>` → the update of the outbox record `ref`
- */
+/** LevelLocalStore: the LocalStore on `level` (LevelDB in Node, IndexedDB in browsers), one writer namespace per opener. */
 import { WeftError } from '@weft/protocol'
 import { Level } from 'level'
+import { planAdoption, type Adoption } from './level-adoption.js'
+import {
+  docPrefix,
+  encodeMeta,
+  headOf,
+  isRef,
+  numberedKey,
+  prefixRange,
+  prepareLayout,
+  readHead,
+  scanWriters,
+  section,
+  writerPrefix,
+  type Db,
+  type Op,
+  type WriterHead,
+  type WriterKeys,
+} from './level-layout.js'
+import {
+  acquireWriter,
+  tryHoldWriter,
+  webLocks,
+  withLayoutLock,
+  type WriterLease,
+} from './level-writer-lock.js'
+import { validateLevelOptions, type LevelLocalStoreOptions } from './level-options.js'
 import type { LocalChange, LocalDoc, LocalStore, OutboxRecord } from './local-store.js'
+import { KeyedQueue } from './keyed-queue.js'
 
-/** Options of {@link LevelLocalStore.open}. */
-export interface LevelLocalStoreOptions {
-  /** In Node, the LevelDB directory (created if missing); in browsers, the IndexedDB database name. */
-  readonly location: string
-  /**
-   * Write every batch with `sync: true`, so a `write` resolves only once it is flushed to disk and
-   * survives a power loss, not only a crash of the app. Default `true`. Browsers ignore it.
-   */
-  readonly sync?: boolean
-}
-
-type Db = Level<string, Uint8Array>
-type Op = { type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string }
-
-/** What the store knows about a document's keys without reading them again. */
-interface DocHead {
-  /** Sequence number of the next log entry. */
-  nextSeq: number
-  lastRef: number
-}
-
-const FORMAT_KEY = 'v1:format'
-const FORMAT_VALUE = 'weft-local-level-1'
-const NUMBER_DIGITS = 16
-
-const textEncoder = new TextEncoder()
-const textDecoder = new TextDecoder()
+export type { LevelLocalStoreOptions } from './level-options.js'
+export type { WriterChoice } from './level-writer-lock.js'
 
 /**
  * A {@link LocalStore} on LevelDB (Node) or IndexedDB (browsers), through the `level` package.
- * Each `write`, `compact` and `clear` is one atomic batch, written with `sync: true` unless the
- * `sync` option is `false`. One instance per location: a second open of a location in use fails
- * with `STORAGE_FAILED`.
+ *
+ * Every opener writes only its own writer namespace (key layout v2, see the README): in browsers
+ * several tabs may open one database at once, each under a writer id it holds a Web Lock on for
+ * its whole life, and nothing one opener does can overwrite or delete another live opener's keys.
+ * A namespace whose lock is free (its tab closed or crashed) is adopted by the next `load` of each
+ * document. In Node the LevelDB LOCK file allows one opener per directory: a second `open` (in
+ * this or another process) fails with `STORAGE_FAILED`. Each `write`, `compact` and `clear` is one
+ * atomic batch (one IndexedDB transaction), written with `sync: true` unless `sync` is `false`.
  */
 export class LevelLocalStore implements LocalStore {
   readonly #db: Db
   readonly #sync: boolean
-  /** Per document, learned on first use; valid because calls for one document never overlap. */
-  readonly #heads = new Map<string, DocHead>()
+  readonly #location: string
+  readonly #lease: WriterLease
+  /** The Web Locks that let this opener adopt and clear orphaned namespaces; none in Node. */
+  readonly #locks: LockManager | undefined
+  /** This opener's own head per document; only this opener writes its namespace, so it stays true. */
+  readonly #heads = new Map<string, WriterHead>()
+  /** Calls for one document run one at a time. */
+  readonly #queue = new KeyedQueue()
   #closed = false
 
   /**
-   * Opens (creating if needed) the store at `options.location` and checks its layout marker.
-   * Rejects with `STORAGE_FAILED` when the location is in use or holds other data.
+   * Opens (creating if needed) the store at `options.location`, checks its layout marker
+   * (migrating layout v1) and takes a writer namespace. Rejects with `INVALID_ARGUMENT` for bad
+   * options and with `STORAGE_FAILED` when the location is in use (Node) or holds other data.
    */
   static async open(options: LevelLocalStoreOptions): Promise<LevelLocalStore> {
-    const location: unknown = options?.location
-    if (typeof location !== 'string' || location.length === 0) {
-      throw new WeftError(
-        'INVALID_ARGUMENT',
-        'LevelLocalStore.open needs options.location, a directory (Node) or a database name (browsers)',
-      )
-    }
-    const sync: unknown = options.sync ?? true
-    if (typeof sync !== 'boolean') {
-      throw new WeftError(
-        'INVALID_ARGUMENT',
-        'LevelLocalStore.open: options.sync must be a boolean',
-      )
-    }
+    const { location, sync, writer } = validateLevelOptions(options)
     const db: Db = new Level<string, Uint8Array>(location, {
       keyEncoding: 'utf8',
       valueEncoding: 'view',
@@ -85,66 +74,106 @@ export class LevelLocalStore implements LocalStore {
       throw new WeftError(
         'STORAGE_FAILED',
         `cannot open the local store at "${location}": another LevelLocalStore (in this or another ` +
-          'process or tab) has it open, or it is not accessible. Close the other store first, or ' +
+          'process) has it open, or it is not accessible. Close the other store first, or ' +
           'use another location.',
         { cause },
       )
     }
+    // browser-level takes no lock, so openers share the database; classic-level's LOCK file
+    // makes the one opener of a directory exclusive.
+    const exclusive = (db as { type?: unknown }).type !== 'browser-level'
     try {
-      await checkFormat(db, location)
+      await withLayoutLock(location, exclusive, () => prepareLayout(db, location))
+      const lease = await acquireWriter(location, writer, exclusive)
+      return new LevelLocalStore(db, location, sync, lease, exclusive ? undefined : webLocks())
     } catch (error) {
       await db.close()
-      throw error
+      if (error instanceof WeftError) throw error
+      throw new WeftError('STORAGE_FAILED', `cannot prepare the local store at "${location}"`, {
+        cause: error,
+      })
     }
-    return new LevelLocalStore(db, sync)
   }
 
-  private constructor(db: Db, sync: boolean) {
+  private constructor(
+    db: Db,
+    location: string,
+    sync: boolean,
+    lease: WriterLease,
+    locks: LockManager | undefined,
+  ) {
     this.#db = db
+    this.#location = location
     this.#sync = sync
+    this.#lease = lease
+    this.#locks = locks
   }
 
+  /** The directory (Node) or IndexedDB database name (browsers) this store opened. */
+  get location(): string {
+    return this.#location
+  }
+
+  /** The id of this opener's writer namespace: `main` in Node, random letters and digits in browsers. */
+  get writerId(): string {
+    return this.#lease.writerId
+  }
+
+  /**
+   * Reads a document. `snapshot`, the first `updates`, `outbox` and `lastRef` are this opener's.
+   * Namespaces of writers that are gone (their lock is free) are adopted first, in one batch each:
+   * their snapshot and log are appended to `updates` and their outbox records join `outbox` under
+   * refs above this opener's `lastRef`. Namespaces of live writers (or of any other writer when
+   * the browser has no Web Locks) are read, not touched: their snapshot, log and outbox updates
+   * come last in `updates`. So `updates` may include other writers' state, some of it twice.
+   */
   async load(doc: string): Promise<LocalDoc> {
-    const prefix = this.#prefix(doc)
-    return this.#guard(async () => {
-      const [metaBytes, snapshot] = await this.#db.getMany([`${prefix}meta`, `${prefix}snapshot`])
-      const meta = parseMeta(metaBytes, doc)
-      const updates: Uint8Array[] = []
-      let lastSeq = 0
-      for await (const [key, value] of this.#db.iterator(section(prefix, 'log'))) {
-        updates.push(new Uint8Array(value))
-        lastSeq = numberAtEnd(key)
+    const prefix = this.#docPrefix(doc)
+    return this.#serial(doc, async () => {
+      const writers = await scanWriters(this.#db, prefix)
+      const own = writers.get(this.writerId)
+      const head = headOf(own, doc)
+      const updates = own?.log.map(({ value }) => value) ?? []
+      const outbox =
+        own?.outbox.map(({ ref, value }): OutboxRecord => ({ ref, update: value })) ?? []
+      const readOnly: Uint8Array[] = []
+      for (const [writerId, theirs] of writers) {
+        if (writerId === this.writerId) continue
+        const adopted = await this.#adopt(prefix, writerId, head, doc)
+        if (adopted === null) {
+          collectState(theirs, readOnly)
+          continue
+        }
+        Object.assign(head, adopted.head)
+        for (const update of adopted.updates) updates.push(update)
+        for (const record of adopted.outbox) outbox.push(record)
       }
-      const outbox: OutboxRecord[] = []
-      for await (const [key, value] of this.#db.iterator(section(prefix, 'outbox')))
-        outbox.push({ ref: numberAtEnd(key), update: new Uint8Array(value) })
-      this.#heads.set(doc, { nextSeq: Math.max(meta.nextSeq, lastSeq + 1), lastRef: meta.lastRef })
-      // `new Uint8Array(…)` copies Node's Buffers into plain arrays the caller owns.
-      const copy = snapshot === undefined ? null : new Uint8Array(snapshot)
-      return { snapshot: copy, updates, outbox, lastRef: meta.lastRef }
+      for (const update of readOnly) updates.push(update)
+      this.#heads.set(doc, head)
+      return { snapshot: own?.snapshot ?? null, updates, outbox, lastRef: head.lastRef }
     })
   }
 
   async write(doc: string, change: LocalChange): Promise<void> {
-    const prefix = this.#prefix(doc)
+    const prefix = writerPrefix(this.#docPrefix(doc), this.writerId)
     for (const { ref } of change.outboxAdd ?? []) {
       if (!isRef(ref)) {
         throw new WeftError('INVALID_ARGUMENT', `outbox ref ${ref} is not a non-negative integer`)
       }
     }
-    await this.#guard(async () => {
-      const head = this.#heads.get(doc) ?? (await this.#readHead(prefix, doc))
+    await this.#serial(doc, async () => {
+      const head = this.#heads.get(doc) ?? (await readHead(this.#db, prefix, doc))
       const next = { ...head }
       const ops: Op[] = []
-      for (const update of change.updates ?? [])
-        ops.push({ type: 'put', key: `${prefix}log:${pad(next.nextSeq++)}`, value: update })
+      for (const value of change.updates ?? [])
+        ops.push({ type: 'put', key: numberedKey(prefix, 'log', next.nextSeq++), value })
       for (const { ref, update } of change.outboxAdd ?? []) {
-        ops.push({ type: 'put', key: `${prefix}outbox:${pad(ref)}`, value: update })
+        ops.push({ type: 'put', key: numberedKey(prefix, 'outbox', ref), value: update })
         next.lastRef = Math.max(next.lastRef, ref)
       }
       // A ref that is not a valid ref cannot be in the outbox: removing it is a no-op.
       for (const ref of (change.outboxRemove ?? []).filter(isRef))
-        ops.push({ type: 'del', key: `${prefix}outbox:${pad(ref)}` })
+        ops.push({ type: 'del', key: numberedKey(prefix, 'outbox', ref) })
       if (next.nextSeq !== head.nextSeq || next.lastRef !== head.lastRef) {
         ops.push({ type: 'put', key: `${prefix}meta`, value: encodeMeta(next) })
       }
@@ -154,9 +183,14 @@ export class LevelLocalStore implements LocalStore {
     })
   }
 
+  /**
+   * Replaces this opener's snapshot and log of `doc` with `snapshot`, which must include what
+   * this opener loaded and wrote (it may include other writers' state too). Other writers' keys
+   * are not touched.
+   */
   async compact(doc: string, snapshot: Uint8Array): Promise<void> {
-    const prefix = this.#prefix(doc)
-    await this.#guard(async () => {
+    const prefix = writerPrefix(this.#docPrefix(doc), this.writerId)
+    await this.#serial(doc, async () => {
       const ops: Op[] = [{ type: 'put', key: `${prefix}snapshot`, value: snapshot }]
       // Sequence numbers go on from `nextSeq` in the meta key, which outlives the log.
       for await (const key of this.#db.keys(section(prefix, 'log'))) ops.push({ type: 'del', key })
@@ -164,44 +198,100 @@ export class LevelLocalStore implements LocalStore {
     })
   }
 
+  /**
+   * Removes this opener's keys of `doc` and those of writers that are gone (their lock is free);
+   * live writers' keys stay (and so do all others' when the browser has no Web Locks).
+   */
   async clear(doc: string): Promise<void> {
-    const prefix = this.#prefix(doc)
-    await this.#guard(async () => {
+    const prefix = this.#docPrefix(doc)
+    await this.#serial(doc, async () => {
       const ops: Op[] = []
-      // ';' follows ':', so this range is exactly the keys starting with the prefix.
-      const range = { gte: prefix, lt: `${prefix.slice(0, -1)};` }
-      for await (const key of this.#db.keys(range)) ops.push({ type: 'del', key })
-      this.#heads.delete(doc)
-      if (ops.length > 0) await this.#db.batch(ops, { sync: this.#sync })
+      const leases: WriterLease[] = []
+      try {
+        for (const writerId of (await scanWriters(this.#db, prefix)).keys()) {
+          if (writerId !== this.writerId) {
+            const lease = await this.#tryHold(writerId)
+            if (lease === null) continue
+            leases.push(lease)
+          }
+          // Listed again: a writer that was gone may have written more before its lock was free.
+          for await (const key of this.#db.keys(prefixRange(writerPrefix(prefix, writerId))))
+            ops.push({ type: 'del', key })
+        }
+        this.#heads.delete(doc)
+        if (ops.length > 0) await this.#db.batch(ops, { sync: this.#sync })
+      } finally {
+        for (const lease of leases) await lease.release()
+      }
     })
   }
 
+  /**
+   * Opens another writer of the same database under a fresh namespace (`writer: 'new'`), for a
+   * second client on this device. In Node the LevelDB LOCK refuses it with `STORAGE_FAILED`.
+   */
+  async openSibling(): Promise<LevelLocalStore> {
+    if (this.#closed) throw new WeftError('CLOSED', 'the level local store is closed')
+    return LevelLocalStore.open({ location: this.#location, sync: this.#sync, writer: 'new' })
+  }
+
+  /** Waits for the calls under way, closes the database, then frees the writer namespace. */
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    await this.#queue.idle()
     this.#heads.clear()
-    await this.#db.close()
-  }
-
-  async #readHead(prefix: string, doc: string): Promise<DocHead> {
-    const meta = parseMeta(await this.#db.get(`${prefix}meta`), doc)
-    let lastSeq = 0
-    for await (const key of this.#db.keys({ ...section(prefix, 'log'), reverse: true, limit: 1 }))
-      lastSeq = numberAtEnd(key)
-    return { nextSeq: Math.max(meta.nextSeq, lastSeq + 1), lastRef: meta.lastRef }
-  }
-
-  /** The key prefix of `doc`; throws `CLOSED` once closed, so every call checks it first. */
-  #prefix(doc: string): string {
-    if (this.#closed) throw new WeftError('CLOSED', 'the level local store is closed')
     try {
-      return `v1:doc:${encodeURIComponent(doc)}:`
-    } catch (cause) {
-      throw new WeftError('INVALID_ARGUMENT', 'document name is not well-formed Unicode', { cause })
+      await this.#db.close()
+    } finally {
+      await this.#lease.release()
     }
   }
 
-  /** Runs a database operation, reporting its failures as `STORAGE_FAILED` (or `CLOSED`). */
+  /**
+   * Adopts writer `writerId`'s namespace of a document if its lock is free, holding the lock
+   * while it reads and moves it; `null` when the writer is alive or there are no Web Locks.
+   */
+  async #adopt(
+    prefix: string,
+    writerId: string,
+    head: WriterHead,
+    doc: string,
+  ): Promise<Adoption | null> {
+    const lease = await this.#tryHold(writerId)
+    if (lease === null) return null
+    try {
+      // Read again under the lock: the writer may have written after the scan, before it died.
+      const orphan = (await scanWriters(this.#db, writerPrefix(prefix, writerId))).get(writerId)
+      if (orphan === undefined) return { ops: [], head, updates: [], outbox: [] }
+      const adoption = planAdoption(orphan, writerPrefix(prefix, this.writerId), head, doc)
+      await this.#db.batch(adoption.ops, { sync: this.#sync })
+      return adoption
+    } finally {
+      await lease.release()
+    }
+  }
+
+  #tryHold(writerId: string): Promise<WriterLease | null> {
+    if (this.#locks === undefined) return Promise.resolve(null)
+    return tryHoldWriter(this.#locks, this.#location, writerId)
+  }
+
+  /** The key prefix of `doc`; throws `CLOSED` once closed, so every call checks it first. */
+  #docPrefix(doc: string): string {
+    if (this.#closed) throw new WeftError('CLOSED', 'the level local store is closed')
+    return docPrefix(doc)
+  }
+
+  /**
+   * Runs a database operation after every earlier call for `doc`, reporting its failures as
+   * `STORAGE_FAILED` (or `CLOSED`). The client never overlaps calls for one document, but two
+   * that did must not both take the same sequence numbers.
+   */
+  #serial<T>(doc: string, operation: () => Promise<T>): Promise<T> {
+    return this.#queue.run(doc, () => this.#guard(operation))
+  }
+
   async #guard<T>(operation: () => Promise<T>): Promise<T> {
     try {
       return await operation()
@@ -217,52 +307,9 @@ export class LevelLocalStore implements LocalStore {
   }
 }
 
-const checkFormat = async (db: Db, location: string): Promise<void> => {
-  const format = await db.get(FORMAT_KEY)
-  if (format === undefined) {
-    for await (const key of db.keys({ limit: 1 })) {
-      throw new WeftError(
-        'STORAGE_FAILED',
-        `"${location}" holds data that is not a Weft local store (no ${FORMAT_KEY} key, found "${key}"). Use another location.`,
-      )
-    }
-    await db.put(FORMAT_KEY, textEncoder.encode(FORMAT_VALUE), { sync: true })
-  } else if (textDecoder.decode(format) !== FORMAT_VALUE) {
-    throw new WeftError(
-      'STORAGE_FAILED',
-      `"${location}" holds layout "${textDecoder.decode(format)}", expected "${FORMAT_VALUE}": it was ` +
-        'written by another program or a newer version. Use another location.',
-    )
-  }
-}
-
-/** Iterator range of one section (`log` or `outbox`) of a document. */
-const section = (prefix: string, name: string): { gt: string; lt: string } => ({
-  gt: `${prefix}${name}:`,
-  lt: `${prefix}${name};`,
-})
-
-const pad = (value: number): string => String(value).padStart(NUMBER_DIGITS, '0')
-
-const numberAtEnd = (key: string): number => Number(key.slice(-NUMBER_DIGITS))
-
-const isRef = (ref: unknown): ref is number =>
-  typeof ref === 'number' && Number.isSafeInteger(ref) && ref >= 0
-
-const encodeMeta = (head: DocHead): Uint8Array =>
-  textEncoder.encode(JSON.stringify({ lastRef: head.lastRef, nextSeq: head.nextSeq }))
-
-const parseMeta = (bytes: Uint8Array | undefined, doc: string): DocHead => {
-  if (bytes === undefined) return { nextSeq: 1, lastRef: 0 }
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(textDecoder.decode(bytes))
-  } catch (cause) {
-    throw new WeftError('STORAGE_FAILED', `the metadata of "${doc}" is corrupt`, { cause })
-  }
-  const { lastRef, nextSeq } = (parsed ?? {}) as Partial<Record<keyof DocHead, unknown>>
-  if (!isRef(lastRef) || !isRef(nextSeq)) {
-    throw new WeftError('STORAGE_FAILED', `the metadata of "${doc}" is corrupt`)
-  }
-  return { nextSeq, lastRef }
+/** A writer's whole state as updates: snapshot, log, then outbox updates. */
+const collectState = (writer: WriterKeys, into: Uint8Array[]): void => {
+  if (writer.snapshot !== undefined) into.push(writer.snapshot)
+  for (const { value } of writer.log) into.push(value)
+  for (const { value } of writer.outbox) into.push(value)
 }

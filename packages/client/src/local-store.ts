@@ -52,4 +52,9 @@ export interface LocalStore {
   clear(doc: string): Promise<void>
   /** Releases the store; later calls reject with `CLOSED`. */
   close(): Promise<void>
+  /**
+   * Opens another writer of the same storage (its own namespace), for a second client on the same
+   * device such as the tab that relays for the others; undefined when the store cannot.
+   */
+  openSibling?(): Promise<LocalStore>
 }

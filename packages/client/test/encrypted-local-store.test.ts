@@ -52,14 +52,14 @@ describe('encryptLocalStore', () => {
     })
   })
 
-  it('writes the documented format: version 1, key id, 12-byte IV, ciphertext and tag', async () => {
+  it('writes the documented format: version 2, key id, 12-byte IV, ciphertext and tag', async () => {
     const inner = new MemoryLocalStore()
     const store = encryptLocalStore(inner, { keys: [keyA] })
     const plaintext = bytes('format')
     await store.write('doc', { updates: [plaintext, plaintext] })
     const [first, second] = (await inner.load('doc')).updates
     // 1 version byte, varUint length 1 + 'a', 12 IV bytes, plaintext-sized ciphertext, 16 tag bytes.
-    expect([...first!.subarray(0, 3)]).toEqual([1, 1, 'a'.charCodeAt(0)])
+    expect([...first!.subarray(0, 3)]).toEqual([2, 1, 'a'.charCodeAt(0)])
     expect(first!.length).toBe(3 + 12 + plaintext.length + 16)
     // A fresh IV per value: the same plaintext never encrypts to the same bytes.
     expect(first!.subarray(3, 15)).not.toEqual(second!.subarray(3, 15))
@@ -119,16 +119,12 @@ describe('encryptLocalStore', () => {
         (sealed: LocalDoc) => ({ snapshot: sealed.updates[0]! }),
       ],
       [
-        'an outbox record turned into an update',
-        (sealed: LocalDoc) => ({ update: sealed.outbox[0]!.update }),
-      ],
-      [
         'an update turned into an outbox record',
         (sealed: LocalDoc) => ({ outbox: { ref: 3, update: sealed.updates[0]! } }),
       ],
       [
-        'an outbox record moved to another ref',
-        (sealed: LocalDoc) => ({ outbox: { ref: 2, update: sealed.outbox[0]!.update } }),
+        'an outbox record replayed as the snapshot',
+        (sealed: LocalDoc) => ({ snapshot: sealed.outbox[0]!.update }),
       ],
     ])('when a value is moved to another role: %s', async (_, move) => {
       const inner = new MemoryLocalStore()
@@ -169,6 +165,72 @@ describe('encryptLocalStore', () => {
         })
       }
     })
+  })
+
+  it('reads the moves a multi-writer store makes: snapshot and outbox values among the updates, outbox records renumbered', async () => {
+    const inner = new MemoryLocalStore()
+    const store = encryptLocalStore(inner, { keys: [keyA] })
+    await store.write('doc', { updates: [bytes('u')], outboxAdd: [{ ref: 1, update: bytes('o') }] })
+    await store.compact('doc', bytes('s'))
+    const sealed = await inner.load('doc')
+    // What a LevelLocalStore does when it reads or adopts another writer's namespace.
+    const moved = new MemoryLocalStore()
+    await moved.compact('doc', sealed.snapshot!)
+    await moved.write('doc', {
+      updates: [sealed.snapshot!, sealed.outbox[0]!.update],
+      outboxAdd: [{ ref: 7, update: sealed.outbox[0]!.update }],
+    })
+    expect(await encryptLocalStore(moved, { keys: [keyA] }).load('doc')).toEqual({
+      snapshot: bytes('s'),
+      updates: [bytes('s'), bytes('o')],
+      outbox: [{ ref: 7, update: bytes('o') }],
+      lastRef: 7,
+    })
+  })
+
+  it('reads values sealed in format 1, whose outbox values are bound to their ref', async () => {
+    const sealV1 = async (aad: string, plaintext: Uint8Array): Promise<Uint8Array> => {
+      const key = await crypto.subtle.importKey(
+        'raw',
+        keyA.key as Uint8Array<ArrayBuffer>,
+        'AES-GCM',
+        false,
+        ['encrypt'],
+      )
+      const iv = crypto.getRandomValues(new Uint8Array(12))
+      const additionalData = new TextEncoder().encode(aad)
+      const ciphertext = await crypto.subtle.encrypt(
+        { name: 'AES-GCM', iv, additionalData },
+        key,
+        plaintext as Uint8Array<ArrayBuffer>,
+      )
+      const value = new Uint8Array(3 + 12 + ciphertext.byteLength)
+      value.set([1, 1, 'a'.charCodeAt(0)])
+      value.set(iv, 3)
+      value.set(new Uint8Array(ciphertext), 15)
+      return value
+    }
+    const inner = new MemoryLocalStore()
+    await inner.compact('a b', await sealV1('weft:a%20b:snapshot', bytes('s')))
+    await inner.write('a b', {
+      // A format-1 snapshot among the updates: a v1 namespace adopted by a LevelLocalStore.
+      updates: [
+        await sealV1('weft:a%20b:update', bytes('u')),
+        await sealV1('weft:a%20b:snapshot', bytes('s2')),
+      ],
+      outboxAdd: [{ ref: 3, update: await sealV1('weft:a%20b:outbox:3', bytes('o')) }],
+    })
+    const store = encryptLocalStore(inner, { keys: [keyA] })
+    expect(await store.load('a b')).toEqual({
+      snapshot: bytes('s'),
+      updates: [bytes('u'), bytes('s2')],
+      outbox: [{ ref: 3, update: bytes('o') }],
+      lastRef: 3,
+    })
+    await inner.write('a b', {
+      outboxAdd: [{ ref: 4, update: await sealV1('weft:a%20b:outbox:3', bytes('o')) }],
+    })
+    await expect(store.load('a b')).rejects.toMatchObject({ code: 'DECRYPTION_FAILED' })
   })
 
   it('rotates keys: old values read with the old key kept, compaction re-encrypts', async () => {

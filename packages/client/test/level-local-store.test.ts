@@ -15,16 +15,6 @@ afterEach(async () => {
   await rm(location, { recursive: true, force: true })
 })
 
-/** Every key and value in the database at `location`, values as text. */
-const dump = async (): Promise<Record<string, string>> => {
-  const db = new Level<string, string>(location)
-  try {
-    return Object.fromEntries(await db.iterator().all())
-  } finally {
-    await db.close()
-  }
-}
-
 describe('LevelLocalStore', () => {
   it('refuses a location another store holds open, saying what to do', async () => {
     const store = await LevelLocalStore.open({ location })
@@ -49,8 +39,16 @@ describe('LevelLocalStore', () => {
       code: 'STORAGE_FAILED',
       message: expect.stringContaining('layout "weft-level-1"'),
     })
+    const newer = new Level<string, string>(location)
+    await newer.put('v2:format', 'weft-local-level-3')
+    await newer.close()
+    await expect(LevelLocalStore.open({ location })).rejects.toMatchObject({
+      code: 'STORAGE_FAILED',
+      message: expect.stringContaining('layout "weft-local-level-3"'),
+    })
     const other = new Level<string, string>(location)
     await other.del('v1:format')
+    await other.del('v2:format')
     await other.put('somebody', 'else')
     await other.close()
     await expect(LevelLocalStore.open({ location })).rejects.toMatchObject({
@@ -71,6 +69,12 @@ describe('LevelLocalStore', () => {
     await expect(
       LevelLocalStore.open({ location, sync: 'yes' as unknown as boolean }),
     ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('sync') })
+    await expect(
+      LevelLocalStore.open({ location, writer: 'shared' as unknown as 'tab' }),
+    ).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringContaining('options.writer'),
+    })
   })
 
   it('rejects an outbox ref that is not a non-negative integer, writing nothing', async () => {
@@ -92,6 +96,25 @@ describe('LevelLocalStore', () => {
     }
   })
 
+  it('runs overlapping calls for one document one at a time, losing no write', async () => {
+    const store = await LevelLocalStore.open({ location, sync: false })
+    try {
+      await Promise.all(
+        Array.from({ length: 20 }, (_, index) =>
+          store.write('doc', {
+            updates: [update(index)],
+            outboxAdd: [{ ref: index + 1, update: update(index) }],
+          }),
+        ),
+      )
+      const loaded = await store.load('doc')
+      expect(loaded.updates).toEqual(Array.from({ length: 20 }, (_, index) => update(index)))
+      expect(loaded.outbox.map(({ ref }) => ref)).toEqual([...Array(20).keys()].map((n) => n + 1))
+    } finally {
+      await store.close()
+    }
+  })
+
   it('keeps log and outbox keys in numeric order past nine', async () => {
     const store = await LevelLocalStore.open({ location, sync: false })
     try {
@@ -107,56 +130,6 @@ describe('LevelLocalStore', () => {
     } finally {
       await store.close()
     }
-  })
-
-  it('writes again after clear, from a fresh log', async () => {
-    const store = await LevelLocalStore.open({ location })
-    try {
-      await store.write('doc', {
-        updates: [update(1), update(2)],
-        outboxAdd: [{ ref: 4, update: update(4) }],
-      })
-      await store.compact('doc', update(9))
-      await store.write('doc', { updates: [update(3)] })
-      await store.clear('doc')
-      await store.write('doc', { updates: [update(5)], outboxAdd: [{ ref: 1, update: update(1) }] })
-      expect(await store.load('doc')).toEqual({
-        snapshot: null,
-        updates: [update(5)],
-        outbox: [{ ref: 1, update: update(1) }],
-        lastRef: 1,
-      })
-    } finally {
-      await store.close()
-    }
-    expect(Object.keys(await dump()).sort()).toEqual([
-      'v1:doc:doc:log:0000000000000001',
-      'v1:doc:doc:meta',
-      'v1:doc:doc:outbox:0000000000000001',
-      'v1:format',
-    ])
-  })
-
-  it('uses the documented key layout', async () => {
-    const store = await LevelLocalStore.open({ location })
-    await store.write('a:b/ü', {
-      updates: [update(1), update(2)],
-      outboxAdd: [{ ref: 7, update: update(7) }],
-    })
-    await store.write('a:b/ü', { outboxRemove: [7] })
-    await store.compact('a:b/ü', update(3))
-    await store.write('a:b/ü', { updates: [update(4)] })
-    await store.close()
-    const prefix = 'v1:doc:a%3Ab%2F%C3%BC:'
-    const stored = await dump()
-    expect(Object.keys(stored).sort()).toEqual([
-      `${prefix}log:0000000000000003`,
-      `${prefix}meta`,
-      `${prefix}snapshot`,
-      'v1:format',
-    ])
-    expect(stored['v1:format']).toBe('weft-local-level-1')
-    expect(JSON.parse(stored[`${prefix}meta`]!)).toEqual({ lastRef: 7, nextSeq: 4 })
   })
 
   it('rejects calls after close with CLOSED, and close twice is harmless', async () => {

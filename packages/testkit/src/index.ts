@@ -7,6 +7,10 @@ export { runDocStoreSuite, type StoreFixture } from './doc-store-suite.js'
 export { expectConverged, sameStateVector, untilSameState } from './convergence.js'
 export { RawSocket } from './raw-socket.js'
 export { runLocalStoreSuite, type LocalStoreFixture } from './local-store-suite.js'
+export {
+  runSharedLocalStoreSuite,
+  type SharedLocalStoreFixture,
+} from './shared-local-store-suite.js'
 export { startFaultProxy, type FaultProxy } from './fault-proxy.js'
 export { startScriptedRelay, type ScriptedRelay, type ScriptedSocket } from './scripted-relay.js'
 export { chooseSeed } from './seed.js'

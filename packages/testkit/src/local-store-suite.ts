@@ -3,6 +3,11 @@ import type { LocalDoc, LocalStore, OutboxRecord } from '@weft/client'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 
+export {
+  runSharedLocalStoreSuite,
+  type SharedLocalStoreFixture,
+} from './shared-local-store-suite.js'
+
 /** A local store under test, and how to reopen it on the same data (for durable stores). */
 export interface LocalStoreFixture {
   readonly store: LocalStore
