@@ -1,6 +1,7 @@
 /** ClientOptions: what createClient accepts, its defaults, and their validation. */
 import { WeftError } from '@weft/protocol'
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js'
+import { isClock, systemClock, type Clock } from './clock.js'
 import type { LocalStore } from './local-store.js'
 import { MemoryLocalStore } from './memory-local-store.js'
 import { browserNetworkHints, type NetworkHints } from './network-hints.js'
@@ -47,6 +48,14 @@ export interface ClientOptions {
   repairAfterMs?: number
   /** Edits unacknowledged this long on a live connection trigger a fresh sync. Default 15,000. */
   ackTimeoutMs?: number
+  /**
+   * Time for the documents: their ack, lost-update and reopen timers, the `latencyMs` of `saved`
+   * events and `lastSavedAt`. An object with `now()` (monotonic ms), `wallNow()` (ms since the
+   * epoch), `setTimeout(fn, ms)` and `clearTimeout(handle)`. Default: `performance.now()`,
+   * `Date.now()` and the global timers. The connection's own timers (heartbeat, reconnect) do not
+   * use it yet.
+   */
+  clock?: Clock
   /** Connectivity hints; default: the browser's online/offline/visibility events, if any. `null` turns them off. */
   networkHints?: NetworkHints | null
   /**
@@ -94,6 +103,7 @@ export interface ResolvedClientOptions {
   readonly compactAfterUpdates: number
   readonly repairAfterMs: number
   readonly ackTimeoutMs: number
+  readonly clock: Clock
   readonly networkHints: NetworkHints | null
   /** `null`: this client has a socket of its own. */
   readonly tabs: ResolvedTabOptions | null
@@ -178,6 +188,10 @@ export const resolveClientOptions = (options: ClientOptions): ResolvedClientOpti
   const store = checkStore(options.store)
   const random = options.random ?? Math.random
   if (typeof random !== 'function') throw invalid('options.random must be a function')
+  const clock = options.clock === undefined ? systemClock : options.clock
+  if (!isClock(clock)) {
+    throw invalid('options.clock must be an object with now, wallNow, setTimeout and clearTimeout')
+  }
   return {
     url,
     token,
@@ -203,6 +217,7 @@ export const resolveClientOptions = (options: ClientOptions): ResolvedClientOpti
     ),
     repairAfterMs: positive('options.repairAfterMs', options.repairAfterMs ?? 1_000),
     ackTimeoutMs: positive('options.ackTimeoutMs', options.ackTimeoutMs ?? 15_000),
+    clock,
     networkHints: options.networkHints === undefined ? browserNetworkHints() : options.networkHints,
     tabs: resolveTabs(options.tabs, url, store),
   }

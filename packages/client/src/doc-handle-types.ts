@@ -2,6 +2,7 @@
 import type { ErrorCode, WeftError, WeftMessage } from '@weft/protocol'
 import type * as awarenessProtocol from 'y-protocols/awareness'
 import type * as Y from 'yjs'
+import type { Clock } from './clock.js'
 import type { LocalStore } from './local-store.js'
 import type { SyncStatus } from './status.js'
 
@@ -60,6 +61,8 @@ export interface HandleSettings {
   readonly repairAfterMs: number
   /** Edits unacknowledged this long on a live connection trigger a fresh sync. */
   readonly ackTimeoutMs: number
+  /** Time for the handles' timers, `saved` latencies and `lastSavedAt`. */
+  readonly clock: Clock
 }
 
 /** Options of `WeftClient.open`. */

@@ -1,8 +1,15 @@
 /** NamedTimers: a handful of one-shot timers addressed by name, cleared together. */
+import { systemClock, type Clock } from './clock.js'
 
 /** One-shot timers by name: setting one replaces it, and `clearAll` stops them all. */
 export class NamedTimers<Name extends string> {
-  readonly #timers = new Map<Name, ReturnType<typeof setTimeout>>()
+  readonly #timers = new Map<Name, unknown>()
+  readonly #clock: Clock
+
+  /** Timers run on `clock` (default {@link systemClock}). */
+  constructor(clock: Clock = systemClock) {
+    this.#clock = clock
+  }
 
   /** True while the timer `name` is waiting. */
   has(name: Name): boolean {
@@ -14,7 +21,7 @@ export class NamedTimers<Name extends string> {
     this.clear(name)
     this.#timers.set(
       name,
-      setTimeout(() => {
+      this.#clock.setTimeout(() => {
         this.#timers.delete(name)
         run()
       }, delayMs),
@@ -23,15 +30,14 @@ export class NamedTimers<Name extends string> {
 
   /** Stops the timer `name` if it is waiting. */
   clear(name: Name): void {
-    const timer = this.#timers.get(name)
-    if (timer === undefined) return
-    clearTimeout(timer)
+    if (!this.#timers.has(name)) return
+    this.#clock.clearTimeout(this.#timers.get(name))
     this.#timers.delete(name)
   }
 
   /** Stops every timer. */
   clearAll(): void {
-    for (const timer of this.#timers.values()) clearTimeout(timer)
+    for (const timer of this.#timers.values()) this.#clock.clearTimeout(timer)
     this.#timers.clear()
   }
 }

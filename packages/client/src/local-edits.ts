@@ -1,0 +1,170 @@
+/** LocalEdits: a document's local edits from the moment they are made until the relay has them. */
+import * as Y from 'yjs'
+import type { LocalPersistence } from './local-persistence.js'
+import type { LocalDoc, OutboxRecord } from './local-store.js'
+import { Outbox } from './outbox.js'
+
+/** Origin of the transactions that apply known state (the local copy, a rebuild): not new edits. */
+export const LOCAL_COPY = Symbol('weft-local-copy')
+
+/** What the edits need from their document handle. */
+export interface LocalEditsHost {
+  /** Puts stored edits on the wire (if the document is open and answered on a connection). */
+  send(records: readonly OutboxRecord[]): void
+  /** The number of edits waiting changed: emit `pending`. */
+  pendingChanged(pending: number): void
+}
+
+/**
+ * Edits made before the local copy has loaded are held (their refs must follow the stored ones).
+ * After that each edit gets a ref in the outbox, is written to the local store, and is sent
+ * only once written: edits of one tick share one local write and then leave together.
+ */
+export class LocalEdits {
+  readonly #persistence: LocalPersistence
+  readonly #host: LocalEditsHost
+  #outbox = new Outbox()
+  /** Edits made before the local copy loaded; `null` once it has (or could not be read). */
+  #early: Uint8Array[] | null = []
+  /** Edits of the local write in progress, sent once it is written. */
+  #unsent: OutboxRecord[] = []
+  #unsentWrite: Promise<void> | null = null
+  #pendingEmitScheduled = false
+  /** Updates forwarded from another tab are being applied (recorded by {@link forward}). */
+  #forwarding = false
+
+  constructor(persistence: LocalPersistence, host: LocalEditsHost) {
+    this.#persistence = persistence
+    this.#host = host
+  }
+
+  /** The edits waiting for the relay, by ref (a new one once the local copy has loaded). */
+  get outbox(): Outbox {
+    return this.#outbox
+  }
+
+  /** True until the local copy has loaded: edits are held meanwhile. */
+  get loading(): boolean {
+    return this.#early !== null
+  }
+
+  /** Edits the relay has not reported durable, held ones included. */
+  get pending(): number {
+    return this.#outbox.size + (this.#early?.length ?? 0)
+  }
+
+  /** Bytes of those edits. */
+  get pendingBytes(): number {
+    return this.#outbox.bytes + (this.#early ?? []).reduce((sum, update) => sum + update.length, 0)
+  }
+
+  /** A local edit: held while the local copy loads, recorded after. */
+  add(update: Uint8Array): void {
+    if (this.#forwarding) return
+    if (this.#early !== null) this.#early.push(update)
+    else this.record([update])
+  }
+
+  /**
+   * Applies edits another tab made to `doc` with `origin`, and records them byte for byte, even
+   * where `doc` already had their content: their acknowledgement must come from the relay, never
+   * from a copy here. Returns the ref whose acknowledgement covers them. Only once loaded.
+   */
+  forward(doc: Y.Doc, updates: readonly Uint8Array[], origin: object): number {
+    this.#forwarding = true
+    try {
+      Y.transact(
+        doc,
+        () => {
+          for (const update of updates) Y.applyUpdate(doc, update, origin)
+        },
+        origin,
+      )
+    } finally {
+      this.#forwarding = false
+    }
+    this.record(updates)
+    return this.#outbox.lastRef
+  }
+
+  /**
+   * Outbox, then local store, then the wire: an edit is sent only once it is stored. Edits of
+   * one tick share one local write and then leave together, in as few frames as the relay's
+   * limit allows.
+   */
+  record(updates: readonly Uint8Array[]): void {
+    const records = updates.map((update) => this.#outbox.push(update))
+    this.pendingChanged()
+    const written = this.#persistence.recordLocal(records)
+    if (written !== this.#unsentWrite) {
+      const group: OutboxRecord[] = []
+      this.#unsentWrite = written
+      this.#unsent = group
+      void written.then(() => this.#host.send(group))
+    }
+    for (const record of records) this.#unsent.push(record)
+  }
+
+  /**
+   * The local copy loaded: applies it to `doc` (as {@link LOCAL_COPY}), restores its outbox, then
+   * records the edits held meanwhile.
+   */
+  restore(doc: Y.Doc, stored: LocalDoc): void {
+    Y.transact(
+      doc,
+      () => {
+        if (stored.snapshot !== null) Y.applyUpdate(doc, stored.snapshot)
+        for (const update of stored.updates) Y.applyUpdate(doc, update)
+        for (const record of stored.outbox) Y.applyUpdate(doc, record.update)
+      },
+      LOCAL_COPY,
+    )
+    this.#outbox = new Outbox(stored.lastRef)
+    for (const record of stored.outbox) this.#outbox.restore(record)
+    const early = this.#early ?? []
+    this.#early = null
+    if (early.length > 0) this.record(early)
+  }
+
+  /** The local copy could not be read: stops holding edits (the held ones are not recorded). */
+  abandonEarly(): void {
+    this.#early = null
+  }
+
+  /**
+   * The relay reported `ref` durable, with `stateVector`: removes the edits that settles from the
+   * outbox and the local store, and returns their refs.
+   */
+  settle(ref: number, stateVector: Uint8Array): number[] {
+    const settled = this.#outbox.acknowledge(ref)
+    // The relay's first `saved` after an open (ref 0) tells what is on disk from earlier
+    // connections, whose acknowledgements may have been lost with them; later ones come in order
+    // and settle by ref alone, so the outbox is not rescanned on every acknowledgement.
+    if (ref === 0 && this.#outbox.size > 0) {
+      try {
+        for (const covered of this.#outbox.settleCovered(Y.decodeStateVector(stateVector)))
+          settled.push(covered)
+      } catch {
+        // A malformed state vector settles nothing more.
+      }
+    }
+    if (settled.length > 0) this.#persistence.acknowledge(settled)
+    return settled
+  }
+
+  /** Removes edit `ref` (refused) from the outbox and the local store. */
+  remove(ref: number): void {
+    this.#outbox.remove(ref)
+    this.#persistence.acknowledge([ref])
+  }
+
+  /** Reports `pending` once per tick however many edits were made in it. */
+  pendingChanged(): void {
+    if (this.#pendingEmitScheduled) return
+    this.#pendingEmitScheduled = true
+    queueMicrotask(() => {
+      this.#pendingEmitScheduled = false
+      this.#host.pendingChanged(this.pending)
+    })
+  }
+}
