@@ -14,6 +14,7 @@ export type {
 } from './client-options.js'
 export type { TabChannel, TabChannelConstructor, TabLocks, TabMessage } from './tab-messages.js'
 export { backoffDelayMs, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js'
+export { systemClock, type Clock } from './clock.js'
 export type { SyncState, SyncStatus } from './status.js'
 export type { LocalChange, LocalDoc, LocalStore, OutboxRecord } from './local-store.js'
 export { MemoryLocalStore } from './memory-local-store.js'
