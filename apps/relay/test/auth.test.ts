@@ -168,9 +168,11 @@ describe('authentication', () => {
 
   it('closes a session whose token expires, unless it was refreshed in time', async () => {
     const { url } = await startRelay()
-    const short = await rawWeft(url, await token('alice', writeAll, { expiresInSec: 1 }))
+    // `exp` has whole seconds: a token "valid for 1 s" may have a few milliseconds left, too few
+    // to refresh it on a loaded machine; 2 s leaves at least one.
+    const short = await rawWeft(url, await token('alice', writeAll, { expiresInSec: 2 }))
     await short.nextMessage(isType('welcome'))
-    const refreshed = await rawWeft(url, await token('alice', writeAll, { expiresInSec: 1 }))
+    const refreshed = await rawWeft(url, await token('alice', writeAll, { expiresInSec: 2 }))
     await refreshed.nextMessage(isType('welcome'))
     refreshed.sendMessage({ type: 'refresh-token', token: await token('alice', writeAll) })
     expect((await short.closed).code).toBe(ERROR_CODES.UNAUTHORIZED.closeCode)
