@@ -288,4 +288,29 @@ describe('several tabs of one browser profile', () => {
     )
     expect(await syncState(c)).toBe('offline')
   }, 120_000)
+
+  it('tabs of a device gone offline still see each other, and all is saved once it is back', async () => {
+    const doc = `device-offline-${Date.now()}`
+    const [a, b] = (await tabs(doc, 2)) as [Page, Page]
+    await (profile as BrowserContext).setOffline(true)
+    await Promise.all([untilState(a, 'offline'), untilState(b, 'offline')])
+    await typeInNote(a, 'A while the device is offline. ')
+    await until(
+      async () => (await noteText(b)).includes('A while the device is offline.'),
+      'b sees a',
+    )
+    await addTask(b, 'B while the device is offline')
+    await until(
+      async () => (await taskTitles(a)).includes('B while the device is offline'),
+      'a sees b',
+    )
+    expect(await syncState(a)).toBe('offline')
+    await (profile as BrowserContext).setOffline(false)
+    await allSaved([a, b])
+    const note = await noteText(a)
+    expect(await noteText(b)).toBe(note)
+    const copy = await relayCopy(demo.relay.port, doc)
+    expect(copy.note).toBe(note)
+    expect(copy.tasks).toEqual(['B while the device is offline'])
+  }, 120_000)
 })

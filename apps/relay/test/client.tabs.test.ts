@@ -180,3 +180,38 @@ describe('tabs sharing one connection, with scoped tokens', () => {
     expect(ha.pending).toBe(0)
   })
 })
+
+describe('tabs sharing one connection while the relay is unreachable', () => {
+  it('tabs offline together see each other’s edits, and each sends its own once back', async () => {
+    const [a, b] = [tab(), tab()]
+    const [ha, hb] = [a.open('together'), b.open('together')]
+    await Promise.all([ha.whenSynced(), hb.whenSynced()])
+    const { dataDir, port } = relay
+    await relay.close({ keepData: true })
+    await until(hb, 'status', () => hb.status.state === 'connecting')
+    await until(ha, 'status', () => ha.status.state === 'connecting')
+    ha.doc.getText('t').insert(0, 'from a, relay down. ')
+    await until(hb.doc, 'update', () => text(hb).includes('from a, relay down.'))
+    hb.doc.getText('t').insert(0, 'from b, relay down. ')
+    await until(ha.doc, 'update', () => text(ha).includes('from b, relay down.'))
+    // Seen, not saved: each tab still counts its own edit.
+    expect([ha.pending, hb.pending]).toEqual([1, 1])
+    relay = await startTestRelay({ dataDir, port })
+    await Promise.all([ha.whenSaved(), hb.whenSaved()])
+    expect(text(ha)).toBe(text(hb))
+    expect(await stored('together')).toBe(text(ha))
+  })
+
+  it('a tab its app took offline neither sends nor receives edits between tabs', async () => {
+    const [a, b] = [tab(), tab()]
+    const [ha, hb] = [a.open('apart'), b.open('apart')]
+    await Promise.all([ha.whenSynced(), hb.whenSynced()])
+    b.disconnect()
+    hb.doc.getText('t').insert(0, 'b alone. ')
+    ha.doc.getText('t').insert(0, 'a. ')
+    await ha.whenSaved()
+    await hb.whenStored()
+    expect(text(ha)).toBe('a. ')
+    expect(text(hb)).toBe('b alone. ')
+  })
+})

@@ -83,6 +83,7 @@ export class WeftClient extends ObservableV2<ClientEvents> {
         this.#updateStatus()
       },
       onRetry: (attempt, delayMs, reason) => this.emit('retry', [{ attempt, delayMs, reason }]),
+      onPeerEdits: (doc, updates) => this.#handles.get(doc)?.applyPeer(updates),
     }
     if (tabs === null) {
       this.#connection = new Connection(this.#options, handlers)
@@ -107,6 +108,9 @@ export class WeftClient extends ObservableV2<ClientEvents> {
         this.#updateStatus()
       },
       handleStatusChanged: () => this.#updateStatus(),
+      storedEdits: (name, updates) => {
+        if (connection instanceof TabLink) connection.shareEdits(name, updates)
+      },
     }
     if (this.#options.autoConnect) this.#connection.connect()
   }

@@ -30,6 +30,8 @@ export interface ConnectionHandlers {
   onStatus(status: SyncStatus): void
   /** A reconnect was scheduled: attempt number, wait, and why the last socket ended. */
   onRetry(attempt: number, delayMs: number, reason: string): void
+  /** Edits another tab made while neither reaches the relay (tab groups only). */
+  onPeerEdits?(doc: string, updates: readonly Uint8Array[]): void
 }
 
 /**

@@ -51,6 +51,8 @@ export interface HandleOwner {
   retryDelayMs(attempt: number): number
   release(handle: { readonly name: string }): void
   handleStatusChanged(): void
+  /** This handle's new local edits are stored (tabs offline together pass them to each other). */
+  storedEdits?(name: string, updates: readonly Uint8Array[]): void
 }
 
 /** Settings shared by a client's handles. */

@@ -82,7 +82,12 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
     )
     this.#edits = new LocalEdits(this.#persistence, {
       send: (records) => {
-        if (!this.#closed) this.#session.sendEdits(records)
+        if (this.#closed) return
+        this.#owner.storedEdits?.(
+          this.name,
+          records.map((record) => record.update),
+        )
+        this.#session.sendEdits(records)
       },
       pendingChanged: (pending) => this.emit('pending', [pending]),
     })
@@ -261,6 +266,15 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
     if (this.#closed) throw closedError(this.name)
     if (this.#edits.loading) throw new WeftError('INTERNAL', `${this.name} is not loaded yet`)
     return this.#edits.forward(this.doc, updates, origin)
+  }
+
+  /**
+   * @internal Applies edits another tab of this device made while neither reaches the relay: as
+   * updates from elsewhere (stored as state, not in this handle's outbox: the tab that made them
+   * keeps them until the relay has them).
+   */
+  applyPeer(updates: readonly Uint8Array[]): void {
+    if (!this.#closed) this.#applyRemote(updates)
   }
 
   /** @internal The oldest ref waiting for the relay, or `undefined` when none is. */

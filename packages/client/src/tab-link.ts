@@ -98,6 +98,16 @@ export class TabLink {
     return true
   }
 
+  /**
+   * Passes this tab's new local edits to the other tabs while this one wants the relay and cannot
+   * reach it (the hub's connection is down): tabs offline together keep seeing each other's
+   * edits. Each tab still sends its own edits to the relay once it can.
+   */
+  shareEdits(doc: string, updates: readonly Uint8Array[]): void {
+    if (this.#wanted && !this.#ready)
+      this.#post({ kind: 'peer-edits', link: this.#id, doc, updates })
+  }
+
   /** Asks the hub to refresh the token of its connection (it calls its own token function). */
   async refreshToken(): Promise<void> {
     if (this.#closed) throw new WeftError('CLOSED', 'the client was closed; create a new one')
@@ -121,6 +131,10 @@ export class TabLink {
       case 'retry':
         if (message.hub === this.#hub && this.#wanted)
           this.#handlers.onRetry(message.attempt, message.delayMs, message.reason)
+        return
+      case 'peer-edits':
+        if (message.link !== this.#id && this.#wanted && !this.#ready)
+          this.#handlers.onPeerEdits?.(message.doc, message.updates)
         return
       case 'to-link':
         if (message.hub === this.#hub && message.link === this.#id && this.#ready)

@@ -15,6 +15,8 @@ import type { SyncStatus } from './status.js'
  * - `to-hub` / `to-link`: a Weft message between a link and the hub, as it would travel between a
  *   client and the relay.
  * - `refresh-token`: a link asks the hub to refresh the relay connection's token.
+ * - `peer-edits`: a link's new local edits, while it wants the relay and cannot reach it; the
+ *   other links in that state apply them, so tabs offline together still see each other.
  */
 export type TabMessage =
   | { readonly kind: 'who' }
@@ -50,6 +52,12 @@ export type TabMessage =
       readonly message: WeftMessage
     }
   | { readonly kind: 'refresh-token'; readonly hub: string; readonly link: string }
+  | {
+      readonly kind: 'peer-edits'
+      readonly link: string
+      readonly doc: string
+      readonly updates: readonly Uint8Array[]
+    }
 
 /** The part of the Web Locks API (`navigator.locks`) that tabs use to elect a leader. */
 export interface TabLocks {
