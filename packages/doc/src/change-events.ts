@@ -108,7 +108,8 @@ export const changeEventsOf = (transaction: Y.Transaction, schema: AnySchema): C
     const fields = schema.collections[collection] as Fields
     for (const id of [...records.keys()].sort()) {
       const entry = records.get(id) as Touched
-      events.push(...recordEvents(transaction, { collection, id }, entry, fields))
+      for (const event of recordEvents(transaction, { collection, id }, entry, fields))
+        events.push(event)
     }
   }
   return events
@@ -258,7 +259,8 @@ const recordEvents = (
       if (!jsonEquals(old, now)) changes.push({ field: name, old, new: now })
     }
   }
-  changes.push(...sequenceChanges(transaction, record, touched.sequences, fields))
+  for (const change of sequenceChanges(transaction, record, touched.sequences, fields))
+    changes.push(change)
   changes.sort((a, b) => (a.field < b.field ? -1 : a.field > b.field ? 1 : 0))
   const conflicts = conflictEvents(where, fieldsInOrder, registers)
   const updated: ChangeEvent[] =

@@ -6,6 +6,7 @@ export {
   type UpdateSummary,
 } from './update-summary.js'
 export { inspectWrite, type WriteInspection } from './write-inspection.js'
+export { foldUpdates } from './fold-updates.js'
 export { encodeStamp, decodeStamp, HybridClock, type Stamp } from './hlc.js'
 export {
   defineSchema,

@@ -3,7 +3,7 @@
  * through the relay's own rooms, so connected clients see the result at once (an import reaches
  * them as a normal update, a deletion closes the document for them with `DOC_DELETED`).
  */
-import { fieldOfKey } from '@weft/doc'
+import { fieldOfKey, foldUpdates } from '@weft/doc'
 import { checkDocName, WeftError } from '@weft/protocol'
 import * as Y from 'yjs'
 import type { DocStore, DocSummary, FeedChange } from './doc-store.js'
@@ -239,7 +239,7 @@ export class RelayAdmin {
         `${new Date(atMs).toISOString()} is before the history kept for "${name}"; the earliest is ${new Date(oldest).toISOString()}`,
       )
     }
-    return updates.length === 0 ? Y.encodeStateAsUpdate(new Y.Doc()) : Y.mergeUpdates(updates)
+    return foldUpdates(updates)
   }
 
   /**

@@ -1,4 +1,5 @@
 /** MemoryStore: a DocStore in process memory, for tests and throwaway relays. */
+import { foldUpdates } from '@weft/doc'
 import { WeftError } from '@weft/protocol'
 import * as Y from 'yjs'
 import type {
@@ -43,8 +44,13 @@ export const stateJson = (key: string, value: unknown): string | null => {
   return json
 }
 
-const newestOf = (record: MemoryRecord): number =>
-  Math.max(0, ...record.entries.map((entry) => entry.meta.receivedAtMs))
+/** The latest receive time of a record (a loop: a record can hold more entries than a call takes arguments). */
+const newestOf = (record: MemoryRecord): number => {
+  let newest = 0
+  for (const entry of record.entries)
+    if (entry.meta.receivedAtMs > newest) newest = entry.meta.receivedAtMs
+  return newest
+}
 
 /** A {@link DocStore} that keeps everything in memory; nothing survives the process. */
 export class MemoryStore implements DocStore {
@@ -108,7 +114,7 @@ export class MemoryStore implements DocStore {
       if (keep < 0) keep = all.length
       const pruned = all.slice(0, keep).flatMap((record) => record.entries.map((e) => e.update))
       if (pruned.length > 0) {
-        doc.historyBase = Y.mergeUpdates(
+        doc.historyBase = foldUpdates(
           doc.historyBase === null ? pruned : [doc.historyBase, ...pruned],
         )
       }

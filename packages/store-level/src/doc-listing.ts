@@ -2,7 +2,7 @@
 import type { DocSummary } from '@weft/server'
 import { parseMeta } from './doc-meta.js'
 import { docsRange, metaKey } from './keys.js'
-import { decodeLogRecord } from './log-record.js'
+import { decodeLogRecord, newestReceivedAtMs } from './log-record.js'
 import type { StoreAccess } from './store-access.js'
 
 /**
@@ -39,7 +39,7 @@ export const listDocs = async ({ db, open }: StoreAccess): Promise<DocSummary[]>
     let lastWriteAtMs: number | null = null
     if (doc.last !== undefined) {
       const entries = decodeLogRecord(open(doc.last[0], doc.last[1]))
-      lastWriteAtMs = Math.max(...entries.map((entry) => entry.meta.receivedAtMs))
+      lastWriteAtMs = newestReceivedAtMs(entries)
     } else if (doc.meta !== undefined) {
       lastWriteAtMs = parseMeta(open(metaKey(name), doc.meta)).compactedAtMs ?? null
     }

@@ -4,9 +4,9 @@
  * into the history base. Pure: the store reads and decrypts the inputs, and seals and writes
  * the result in the compaction's batch.
  */
-import * as Y from 'yjs'
+import { foldUpdates } from '@weft/doc'
 import { histKey, seqOfLogKey } from './keys.js'
-import { decodeLogRecord } from './log-record.js'
+import { decodeLogRecord, newestReceivedAtMs } from './log-record.js'
 
 /** A record as stored under `key`, decrypted. */
 export interface PlainRecord {
@@ -48,7 +48,7 @@ export const planHistory = (input: {
   ]
   for (const candidate of candidates) {
     const entries = decodeLogRecord(candidate.plain)
-    const newest = Math.max(...entries.map((entry) => entry.meta.receivedAtMs))
+    const newest = newestReceivedAtMs(entries)
     pruning &&= newest < cutoff
     if (pruning) {
       for (const entry of entries) pruned.push(entry.update)
@@ -62,6 +62,6 @@ export const planHistory = (input: {
   return {
     puts,
     dels,
-    base: changed ? Y.mergeUpdates(base === null ? pruned : [base, ...pruned]) : null,
+    base: changed ? foldUpdates(base === null ? pruned : [base, ...pruned]) : null,
   }
 }

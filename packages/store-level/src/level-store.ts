@@ -217,7 +217,7 @@ export class LevelStore implements DocStore {
         const key = logKey(name, seq)
         const ops: Op[] = [{ type: 'put', key, value: this.#seal(key, encodeLogRecord(entries)) }]
         if (this.#historyMs > 0 && changes.length > 0)
-          ops.push(...(await this.#feed.add(name, changes)))
+          for (const op of await this.#feed.add(name, changes)) ops.push(op)
         return ops
       },
     })
@@ -280,7 +280,8 @@ export class LevelStore implements DocStore {
         const folded = await this.#db.iterator(logRange(name, throughSeq)).all()
         for (const [key] of folded) ops.push({ type: 'del', key })
         if (this.#historyMs > 0)
-          ops.push(...(await historyWrites(this.#access, name, folded, meta, this.#historyMs)))
+          for (const op of await historyWrites(this.#access, name, folded, meta, this.#historyMs))
+            ops.push(op)
         return ops
       },
     })
@@ -320,7 +321,7 @@ export class LevelStore implements DocStore {
         this.#heads.delete(name)
         const ops = keys.map((key): Op => ({ type: 'del', key }))
         if (this.#historyMs > 0 && change !== undefined)
-          ops.push(...(await this.#feed.add(name, [change])))
+          for (const op of await this.#feed.add(name, [change])) ops.push(op)
         return ops
       },
     })

@@ -42,3 +42,15 @@ export const decodeLogRecord = (bytes: Uint8Array): AppendEntry[] => {
   }
   return entries
 }
+
+/**
+ * The latest `receivedAtMs` of a record's entries (`-Infinity` for none). A loop, not
+ * `Math.max(...)`: one record can hold hundreds of thousands of entries, past the engine's limit
+ * on call arguments.
+ */
+export const newestReceivedAtMs = (entries: readonly AppendEntry[]): number => {
+  let newest = Number.NEGATIVE_INFINITY
+  for (const entry of entries)
+    if (entry.meta.receivedAtMs > newest) newest = entry.meta.receivedAtMs
+  return newest
+}

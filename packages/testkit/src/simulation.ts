@@ -341,7 +341,7 @@ export const runSimulation = async (options: SimulationOptions): Promise<Simulat
     const first = replicas[0] as (typeof replicas)[number]
     const compared = compareReplicas(replicas)
     ;({ firstVector, firstContent, divergences } = compared)
-    failures.push(...compared.failures)
+    for (const failure of compared.failures) failures.push(failure)
     check = checkEdits(
       first.doc,
       openSimModel(first.doc, 'checker', () => 0),
