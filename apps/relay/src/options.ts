@@ -144,6 +144,22 @@ export const OPTIONS = {
       ),
     help: 'comma-separated browser origins allowed to connect (others get 403); default any',
   },
+  'trusted-proxies': {
+    schema: z
+      .string()
+      .default('loopback,private')
+      .transform((value) =>
+        value.trim() === 'none'
+          ? []
+          : value
+              .split(',')
+              .map((entry) => entry.trim())
+              .filter((entry) => entry.length > 0),
+      ),
+    help:
+      'comma-separated addresses or CIDRs (or loopback, private) whose X-Forwarded-For/Forwarded ' +
+      'names the client, for per-address limits; none to trust no proxy',
+  },
   'max-queued-bytes': {
     schema: integer(1).default(32 * MiB),
     help: 'bytes a socket may queue while a document loads',

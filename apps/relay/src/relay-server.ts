@@ -88,6 +88,7 @@ export const startRelayServer = async (
     maxConnectionsPerAddress: config['max-connections-per-address'],
     maxHeaderBytes: config['max-header-bytes'],
     allowedOrigins: config['allowed-origins'] ?? null,
+    trustedProxies: config['trusted-proxies'],
     maxQueuedBytes: config['max-queued-bytes'],
     helloTimeoutMs: config['hello-timeout-ms'],
     maxPreAuthMessages: config['max-pre-auth-messages'],

@@ -1,4 +1,5 @@
 /** RelayOptions: the relay's settings, their defaults, and their validation. */
+import { DEFAULT_TRUSTED_PROXIES, TrustedProxies } from './client-address.js'
 import type { AnySchema } from '@weft/doc'
 import { WeftError } from '@weft/protocol'
 import type { Authenticator } from './auth.js'
@@ -29,8 +30,21 @@ export interface RelayOptions {
   maxMessagesPerSecond?: number
   /** Bytes a second one socket may send, twice that in a burst; beyond, reading pauses. Default 8 MiB. */
   maxBytesPerSecond?: number
-  /** Open sockets from one remote address; more are refused with HTTP 429. Default 1,024. */
+  /**
+   * Open sockets from one client address; more are refused with HTTP 429. Default 1,024. The
+   * client address comes from `X-Forwarded-For` / `Forwarded` when the socket's peer is a trusted
+   * proxy (see `trustedProxies`), so clients behind a proxy are counted one by one.
+   */
   maxConnectionsPerAddress?: number
+  /**
+   * Peers whose `X-Forwarded-For` / `Forwarded` headers are believed: addresses, CIDR ranges, and
+   * the names `loopback` (127.0.0.0/8, ::1) and `private` (10/8, 172.16/12, 192.168/16,
+   * 100.64/10, link-local, fc00::/7). Default `['loopback', 'private']`: a relay exposed directly
+   * counts each client by its own address (headers from the internet are ignored), and one behind
+   * a reverse proxy on the same machine or network counts the proxy's clients. An empty list
+   * trusts no one.
+   */
+  trustedProxies?: readonly string[]
   /** Bytes of HTTP headers an upgrade request may carry; more is refused with 431. Default 8 KiB. */
   maxHeaderBytes?: number
   /**
@@ -139,6 +153,7 @@ export const resolveRelayOptions = (options: RelayOptions): ResolvedRelayOptions
     logger: silentLogger,
     serverName: 'weft-relay',
     schemas: [] as readonly DocSchema[],
+    trustedProxies: DEFAULT_TRUSTED_PROXIES,
     ...dropUndefined(options),
     metrics: resolveMetrics(options.metrics),
   }
@@ -163,6 +178,7 @@ export const resolveRelayOptions = (options: RelayOptions): ResolvedRelayOptions
     )
   }
   checkSchemas(resolved.schemas)
+  new TrustedProxies(resolved.trustedProxies)
   if (typeof resolved.serverName !== 'string') {
     throw new WeftError('INVALID_ARGUMENT', 'options.serverName must be a string')
   }

@@ -1,4 +1,5 @@
 /** Relay: accepts WebSocket upgrades, picks the dialect, and owns the rooms and sockets. */
+import { TrustedProxies } from './client-address.js'
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
@@ -41,6 +42,7 @@ export class Relay {
   readonly #sessions = new Set<AuthenticatedSession>()
   /** Open (or opening) sockets per remote address. */
   readonly #perAddress = new Map<string, number>()
+  readonly #proxies: TrustedProxies
   readonly #heartbeat: ReturnType<typeof setInterval> | null
   readonly #feed: ChangeFeed
   readonly #documents: RelayDocuments
@@ -49,6 +51,7 @@ export class Relay {
 
   constructor(options: RelayOptions) {
     this.#options = resolveRelayOptions(options)
+    this.#proxies = new TrustedProxies(this.#options.trustedProxies)
     const { logger, maxMessageBytes } = this.#options
     this.#server = new WebSocketServer({
       noServer: true,
@@ -97,10 +100,19 @@ export class Relay {
     return this.#registry.size
   }
 
+  /**
+   * The client address of a request: the socket's, or the one a trusted proxy forwarded
+   * (`trustedProxies`). Per-address limits count it; the HTTP API uses it too.
+   */
+  clientAddress(request: IncomingMessage): string {
+    return this.#proxies.clientOf(request)
+  }
+
   /** Completes a WebSocket upgrade; after `close()` began, the request is refused with 503. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     if (this.#closing !== null) return refuseUpgrade(socket, 503, 'the relay is shutting down')
-    const refusal = this.#admission(request)
+    const address = this.#proxies.clientOf(request)
+    const refusal = this.#admission(request, address)
     if (refusal !== null) {
       this.#options.metrics.upgradeRefused(refusal.status)
       this.#options.logger.info('upgrade refused', {
@@ -109,7 +121,6 @@ export class Relay {
       })
       return refuseUpgrade(socket, refusal.status, refusal.reason)
     }
-    const address = request.socket.remoteAddress ?? 'unknown'
     this.#perAddress.set(address, (this.#perAddress.get(address) ?? 0) + 1)
     let counted = true
     const uncount = (): void => {
@@ -204,7 +215,7 @@ export class Relay {
   }
 
   /** Why an upgrade request is refused before the handshake (status and reason), or `null`. */
-  #admission(request: IncomingMessage): { status: number; reason: string } | null {
+  #admission(request: IncomingMessage, address: string): { status: number; reason: string } | null {
     const { maxHeaderBytes, allowedOrigins, maxConnectionsPerAddress } = this.#options
     let headerBytes = 0
     for (const part of request.rawHeaders) headerBytes += Buffer.byteLength(part) + 2
@@ -215,7 +226,6 @@ export class Relay {
     if (allowedOrigins !== null && origin !== undefined && !allowedOrigins.includes(origin)) {
       return { status: 403, reason: 'origin not allowed' }
     }
-    const address = request.socket.remoteAddress ?? 'unknown'
     if ((this.#perAddress.get(address) ?? 0) >= maxConnectionsPerAddress) {
       return {
         status: 429,
