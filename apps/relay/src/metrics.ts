@@ -144,6 +144,11 @@ export const createRelayPrometheus = (sources: MetricsSources): RelayPrometheus 
     help: 'Sockets closed because too much waited to be sent to them',
     registers,
   })
+  const throttles = new Counter({
+    name: 'weft_socket_throttles_total',
+    help: 'Times a socket sent faster than its rate limits and the relay paused reading it',
+    registers,
+  })
   const compactions = new Counter({
     name: 'weft_compactions_total',
     help: 'Compactions of a document log into its snapshot, by result',
@@ -191,6 +196,7 @@ export const createRelayPrometheus = (sources: MetricsSources): RelayPrometheus 
     },
     upgradeRefused: (status) => upgradesRefused.inc({ status: String(status) }),
     slowConsumer: () => slowConsumers.inc(),
+    socketThrottled: () => throttles.inc(),
     storageFailed: () => storageFailures.inc(),
     compacted: (seconds, ok) => {
       compactions.inc({ result: ok ? 'ok' : 'failed' })

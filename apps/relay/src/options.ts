@@ -115,12 +115,16 @@ export const OPTIONS = {
     help: 'documents one Weft socket may open',
   },
   'max-messages-per-sec': {
-    schema: integer(1).default(2000),
-    help: 'messages a second one socket may send (twice that in a burst); beyond, reading pauses',
+    schema: integer(0).default(0),
+    help:
+      'messages a second one socket may send (twice that in a burst); 0: no such limit, each ' +
+      'message counting 256 bytes more against --max-bytes-per-sec instead',
   },
   'max-bytes-per-sec': {
     schema: integer(1).default(8 * MiB),
-    help: 'bytes a second one socket may send (twice that in a burst); beyond, reading pauses',
+    help:
+      'bytes a second one socket may send (twice that in a burst), each message counting 256 ' +
+      'bytes more than its size; beyond, reading pauses',
   },
   'max-connections-per-address': {
     schema: integer(1).default(1024),

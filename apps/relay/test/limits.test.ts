@@ -74,6 +74,21 @@ describe('connection limits', () => {
     expect(raw.open).toBe(true)
   })
 
+  it('at its defaults, charges each message a fixed cost: a flood of tiny ones is paced, none lost', async () => {
+    let throttles = 0
+    relay = await startTestRelay({ metrics: { socketThrottled: () => (throttles += 1) } })
+    const raw = await RawSocket.weft(relay.url)
+    raws.push(raw)
+    // 8 MiB/s at 256 bytes a message plus its size: past about 60,000 tiny messages in a burst
+    // the relay stops reading for a while; every message is still answered.
+    const count = 80_000
+    for (let nonce = 1; nonce <= count; nonce++) raw.sendMessage({ type: 'ping', nonce })
+    await raw.nextMessage((message) => message.type === 'pong' && message.nonce === count, 30_000)
+    expect(raw.frames.length - 1).toBe(count)
+    expect(throttles).toBeGreaterThan(0)
+    expect(raw.open).toBe(true)
+  })
+
   it('keeps plain HTTP routes working while upgrades are refused', async () => {
     relay = await startTestRelay({ maxConnectionsPerAddress: 1 })
     expect(await tryUpgrade(relay.url)).toBe(101)

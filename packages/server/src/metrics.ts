@@ -29,6 +29,8 @@ export interface RelayMetrics {
   upgradeRefused(status: number): void
   /** A socket was closed because more than the cap waited to be sent to it. */
   slowConsumer(): void
+  /** A socket sent faster than its rate limits: the relay stopped reading it for a while. */
+  socketThrottled(): void
   /** A compaction took `seconds`; `ok` is false when it failed (the log stays intact). */
   compacted(seconds: number, ok: boolean): void
   /** An append failed (disk full, I/O error): its document was closed, nothing acknowledged. */
@@ -50,6 +52,7 @@ export const silentMetrics: RelayMetrics = {
   refused: noop,
   upgradeRefused: noop,
   slowConsumer: noop,
+  socketThrottled: noop,
   compacted: noop,
   storageFailed: noop,
 }

@@ -26,9 +26,18 @@ export interface RelayOptions {
   maxMessageBytes?: number
   /** Send buffer over which a socket is closed as a slow consumer (4431). Default 64 MiB. */
   maxBufferedBytes?: number
-  /** Messages a second one socket may send, twice that in a burst; beyond, reading pauses. Default 2,000. */
+  /**
+   * Messages a second one socket may send, twice that in a burst; beyond, reading pauses. Default
+   * 0: no separate message limit — every message already costs {@link MESSAGE_COST_BYTES} extra
+   * against `maxBytesPerSecond`, which bounds a socket of tiny messages without throttling a fast
+   * legitimate writer (a stock y-websocket client sends one message per keystroke).
+   */
   maxMessagesPerSecond?: number
-  /** Bytes a second one socket may send, twice that in a burst; beyond, reading pauses. Default 8 MiB. */
+  /**
+   * Bytes a second one socket may send, twice that in a burst, each message counting
+   * {@link MESSAGE_COST_BYTES} more than its size; beyond, reading pauses (the sender slows down
+   * through TCP backpressure and loses nothing). Default 8 MiB.
+   */
   maxBytesPerSecond?: number
   /**
    * Open sockets from one client address; more are refused with HTTP 429. Default 1,024. The
@@ -95,7 +104,7 @@ export type ResolvedRelayOptions = Omit<Required<RelayOptions>, 'metrics'> & {
 
 const DEFAULTS = {
   maxMessageBytes: 16 * MiB,
-  maxMessagesPerSecond: 2000,
+  maxMessagesPerSecond: 0,
   maxBytesPerSecond: 8 * MiB,
   maxConnectionsPerAddress: 1024,
   maxHeaderBytes: 8 * 1024,
@@ -159,7 +168,7 @@ export const resolveRelayOptions = (options: RelayOptions): ResolvedRelayOptions
   }
   for (const key of Object.keys(DEFAULTS) as Array<keyof typeof DEFAULTS>) {
     const value = resolved[key]
-    const allowZero = key === 'heartbeatIntervalMs'
+    const allowZero = key === 'heartbeatIntervalMs' || key === 'maxMessagesPerSecond'
     if (!Number.isSafeInteger(value) || value < (allowZero ? 0 : 1)) {
       throw new WeftError(
         'INVALID_ARGUMENT',

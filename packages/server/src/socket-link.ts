@@ -20,11 +20,22 @@ export interface SocketHandler {
 export interface SocketLimits {
   /** Close the socket with `SLOW_CONSUMER` when more than this many bytes wait to be sent. */
   readonly maxBufferedBytes: number
-  /** Messages a second the socket may send (twice as many in a burst); beyond, reading pauses. */
+  /** Messages a second the socket may send (twice as many in a burst); 0: no such limit. */
   readonly maxMessagesPerSecond: number
-  /** Bytes a second the socket may send (twice as many in a burst); beyond, reading pauses. */
+  /**
+   * Bytes a second the socket may send (twice as many in a burst), each message counting
+   * {@link MESSAGE_COST_BYTES} more than its size; beyond, reading pauses.
+   */
   readonly maxBytesPerSecond: number
 }
+
+/**
+ * What a message costs the relay beyond its bytes (decoding, a transaction, a log entry, fan-out),
+ * counted against `maxBytesPerSecond`: with the default 8 MiB/s a socket of tiny messages gets
+ * about 30,000 a second (60,000 in a burst) — more than a fast writer sends, and a bound on the
+ * CPU one socket can take.
+ */
+export const MESSAGE_COST_BYTES = 256
 
 /**
  * Wraps a ws socket: rejects text frames (`UNSUPPORTED_DATA`), turns any error a handler throws
@@ -42,7 +53,7 @@ export class SocketLink {
   #handler: SocketHandler | null = null
   #closed = false
   #alive = true
-  readonly #messages: TokenBucket
+  readonly #messages: TokenBucket | null
   readonly #bytes: TokenBucket
   #throttle: ReturnType<typeof setTimeout> | null = null
   /** Frames received while throttled (at most what was already read), handled in order later. */
@@ -66,7 +77,8 @@ export class SocketLink {
     this.#limits = limits
     this.#logger = logger
     this.#metrics = metrics
-    this.#messages = new TokenBucket(limits.maxMessagesPerSecond, limits.maxMessagesPerSecond * 2)
+    const perSecond = limits.maxMessagesPerSecond
+    this.#messages = perSecond > 0 ? new TokenBucket(perSecond, perSecond * 2) : null
     this.#bytes = new TokenBucket(limits.maxBytesPerSecond, limits.maxBytesPerSecond * 2)
     socket.on('message', (data: Buffer, isBinary: boolean) => this.#receive(data, isBinary))
     socket.on('pong', () => {
@@ -188,11 +200,12 @@ export class SocketLink {
    */
   #meter(bytes: number): void {
     const now = Date.now()
-    this.#messages.take(1, now)
-    this.#bytes.take(bytes, now)
+    this.#messages?.take(1, now)
+    this.#bytes.take(bytes + MESSAGE_COST_BYTES, now)
     if (this.#closed) return
-    const wait = Math.max(this.#messages.waitMs(now), this.#bytes.waitMs(now))
+    const wait = Math.max(this.#messages?.waitMs(now) ?? 0, this.#bytes.waitMs(now))
     if (wait === 0) return
+    this.#metrics.socketThrottled()
     this.#transport.pause()
     this.#throttle = setTimeout(this.#unthrottle, wait)
   }
