@@ -82,3 +82,19 @@ describe('a stock y-websocket writer at full speed, relay at its defaults', () =
     expect(stored.getText('text').toString()).toBe(expected)
   }, 180_000)
 })
+
+describe('a stock y-websocket client alone on a document', () => {
+  it('stays connected while idle past its 30 s message timeout (the relay never echoes presence)', async () => {
+    relay = await startTestRelay()
+    const provider = stockProvider(relay.url, 'alone', new Y.Doc())
+    await synced(provider)
+    let drops = 0
+    provider.on('status', ({ status }: { status: string }) => {
+      if (status === 'disconnected') drops += 1
+    })
+    // Its presence renewals (every 15 s) are answered when nothing else went to it for 10 s.
+    await new Promise((resolve) => setTimeout(resolve, 36_000))
+    expect(drops).toBe(0)
+    expect(provider.wsconnected).toBe(true)
+  }, 60_000)
+})

@@ -14,6 +14,11 @@ import {
   type YwsMessage,
 } from './yws-codec.js'
 
+/** Silence after which a frame from the client is answered with a keepalive. */
+const KEEPALIVE_AFTER_MS = 10_000
+/** An awareness message naming no client: a stock provider counts it as traffic, and ignores it. */
+const EMPTY_AWARENESS_FRAME = encodeYwsAwareness(new Uint8Array([0]))
+
 /**
  * A stock y-websocket client at `ws://host/<docName>?token=…`. The token is verified first (a
  * refused one closes with 4401, a document it does not cover with 4403); the relay answers only
@@ -31,6 +36,8 @@ export class YwsSession implements SocketHandler, RoomPeer, AuthenticatedSession
   #room: Room | null = null
   #queue: YwsMessage[] | null = []
   #queuedBytes = 0
+  /** When a frame last went to the client (ms since the epoch). */
+  #lastSentMs = Date.now()
 
   constructor(link: SocketLink, name: string, token: string, context: SessionContext) {
     this.#link = link
@@ -104,6 +111,7 @@ export class YwsSession implements SocketHandler, RoomPeer, AuthenticatedSession
 
   onFrame(frame: Uint8Array): void {
     const message = decodeYwsMessage(frame)
+    this.#keepAlive()
     if (this.#queue !== null) {
       this.#queuedBytes += 'update' in message ? message.update.length : 64
       if (this.#queuedBytes > this.#context.maxQueuedBytes) {
@@ -127,7 +135,7 @@ export class YwsSession implements SocketHandler, RoomPeer, AuthenticatedSession
   }
 
   deliver(message: Outgoing): void {
-    for (const frame of message.frames('y-websocket')) this.#link.send(frame)
+    for (const frame of message.frames('y-websocket')) this.#send(frame)
   }
 
   saved(): void {
@@ -156,7 +164,7 @@ export class YwsSession implements SocketHandler, RoomPeer, AuthenticatedSession
     setImmediate(() =>
       this.#link.guard(() => {
         if (this.#room !== room || !this.#link.open) return
-        this.#link.send(encodeYwsSync('sync-step-1', room.stateVector()))
+        this.#send(encodeYwsSync('sync-step-1', room.stateVector()))
         this.#sendAwarenessStates(room)
       }),
     )
@@ -166,10 +174,10 @@ export class YwsSession implements SocketHandler, RoomPeer, AuthenticatedSession
     switch (message.type) {
       case 'sync-step-1': {
         const stored = room.storedContent(message.stateVector)
-        if (stored !== null) return this.#link.send(encodeYwsSync('sync-step-2', stored))
+        if (stored !== null) return this.#send(encodeYwsSync('sync-step-2', stored))
         const diff = room.diff(message.stateVector)
         if (diff instanceof WeftError) throw diff
-        return this.#link.send(encodeYwsSync('sync-step-2', diff))
+        return this.#send(encodeYwsSync('sync-step-2', diff))
       }
       case 'sync-step-2':
       case 'update': {
@@ -189,8 +197,24 @@ export class YwsSession implements SocketHandler, RoomPeer, AuthenticatedSession
     }
   }
 
+  #send(frame: Uint8Array): void {
+    this.#lastSentMs = Date.now()
+    this.#link.send(frame)
+  }
+
+  /**
+   * A stock provider reconnects after 30 s without a message, and the relay never echoes its
+   * own presence back to it: a client alone on a document (or writing alone for a long time)
+   * would be dropped every 30 s. Its presence renewals (every 15 s) get an empty awareness
+   * update in answer when nothing else went to it for 10 s.
+   */
+  #keepAlive(): void {
+    if (Date.now() - this.#lastSentMs < KEEPALIVE_AFTER_MS) return
+    this.#send(EMPTY_AWARENESS_FRAME)
+  }
+
   #sendAwarenessStates(room: Room): void {
     const states = room.awarenessStates()
-    if (states !== null) this.#link.send(encodeYwsAwareness(states))
+    if (states !== null) this.#send(encodeYwsAwareness(states))
   }
 }
