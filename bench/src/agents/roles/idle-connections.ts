@@ -1,7 +1,7 @@
 /** Idle Weft connections: clients that connect (hello/welcome), open nothing, and heartbeat. */
 import { createClient, type WeftClient } from '@weft/client'
-import { WebSocket } from 'ws'
 import { deadline, nowMs } from '../../clock.js'
+import { ProxiedWebSocket } from '../bench-doc.js'
 import type { Methods } from './methods.js'
 
 /** Parameters of `idle.connect`. */
@@ -20,7 +20,7 @@ const connected = (client: WeftClient): boolean => client.status.state === 'sync
 const connectOne = (params: IdleParams): Promise<void> => {
   const client = createClient({
     url: params.url,
-    WebSocket: WebSocket as never,
+    WebSocket: ProxiedWebSocket as never,
     clientName: 'weft-bench-idle',
     heartbeatIntervalMs: params.heartbeatIntervalMs,
   })
