@@ -33,8 +33,8 @@ interface LinkState {
  * (sync-step-2, sync-step-1, presence) once the hub's own handle is loaded and synced with the
  * relay; a link's edits go into that handle's durable outbox byte for byte, and the link gets
  * `saved` only once the relay has acknowledged the upstream refs that carry them (never from the
- * hub's own copy); refusals come back to the link that made the edit; every update and presence
- * change is passed to the other links.
+ * hub's own copy); refusals come back to the link that made the edit; a link's edits reach the
+ * other links once the relay has saved them, the relay's updates and all presence at once.
  */
 export class HubDoc {
   readonly handle: DocHandle
@@ -203,10 +203,17 @@ export class HubDoc {
       }
       if (!checked.summary.isEmpty) carrying.push(update)
     }
-    const upRef =
-      carrying.length > 0
-        ? this.handle.applyForwarded(carrying, state.origin)
-        : (state.acks.at(-1)?.upRef ?? 0)
+    let upRef = state.acks.at(-1)?.upRef ?? 0
+    if (carrying.length > 0) {
+      try {
+        upRef = this.handle.applyForwarded(carrying, state.origin)
+      } catch (error) {
+        // Closed or not loaded yet: the link reopens later and sends its edits again.
+        const reason = `the hub cannot take edits now: ${String(error)}`
+        const doc = this.handle.name
+        return this.#send(link, { type: 'error', doc, code: 'UNAVAILABLE', reason })
+      }
+    }
     state.acks.push({ linkRef, upRef, updates: carrying })
     if (carrying.length === 0) this.#settle()
   }
