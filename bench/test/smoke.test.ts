@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -32,8 +32,16 @@ const bench = (name: string, args: readonly string[]): Promise<BenchResults> =>
     )
   })
 
+/** A report from an earlier run, with a paragraph of its own for each of the workloads 5, 6, 8. */
+const KEPT = ['5', '6', '8'].map(
+  (id) =>
+    `<!-- limits:${id} -->\n**What limits it:** kept paragraph ${id}.\n<!-- /limits:${id} -->`,
+)
+
 beforeAll(async () => {
   outDir = await mkdtemp(join(tmpdir(), 'weft-bench-smoke-'))
+  await mkdir(join(outDir, 'load'))
+  await writeFile(join(outDir, 'load', 'quick.md'), `# old report\n\n${KEPT.join('\n\n')}\n`)
   // Two halves at once (one per core): the trace workloads on Weft's client, and the
   // many-client workloads on both of Weft's dialects.
   results = await Promise.all([
@@ -142,5 +150,12 @@ describe('pnpm bench --quick (Weft only)', () => {
     for (const id of ['5', '6', '8']) expect(report).toContain(`## ${id}. `)
     expect(report).toContain('## Targets')
     expect(report).toContain('<!-- limits:5 -->')
+  })
+})
+
+describe('the report', () => {
+  it('keeps each workload’s "what limits it" paragraph through the writes after each workload', async () => {
+    const report = await readFile(join(outDir, 'load', 'quick.md'), 'utf8')
+    for (const id of ['5', '6', '8']) expect(report).toContain(`kept paragraph ${id}.`)
   })
 })

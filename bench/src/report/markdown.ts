@@ -99,8 +99,10 @@ const setup = (results: BenchResults): string => {
     markdownTable(['Machine', ''], machine),
     markdownTable(['Package', 'Version'], [['Weft commit', meta.weftCommit], ...versions]),
     "Every server is its own process on 127.0.0.1 with a fresh data directory: Weft's relay " +
-      '(`apps/relay`, LevelDB, `--auth open`, with the per-connection limits for untrusted ' +
-      'clients raised: connections per address, messages and bytes per second), Hocuspocus with `@hocuspocus/extension-sqlite` (SQLite file), and ' +
+      '(`apps/relay`, LevelDB, `--auth open`, every limit at its default; each client socket ' +
+      'names an address of its own in `X-Forwarded-For`, as behind a reverse proxy, which the ' +
+      'relay believes from loopback by default, so its per-address limit counts each client), ' +
+      'Hocuspocus with `@hocuspocus/extension-sqlite` (SQLite file), and ' +
       'the y-websocket reference server (its bin `src/server.js` with `YPERSISTENCE`, LevelDB ' +
       'through y-leveldb). `@y/websocket-server` is at 0.1.1, the last release on yjs 13 (0.1.5 ' +
       'requires a yjs 14 pre-release). Hocuspocus is 3.x because 4.x needs Node 22. Clients run ' +

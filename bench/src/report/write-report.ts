@@ -44,6 +44,9 @@ const format = async (text: string, filepath: string): Promise<string> => {
   return prettier.format(text, { ...config, filepath })
 }
 
+/** Each report file as it was before this process first wrote it. */
+const previousReports = new Map<string, string>()
+
 /** Writes `<dir>/<mdName>` and `<dir>/<jsonName>`; returns their paths. */
 export const writeReport = async (
   results: BenchResults,
@@ -54,7 +57,13 @@ export const writeReport = async (
   await mkdir(dir, { recursive: true })
   const md = join(dir, mdName)
   const json = join(dir, jsonName)
-  const previous = await readFile(md, 'utf8').catch(() => '')
+  // The report is written after every workload: the paragraphs to keep are those of the file as
+  // it was before this run's first write, or the workloads not run yet would lose theirs.
+  let previous = previousReports.get(md)
+  if (previous === undefined) {
+    previous = await readFile(md, 'utf8').catch(() => '')
+    previousReports.set(md, previous)
+  }
   await writeFile(md, await format(buildReport(results, previous), md))
   await writeFile(json, await format(JSON.stringify(results), json))
   return { md, json }
