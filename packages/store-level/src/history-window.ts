@@ -4,6 +4,7 @@
  * into the history base. Pure: the store reads and decrypts the inputs, and seals and writes
  * the result in the compaction's batch.
  */
+import type { AppendEntry } from '@weft/server'
 import { foldUpdates } from '@weft/doc'
 import { histKey, seqOfLogKey } from './keys.js'
 import { decodeLogRecord, newestReceivedAtMs } from './log-record.js'
@@ -47,9 +48,9 @@ export const planHistory = (input: {
     ...input.folded.map((record) => ({ ...record, stored: false })),
   ]
   for (const candidate of candidates) {
-    const entries = decodeLogRecord(candidate.plain)
-    const newest = newestReceivedAtMs(entries)
-    pruning &&= newest < cutoff
+    // Once a record is inside the window, so are the later ones: no need to decode them.
+    const entries: AppendEntry[] = pruning ? decodeLogRecord(candidate.plain) : []
+    pruning &&= newestReceivedAtMs(entries) < cutoff
     if (pruning) {
       for (const entry of entries) pruned.push(entry.update)
       if (candidate.stored) dels.push(candidate.key)

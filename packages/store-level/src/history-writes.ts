@@ -4,6 +4,7 @@
  */
 import type { DocMeta } from './doc-meta.js'
 import { planHistory, type PlainRecord } from './history-window.js'
+import { decodeLogRecord, newestReceivedAtMs } from './log-record.js'
 import { histBaseKey, histRange, snapshotKey } from './keys.js'
 import type { Op, StoreAccess } from './store-access.js'
 
@@ -21,7 +22,14 @@ export const historyWrites = async (
 ): Promise<Op[]> => {
   const ops: Op[] = []
   const cutoff = Date.now() - historyMs
-  const kept = await db.iterator(histRange(name)).all()
+  // Only the history records old enough to leave the window matter here, and they come first:
+  // read up to the first one still inside it, not the whole history on every compaction (which
+  // made compactions of a long-lived document cost ever more).
+  const kept: Array<[string, Uint8Array]> = []
+  for await (const [key, value] of db.iterator(histRange(name))) {
+    kept.push([key, value])
+    if (newestReceivedAtMs(decodeLogRecord(open(key, value))) >= cutoff) break
+  }
   const storedBase = await db.get(histBaseKey(name))
   let base: Uint8Array | null =
     storedBase === undefined ? null : open(histBaseKey(name), storedBase)

@@ -1,6 +1,6 @@
 /** runDocStoreSuite: the conformance suite every DocStore implementation must pass. */
 import type { AppendEntry, DocStore } from '@weft/server'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
 import { durableFeedTest, feedConformanceTests } from './doc-store-feed-suite.js'
 
@@ -223,6 +223,35 @@ export const runDocStoreSuite = (
       expect(loaded.updates.length).toBe(1)
       await store.delete('doc')
       expect(await store.history('doc')).toEqual({ base: null, records: [] })
+    })
+
+    it('prunes history records that left the window at a later compaction, keeping the later ones', async () => {
+      const { store } = await open(60_000)
+      const start = Date.now()
+      const at = (receivedAtMs: number, update: Uint8Array): AppendEntry => ({
+        update,
+        meta: { ...meta, receivedAtMs },
+      })
+      const updates = [textUpdate(1, 'a'), textUpdate(2, 'b'), textUpdate(3, 'c')] as const
+      vi.useFakeTimers({ toFake: ['Date'] })
+      try {
+        vi.setSystemTime(start)
+        await store.append('doc', [at(start - 1_000, updates[0])])
+        await store.append('doc', [at(start, updates[1])])
+        await store.compact('doc', textUpdate(9, 'x'), 2)
+        expect((await store.history('doc')).records.map((record) => record.seq)).toEqual([1, 2])
+        // A minute later record 1 has left the window, record 2 has not.
+        vi.setSystemTime(start + 59_500)
+        await store.append('doc', [at(start + 59_500, updates[2])])
+        await store.compact('doc', textUpdate(9, 'y'), 3)
+        const history = await store.history('doc')
+        expect(history.records.map((record) => record.seq)).toEqual([2, 3])
+        expect(textOf(history.base, [])).toBe('a')
+        const all = history.records.flatMap((record) => record.entries.map((e) => e.update))
+        expect(textOf(history.base, all)).toBe(textOf(null, [...updates]))
+      } finally {
+        vi.useRealTimers()
+      }
     })
 
     it('rejects calls after close with CLOSED', async () => {
