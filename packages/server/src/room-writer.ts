@@ -148,6 +148,15 @@ export class RoomWriter<Peer> {
     const entries: AppendEntry[] = []
     const changes: FeedChange[] = []
     const feed = store.feedRetentionMs > 0
+    // One feed change per sender per batch: a stock y-websocket client sends every keystroke as
+    // its own message, and one feed entry each would cost more than the edits themselves.
+    const groups: Array<{
+      peer: Peer
+      identity: ReturnType<typeof author>
+      receivedAtMs: number
+      bytes: number
+      events: ChangeEvent[]
+    }> = []
     for (const write of batch) {
       if (write.updates.length === 0) continue
       const identity = author(write.peer)
@@ -156,11 +165,18 @@ export class RoomWriter<Peer> {
         entries.push({ update, meta: { ...identity, receivedAtMs: write.receivedAtMs } })
         bytes += update.length
       }
-      if (feed) {
-        const { receivedAtMs, events = [] } = write
-        changes.push({ kind: 'update', ...identity, receivedAtMs, bytes, events })
+      if (!feed) continue
+      let group = groups.at(-1)
+      if (group?.peer !== write.peer) {
+        const { receivedAtMs } = write
+        group = { peer: write.peer, identity, receivedAtMs, bytes: 0, events: [] }
+        groups.push(group)
       }
+      group.bytes += bytes
+      for (const event of write.events ?? []) group.events.push(event)
     }
+    for (const { identity, receivedAtMs, bytes, events } of groups)
+      changes.push({ kind: 'update', ...identity, receivedAtMs, bytes, events })
     if (entries.length > 0)
       this.#options.logger.debug('appending', { doc: name, entries: entries.length })
     const startedMs = performance.now()
