@@ -188,3 +188,12 @@ export const track = <T>(
   )
   return state
 }
+
+/** A handle whose local copy has loaded and that has synced with a relay double. */
+export const syncedHandle = async () => {
+  const fixture = makeHandle()
+  await fixture.handle.whenLoaded()
+  const relay = new RelayDouble()
+  syncWith(fixture.handle, fixture.owner, relay)
+  return { ...fixture, relay }
+}

@@ -3,23 +3,15 @@ import {
   ACK_TIMEOUT_MS,
   deliver,
   DOC,
-  makeHandle,
-  RelayDouble,
-  syncWith,
   text,
   track,
   type,
+  syncedHandle,
 } from './doc-handle-fixture.js'
 
 const EVERYTHING = new Uint8Array([0])
 
-const synced = async () => {
-  const fixture = makeHandle()
-  await fixture.handle.whenLoaded()
-  const relay = new RelayDouble()
-  syncWith(fixture.handle, fixture.owner, relay)
-  return { ...fixture, relay }
-}
+const synced = syncedHandle
 
 describe('DocHandle refusals', () => {
   it("sets a refused edit and the later ones aside, then rebuilds from the relay's whole state", async () => {

@@ -4,12 +4,11 @@ import {
   ACK_TIMEOUT_MS,
   deliver,
   DOC,
-  makeHandle,
-  RelayDouble,
   REPAIR_AFTER_MS,
   syncWith,
   text,
   type,
+  syncedHandle,
 } from './doc-handle-fixture.js'
 
 /** Two consecutive updates of another client: the second depends on the first. */
@@ -22,13 +21,7 @@ const chainedUpdates = (): [Uint8Array, Uint8Array] => {
   return [updates[0]!, updates[1]!]
 }
 
-const synced = async () => {
-  const fixture = makeHandle()
-  await fixture.handle.whenLoaded()
-  const relay = new RelayDouble()
-  syncWith(fixture.handle, fixture.owner, relay)
-  return { ...fixture, relay }
-}
+const synced = syncedHandle
 
 describe('DocHandle timers', () => {
   it('asks for a fresh sync while an edit stays unacknowledged for ackTimeoutMs', async () => {
