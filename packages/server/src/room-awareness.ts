@@ -1,43 +1,67 @@
-/** RoomAwareness: a room's presence states, which peer announced which, and withdrawal on leave. */
+/** RoomAwareness: a room's presence states, which peer announced which, withdrawal on leave, and coalesced fan-out. */
 import { WeftError } from '@weft/protocol'
 import * as awarenessProtocol from 'y-protocols/awareness'
 import type * as Y from 'yjs'
 import { Outgoing } from './outgoing.js'
 
 /**
+ * Presence changes of a room go out at most once per this many milliseconds, merged: a room
+ * whose peers renew presence often sends each peer one message per tick, not one per change.
+ * The first change after a quiet tick goes out at once.
+ */
+export const PRESENCE_TICK_MS = 50
+
+/** How a room's awareness reaches its peers. */
+export interface PresenceFanout<Peer> {
+  /** The room's current peers. */
+  peers(): Iterable<Peer>
+  /** Sends `message` to `peer`. */
+  deliver(peer: Peer, message: Outgoing): void
+}
+
+/**
  * The awareness of one room. The relay announces no state of its own; it remembers which awareness
  * client ids each peer announced, so that a peer that leaves has its states removed and the
- * removal sent to the others.
+ * removal sent to the others. Only entries that change the relay's view are forwarded (stock
+ * y-websocket clients send back every state they receive; those echoes stop here), merged per
+ * tick, and never to the peer they came from.
  */
 export class RoomAwareness<Peer> {
   readonly awareness: awarenessProtocol.Awareness
   readonly #name: string
   readonly #owners = new Map<Peer, Set<number>>()
-  readonly #broadcast: (message: Outgoing, except: Peer | null) => void
-  #applying: Peer | null = null
+  readonly #fanout: PresenceFanout<Peer>
+  /** Client ids changed since the last flush, and the peer each change came from. */
+  readonly #pending = new Map<number, Peer>()
+  #from: Peer | null = null
+  #member = false
+  #flushTimer: ReturnType<typeof setTimeout> | null = null
+  #lastFlushMs = Number.NEGATIVE_INFINITY
 
-  constructor(
-    name: string,
-    doc: Y.Doc,
-    broadcast: (message: Outgoing, except: Peer | null) => void,
-  ) {
+  constructor(name: string, doc: Y.Doc, fanout: PresenceFanout<Peer>) {
     this.#name = name
-    this.#broadcast = broadcast
+    this.#fanout = fanout
     this.awareness = new awarenessProtocol.Awareness(doc)
     this.awareness.setLocalState(null)
     this.awareness.on('update', this.#track)
   }
 
-  /** Applies an update from `peer` (recording its client ids when `member`); a malformed one is `BAD_MESSAGE`. */
+  /**
+   * Applies an update from `peer` (recording its client ids when `member`) and schedules what it
+   * changed for the other peers; a malformed one is `BAD_MESSAGE`.
+   */
   apply(peer: Peer, update: Uint8Array, member: boolean): WeftError | undefined {
-    this.#applying = member ? peer : null
+    this.#from = peer
+    this.#member = member
     try {
       awarenessProtocol.applyAwarenessUpdate(this.awareness, update, peer)
     } catch (cause) {
       return new WeftError('BAD_MESSAGE', 'the awareness update cannot be decoded', { cause })
     } finally {
-      this.#applying = null
+      this.#from = null
+      this.#member = false
     }
+    if (this.#pending.size > 0) this.#scheduleFlush()
     return undefined
   }
 
@@ -47,31 +71,91 @@ export class RoomAwareness<Peer> {
     return ids.length === 0 ? null : awarenessProtocol.encodeAwarenessUpdate(this.awareness, ids)
   }
 
-  /** Withdraws the states `peer` announced and tells the remaining peers. */
+  /**
+   * Withdraws the states `peer` announced and tells the remaining peers at once, together with
+   * its changes still waiting for the tick (a client that leaves often removes its state just
+   * before).
+   */
   leave(peer: Peer): void {
     const owned = this.#owners.get(peer)
     this.#owners.delete(peer)
-    if (owned === undefined || owned.size === 0) return
-    const ids = [...owned]
-    awarenessProtocol.removeAwarenessStates(this.awareness, ids, 'leave')
-    const known = ids.filter((id) => this.awareness.meta.has(id))
+    const ids = new Set(owned)
+    for (const [id, from] of this.#pending) if (from === peer) ids.add(id)
+    if (ids.size === 0) return
+    if (owned !== undefined && owned.size > 0) {
+      awarenessProtocol.removeAwarenessStates(this.awareness, [...owned], 'leave')
+    }
+    for (const id of ids) this.#pending.delete(id)
+    const known = [...ids].filter((id) => this.awareness.meta.has(id))
     if (known.length === 0) return
     const update = awarenessProtocol.encodeAwarenessUpdate(this.awareness, known)
-    this.#broadcast(new Outgoing(this.#name, { kind: 'awareness', update }), null)
+    const message = new Outgoing(this.#name, { kind: 'awareness', update })
+    for (const other of this.#fanout.peers()) {
+      if (other !== peer) this.#fanout.deliver(other, message)
+    }
   }
 
-  /** Stops the awareness timer. */
+  /** Stops the timers; pending changes are dropped with the room. */
   destroy(): void {
+    if (this.#flushTimer !== null) clearTimeout(this.#flushTimer)
+    this.#flushTimer = null
+    this.#pending.clear()
     this.#owners.clear()
     this.awareness.destroy()
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushTimer !== null) return
+    const wait = Math.max(0, this.#lastFlushMs + PRESENCE_TICK_MS - performance.now())
+    this.#flushTimer = setTimeout(this.#flush, wait)
+  }
+
+  /**
+   * Sends the changed states: one message for every peer that sent none of them, and for each
+   * peer that did, the others' changes only.
+   */
+  #flush = (): void => {
+    this.#flushTimer = null
+    this.#lastFlushMs = performance.now()
+    const bySender = new Map<Peer, number[]>()
+    const all: number[] = []
+    for (const [id, from] of this.#pending) {
+      if (!this.awareness.meta.has(id)) continue
+      all.push(id)
+      const ids = bySender.get(from)
+      if (ids === undefined) bySender.set(from, [id])
+      else ids.push(id)
+    }
+    this.#pending.clear()
+    if (all.length === 0) return
+    let shared: Outgoing | undefined
+    for (const peer of this.#fanout.peers()) {
+      const own = bySender.get(peer)
+      if (own === undefined) {
+        shared ??= this.#message(all)
+        this.#fanout.deliver(peer, shared)
+      } else if (own.length < all.length) {
+        const mine = new Set(own)
+        this.#fanout.deliver(peer, this.#message(all.filter((id) => !mine.has(id))))
+      }
+    }
+  }
+
+  #message(ids: readonly number[]): Outgoing {
+    const update = awarenessProtocol.encodeAwarenessUpdate(this.awareness, [...ids])
+    return new Outgoing(this.#name, { kind: 'awareness', update })
   }
 
   #track = (change: { added: number[]; updated: number[]; removed: number[] }): void => {
     for (const owned of this.#owners.values()) {
       for (const id of change.removed) owned.delete(id)
     }
-    const peer = this.#applying
+    const peer = this.#from
     if (peer === null) return
+    for (const list of [change.added, change.updated, change.removed]) {
+      for (const id of list) this.#pending.set(id, peer)
+    }
+    if (!this.#member) return
     let owned = this.#owners.get(peer)
     if (owned === undefined) this.#owners.set(peer, (owned = new Set()))
     for (const id of change.added) owned.add(id)

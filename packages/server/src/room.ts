@@ -135,9 +135,10 @@ export class Room {
       },
       failed: (error) => this.#fail(error),
     })
-    this.#presence = new RoomAwareness(name, doc, (message, except) =>
-      this.#broadcast(message, except),
-    )
+    this.#presence = new RoomAwareness<RoomPeer>(name, doc, {
+      peers: () => this.#peers,
+      deliver: (peer, message) => peer.deliver(message),
+    })
   }
 
   /** The document, with everything stored and received so far applied. */
@@ -251,7 +252,7 @@ export class Room {
     return undefined
   }
 
-  /** Applies an awareness update from `peer` and forwards it to the other peers. */
+  /** Applies an awareness update from `peer`; what it changes reaches the other peers within a presence tick. */
   applyAwareness(peer: RoomPeer, update: Uint8Array): WeftError | undefined {
     if (this.#failure !== null) return this.#failure
     let entries: AwarenessEntry[]
@@ -273,10 +274,7 @@ export class Room {
         `awareness for Yjs client id ${entry.id} belongs to another session`,
       )
     }
-    const error = this.#presence.apply(peer, update, this.#peers.has(peer))
-    if (error !== undefined) return error
-    this.#broadcast(new Outgoing(this.name, { kind: 'awareness', update }), peer)
-    return undefined
+    return this.#presence.apply(peer, update, this.#peers.has(peer))
   }
 
   /** Resolves once everything received so far is durable (or the room has failed). */

@@ -2,6 +2,8 @@ import { silentLogger } from '../src/logger.js'
 import { silentMetrics } from '../src/metrics.js'
 import { decodeYwsMessage } from '../src/yws-codec.js'
 import { Room, type RoomSettings } from '../src/room.js'
+import { PRESENCE_TICK_MS } from '../src/room-awareness.js'
+import * as decoding from 'lib0/decoding'
 import { describe, expect, it } from 'vitest'
 import * as awarenessProtocol from 'y-protocols/awareness'
 import * as Y from 'yjs'
@@ -25,6 +27,39 @@ const textUpdate = (text: string, clientID = 7): Uint8Array => {
   doc.getText('t').insert(0, text)
   return Y.encodeStateAsUpdate(doc)
 }
+
+/** A client's awareness under `clientID` with `state`, and an update carrying its current state. */
+const presence = (clientID: number, state: Record<string, unknown>) => {
+  const doc = new Y.Doc()
+  doc.clientID = clientID
+  const awareness = new awarenessProtocol.Awareness(doc)
+  awareness.setLocalState(state)
+  return {
+    awareness,
+    update: () => awarenessProtocol.encodeAwarenessUpdate(awareness, [clientID]),
+  }
+}
+
+/** The states each awareness message delivered to `peer` carries, in order. */
+const statesIn = (peer: RecordingPeer): [number, unknown][][] =>
+  peer.delivered
+    .filter((message) => message.content.kind === 'awareness')
+    .map((message) => {
+      const seen: [number, unknown][] = []
+      const content = message.content as { update: Uint8Array }
+      // Decoded by hand: an Awareness would hide entries that change nothing for it.
+      const decoder = decoding.createDecoder(content.update)
+      const count = decoding.readVarUint(decoder)
+      for (let index = 0; index < count; index++) {
+        const id = decoding.readVarUint(decoder)
+        decoding.readVarUint(decoder)
+        seen.push([id, JSON.parse(decoding.readVarString(decoder))])
+      }
+      return seen
+    })
+
+const presenceTick = (): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, PRESENCE_TICK_MS + 20))
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 /** Updates of one tick are applied together at its end. */
@@ -328,19 +363,69 @@ describe('Room', () => {
     const [leaving, staying] = [new RecordingPeer('l'), new RecordingPeer('s')]
     room.join(leaving)
     room.join(staying)
-    const { Awareness, encodeAwarenessUpdate } = await import('y-protocols/awareness')
-    const clientDoc = new Y.Doc()
-    const awareness = new Awareness(clientDoc)
-    awareness.setLocalState({ name: 'Ada' })
-    room.applyAwareness(leaving, encodeAwarenessUpdate(awareness, [clientDoc.clientID]))
-    expect(room.awareness.getStates().get(clientDoc.clientID)).toEqual({ name: 'Ada' })
+    const { awareness, update } = presence(11, { name: 'Ada' })
+    room.applyAwareness(leaving, update())
+    expect(room.awareness.getStates().get(11)).toEqual({ name: 'Ada' })
+    await presenceTick()
+    expect(statesIn(staying)).toEqual([[[11, { name: 'Ada' }]]])
     room.leave(leaving)
-    expect(room.awareness.getStates().has(clientDoc.clientID)).toBe(false)
-    expect(staying.delivered.map((message) => message.content.kind)).toEqual([
-      'awareness',
-      'awareness',
-    ])
+    expect(room.awareness.getStates().has(11)).toBe(false)
+    expect(statesIn(staying)).toEqual([[[11, { name: 'Ada' }]], [[11, null]]])
     awareness.destroy()
+    await room.close()
+  })
+
+  it('sends presence changed within a tick as one message, never back to their sender', async () => {
+    const room = await Room.load('doc', settings(new ControlledStore()))
+    const peers = [new RecordingPeer('a'), new RecordingPeer('b'), new RecordingPeer('c')]
+    for (const peer of peers) room.join(peer)
+    const [a, b, c] = peers as [RecordingPeer, RecordingPeer, RecordingPeer]
+    const ada = presence(1, { cursor: 0 })
+    const bob = presence(2, { cursor: 0 })
+    room.applyAwareness(a, ada.update())
+    await presenceTick()
+    for (const peer of peers) peer.delivered.length = 0
+    // Within one tick: Ada moves three times, Bob once.
+    for (const cursor of [1, 2, 3]) {
+      ada.awareness.setLocalStateField('cursor', cursor)
+      room.applyAwareness(a, ada.update())
+    }
+    room.applyAwareness(b, bob.update())
+    expect(c.delivered).toEqual([])
+    await presenceTick()
+    expect(statesIn(c)).toEqual([
+      [
+        [1, { cursor: 3 }],
+        [2, { cursor: 0 }],
+      ],
+    ])
+    expect(statesIn(a)).toEqual([[[2, { cursor: 0 }]]])
+    expect(statesIn(b)).toEqual([[[1, { cursor: 3 }]]])
+    ada.awareness.destroy()
+    bob.awareness.destroy()
+    await room.close()
+  })
+
+  it('forwards nothing for presence that changes nothing (a stock client sending states back)', async () => {
+    const room = await Room.load('doc', settings(new ControlledStore()))
+    const [a, b] = [new RecordingPeer('a'), new RecordingPeer('b')]
+    room.join(a)
+    room.join(b)
+    const ada = presence(1, { cursor: 5 })
+    room.applyAwareness(a, ada.update())
+    await presenceTick()
+    expect(statesIn(b)).toEqual([[[1, { cursor: 5 }]]])
+    // b echoes Ada's state as it received it: same clock, same state.
+    room.applyAwareness(b, ada.update())
+    await presenceTick()
+    expect(statesIn(a)).toEqual([])
+    expect(statesIn(b)).toEqual([[[1, { cursor: 5 }]]])
+    // A renewal (same state, newer clock) is forwarded: it keeps the state from timing out.
+    ada.awareness.setLocalState({ cursor: 5 })
+    room.applyAwareness(a, ada.update())
+    await presenceTick()
+    expect(statesIn(b)).toEqual([[[1, { cursor: 5 }]], [[1, { cursor: 5 }]]])
+    ada.awareness.destroy()
     await room.close()
   })
 
