@@ -129,7 +129,7 @@ export class RelayDocuments {
     try {
       const access = options.access
       const error =
-        (access === undefined ? undefined : writeDenied(access, room.doc, [update])) ??
+        (access === undefined ? undefined : writeDenied(access, () => room.doc, [update])) ??
         room.applyUpdate(peer, update, 1)
       if (error !== undefined) throw error
       await peer.whenSaved(1)

@@ -172,7 +172,7 @@ export class ServiceDocument {
   #send = (update: Uint8Array, origin: unknown): void => {
     if (origin === FROM_ROOM || this.#aborting || this.#closed !== null) return
     const { room, access } = this.#context
-    const denied = access === null ? undefined : writeDenied(access, room.doc, [update])
+    const denied = access === null ? undefined : writeDenied(access, () => room.doc, [update])
     const error = denied ?? room.applyUpdate(this.#peer, update, this.#ref + 1)
     if (error === undefined) {
       this.#ref += 1

@@ -364,7 +364,7 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
       case 'update':
       case 'updates': {
         const updates = message.type === 'updates' ? message.updates : [message.update]
-        const denied = writeDenied(this.#auth.access(link.name), room.doc, updates)
+        const denied = writeDenied(this.#auth.access(link.name), () => room.doc, updates)
         if (denied !== undefined) {
           // Refused whole: not applied, stored or forwarded; the socket and document stay open.
           this.#context.metrics.refused(denied.code, 'update')

@@ -5,14 +5,16 @@ import * as Y from 'yjs'
 import type { DocAccess } from './auth.js'
 
 /**
- * Why `updates` may not be applied for a session with `access` to `doc`, or `undefined` when they
- * may. Read-only sessions may send what changes nothing (a sync step 2 of content the document
+ * Why `updates` may not be applied for a session with `access` to a document, or `undefined`
+ * when they may. `doc` is asked for only when the access is limited: getting a room's document
+ * applies what it has queued, which a session that may write everything must not force on every
+ * message (its updates are applied together at the end of the tick). Read-only sessions may send what changes nothing (a sync step 2 of content the document
  * has); sessions limited to root types may change only those. Malformed updates pass here: the
  * room refuses them as `BAD_UPDATE`.
  */
 export const writeDenied = (
   access: DocAccess,
-  doc: Y.Doc,
+  doc: () => Y.Doc,
   updates: readonly Uint8Array[],
 ): WeftError | undefined => {
   if (access.write && access.types === null) return undefined
@@ -23,7 +25,7 @@ export const writeDenied = (
   } catch {
     return undefined
   }
-  const inspection = inspectWrite(doc, decoded)
+  const inspection = inspectWrite(doc(), decoded)
   if (!inspection.changes) return undefined
   if (!access.write) return new WeftError('FORBIDDEN', 'this session may only read this document')
   const allowed = access.types as ReadonlySet<string>

@@ -181,7 +181,7 @@ export class YwsSession implements SocketHandler, RoomPeer, AuthenticatedSession
       }
       case 'sync-step-2':
       case 'update': {
-        const denied = writeDenied(this.#auth.access(this.#name), room.doc, [message.update])
+        const denied = writeDenied(this.#auth.access(this.#name), () => room.doc, [message.update])
         if (denied !== undefined) throw denied
         const error = room.applyUpdate(this, message.update, 0)
         if (error !== undefined) throw error
