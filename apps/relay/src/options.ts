@@ -188,6 +188,15 @@ export const OPTIONS = {
     schema: integer(1).default(30_000),
     help: 'how long an idle document stays loaded',
   },
+  'reclaim-memory': {
+    schema: z
+      .enum(['true', 'false'])
+      .default('true')
+      .transform((value) => value === 'true'),
+    help:
+      'run one full garbage collection once at least 100 documents unloaded and at most half ' +
+      'the most recently loaded are left, so an idle relay returns to its resting memory',
+  },
   'compact-after-updates': {
     schema: integer(1).default(10_000),
     help: 'compact a log once it holds this many updates',

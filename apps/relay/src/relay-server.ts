@@ -23,6 +23,7 @@ import type { RelayConfig } from './config.js'
 import { handleAdminRoute } from './admin-routes.js'
 import { createRelayPrometheus } from './metrics.js'
 import { Readiness } from './readiness.js'
+import { fullGc, startMemoryReclaim } from './memory-reclaim.js'
 import { readSchemasFile, readWebhooksFile } from './service-files.js'
 import { DEMO_DIST, serveStatic } from './static-files.js'
 
@@ -114,6 +115,22 @@ export const startRelayServer = async (
     throw new Error(`--webhooks-file ${webhooksPath}: ${(error as Error).message}`)
   }
   await webhooks.start()
+  const reclaim = config['reclaim-memory']
+    ? startMemoryReclaim(
+        {
+          rooms: () => relay.roomCount,
+          collect: fullGc(),
+          minUnloaded: 100,
+          maxRemainingFraction: 0.5,
+          collected: (before, after) =>
+            logger.debug('memory reclaimed after documents unloaded', {
+              heapUsedBefore: before,
+              heapUsedAfter: after,
+            }),
+        },
+        5_000,
+      )
+    : null
   const stats = (): Record<string, unknown> => {
     const { rss, heapUsed, heapTotal, external, arrayBuffers } = process.memoryUsage()
     const ms = (ns: number): number => Math.round(ns / 1e4) / 100
@@ -173,6 +190,7 @@ export const startRelayServer = async (
     close: () =>
       (closing ??= (async () => {
         readiness.stopAccepting()
+        reclaim?.stop()
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()))
         await webhooks.close()
         await relay.close()
