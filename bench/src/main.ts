@@ -3,7 +3,7 @@ import { basename, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { profileAgentsInto } from './agents/agent.js'
 import { nowMs } from './clock.js'
-import { parseBenchArgs, WORKLOAD_IDS } from './options.js'
+import { compareWorkloadIds, parseBenchArgs, WORKLOAD_IDS } from './options.js'
 import { describeMachine, describeVersions, describeWeftCommit } from './report/machine.js'
 import { workloadSection } from './report/markdown.js'
 import type { BenchResults, WorkloadResults } from './report/results.js'
@@ -54,7 +54,7 @@ const collected: WorkloadResults[] = []
 const results = (): BenchResults => ({
   meta: { ...meta, durationMs: nowMs() - started },
   sizes: selected.sizes,
-  workloads: [...collected].sort((a, b) => Number(a.id) - Number(b.id)),
+  workloads: [...collected].sort((a, b) => compareWorkloadIds(a.id, b.id)),
 })
 
 log(`${meta.mode} run of workloads ${selected.only.join(', ')}, ${selected.sizes.runs} run(s) each`)

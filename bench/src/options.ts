@@ -4,18 +4,27 @@ import { SYSTEMS } from './systems.js'
 
 const SYSTEM_IDS: readonly string[] = Object.keys(SYSTEMS)
 
-/** Workload ids, as in the issue: 1 floor … 8 connections. */
-export const WORKLOAD_IDS = ['1', '2', '3', '4', '5', '6', '7', '8'] as const
+/**
+ * Workload ids in report order: 1 floor … 8 connections as in the issue, and 5b (fan-out at a
+ * fifth of 5's rate) beside 5.
+ */
+export const WORKLOAD_IDS = ['1', '2', '3', '4', '5', '5b', '6', '7', '8'] as const
 /** One workload id. */
 export type WorkloadId = (typeof WORKLOAD_IDS)[number]
+
+/** Orders workload ids as the report lists them (`5b` after `5`). */
+export const compareWorkloadIds = (a: string, b: string): number =>
+  (WORKLOAD_IDS as readonly string[]).indexOf(a) - (WORKLOAD_IDS as readonly string[]).indexOf(b)
 
 /** How big each workload is. */
 export interface Sizes {
   /** Patches of `automerge-paper` replayed (workloads 1–4, 7); the trace has 259,778. */
   readonly tracePatches: number
-  /** Fan-out (5): clients on one document, edits per second each, seconds of editing. */
+  /** Fan-out (5, 5b): clients on one document, edits per second each, seconds of editing. */
   readonly fanoutClients: number
   readonly fanoutRatePerSec: number
+  /** Fan-out at the slower rate (5b): edits per second each. */
+  readonly fanoutSlowRatePerSec: number
   readonly fanoutDurationMs: number
   /** Fan-out client processes (each hosts a share of the clients). */
   readonly fanoutAgents: number
@@ -35,6 +44,7 @@ export const FULL_SIZES: Sizes = {
   tracePatches: 259_778,
   fanoutClients: 50,
   fanoutRatePerSec: 20,
+  fanoutSlowRatePerSec: 4,
   fanoutDurationMs: 10_000,
   fanoutAgents: 4,
   manyDocs: 2000,
@@ -49,6 +59,7 @@ export const QUICK_SIZES: Sizes = {
   tracePatches: 2000,
   fanoutClients: 5,
   fanoutRatePerSec: 20,
+  fanoutSlowRatePerSec: 4,
   fanoutDurationMs: 1000,
   fanoutAgents: 2,
   manyDocs: 50,
@@ -81,7 +92,7 @@ export interface BenchOptions {
 const USAGE = `Usage: pnpm bench [options]
 
   --quick                 small sizes, one run; writes bench/results/quick.{md,json}
-  --only <ids>            comma-separated workload ids (1-8), e.g. --only 2,3
+  --only <ids>            comma-separated workload ids (1-8, 5b), e.g. --only 2,3
   --runs <n>              runs per workload (default 3, or 1 with --quick)
   --no-peers              Weft only: skip Hocuspocus and y-websocket-server
   --systems <ids>         only these systems: weft-client, weft-yws, hocuspocus, y-websocket-server

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { nowMs } from './clock.js'
-import type { BenchOptions, WorkloadId } from './options.js'
+import { compareWorkloadIds, type BenchOptions, type WorkloadId } from './options.js'
 import type { WorkloadResults } from './report/results.js'
 import { SYSTEMS } from './systems.js'
 import { SPECS, STEPS } from './workloads/registry.js'
@@ -92,5 +92,5 @@ export const runWorkloads = async (
     done.push(...workloads)
     await onStepDone(workloads)
   }
-  return done.sort((a, b) => Number(a.id) - Number(b.id))
+  return done.sort((a, b) => compareWorkloadIds(a.id, b.id))
 }

@@ -32,8 +32,11 @@ const bench = (name: string, args: readonly string[]): Promise<BenchResults> =>
     )
   })
 
-/** A report from an earlier run, with a paragraph of its own for each of the workloads 5, 6, 8. */
-const KEPT = ['5', '6', '8'].map(
+/** Workloads of the second half (many clients, both of Weft's dialects). */
+const LOAD_IDS = ['5', '5b', '6', '8']
+
+/** A report from an earlier run, with a paragraph of its own for each workload of that half. */
+const KEPT = LOAD_IDS.map(
   (id) =>
     `<!-- limits:${id} -->\n**What limits it:** kept paragraph ${id}.\n<!-- /limits:${id} -->`,
 )
@@ -46,7 +49,7 @@ beforeAll(async () => {
   // many-client workloads on both of Weft's dialects.
   results = await Promise.all([
     bench('trace', ['--only', '1,2,3,4,7', '--systems', 'weft-client']),
-    bench('load', ['--only', '5,6,8']),
+    bench('load', ['--only', LOAD_IDS.join(',')]),
   ])
 }, 180_000)
 
@@ -71,7 +74,7 @@ const values = (id: string, column: string): Values => {
 describe('pnpm bench --quick (Weft only)', () => {
   it('runs every workload, once, for every column', () => {
     const ids = results.flatMap((result) => result.workloads.map((w) => w.id)).sort()
-    expect(ids).toEqual(['1', '2', '3', '4', '5', '6', '7', '8'])
+    expect(ids).toEqual(['1', '2', '3', '4', '5', '5b', '6', '7', '8'])
     for (const w of results.flatMap((result) => result.workloads)) {
       expect(w.runs).toHaveLength(1)
       for (const column of w.columns)
@@ -109,12 +112,18 @@ describe('pnpm bench --quick (Weft only)', () => {
     })
   })
 
-  it('fan-out: every update reaches every other client on both dialects', () => {
-    for (const column of ['weft-client', 'weft-yws']) {
-      const fanout = values('5', column)
-      expect(fanout.deliveredPct, column).toBe(100)
-      expect(fanout.allP99Ms, column).toBeGreaterThan(0)
-      expect(fanout.allP99Ms, column).toBeLessThan(10_000)
+  it('fan-out: every update reaches every other client on both dialects, at both rates', () => {
+    for (const [id, edits] of [
+      ['5', 5 * 20],
+      ['5b', 5 * 4],
+    ] as const) {
+      for (const column of ['weft-client', 'weft-yws']) {
+        const fanout = values(id, column)
+        expect(fanout, `${id} ${column}`).toMatchObject({ deliveredPct: 100, edits })
+        expect(fanout.allP99Ms, `${id} ${column}`).toBeGreaterThan(0)
+        expect(fanout.allP99Ms, `${id} ${column}`).toBeLessThan(10_000)
+        expect(fanout.relayLagP99Ms, `${id} ${column}`).toBeGreaterThan(0)
+      }
     }
   })
 
@@ -147,7 +156,7 @@ describe('pnpm bench --quick (Weft only)', () => {
 
   it('writes a report with every workload and its targets', async () => {
     const report = await readFile(join(outDir, 'load', 'quick.md'), 'utf8')
-    for (const id of ['5', '6', '8']) expect(report).toContain(`## ${id}. `)
+    for (const id of LOAD_IDS) expect(report).toContain(`## ${id}. `)
     expect(report).toContain('## Targets')
     expect(report).toContain('<!-- limits:5 -->')
   })
@@ -156,6 +165,6 @@ describe('pnpm bench --quick (Weft only)', () => {
 describe('the report', () => {
   it('keeps each workload’s "what limits it" paragraph through the writes after each workload', async () => {
     const report = await readFile(join(outDir, 'load', 'quick.md'), 'utf8')
-    for (const id of ['5', '6', '8']) expect(report).toContain(`kept paragraph ${id}.`)
+    for (const id of LOAD_IDS) expect(report).toContain(`kept paragraph ${id}.`)
   })
 })

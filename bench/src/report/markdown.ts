@@ -5,7 +5,7 @@ import { formatCell, formatNumber, markdownTable, shortError } from './format.js
 import type { BenchResults, WorkloadResults } from './results.js'
 
 const LIMITS_PLACEHOLDER = '**What limits it:** _to be filled in where a target is missed._'
-const LIMITS_BLOCK = /<!-- limits:(\d) -->\n([\s\S]*?)\n<!-- \/limits:\1 -->/g
+const LIMITS_BLOCK = /<!-- limits:(\w+) -->\n([\s\S]*?)\n<!-- \/limits:\1 -->/g
 
 /** The "what limits it" paragraphs of an existing report, by workload id. */
 export const keptLimits = (previous: string): Map<string, string> =>

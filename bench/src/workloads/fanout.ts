@@ -1,35 +1,73 @@
-/** Workload 5, fan-out: one document, many clients editing at a steady rate; end-to-end latency. */
+/**
+ * Workloads 5 and 5b, fan-out: one document, many clients editing at a steady rate (20 and 4 edits
+ * a second each); end-to-end latency.
+ */
 import type { FanoutRunResult } from '../agents/roles/fanout.js'
 import { totalCpuMs } from '../agents/agent.js'
 import { cpus } from 'node:os'
 import { nowMs } from '../clock.js'
+import type { Sizes, WorkloadId } from '../options.js'
 import { CpuWindow, readMemoryMb } from '../proc-metrics.js'
 import { SYSTEMS, type SystemId } from '../systems.js'
 import { fanoutFigures } from './fanout-latency.js'
+import { relayStats } from './relay-stats.js'
 import { withResources } from './resources.js'
 import { bestPeerPerRun, everyRunTarget, needsPeers, ratioTarget, valueAt } from './targets.js'
 import { ALL_SYSTEMS, systemColumns } from './trace.js'
 import type { Step, TargetRow, WorkloadSpec } from './types.js'
 
-export const fanoutSpec: WorkloadSpec = {
+/** One fan-out workload: its id, title, and which rate of the sizes it edits at. */
+interface FanoutVariant {
+  readonly id: WorkloadId
+  readonly title: string
+  ratePerSec(sizes: Sizes): number
+  /** What sets this variant apart, the method's first sentence (or empty). */
+  lead(sizes: Sizes): string
+}
+
+const FAST: FanoutVariant = {
   id: '5',
   title: 'Fan-out',
-  method: (sizes) =>
-    `${sizes.fanoutClients} clients (each its own socket, spread over ${sizes.fanoutAgents} ` +
-    'agent processes) on one document; each inserts a small fixed-width token ' +
-    `(\`[client:seq]\`, at a random token boundary of a shared \`Y.Text\`) ` +
-    `${sizes.fanoutRatePerSec} times a second for ${sizes.fanoutDurationMs / 1000} s, on a ` +
-    'fixed schedule staggered across clients. Every client records when each other ' +
-    "client's edit becomes visible in its document (times on the machine's monotonic clock, " +
-    "shared by all processes; arrivals are read from each remote transaction's state vectors, " +
-    'which costs next to nothing). *Seen by all* is the time from the edit until the last ' +
-    'other client has it; *delivery* is one edit reaching one client. Stragglers are waited ' +
-    'for up to 10 s after the last edit. CPU is over the editing and draining window, as a ' +
-    "percentage of one core. Every client applies every other client's updates (about " +
-    `${(sizes.fanoutClients * (sizes.fanoutClients - 1) * sizes.fanoutRatePerSec).toLocaleString('en-US')} ` +
-    'Yjs updates a second in all, some 25 µs each), so on a small machine the clients can ' +
-    'saturate it; *client-bound* marks runs where the agents used 75% or more of all cores, and ' +
-    "their latencies then include the clients' own queueing.",
+  ratePerSec: (sizes) => sizes.fanoutRatePerSec,
+  lead: () => '',
+}
+
+const SLOW: FanoutVariant = {
+  id: '5b',
+  title: 'Fan-out at 4 edits/s',
+  ratePerSec: (sizes) => sizes.fanoutSlowRatePerSec,
+  lead: (sizes) =>
+    `Workload 5 at ${sizes.fanoutSlowRatePerSec} edits a second per client instead of ` +
+    `${sizes.fanoutRatePerSec}, everything else the same. `,
+}
+
+const fanoutSpecOf = (variant: FanoutVariant): WorkloadSpec => ({
+  id: variant.id,
+  title: variant.title,
+  method: (sizes) => {
+    const rate = variant.ratePerSec(sizes)
+    const updatesPerSec = sizes.fanoutClients * (sizes.fanoutClients - 1) * rate
+    return (
+      variant.lead(sizes) +
+      `${sizes.fanoutClients} clients (each its own socket, spread over ${sizes.fanoutAgents} ` +
+      'agent processes) on one document; each inserts a small fixed-width token ' +
+      `(\`[client:seq]\`, at a random token boundary of a shared \`Y.Text\`) ` +
+      `${rate} times a second for ${sizes.fanoutDurationMs / 1000} s, on a ` +
+      'fixed schedule staggered across clients. Every client records when each other ' +
+      "client's edit becomes visible in its document (times on the machine's monotonic clock, " +
+      "shared by all processes; arrivals are read from each remote transaction's state vectors, " +
+      'which costs next to nothing). *Seen by all* is the time from the edit until the last ' +
+      'other client has it; *delivery* is one edit reaching one client. Stragglers are waited ' +
+      'for up to 10 s after the last edit. CPU is over the editing and draining window, as a ' +
+      "percentage of one core, and so is the relay's own event-loop delay (its `GET /stats`; " +
+      'its figures include the 10 ms sampling interval). Every client applies every other ' +
+      "client's updates (about " +
+      `${updatesPerSec.toLocaleString('en-US')} Yjs updates a second in all, some 25 µs each), ` +
+      'so on a small machine the clients can saturate it; *client-bound* marks runs where the ' +
+      "agents used 75% or more of all cores, and their latencies then include the clients' " +
+      'own queueing.'
+    )
+  },
   metrics: [
     { key: 'allP50Ms', label: 'seen by all, p50', unit: 'ms', digits: 1 },
     { key: 'allP95Ms', label: 'seen by all, p95', unit: 'ms', digits: 1 },
@@ -46,6 +84,13 @@ export const fanoutSpec: WorkloadSpec = {
     { key: 'deliveredPerSec', label: 'delivered updates per second', unit: '/s' },
     { key: 'serverCpuPct', label: 'server CPU', unit: '% of a core' },
     { key: 'serverPeakRssMb', label: 'server peak RSS', unit: 'MiB' },
+    {
+      key: 'relayLagP99Ms',
+      label: "relay's event-loop delay p99 (its /stats, with its 10 ms sampling interval)",
+      unit: 'ms',
+      digits: 1,
+    },
+    { key: 'relayLagMaxMs', label: "relay's event-loop delay max", unit: 'ms', digits: 1 },
     { key: 'clientCpuPct', label: 'client CPU, all agents', unit: '% of a core' },
     { key: 'clientBound', label: 'client-bound (agents used ≥ 75% of all cores)', unit: '' },
   ],
@@ -70,16 +115,17 @@ export const fanoutSpec: WorkloadSpec = {
         ]
       })
   },
-}
+})
 
-export const fanoutStep: Step = {
-  ids: ['5'],
+const fanoutStepOf = (variant: FanoutVariant): Step => ({
+  ids: [variant.id],
   columns: (peers) => systemColumns(ALL_SYSTEMS, peers),
   run: (ctx, column) =>
     withResources(ctx.tmpDir, async (resources) => {
       const system = SYSTEMS[column as SystemId]
-      const { fanoutClients: clients, fanoutAgents, fanoutRatePerSec, fanoutDurationMs } = ctx.sizes
-      const editsPerClient = Math.round((fanoutRatePerSec * fanoutDurationMs) / 1000)
+      const { fanoutClients: clients, fanoutAgents, fanoutDurationMs } = ctx.sizes
+      const ratePerSec = variant.ratePerSec(ctx.sizes)
+      const editsPerClient = Math.round((ratePerSec * fanoutDurationMs) / 1000)
       const [server, agents] = await Promise.all([
         resources.server(system.server, await resources.dir('fanout')),
         resources.agents('fanout', fanoutAgents),
@@ -105,6 +151,8 @@ export const fanoutStep: Step = {
           agentIds.map((clientId, slot) => [clientId, index + slot * agents.length] as const),
         ),
       )
+      const weft = system.server === 'weft'
+      if (weft) await relayStats(server.port, true)
       const serverCpu = new CpuWindow(server.pid)
       const clientCpuBefore = await totalCpuMs(agents)
       const startedAt = nowMs()
@@ -113,7 +161,7 @@ export const fanoutStep: Step = {
         agents.map((agent) =>
           agent.call<FanoutRunResult>('fanout.run', {
             startAt,
-            intervalMs: 1000 / fanoutRatePerSec,
+            intervalMs: 1000 / ratePerSec,
             drainMs: 10_000,
             seed: ctx.runIndex + 1,
             clientIndex,
@@ -123,14 +171,24 @@ export const fanoutStep: Step = {
       const wallMs = nowMs() - startedAt
       const clientCpuMs = (await totalCpuMs(agents)) - clientCpuBefore
       const figures = fanoutFigures(results, clients, editsPerClient)
+      const own = weft ? await relayStats(server.port) : null
       return {
-        '5': {
+        [variant.id]: {
           ...figures,
           serverCpuPct: serverCpu.read().cpuPct,
           serverPeakRssMb: readMemoryMb(server.pid).peakRssMb,
+          relayLagP99Ms: own?.eventLoopLagMs.p99 ?? null,
+          relayLagMaxMs: own?.eventLoopLagMs.max ?? null,
           clientCpuPct: (100 * clientCpuMs) / wallMs,
           clientBound: clientCpuMs / wallMs >= 0.75 * cpus().length,
         },
       }
     }),
-}
+})
+
+/** Workload 5: fan-out at 20 edits a second per client. */
+export const fanoutSpec = fanoutSpecOf(FAST)
+export const fanoutStep = fanoutStepOf(FAST)
+/** Workload 5b: fan-out at 4 edits a second per client. */
+export const slowFanoutSpec = fanoutSpecOf(SLOW)
+export const slowFanoutStep = fanoutStepOf(SLOW)

@@ -2,7 +2,7 @@
 import type { WorkloadId } from '../options.js'
 import { connectionsSpec, connectionsStep } from './connections.js'
 import { durabilitySpec, durabilityStep } from './durability.js'
-import { fanoutSpec, fanoutStep } from './fanout.js'
+import { fanoutSpec, fanoutStep, slowFanoutSpec, slowFanoutStep } from './fanout.js'
 import { floorSpec, floorStep } from './floor.js'
 import { killSpec, killStep } from './kill.js'
 import { manyDocsSpec, manyDocsStep } from './many-docs.js'
@@ -17,6 +17,7 @@ export const SPECS: Readonly<Record<WorkloadId, WorkloadSpec>> = {
   '3': coldLoadSpec,
   '4': killSpec,
   '5': fanoutSpec,
+  '5b': slowFanoutSpec,
   '6': manyDocsSpec,
   '7': durabilitySpec,
   '8': connectionsSpec,
@@ -28,6 +29,7 @@ export const STEPS: readonly Step[] = [
   traceStep,
   killStep,
   fanoutStep,
+  slowFanoutStep,
   manyDocsStep,
   durabilityStep,
   connectionsStep,
