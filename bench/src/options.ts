@@ -5,10 +5,10 @@ import { SYSTEMS } from './systems.js'
 const SYSTEM_IDS: readonly string[] = Object.keys(SYSTEMS)
 
 /**
- * Workload ids in report order: 1 floor … 8 connections as in the issue, and 5b (fan-out at a
- * fifth of 5's rate) beside 5.
+ * Workload ids in report order: 1 floor … 8 connections as in the issue, 5b (fan-out at a fifth
+ * of 5's rate) beside 5, then 9 presence.
  */
-export const WORKLOAD_IDS = ['1', '2', '3', '4', '5', '5b', '6', '7', '8'] as const
+export const WORKLOAD_IDS = ['1', '2', '3', '4', '5', '5b', '6', '7', '8', '9'] as const
 /** One workload id. */
 export type WorkloadId = (typeof WORKLOAD_IDS)[number]
 
@@ -35,6 +35,11 @@ export interface Sizes {
   readonly idleWindowMs: number
   /** Many documents (6): how long after the unload grace the after-leave RSS is read. */
   readonly unloadSettleMs: number
+  /** Presence (9): clients, documents they are spread over, agent processes, window. */
+  readonly presenceClients: number
+  readonly presenceDocs: number
+  readonly presenceAgents: number
+  readonly presenceWindowMs: number
   /** Runs of each workload. */
   readonly runs: number
 }
@@ -51,6 +56,10 @@ export const FULL_SIZES: Sizes = {
   idleConnections: 5000,
   idleWindowMs: 10_000,
   unloadSettleMs: 10_000,
+  presenceClients: 1000,
+  presenceDocs: 10,
+  presenceAgents: 4,
+  presenceWindowMs: 20_000,
   runs: 3,
 }
 
@@ -66,6 +75,10 @@ export const QUICK_SIZES: Sizes = {
   idleConnections: 200,
   idleWindowMs: 1000,
   unloadSettleMs: 1000,
+  presenceClients: 40,
+  presenceDocs: 2,
+  presenceAgents: 2,
+  presenceWindowMs: 3000,
   runs: 1,
 }
 
@@ -92,7 +105,7 @@ export interface BenchOptions {
 const USAGE = `Usage: pnpm bench [options]
 
   --quick                 small sizes, one run; writes bench/results/quick.{md,json}
-  --only <ids>            comma-separated workload ids (1-8, 5b), e.g. --only 2,3
+  --only <ids>            comma-separated workload ids (1-8, 5b, 9), e.g. --only 2,3
   --runs <n>              runs per workload (default 3, or 1 with --quick)
   --no-peers              Weft only: skip Hocuspocus and y-websocket-server
   --systems <ids>         only these systems: weft-client, weft-yws, hocuspocus, y-websocket-server

@@ -33,7 +33,7 @@ const bench = (name: string, args: readonly string[]): Promise<BenchResults> =>
   })
 
 /** Workloads of the second half (many clients, both of Weft's dialects). */
-const LOAD_IDS = ['5', '5b', '6', '8']
+const LOAD_IDS = ['5', '5b', '6', '8', '9']
 
 /** A report from an earlier run, with a paragraph of its own for each workload of that half. */
 const KEPT = LOAD_IDS.map(
@@ -74,7 +74,7 @@ const values = (id: string, column: string): Values => {
 describe('pnpm bench --quick (Weft only)', () => {
   it('runs every workload, once, for every column', () => {
     const ids = results.flatMap((result) => result.workloads.map((w) => w.id)).sort()
-    expect(ids).toEqual(['1', '2', '3', '4', '5', '5b', '6', '7', '8'])
+    expect(ids).toEqual(['1', '2', '3', '4', '5', '5b', '6', '7', '8', '9'])
     for (const w of results.flatMap((result) => result.workloads)) {
       expect(w.runs).toHaveLength(1)
       for (const column of w.columns)
@@ -152,6 +152,30 @@ describe('pnpm bench --quick (Weft only)', () => {
       relayConnections: 200,
     })
     expect(values('8', 'weft-client').probeP99Ms).toBeGreaterThan(0)
+  })
+
+  it('presence: every view complete, nothing echoed, on both dialects', () => {
+    for (const column of ['weft-client', 'weft-yws']) {
+      const presence = values('9', column)
+      // 40 clients renew once a second; each sees the 19 others of its document.
+      expect(presence, column).toMatchObject({
+        renewalsPerSec: 40,
+        echoes: 0,
+        echoedClientsPct: 0,
+        latestPct: 100,
+        presentPct: 100,
+      })
+      expect(presence.statesPerClientPerSec, column).toBeGreaterThan(15)
+      expect(presence.statesPerClientPerSec, column).toBeLessThanOrEqual(19)
+      // Frames were read (a decoder that saw none would also see no echo).
+      expect(presence.messagesPerClientPerSec, column).toBeGreaterThan(0)
+      expect(presence.messagesPerClientPerSec, column).toBeLessThanOrEqual(
+        presence.statesPerClientPerSec as number,
+      )
+      expect(presence.relayLagP99Ms, column).toBeGreaterThan(0)
+      expect(presence.serverCpuPct, column).toBeGreaterThan(0)
+    }
+    expect(workload('9').targets.find((row) => row.target.includes('echoed'))?.met).toBe(true)
   })
 
   it('writes a report with every workload and its targets', async () => {

@@ -7,6 +7,7 @@ import { floorMethods } from './roles/floor.js'
 import { idleConnectionMethods } from './roles/idle-connections.js'
 import { manyDocsMethods } from './roles/many-docs.js'
 import type { Methods } from './roles/methods.js'
+import { presenceMethods } from './roles/presence.js'
 import { textWatchMethods } from './roles/text-watch.js'
 import { traceStoreMethods } from './roles/trace-store.js'
 import { traceWriterMethods } from './roles/trace-writer.js'
@@ -22,6 +23,7 @@ const methods: Methods = {
   ...fanoutMethods,
   ...manyDocsMethods,
   ...idleConnectionMethods,
+  ...presenceMethods,
   ...floorMethods,
 }
 

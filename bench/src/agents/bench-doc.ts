@@ -1,11 +1,14 @@
 /** One document opened by one client of any kind, behind the small interface the roles use. */
-import { WebSocket } from 'ws'
+import { WebSocket, type RawData } from 'ws'
+import type { Awareness } from 'y-protocols/awareness'
 import type * as Y from 'yjs'
 import type { ClientKind } from '../systems.js'
 
 /** An open document, whatever the client library. */
 export interface BenchDoc {
   readonly doc: Y.Doc
+  /** The client's awareness (presence) of this document. */
+  readonly awareness: Awareness
   /** True once the client reports it has the server's state (its own "synced" notion). */
   readonly synced: boolean
   /** Resolves when the client first reports synced. */
@@ -18,8 +21,13 @@ export interface BenchDoc {
   whenConfirmed(): Promise<void>
   /** The underlying WebSocket, for `bufferedAmount` (null before it is created). */
   socket(): WebSocket | null
+  /** Calls `listener` with every frame this client receives, on every socket it opens. */
+  onFrame(listener: FrameListener): void
   close(): Promise<void>
 }
+
+/** Receives each frame a client's socket received, as bytes. */
+export type FrameListener = (frame: Uint8Array) => void
 
 /** Opens `name` on the server at `url` (`ws://host:port`) with a `kind` client. */
 export type OpenBenchDoc = (url: string, name: string) => BenchDoc
@@ -45,19 +53,46 @@ export class ProxiedWebSocket extends WebSocket {
   }
 }
 
+const frameBytes = (data: RawData): Uint8Array =>
+  Array.isArray(data)
+    ? Buffer.concat(data)
+    : data instanceof ArrayBuffer
+      ? new Uint8Array(data)
+      : data
+
+/** A WebSocket class that remembers its sockets and shows their frames to listeners. */
+export interface TrackedWebSocket {
+  readonly Ctor: WebSocketClass
+  /** The socket created last (null before the first). */
+  latest(): WebSocket | null
+  /** Calls `listener` with every frame received by every socket created from now on. */
+  onFrame(listener: FrameListener): void
+}
+
 /**
  * A WebSocket class that remembers the sockets it creates, so a client library that only takes
- * a constructor (all three do) still lets the benchmark read `bufferedAmount`.
+ * a constructor (all three do) still lets the benchmark read `bufferedAmount` and see the frames
+ * that arrive (an extra `message` listener; the library's own handler is untouched).
  */
-export const trackedWebSocket = (): { Ctor: WebSocketClass; latest(): WebSocket | null } => {
+export const trackedWebSocket = (): TrackedWebSocket => {
   let latest: WebSocket | null = null
-  class TrackedWebSocket extends ProxiedWebSocket {
+  const listeners: FrameListener[] = []
+  class TrackedSocket extends ProxiedWebSocket {
     constructor(url: string | URL, protocols?: string | string[]) {
       super(url, protocols)
       latest = this
+      this.on('message', (data: RawData) => {
+        if (listeners.length === 0) return
+        const frame = frameBytes(data)
+        for (const listener of listeners) listener(frame)
+      })
     }
   }
-  return { Ctor: TrackedWebSocket, latest: () => latest }
+  return {
+    Ctor: TrackedSocket,
+    latest: () => latest,
+    onFrame: (listener) => void listeners.push(listener),
+  }
 }
 
 /** Resolves once `socket`'s send buffer is empty (polled every millisecond, bounded). */

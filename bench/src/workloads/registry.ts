@@ -6,6 +6,7 @@ import { fanoutSpec, fanoutStep, slowFanoutSpec, slowFanoutStep } from './fanout
 import { floorSpec, floorStep } from './floor.js'
 import { killSpec, killStep } from './kill.js'
 import { manyDocsSpec, manyDocsStep } from './many-docs.js'
+import { presenceSpec, presenceStep } from './presence.js'
 import { traceStep } from './trace.js'
 import { coldLoadSpec, traceSpec } from './trace-specs.js'
 import type { Step, WorkloadSpec } from './types.js'
@@ -21,6 +22,7 @@ export const SPECS: Readonly<Record<WorkloadId, WorkloadSpec>> = {
   '6': manyDocsSpec,
   '7': durabilitySpec,
   '8': connectionsSpec,
+  '9': presenceSpec,
 }
 
 /** Steps in the order they run; one step may produce several workloads (2 and 3). */
@@ -33,4 +35,5 @@ export const STEPS: readonly Step[] = [
   manyDocsStep,
   durabilityStep,
   connectionsStep,
+  presenceStep,
 ]

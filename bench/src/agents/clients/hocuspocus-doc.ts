@@ -25,14 +25,18 @@ export const openHocuspocusDoc = (url: string, name: string): BenchDoc => {
       }
       provider.on('unsyncedChanges', onChange)
     })
+  const awareness = provider.awareness
+  if (awareness === null) throw new Error('HocuspocusProvider has no awareness')
   return {
     doc,
+    awareness,
     get synced() {
       return provider.isSynced
     },
     whenSynced: () => synced,
     whenConfirmed: confirmed,
     socket: tracked.latest,
+    onFrame: tracked.onFrame,
     close: async () => {
       provider.destroy()
       socket.destroy()

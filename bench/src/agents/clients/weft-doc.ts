@@ -9,12 +9,16 @@ export const openWeftDoc = (url: string, name: string): BenchDoc => {
   const handle = client.open(name)
   return {
     doc: handle.doc,
+    get awareness() {
+      return handle.awareness
+    },
     get synced() {
       return handle.synced
     },
     whenSynced: () => handle.whenSynced(),
     whenConfirmed: () => handle.whenSaved(),
     socket: tracked.latest,
+    onFrame: tracked.onFrame,
     close: () => client.close(),
   }
 }

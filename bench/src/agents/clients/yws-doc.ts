@@ -22,12 +22,14 @@ export const openYwsDoc = (url: string, name: string): BenchDoc => {
   })
   return {
     doc,
+    awareness: provider.awareness,
     get synced() {
       return provider.synced
     },
     whenSynced: () => synced,
     whenConfirmed: () => whenDrained(tracked.latest()),
     socket: tracked.latest,
+    onFrame: tracked.onFrame,
     close: async () => {
       provider.destroy()
       doc.destroy()
