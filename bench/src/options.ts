@@ -6,13 +6,13 @@ const SYSTEM_IDS: readonly string[] = Object.keys(SYSTEMS)
 
 /**
  * Workload ids in report order: 1 floor … 8 connections as in the issue, 5b (fan-out at a fifth
- * of 5's rate) beside 5, then 9 presence.
+ * of 5's rate) beside 5, then 9 presence and 10 churn.
  */
-export const WORKLOAD_IDS = ['1', '2', '3', '4', '5', '5b', '6', '7', '8', '9'] as const
+export const WORKLOAD_IDS = ['1', '2', '3', '4', '5', '5b', '6', '7', '8', '9', '10'] as const
 /** One workload id. */
 export type WorkloadId = (typeof WORKLOAD_IDS)[number]
 
-/** Orders workload ids as the report lists them (`5b` after `5`). */
+/** Orders workload ids as the report lists them (`5b` after `5`, `10` after `9`). */
 export const compareWorkloadIds = (a: string, b: string): number =>
   (WORKLOAD_IDS as readonly string[]).indexOf(a) - (WORKLOAD_IDS as readonly string[]).indexOf(b)
 
@@ -40,9 +40,18 @@ export interface Sizes {
   readonly presenceDocs: number
   readonly presenceAgents: number
   readonly presenceWindowMs: number
+  /** Churn (10): documents opened per second, for how long, from how many agent processes. */
+  readonly churnDocsPerSec: number
+  readonly churnDurationMs: number
+  readonly churnAgents: number
+  /** Churn (10): the relay's unload grace; at its default (30 s) no flag is passed. */
+  readonly churnUnloadGraceMs: number
   /** Runs of each workload. */
   readonly runs: number
 }
+
+/** The relay's own default `--unload-grace-ms` (packages/server's `unloadGraceMs`). */
+export const RELAY_UNLOAD_GRACE_MS = 30_000
 
 /** Sizes of the published run. */
 export const FULL_SIZES: Sizes = {
@@ -60,8 +69,15 @@ export const FULL_SIZES: Sizes = {
   presenceDocs: 10,
   presenceAgents: 4,
   presenceWindowMs: 20_000,
+  churnDocsPerSec: 40,
+  churnDurationMs: 180_000,
+  churnAgents: 2,
+  churnUnloadGraceMs: RELAY_UNLOAD_GRACE_MS,
   runs: 3,
 }
+
+/** How long churn (10) runs with `--long`, in any mode. */
+export const LONG_CHURN_MS = 600_000
 
 /** Sizes of `--quick` (CI smoke and a quick look). */
 export const QUICK_SIZES: Sizes = {
@@ -79,6 +95,10 @@ export const QUICK_SIZES: Sizes = {
   presenceDocs: 2,
   presenceAgents: 2,
   presenceWindowMs: 3000,
+  churnDocsPerSec: 10,
+  churnDurationMs: 6000,
+  churnAgents: 1,
+  churnUnloadGraceMs: 2000,
   runs: 1,
 }
 
@@ -105,12 +125,13 @@ export interface BenchOptions {
 const USAGE = `Usage: pnpm bench [options]
 
   --quick                 small sizes, one run; writes bench/results/quick.{md,json}
-  --only <ids>            comma-separated workload ids (1-8, 5b, 9), e.g. --only 2,3
+  --only <ids>            comma-separated workload ids (1-8, 5b, 9, 10), e.g. --only 2,3
   --runs <n>              runs per workload (default 3, or 1 with --quick)
   --no-peers              Weft only: skip Hocuspocus and y-websocket-server
   --systems <ids>         only these systems: weft-client, weft-yws, hocuspocus, y-websocket-server
   --out-dir <dir>         where to write the report (default docs/, or bench/results/ with --quick)
   --trace-patches <n>     replay only the first n patches of the trace
+  --long                  workload 10 (churn) runs 10 min instead of 3 (or a few seconds with --quick)
   --from-json <file>      measure nothing: rewrite the report next to <file> from it
   --profile-agents <dir>  write a CPU profile of every client agent into <dir>
   -h, --help              this text`
@@ -126,6 +147,7 @@ export const parseBenchArgs = (
       args: argv.filter((arg) => arg !== '--'),
       options: {
         quick: { type: 'boolean', default: false },
+        long: { type: 'boolean', default: false },
         only: { type: 'string' },
         runs: { type: 'string' },
         'no-peers': { type: 'boolean', default: false },
@@ -163,7 +185,12 @@ export const parseBenchArgs = (
     options: {
       quick,
       only: WORKLOAD_IDS.filter((id) => only.includes(id)),
-      sizes: { ...base, runs, tracePatches: Math.min(tracePatches, FULL_SIZES.tracePatches) },
+      sizes: {
+        ...base,
+        runs,
+        tracePatches: Math.min(tracePatches, FULL_SIZES.tracePatches),
+        ...(values.long === true ? { churnDurationMs: LONG_CHURN_MS } : {}),
+      },
       peers: values['no-peers'] !== true,
       systems,
       outDir: values['out-dir'] ?? `${repoRoot}/${quick ? 'bench/results' : 'docs'}`,

@@ -1,6 +1,6 @@
 /** Process metrics read from /proc from outside the process: CPU time, RSS and peak RSS. */
 import { execFileSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { delay, nowMs } from './clock.js'
 
 const clockTicksPerSecond = ((): number => {
@@ -31,6 +31,9 @@ export const readMemoryMb = (pid: number): { rssMb: number; peakRssMb: number } 
   }
   return { rssMb: field('VmRSS'), peakRssMb: field('VmHWM') }
 }
+
+/** Open file descriptors of process `pid` (sockets, files, pipes): the entries of /proc/<pid>/fd. */
+export const countFds = (pid: number): number => readdirSync(`/proc/${pid}/fd`).length
 
 /** This process's own CPU time (user + system) in ms. */
 export const ownCpuMs = (): number => {

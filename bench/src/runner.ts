@@ -45,9 +45,9 @@ const runColumn = async (
 }
 
 /**
- * Runs every step that produces a selected workload, `sizes.runs` times. Within a run the
- * columns take turns (rotated each run so no system always goes first). Returns the workloads
- * in id order, without their targets (the caller judges them).
+ * Runs every step that produces a selected workload, `sizes.runs` times (at most its `maxRuns`).
+ * Within a run the columns take turns (rotated each run so no system always goes first). Returns
+ * the workloads in id order, without their targets (the caller judges them).
  */
 export const runWorkloads = async (
   options: BenchOptions,
@@ -77,15 +77,14 @@ export const runWorkloads = async (
       runs: [],
       targets: [],
     }))
-    for (let run = 0; run < options.sizes.runs; run++) {
+    const runs = Math.min(options.sizes.runs, step.maxRuns ?? Number.POSITIVE_INFINITY)
+    for (let run = 0; run < runs; run++) {
       for (const workload of workloads) workload.runs.push({})
       for (const column of rotate(columns, run)) {
         const started = nowMs()
         const cells = await runColumn(step, options, run, column, log)
         const seconds = ((nowMs() - started) / 1000).toFixed(1)
-        log(
-          `workload ${ids.join('+')}, run ${run + 1}/${options.sizes.runs}: ${column.label} (${seconds} s)`,
-        )
+        log(`workload ${ids.join('+')}, run ${run + 1}/${runs}: ${column.label} (${seconds} s)`)
         for (const workload of workloads) workload.runs[run]![column.id] = cells[workload.id]!
       }
     }

@@ -33,7 +33,7 @@ const bench = (name: string, args: readonly string[]): Promise<BenchResults> =>
   })
 
 /** Workloads of the second half (many clients, both of Weft's dialects). */
-const LOAD_IDS = ['5', '5b', '6', '8', '9']
+const LOAD_IDS = ['5', '5b', '6', '8', '9', '10']
 
 /** A report from an earlier run, with a paragraph of its own for each workload of that half. */
 const KEPT = LOAD_IDS.map(
@@ -74,7 +74,7 @@ const values = (id: string, column: string): Values => {
 describe('pnpm bench --quick (Weft only)', () => {
   it('runs every workload, once, for every column', () => {
     const ids = results.flatMap((result) => result.workloads.map((w) => w.id)).sort()
-    expect(ids).toEqual(['1', '2', '3', '4', '5', '5b', '6', '7', '8', '9'])
+    expect(ids).toEqual(['1', '10', '2', '3', '4', '5', '5b', '6', '7', '8', '9'])
     for (const w of results.flatMap((result) => result.workloads)) {
       expect(w.runs).toHaveLength(1)
       for (const column of w.columns)
@@ -176,6 +176,25 @@ describe('pnpm bench --quick (Weft only)', () => {
       expect(presence.serverCpuPct, column).toBeGreaterThan(0)
     }
     expect(workload('9').targets.find((row) => row.target.includes('echoed'))?.met).toBe(true)
+  })
+
+  it('churn: every document saved, every room unloaded after the grace', () => {
+    const churn = values('10', 'weft-client')
+    // 10 documents a second for 6 s.
+    expect(churn).toMatchObject({
+      docsDone: 60,
+      failures: 0,
+      roomsAfterGrace: 0,
+      unloadedInGrace: true,
+    })
+    expect(churn.recycledPct).toBeGreaterThan(0)
+    expect(churn.fdsWarm).toBeGreaterThan(0)
+    expect(churn.rssWarmMb).toBeGreaterThan(10)
+    expect(Number.isFinite(churn.rssGrowthPct)).toBe(true)
+    expect(String(churn.rssByTenthMb).split(', ').map(Number)).toHaveLength(10)
+    // The relay runs with a 2 s grace in quick mode: the last room goes after about that long.
+    expect(churn.unloadedMs).toBeGreaterThanOrEqual(2000)
+    expect(workload('10').runs).toHaveLength(1)
   })
 
   it('writes a report with every workload and its targets', async () => {

@@ -1,6 +1,7 @@
 /** An agent process: answers the harness's calls with the methods of every role. */
 import { ownCpuMs } from '../proc-metrics.js'
 import type { AgentCall, AgentReply } from './protocol.js'
+import { churnMethods } from './roles/churn.js'
 import { docSessionMethods } from './roles/doc-session.js'
 import { fanoutMethods } from './roles/fanout.js'
 import { floorMethods } from './roles/floor.js'
@@ -24,6 +25,7 @@ const methods: Methods = {
   ...manyDocsMethods,
   ...idleConnectionMethods,
   ...presenceMethods,
+  ...churnMethods,
   ...floorMethods,
 }
 

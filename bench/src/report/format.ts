@@ -1,4 +1,4 @@
-/** Formatting of table cells: "median (min–max)" for numbers, counts for yes/no, failures. */
+/** Formatting of table cells: "median (min–max)" for numbers, counts for yes/no, text as is, failures. */
 import { spread } from '../stats.js'
 import type { Cell, Metric } from '../workloads/types.js'
 
@@ -33,6 +33,8 @@ export const formatCell = (cells: ReadonlyArray<Cell | undefined>, metric: Metri
     if (yes === 0) return `no${values.length > 1 ? ` (0/${values.length})` : ''}${suffix}`
     return `${yes}/${values.length} yes${suffix}`
   }
+  // Text (a series, a note) is shown as it is, one run's after another's.
+  if (values.every((value) => typeof value === 'string')) return `${values.join('; ')}${suffix}`
   const numbers = values.map((value) => (typeof value === 'number' ? value : Number.NaN))
   const stats = spread(numbers)
   if (stats === null) return `—${suffix}`

@@ -1,5 +1,6 @@
 /** Every workload's report spec and every step that produces them, in order. */
 import type { WorkloadId } from '../options.js'
+import { churnSpec, churnStep } from './churn.js'
 import { connectionsSpec, connectionsStep } from './connections.js'
 import { durabilitySpec, durabilityStep } from './durability.js'
 import { fanoutSpec, fanoutStep, slowFanoutSpec, slowFanoutStep } from './fanout.js'
@@ -23,6 +24,7 @@ export const SPECS: Readonly<Record<WorkloadId, WorkloadSpec>> = {
   '7': durabilitySpec,
   '8': connectionsSpec,
   '9': presenceSpec,
+  '10': churnSpec,
 }
 
 /** Steps in the order they run; one step may produce several workloads (2 and 3). */
@@ -36,4 +38,5 @@ export const STEPS: readonly Step[] = [
   durabilityStep,
   connectionsStep,
   presenceStep,
+  churnStep,
 ]

@@ -7,6 +7,10 @@ export interface RelayStats {
   readonly rooms: number
   readonly rssBytes: number
   readonly heapUsedBytes: number
+  /** V8 heap committed (used and free). */
+  readonly heapTotalBytes: number
+  /** Memory of JavaScript objects held outside the V8 heap (buffers and the like). */
+  readonly externalBytes: number
   /** Event-loop delay since the start or the last `?reset`, in ms. */
   readonly eventLoopLagMs: { readonly p50: number; readonly p99: number; readonly max: number }
 }

@@ -68,6 +68,8 @@ export interface StepContext {
 /** A unit of work that produces the values of one or more workloads for one column. */
 export interface Step {
   readonly ids: readonly WorkloadId[]
+  /** At most this many runs, whatever `--runs` says (a step of minutes runs once). */
+  readonly maxRuns?: number
   columns(peers: boolean): Column[]
   run(ctx: StepContext, column: string): Promise<Partial<Record<WorkloadId, Values>>>
 }

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest'
+import {
+  compareWorkloadIds,
+  FULL_SIZES,
+  LONG_CHURN_MS,
+  parseBenchArgs,
+  QUICK_SIZES,
+  type BenchOptions,
+} from '../src/options.js'
+
+const parsed = (...argv: string[]): BenchOptions => {
+  const result = parseBenchArgs(argv, '/repo')
+  if (result.kind !== 'run') throw new Error(result.text)
+  return result.options
+}
+
+describe('parseBenchArgs', () => {
+  it('takes 5b, 9 and 10 in --only and keeps report order', () => {
+    expect(parsed('--only', '10,5b,9,5').only).toEqual(['5', '5b', '9', '10'])
+    expect(parseBenchArgs(['--only', '11'], '/repo')).toMatchObject({ kind: 'error' })
+  })
+
+  it('--long runs churn for 10 minutes, in either mode, and changes nothing else', () => {
+    expect(parsed().sizes.churnDurationMs).toBe(FULL_SIZES.churnDurationMs)
+    expect(parsed('--long').sizes).toEqual({ ...FULL_SIZES, churnDurationMs: LONG_CHURN_MS })
+    expect(parsed('--quick', '--long').sizes).toEqual({
+      ...QUICK_SIZES,
+      churnDurationMs: LONG_CHURN_MS,
+    })
+  })
+
+  it('documents --long and the new ids in --help', () => {
+    const help = parseBenchArgs(['--help'], '/repo')
+    expect(help.kind).toBe('help')
+    expect(help.kind === 'help' && help.text).toMatch(/--long .*10 min/)
+    expect(help.kind === 'help' && help.text).toContain('5b, 9, 10')
+  })
+})
+
+describe('compareWorkloadIds', () => {
+  it('orders 5b after 5 and 10 after 9', () => {
+    expect(['10', '9', '5b', '6', '5', '1'].sort(compareWorkloadIds)).toEqual([
+      '1',
+      '5',
+      '5b',
+      '6',
+      '9',
+      '10',
+    ])
+  })
+})
