@@ -9,6 +9,7 @@ import { workloadSection } from './report/markdown.js'
 import type { BenchResults, WorkloadResults } from './report/results.js'
 import { judgeTargets, readResults, writeReport } from './report/write-report.js'
 import { runWorkloads } from './runner.js'
+import { profileRelayInto } from './servers/weft-relay.js'
 
 const BENCH_DIR = fileURLToPath(new URL('..', import.meta.url))
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '')
@@ -20,6 +21,7 @@ if (parsed.kind !== 'run') {
 }
 const options = parsed.options
 if (options.profileAgentsDir !== null) profileAgentsInto(options.profileAgentsDir)
+if (options.profileRelayDir !== null) profileRelayInto(options.profileRelayDir)
 if (options.fromJson !== null) {
   const results = await readResults(options.fromJson)
   judgeTargets(results)

@@ -116,6 +116,8 @@ export interface BenchOptions {
   readonly outName: string
   /** Write a V8 CPU profile of every agent (client load process) into this directory. */
   readonly profileAgentsDir: string | null
+  /** Write a V8 CPU profile of every Weft relay process into this directory. */
+  readonly profileRelayDir: string | null
   /** Rewrite the report from this results file instead of measuring (`--from-json`). */
   readonly fromJson: string | null
   /** The command as typed, for the report. */
@@ -134,6 +136,7 @@ const USAGE = `Usage: pnpm bench [options]
   --long                  workload 10 (churn) runs 10 min instead of 3 (or a few seconds with --quick)
   --from-json <file>      measure nothing: rewrite the report next to <file> from it
   --profile-agents <dir>  write a CPU profile of every client agent into <dir>
+  --profile-relay <dir>   write a CPU profile of every Weft relay process into <dir>
   -h, --help              this text`
 
 /** Parses `argv` (without node and the script); `help` when asked for, `error` for bad input. */
@@ -156,6 +159,7 @@ export const parseBenchArgs = (
         'trace-patches': { type: 'string' },
         'from-json': { type: 'string' },
         'profile-agents': { type: 'string' },
+        'profile-relay': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -197,6 +201,7 @@ export const parseBenchArgs = (
       outName: quick ? 'quick' : 'BENCHMARKS',
       fromJson: values['from-json'] ?? null,
       profileAgentsDir: values['profile-agents'] ?? null,
+      profileRelayDir: values['profile-relay'] ?? null,
       command: ['pnpm bench', ...argv.filter((arg) => arg !== '--')].join(' '),
     },
   }

@@ -13,12 +13,20 @@ export interface WeftRelayOptions {
 /** The relay's entry point; run as a program, not imported (apps are not libraries). */
 export const RELAY_MAIN = fileURLToPath(new URL('../../../apps/relay/src/main.ts', import.meta.url))
 
+let profileArgs: string[] = []
+
+/** Every relay started from now on writes a V8 CPU profile into `dir` (`--profile-relay`). */
+export const profileRelayInto = (dir: string): void => {
+  profileArgs = ['--cpu-prof', `--cpu-prof-dir=${dir}`]
+}
+
 /** Spawns `node --import tsx apps/relay/src/main.ts --port 0 --data <dataDir> …`. */
 export const startWeftRelay = (
   dataDir: string,
   options: WeftRelayOptions = {},
 ): Promise<ServerProcess> => {
   const args = [
+    ...profileArgs,
     RELAY_MAIN,
     '--port',
     '0',
