@@ -1,5 +1,6 @@
 /** ClientIdOwners: which session owns each Yjs client id writing into a room. */
 import * as decoding from 'lib0/decoding'
+import * as encoding from 'lib0/encoding'
 
 /**
  * Yjs client ids are bound to an owner (a token subject) when it first writes structs under
@@ -36,6 +37,9 @@ export interface AwarenessEntry {
   readonly id: number
   readonly clock: number
   readonly removes: boolean
+  /** Where the entry's bytes start and end in the update. */
+  readonly start: number
+  readonly end: number
 }
 
 /** The entries of an awareness update; throws on malformed bytes. */
@@ -44,12 +48,26 @@ export const awarenessEntries = (update: Uint8Array): AwarenessEntry[] => {
   const count = decoding.readVarUint(decoder)
   const entries: AwarenessEntry[] = []
   for (let index = 0; index < count; index++) {
+    const start = decoder.pos
     const id = decoding.readVarUint(decoder)
     const clock = decoding.readVarUint(decoder)
     const removes = decoding.readVarString(decoder) === 'null'
-    entries.push({ id, clock, removes })
+    entries.push({ id, clock, removes, start, end: decoder.pos })
   }
   return entries
+}
+
+/** An awareness update holding only `entries` of `update` (their bytes as they are). */
+export const awarenessSubset = (
+  update: Uint8Array,
+  entries: readonly AwarenessEntry[],
+): Uint8Array => {
+  const encoder = encoding.createEncoder()
+  encoding.writeVarUint(encoder, entries.length)
+  for (const entry of entries) {
+    encoding.writeUint8Array(encoder, update.subarray(entry.start, entry.end))
+  }
+  return encoding.toUint8Array(encoder)
 }
 
 /**

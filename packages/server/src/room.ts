@@ -12,6 +12,7 @@ import { endFailed, inChildSpan, startUpdateSpan } from './tracing.js'
 import type { RelayMetrics } from './metrics.js'
 import {
   awarenessEntries,
+  awarenessSubset,
   awarenessEntryChanges,
   ClientIdOwners,
   type AwarenessEntry,
@@ -261,20 +262,26 @@ export class Room {
     } catch (cause) {
       return new WeftError('BAD_MESSAGE', 'the awareness update cannot be decoded', { cause })
     }
-    // Entries under another owner's client id are refused unless they change nothing (stock
-    // y-websocket clients echo the states they receive). Presence alone binds no id.
+    // Entries that change nothing are dropped before their states are parsed: stock y-websocket
+    // clients send back every state they receive. Entries under another owner's client id are
+    // refused unless they change nothing. Presence alone binds no id.
     const { awareness } = this.#presence
+    const changing: AwarenessEntry[] = []
     for (const entry of entries) {
-      const owner = this.#clientIds.ownerOf(entry.id)
-      if (owner === undefined || owner === peer.owner || peer.owner === null) continue
       const known = awareness.meta.get(entry.id)
       if (!awarenessEntryChanges(entry, known, awareness.states.has(entry.id))) continue
-      return new WeftError(
-        'FORBIDDEN',
-        `awareness for Yjs client id ${entry.id} belongs to another session`,
-      )
+      const owner = this.#clientIds.ownerOf(entry.id)
+      if (owner !== undefined && owner !== peer.owner && peer.owner !== null) {
+        return new WeftError(
+          'FORBIDDEN',
+          `awareness for Yjs client id ${entry.id} belongs to another session`,
+        )
+      }
+      changing.push(entry)
     }
-    return this.#presence.apply(peer, update, this.#peers.has(peer))
+    if (changing.length === 0) return undefined
+    const applied = changing.length === entries.length ? update : awarenessSubset(update, changing)
+    return this.#presence.apply(peer, applied, this.#peers.has(peer))
   }
 
   /** Resolves once everything received so far is durable (or the room has failed). */
