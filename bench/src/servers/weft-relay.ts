@@ -20,6 +20,9 @@ export const profileRelayInto = (dir: string): void => {
   profileArgs = ['--cpu-prof', `--cpu-prof-dir=${dir}`]
 }
 
+/** Whether relays write CPU profiles (they must then exit by themselves to write them). */
+export const relayProfiled = (): boolean => profileArgs.length > 0
+
 /** Spawns `node --import tsx apps/relay/src/main.ts --port 0 --data <dataDir> …`. */
 export const startWeftRelay = (
   dataDir: string,

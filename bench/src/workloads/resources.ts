@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Agent } from '../agents/agent.js'
 import { startServer, type ServerProcess } from '../servers/start-server.js'
-import type { WeftRelayOptions } from '../servers/weft-relay.js'
+import { relayProfiled, type WeftRelayOptions } from '../servers/weft-relay.js'
 import type { ServerKind } from '../systems.js'
 
 /** Tracks what a run starts so that `release()` stops all of it, whatever failed. */
@@ -45,7 +45,14 @@ export class Resources {
   /** Stops every agent and server and removes the directories. */
   async release(): Promise<void> {
     await Promise.all(this.#agents.splice(0).map((agent) => agent.stop()))
-    await Promise.all(this.#servers.splice(0).map((server) => server.stop('SIGKILL')))
+    // A profiled relay writes its profile as it exits: it gets SIGTERM (SIGKILL after 30 s).
+    await Promise.all(
+      this.#servers
+        .splice(0)
+        .map((server) =>
+          server.stop(server.kind === 'weft' && relayProfiled() ? 'SIGTERM' : 'SIGKILL'),
+        ),
+    )
     await Promise.all(this.#dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })))
   }
 }

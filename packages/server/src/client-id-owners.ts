@@ -51,11 +51,16 @@ export const awarenessEntries = (update: Uint8Array): AwarenessEntry[] => {
     const start = decoder.pos
     const id = decoding.readVarUint(decoder)
     const clock = decoding.readVarUint(decoder)
-    const removes = decoding.readVarString(decoder) === 'null'
+    const state = decoding.readVarUint8Array(decoder)
+    const removes = state.length === 4 && isNull(state)
     entries.push({ id, clock, removes, start, end: decoder.pos })
   }
   return entries
 }
+
+/** `null` in UTF-8 (a removed state), told apart without decoding the string. */
+const isNull = (bytes: Uint8Array): boolean =>
+  bytes[0] === 0x6e && bytes[1] === 0x75 && bytes[2] === 0x6c && bytes[3] === 0x6c
 
 /** An awareness update holding only `entries` of `update` (their bytes as they are). */
 export const awarenessSubset = (

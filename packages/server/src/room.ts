@@ -138,6 +138,7 @@ export class Room {
     })
     this.#presence = new RoomAwareness<RoomPeer>(name, doc, {
       peers: () => this.#peers,
+      peerCount: () => this.#peers.size,
       deliver: (peer, message) => peer.deliver(message),
     })
   }

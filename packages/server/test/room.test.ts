@@ -2,7 +2,7 @@ import { silentLogger } from '../src/logger.js'
 import { silentMetrics } from '../src/metrics.js'
 import { decodeYwsMessage } from '../src/yws-codec.js'
 import { Room, type RoomSettings } from '../src/room.js'
-import { PRESENCE_TICK_MS } from '../src/room-awareness.js'
+import { MIN_PRESENCE_TICK_MS, presenceTickMs } from '../src/room-awareness.js'
 import * as decoding from 'lib0/decoding'
 import { describe, expect, it } from 'vitest'
 import * as awarenessProtocol from 'y-protocols/awareness'
@@ -59,7 +59,7 @@ const statesIn = (peer: RecordingPeer): [number, unknown][][] =>
     })
 
 const presenceTick = (): Promise<void> =>
-  new Promise((resolve) => setTimeout(resolve, PRESENCE_TICK_MS + 20))
+  new Promise((resolve) => setTimeout(resolve, MIN_PRESENCE_TICK_MS + 20))
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 /** Updates of one tick are applied together at its end. */
@@ -404,6 +404,10 @@ describe('Room', () => {
     ada.awareness.destroy()
     bob.awareness.destroy()
     await room.close()
+  })
+
+  it('lengthens the presence tick with the peers of a room, within 50-250 ms', () => {
+    expect([1, 50, 51, 100, 250, 1000].map(presenceTickMs)).toEqual([50, 50, 51, 100, 250, 250])
   })
 
   it('forwards nothing for presence that changes nothing (a stock client sending states back)', async () => {
