@@ -10,7 +10,7 @@ import type { Sizes, WorkloadId } from '../options.js'
 import { CpuWindow, readMemoryMb } from '../proc-metrics.js'
 import { SYSTEMS, type SystemId } from '../systems.js'
 import { fanoutFigures } from './fanout-latency.js'
-import { relayStats } from './relay-stats.js'
+import { histogramQuantileMs, relayHistogram, relayStats } from './relay-stats.js'
 import { withResources } from './resources.js'
 import { bestPeerPerRun, everyRunTarget, needsPeers, ratioTarget, valueAt } from './targets.js'
 import { ALL_SYSTEMS, systemColumns } from './trace.js'
@@ -24,6 +24,9 @@ interface FanoutVariant {
   /** What sets this variant apart, the method's first sentence (or empty). */
   lead(sizes: Sizes): string
 }
+
+/** The relay's histogram of the time from receiving an update to sending it on. */
+const FANOUT_METRIC = 'weft_fanout_seconds'
 
 const FAST: FanoutVariant = {
   id: '5',
@@ -91,6 +94,14 @@ const fanoutSpecOf = (variant: FanoutVariant): WorkloadSpec => ({
       digits: 1,
     },
     { key: 'relayLagMaxMs', label: "relay's event-loop delay max", unit: 'ms', digits: 1 },
+    {
+      key: 'relayFanoutP99Ms',
+      label:
+        "relay's own receive → send to the others, p99 (its weft_fanout_seconds histogram: " +
+        'the bucket bound)',
+      unit: 'ms',
+      digits: 1,
+    },
     { key: 'clientCpuPct', label: 'client CPU, all agents', unit: '% of a core' },
     { key: 'clientBound', label: 'client-bound (agents used ≥ 75% of all cores)', unit: '' },
   ],
@@ -153,6 +164,7 @@ const fanoutStepOf = (variant: FanoutVariant): Step => ({
       )
       const weft = system.server === 'weft'
       if (weft) await relayStats(server.port, true)
+      const fanoutBefore = weft ? await relayHistogram(server.port, FANOUT_METRIC) : null
       const serverCpu = new CpuWindow(server.pid)
       const clientCpuBefore = await totalCpuMs(agents)
       const startedAt = nowMs()
@@ -172,6 +184,11 @@ const fanoutStepOf = (variant: FanoutVariant): Step => ({
       const clientCpuMs = (await totalCpuMs(agents)) - clientCpuBefore
       const figures = fanoutFigures(results, clients, editsPerClient)
       const own = weft ? await relayStats(server.port) : null
+      const fanoutAfter = weft ? await relayHistogram(server.port, FANOUT_METRIC) : null
+      const relayFanoutP99Ms =
+        fanoutBefore === null || fanoutAfter === null
+          ? null
+          : histogramQuantileMs(fanoutBefore, fanoutAfter, 0.99)
       return {
         [variant.id]: {
           ...figures,
@@ -179,6 +196,7 @@ const fanoutStepOf = (variant: FanoutVariant): Step => ({
           serverPeakRssMb: readMemoryMb(server.pid).peakRssMb,
           relayLagP99Ms: own?.eventLoopLagMs.p99 ?? null,
           relayLagMaxMs: own?.eventLoopLagMs.max ?? null,
+          relayFanoutP99Ms,
           clientCpuPct: (100 * clientCpuMs) / wallMs,
           clientBound: clientCpuMs / wallMs >= 0.75 * cpus().length,
         },

@@ -40,3 +40,51 @@ export const relayStats = (port: number, reset = false): Promise<RelayStats> =>
 
 /** Mebibytes from bytes. */
 export const mib = (bytes: number): number => bytes / (1024 * 1024)
+
+/** A Prometheus histogram as the relay exposes it: cumulative counts by upper bound (seconds). */
+export interface HistogramBuckets {
+  readonly bounds: readonly number[]
+  readonly counts: readonly number[]
+}
+
+/** Reads histogram `name` from the relay's `GET /metrics` (without labels). */
+export const relayHistogram = (port: number, name: string): Promise<HistogramBuckets> =>
+  new Promise((resolve, reject) => {
+    const request = get({ host: '127.0.0.1', port, path: '/metrics' }, (response) => {
+      let body = ''
+      response.setEncoding('utf8')
+      response.on('data', (chunk: string) => (body += chunk))
+      response.once('end', () => {
+        if (response.statusCode !== 200) {
+          reject(new Error(`GET /metrics answered ${response.statusCode}`))
+          return
+        }
+        const bounds: number[] = []
+        const counts: number[] = []
+        const pattern = new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\d+)$`, 'gm')
+        for (const [, le, count] of body.matchAll(pattern)) {
+          bounds.push(le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le))
+          counts.push(Number(count))
+        }
+        resolve({ bounds, counts })
+      })
+    })
+    request.once('error', reject)
+    request.setTimeout(10_000, () => request.destroy(new Error('GET /metrics timed out')))
+  })
+
+/**
+ * The upper bound (ms) of the bucket holding quantile `q` of what `after` counted beyond
+ * `before`, or `null` when nothing was counted.
+ */
+export const histogramQuantileMs = (
+  before: HistogramBuckets,
+  after: HistogramBuckets,
+  q: number,
+): number | null => {
+  const counts = after.counts.map((count, index) => count - (before.counts[index] ?? 0))
+  const total = counts.at(-1) ?? 0
+  if (total === 0) return null
+  const index = counts.findIndex((count) => count >= q * total)
+  return (after.bounds[index] ?? Number.POSITIVE_INFINITY) * 1000
+}
