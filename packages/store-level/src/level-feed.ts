@@ -5,6 +5,7 @@
  */
 import type { FeedChange, FeedEntry, FeedPage } from '@weft/server'
 import { FEED_META_KEY, feedKey, feedRange, feedSeqKey } from './keys.js'
+import type { RecentCounters } from './recent-counters.js'
 import type { StoreAccess } from './store-access.js'
 
 type Put = { type: 'put'; key: string; value: Uint8Array }
@@ -26,10 +27,12 @@ const textDecoder = new TextDecoder()
 export class LevelFeed {
   readonly #options: StoreAccess
   #meta: FeedMeta | null = null
-  readonly #docSeqs = new Map<string, number>()
+  readonly #docSeqs: RecentCounters
 
-  constructor(options: StoreAccess) {
+  /** `docSeqs` remembers each recently written document's last seq (the disk has them all). */
+  constructor(options: StoreAccess, docSeqs: RecentCounters) {
     this.#options = options
+    this.#docSeqs = docSeqs
   }
 
   /** The writes recording `changes` of document `name` at the next positions. */

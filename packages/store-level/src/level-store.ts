@@ -36,6 +36,7 @@ import { parseMeta, type DocMeta } from './doc-meta.js'
 import { checkEncryptionMarker } from './encryption-marker.js'
 import { historyWrites } from './history-writes.js'
 import type { Op, StoreAccess } from './store-access.js'
+import { RECENT_DOCS, RecentCounters } from './recent-counters.js'
 import { LevelFeed } from './level-feed.js'
 import { reencryptValues, type ReencryptOptions, type ReencryptResult } from './reencrypt.js'
 import { stateJson } from '@weft/server'
@@ -70,6 +71,12 @@ export interface LevelStoreOptions {
    * Default 0: compaction deletes what it folds.
    */
   historyMs?: number
+  /**
+   * Documents whose counters (log head, change-feed sequence) stay in memory; others are read
+   * from disk when next written. Default 10,000, so memory does not grow with every document
+   * the store has ever written.
+   */
+  recentDocs?: number
 }
 
 const textEncoder = new TextEncoder()
@@ -88,8 +95,8 @@ export class LevelStore implements DocStore {
   readonly #commits: GroupCommit<Op>
   readonly #keyring: Keyring | null
   readonly #historyMs: number
-  /** Last sequence number per document, learned on first use. */
-  readonly #heads = new Map<string, number>()
+  /** Last sequence number of the documents used most recently, learned on first use. */
+  readonly #heads: RecentCounters
   /** The last write submitted per document, while it is in flight. */
   readonly #lastWrite = new Map<string, Promise<void>>()
   readonly #access: StoreAccess
@@ -111,6 +118,13 @@ export class LevelStore implements DocStore {
       throw new WeftError(
         'INVALID_ARGUMENT',
         `options.historyMs must be a non-negative integer of milliseconds, got ${String(historyMs)}`,
+      )
+    }
+    const recentDocs = options.recentDocs ?? RECENT_DOCS
+    if (!Number.isSafeInteger(recentDocs) || recentDocs < 1) {
+      throw new WeftError(
+        'INVALID_ARGUMENT',
+        `options.recentDocs must be a positive integer, got ${String(recentDocs)}`,
       )
     }
     const keyring = options.encryption === undefined ? null : resolveKeyring(options.encryption)
@@ -143,10 +157,16 @@ export class LevelStore implements DocStore {
       await db.close()
       throw error
     }
-    return new LevelStore(db, options.sync ?? true, keyring, historyMs)
+    return new LevelStore(db, options.sync ?? true, keyring, historyMs, recentDocs)
   }
 
-  private constructor(db: Db, sync: boolean, keyring: Keyring | null, historyMs: number) {
+  private constructor(
+    db: Db,
+    sync: boolean,
+    keyring: Keyring | null,
+    historyMs: number,
+    recentDocs: number,
+  ) {
     this.#db = db
     this.#keyring = keyring
     this.#historyMs = historyMs
@@ -155,7 +175,10 @@ export class LevelStore implements DocStore {
       seal: (key, plain) => this.#seal(key, plain),
       open: (key, value) => this.#open(key, value),
     }
-    this.#feed = new LevelFeed(this.#access)
+    // A counter may be forgotten once no write of its document is in flight: the disk has it.
+    const settled = (name: string): boolean => !this.#lastWrite.has(name)
+    this.#heads = new RecentCounters(recentDocs, settled)
+    this.#feed = new LevelFeed(this.#access, new RecentCounters(recentDocs, settled))
     this.#commits = new GroupCommit<Op>(async (ops) => {
       try {
         await this.#db.batch(ops, { sync })
