@@ -60,7 +60,7 @@ describe('LevelStore remembering the counters of a few documents only', () => {
         const appends = [0, 1].flatMap((part) =>
           names.map((name) => {
             const doc = docs.get(name) as Y.Doc
-            let update = new Uint8Array()
+            let update: Uint8Array = new Uint8Array()
             doc.once('update', (emitted: Uint8Array) => (update = emitted))
             doc.getArray('a').push([`${name}-${round}-${part}`])
             const meta = { author: 'writer', correlationId: '', receivedAtMs: Date.now() }
