@@ -58,7 +58,7 @@ describe('the /admin routes', () => {
     const connect = (): WeftClient => {
       const client = createClient({
         url: relay.url.replace('http', 'ws'),
-        WebSocket: WebSocket as never,
+        WebSocket: WebSocket,
       })
       clients.push(client)
       return client

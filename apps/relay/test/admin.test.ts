@@ -13,7 +13,7 @@ afterEach(async () => {
 })
 
 const connect = (): WeftClient => {
-  const client = createClient({ url: relay.url, WebSocket: WebSocket as never })
+  const client = createClient({ url: relay.url, WebSocket: WebSocket })
   clients.push(client)
   return client
 }

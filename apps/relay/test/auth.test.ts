@@ -51,7 +51,7 @@ const startRelay = async (
 const weftClient = (url: string, tokenSource: string | (() => Promise<string>)): WeftClient => {
   const client = createClient({
     url,
-    WebSocket: WebSocket as never,
+    WebSocket: WebSocket,
     token: tokenSource,
     backoff: { initialMs: 20, maxMs: 100, slowRetryMs: 100, stableMs: 1000 },
   })

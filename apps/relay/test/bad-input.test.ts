@@ -14,7 +14,7 @@ let observerUpdates: number
 let storedBefore: Awaited<ReturnType<TestRelay['store']['load']>>
 
 const open = async (name: string): Promise<DocHandle> => {
-  const client = createClient({ url: relay.url, WebSocket: WebSocket as never })
+  const client = createClient({ url: relay.url, WebSocket: WebSocket })
   clients.push(client)
   const handle = client.open(name)
   await handle.whenSynced()

@@ -163,7 +163,7 @@ describe('the change feed', () => {
   it('describes what clients did to records, including a conflict made offline and its resolution', async () => {
     const { relay: inner, url } = await start()
     const connect = (): WeftClient => {
-      const client = createClient({ url, WebSocket: WebSocket as never })
+      const client = createClient({ url, WebSocket: WebSocket })
       clients.push(client)
       return client
     }

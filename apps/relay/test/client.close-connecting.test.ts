@@ -16,7 +16,7 @@ describe('closing a client', () => {
     }
     process.on('uncaughtException', onError)
     try {
-      const client = createClient({ url: `ws://127.0.0.1:${port}`, WebSocket: WebSocket as never })
+      const client = createClient({ url: `ws://127.0.0.1:${port}`, WebSocket: WebSocket })
       client.open('never')
       await new Promise<void>((resolve, reject) => {
         const deadline = setTimeout(() => reject(new Error('no TCP connection')), 5000)

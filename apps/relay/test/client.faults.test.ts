@@ -41,7 +41,7 @@ afterEach(async () => {
 const connectThroughProxy = (): DocHandle => {
   const client = createClient({
     url: proxy.url,
-    WebSocket: WebSocket as never,
+    WebSocket: WebSocket,
     backoff: { initialMs: 10, maxMs: 200, slowRetryMs: 200, stableMs: 2000 },
     heartbeatIntervalMs: 100,
     heartbeatTimeoutMs: 150,
@@ -87,7 +87,7 @@ const expectEverythingDelivered = async (handles: DocHandle[], tokens: string[])
     expect([...handle.doc.getMap('m').keys()].sort()).toEqual([...tokens].sort())
   }
   // The relay has it all on disk: a fresh client straight to the relay sees every edit.
-  const direct = createClient({ url: relay.url, WebSocket: WebSocket as never })
+  const direct = createClient({ url: relay.url, WebSocket: WebSocket })
   clients.push(direct)
   const fresh = direct.open('shared')
   await fresh.whenSynced()

@@ -22,7 +22,7 @@ const client = (options: {
 }): WeftClient => {
   const created = createClient({
     url: options.url ?? 'ws://127.0.0.1:9',
-    WebSocket: WebSocket as never,
+    WebSocket: WebSocket,
     autoConnect: options.autoConnect ?? options.url !== undefined,
     backoff: { initialMs: 20, maxMs: 100, slowRetryMs: 100, stableMs: 1000 },
     ...(options.store ? { store: options.store } : {}),

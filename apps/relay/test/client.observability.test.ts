@@ -17,7 +17,7 @@ describe('client hooks for app metrics', () => {
     relay = await startTestRelay()
     client = createClient({
       url: relay.url,
-      WebSocket: WebSocket as never,
+      WebSocket: WebSocket,
       backoff: { initialMs: 20, maxMs: 40, slowRetryMs: 40, stableMs: 1000 },
     })
     const handle = client.open('doc')

@@ -49,7 +49,7 @@ describe('client close-code policies', () => {
     const client = track(
       createClient({
         url: relay.url,
-        WebSocket: WebSocket as never,
+        WebSocket: WebSocket,
         backoff: fastBackoff,
         token: async () => (issued++ === 0 ? 'expired' : 'fresh'),
       }),
@@ -69,7 +69,7 @@ describe('client close-code policies', () => {
       }
     })
     const client = track(
-      createClient({ url: relay.url, WebSocket: WebSocket as never, backoff: fastBackoff }),
+      createClient({ url: relay.url, WebSocket: WebSocket, backoff: fastBackoff }),
     )
     const secret = client.open('secret')
     const open = client.open('public')
@@ -110,7 +110,7 @@ describe('client close-code policies', () => {
         })
     })
     const client = track(
-      createClient({ url: relay.url, WebSocket: WebSocket as never, backoff: fastBackoff }),
+      createClient({ url: relay.url, WebSocket: WebSocket, backoff: fastBackoff }),
     )
     const handle = client.open('doc')
     await handle.whenSynced()
@@ -146,7 +146,7 @@ describe('client close-code policies', () => {
     const client = track(
       createClient({
         url: relay.url,
-        WebSocket: WebSocket as never,
+        WebSocket: WebSocket,
         backoff: { ...fastBackoff, slowRetryMs },
         random: () => 0,
       }),
@@ -170,7 +170,7 @@ describe('network hints', () => {
     const client = track(
       createClient({
         url: relay.url,
-        WebSocket: WebSocket as never,
+        WebSocket: WebSocket,
         // A huge backoff: only the hint can bring the connection back within the test.
         backoff: { initialMs: 60_000, maxMs: 60_000, slowRetryMs: 60_000, stableMs: 1000 },
         random: () => 0.999,
@@ -222,7 +222,7 @@ describe('repair of lost updates', () => {
     const client = track(
       createClient({
         url: relay.url,
-        WebSocket: WebSocket as never,
+        WebSocket: WebSocket,
         backoff: fastBackoff,
         repairAfterMs: 50,
       }),
@@ -262,7 +262,7 @@ describe('acknowledgements lost with a connection', () => {
       }
     })
     const client = track(
-      createClient({ url: relay.url, WebSocket: WebSocket as never, backoff: fastBackoff }),
+      createClient({ url: relay.url, WebSocket: WebSocket, backoff: fastBackoff }),
     )
     const handle = client.open('doc')
     await handle.whenSynced()
@@ -291,7 +291,7 @@ describe('refused batches', () => {
       }
     })
     const client = track(
-      createClient({ url: relay.url, WebSocket: WebSocket as never, backoff: fastBackoff }),
+      createClient({ url: relay.url, WebSocket: WebSocket, backoff: fastBackoff }),
     )
     const handle = client.open('doc')
     await handle.whenSynced()

@@ -15,7 +15,7 @@ afterEach(async () => {
 const client = (url: string): WeftClient => {
   const created = createClient({
     url,
-    WebSocket: WebSocket as never,
+    WebSocket: WebSocket,
     backoff: { initialMs: 20, maxMs: 100, slowRetryMs: 100, stableMs: 1000 },
   })
   clients.push(created)

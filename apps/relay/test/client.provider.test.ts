@@ -11,7 +11,7 @@ const providers: Array<{ destroy(): void }> = []
 
 beforeEach(async () => {
   relay = await startTestRelay()
-  client = createClient({ url: relay.url, WebSocket: WebSocket as never })
+  client = createClient({ url: relay.url, WebSocket: WebSocket })
 })
 
 afterEach(async () => {
@@ -106,7 +106,7 @@ afterEach(async () => {
   for (const extra of extraClients.splice(0)) await extra.close()
 })
 const createClientFor = (url: string): WeftClient => {
-  const extra = createClient({ url, WebSocket: WebSocket as never })
+  const extra = createClient({ url, WebSocket: WebSocket })
   extraClients.push(extra)
   return extra
 }

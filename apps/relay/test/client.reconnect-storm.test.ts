@@ -36,7 +36,7 @@ describe('reconnect storm', () => {
     for (let index = 0; index < CLIENTS; index++) {
       const client = createClient({
         url: first.url,
-        WebSocket: WebSocket as never,
+        WebSocket: WebSocket,
         backoff: { initialMs: 250, maxMs: 2000, slowRetryMs: 2000, stableMs: 10_000 },
       })
       clients.push(client)

@@ -17,7 +17,7 @@ const relays: TestRelay[] = []
 const fastBackoff = { initialMs: 20, maxMs: 100, slowRetryMs: 100, stableMs: 1000 }
 
 const connect = (url: string): WeftClient => {
-  const client = createClient({ url, WebSocket: WebSocket as never, backoff: fastBackoff })
+  const client = createClient({ url, WebSocket: WebSocket, backoff: fastBackoff })
   clients.push(client)
   return client
 }
@@ -88,7 +88,7 @@ describe('client reconnection', () => {
     try {
       const client = createClient({
         url: relay.url,
-        WebSocket: WebSocket as never,
+        WebSocket: WebSocket,
         backoff: fastBackoff,
         heartbeatIntervalMs: 30,
         heartbeatTimeoutMs: 30,

@@ -42,7 +42,7 @@ const track = (client: WeftClient): WeftClient => {
 const reconnectAndDeliver = async (pendingBefore: number, expected: string[]): Promise<void> => {
   const store = await openStore()
   const client = track(
-    createClient({ url: relay.url, WebSocket: WebSocket as never, store, autoConnect: false }),
+    createClient({ url: relay.url, WebSocket: WebSocket, store, autoConnect: false }),
   )
   const handle = client.open('notes')
   await handle.whenLoaded()
@@ -53,9 +53,7 @@ const reconnectAndDeliver = async (pendingBefore: number, expected: string[]): P
   expect(handle.pending).toBe(0)
   expect(handle.pendingBytes).toBe(0)
   expect(handle.lastSavedAt).not.toBeNull()
-  const reader = track(createClient({ url: relay.url, WebSocket: WebSocket as never })).open(
-    'notes',
-  )
+  const reader = track(createClient({ url: relay.url, WebSocket: WebSocket })).open('notes')
   await reader.whenSynced()
   await untilSameState([handle.doc, reader.doc])
   expect(reader.doc.getArray('edits').toArray()).toEqual(expected)
@@ -66,7 +64,7 @@ const reconnectAndDeliver = async (pendingBefore: number, expected: string[]): P
 describe('pending edits survive a restart of the app, on the level store', () => {
   it('after the client is destroyed and the store closed', async () => {
     const store = await openStore()
-    const offline = createClient({ url: 'ws://127.0.0.1:9', WebSocket: WebSocket as never, store })
+    const offline = createClient({ url: 'ws://127.0.0.1:9', WebSocket: WebSocket, store })
     const handle = offline.open('notes')
     await handle.whenLoaded()
     const expected = Array.from({ length: 25 }, (_, index) => `offline-${index}`)

@@ -29,7 +29,7 @@ describe('saved after a reconnect', () => {
     relay = await startTestRelay({ store })
     client = createClient({
       url: relay.url,
-      WebSocket: WebSocket as never,
+      WebSocket: WebSocket,
       store: new MemoryLocalStore(),
       autoConnect: false,
     })

@@ -35,7 +35,7 @@ afterEach(async () => {
 const tab = (options: { autoConnect?: boolean } = {}): WeftClient => {
   const client = createClient({
     url: relay.url,
-    WebSocket: WebSocket as never,
+    WebSocket: WebSocket,
     backoff: { initialMs: 20, maxMs: 100, slowRetryMs: 100, stableMs: 1000 },
     tabs: { locks, BroadcastChannel, group },
     ...options,
@@ -117,7 +117,7 @@ describe('tabs sharing one connection', () => {
       'change',
       () => hb.awareness.getStates().get(ha.awareness.clientID)?.['user']?.name === 'tab a',
     )
-    const outside = createClient({ url: relay.url, WebSocket: WebSocket as never, tabs: false })
+    const outside = createClient({ url: relay.url, WebSocket: WebSocket, tabs: false })
     clients.push(outside)
     const ho = outside.open('presence')
     await ho.whenSynced()
@@ -131,13 +131,13 @@ describe('tabs sharing one connection', () => {
     const store = new MemoryLocalStore()
     const first = createClient({
       url: relay.url,
-      WebSocket: WebSocket as never,
+      WebSocket: WebSocket,
       store,
       tabs: false,
     })
     clients.push(first)
     expect(() =>
-      createClient({ url: relay.url, WebSocket: WebSocket as never, store, tabs: false }),
+      createClient({ url: relay.url, WebSocket: WebSocket, store, tabs: false }),
     ).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }))
   })
 })
@@ -150,7 +150,7 @@ describe('tabs sharing one connection, with scoped tokens', () => {
     const tabWithToken = (): WeftClient => {
       const client = createClient({
         url: relay.url,
-        WebSocket: WebSocket as never,
+        WebSocket: WebSocket,
         token,
         tabs: { locks, BroadcastChannel, group },
       })

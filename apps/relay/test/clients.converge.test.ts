@@ -6,7 +6,7 @@ import { WebSocket } from 'ws'
 let relay: TestRelay
 const clients: WeftClient[] = []
 const connect = (): WeftClient => {
-  const client = createClient({ url: relay.url, WebSocket: WebSocket as never })
+  const client = createClient({ url: relay.url, WebSocket: WebSocket })
   clients.push(client)
   return client
 }

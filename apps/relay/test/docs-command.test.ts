@@ -32,7 +32,7 @@ describe('relay docs (CLI on a stopped relay’s data directory)', () => {
   it('lists, inspects, exports, imports, compacts and deletes', async () => {
     dir = mkdtempSync(join(tmpdir(), 'weft-docs-cli-'))
     const relay = await startTestRelay({ dataDir: dir })
-    const client = createClient({ url: relay.url, WebSocket: WebSocket as never })
+    const client = createClient({ url: relay.url, WebSocket: WebSocket })
     const handle = client.open('notes')
     handle.doc.getText('t').insert(0, 'kept on disk')
     await handle.whenSaved()

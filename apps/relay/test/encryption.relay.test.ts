@@ -58,7 +58,7 @@ const start = async (args: string[]): Promise<RelayProcess> => {
 const open = (url: string, name: string): DocHandle => {
   const client = createClient({
     url,
-    WebSocket: WebSocket as never,
+    WebSocket: WebSocket,
     backoff: { initialMs: 20, maxMs: 100, slowRetryMs: 100, stableMs: 1000 },
   })
   clients.push(client)

@@ -31,7 +31,7 @@ describe('history, audit and restore', () => {
     const open = (user: string) => {
       const client = createClient({
         url: relay!.url,
-        WebSocket: WebSocket as never,
+        WebSocket: WebSocket,
         token: () => writeToken(user),
         correlationId: `${user}-device`,
       })
@@ -101,7 +101,7 @@ describe('history, audit and restore', () => {
     const open = (user: string) => {
       const client = createClient({
         url: relay!.url,
-        WebSocket: WebSocket as never,
+        WebSocket: WebSocket,
         token: () => writeToken(user),
       })
       clients.push(client)
@@ -138,7 +138,7 @@ describe('history, audit and restore', () => {
   it('refuses a time before the history it keeps, and bad times', async () => {
     dir = mkdtempSync(join(tmpdir(), 'weft-history-'))
     relay = await startTestRelay({ store: await LevelStore.open({ path: dir }) })
-    const client = createClient({ url: relay.url, WebSocket: WebSocket as never })
+    const client = createClient({ url: relay.url, WebSocket: WebSocket })
     clients.push(client)
     const handle = client.open('doc')
     handle.doc.getText('t').insert(0, 'x')

@@ -70,7 +70,7 @@ const docUpdate = (edit: (doc: Y.Doc) => void): Uint8Array => {
 }
 
 const connect = (url: string, token: string): WeftClient => {
-  const client = createClient({ url, token, WebSocket: WebSocket as never })
+  const client = createClient({ url, token, WebSocket: WebSocket })
   clients.push(client)
   return client
 }

@@ -117,7 +117,7 @@ describe('slow consumers', () => {
       }
     }
     const backoff = { initialMs: 20, maxMs: 100, slowRetryMs: 100, stableMs: 1000 }
-    const writer = createClient({ url: relay.url, WebSocket: WebSocket as never, backoff })
+    const writer = createClient({ url: relay.url, WebSocket: WebSocket, backoff })
     const reader = createClient({ url: relay.url, WebSocket: TrackedWebSocket as never, backoff })
     try {
       const [source, target] = [writer.open('firehose'), reader.open('firehose')]

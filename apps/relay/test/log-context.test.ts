@@ -33,7 +33,7 @@ describe('session log lines', () => {
     relay = await startTestRelay({ logger })
     const client = createClient({
       url: relay.url,
-      WebSocket: WebSocket as never,
+      WebSocket: WebSocket,
       correlationId: 'corr-42',
     })
     const handle = client.open('doc')

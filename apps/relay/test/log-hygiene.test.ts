@@ -96,7 +96,7 @@ afterEach(async () => {
 const weftOpen = (token: string, name: string): DocHandle => {
   const client = createClient({
     url: relay!.url,
-    WebSocket: WebSocket as never,
+    WebSocket: WebSocket,
     token,
     backoff: { initialMs: 20, maxMs: 100, slowRetryMs: 100, stableMs: 1000 },
   })

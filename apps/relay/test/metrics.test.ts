@@ -44,7 +44,7 @@ describe('GET /metrics', () => {
     running = await startRelayServer(command.config as RelayConfig, silentLogger)
     const url = running.url.replace('http', 'ws')
     const connect = (tokenSource: string | (() => Promise<string>)): WeftClient => {
-      const client = createClient({ url, WebSocket: WebSocket as never, token: tokenSource })
+      const client = createClient({ url, WebSocket: WebSocket, token: tokenSource })
       clients.push(client)
       return client
     }

@@ -90,7 +90,7 @@ afterEach(async () => {
 describe('pathological updates', () => {
   it('are refused within a bounded time on a Weft socket, nothing stored, honest clients unaffected', async () => {
     relay = await startTestRelay()
-    const honest = createClient({ url: relay.url, WebSocket: WebSocket as never })
+    const honest = createClient({ url: relay.url, WebSocket: WebSocket })
     clients.push(honest)
     const notes = honest.open('target')
     await notes.whenSynced()
@@ -124,7 +124,7 @@ describe('pathological updates', () => {
 
     notes.doc.getText('t').insert(0, '> ')
     await notes.whenSaved()
-    const fresh = createClient({ url: relay.url, WebSocket: WebSocket as never })
+    const fresh = createClient({ url: relay.url, WebSocket: WebSocket })
     clients.push(fresh)
     const check = fresh.open('target')
     await check.whenSynced()

@@ -15,7 +15,7 @@ describe('protocol fuzzing (smoke size)', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'weft-fuzz-'))
     const relay = await spawnRelay(MAIN, dataDir)
     const url = `ws://127.0.0.1:${relay.port}`
-    const honest = createClient({ url, WebSocket: WebSocket as never })
+    const honest = createClient({ url, WebSocket: WebSocket })
     try {
       const handle = honest.open('fuzzed')
       await handle.whenSynced()
@@ -27,7 +27,7 @@ describe('protocol fuzzing (smoke size)', () => {
       expect(result.worstResponseMs).toBeLessThan(1000)
       handle.doc.getText('honest').insert(14, ', and after')
       await handle.whenSaved()
-      const fresh = createClient({ url, WebSocket: WebSocket as never })
+      const fresh = createClient({ url, WebSocket: WebSocket })
       const check = fresh.open('fuzzed')
       await check.whenSynced()
       expect(check.doc.getText('honest').toString()).toBe('written before, and after')

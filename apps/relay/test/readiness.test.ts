@@ -26,7 +26,7 @@ describe('/readyz readiness', () => {
         storageFailed: () => readiness.failed(),
       },
     })
-    const client = createClient({ url: relay.url, WebSocket: WebSocket as never })
+    const client = createClient({ url: relay.url, WebSocket: WebSocket })
     try {
       const handle = client.open('doc')
       await handle.whenSynced()

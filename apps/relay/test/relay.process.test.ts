@@ -20,7 +20,7 @@ const start = async (): Promise<RelayProcess> => {
 }
 
 const open = async (url: string, name: string): Promise<DocHandle> => {
-  const client = createClient({ url, WebSocket: WebSocket as never })
+  const client = createClient({ url, WebSocket: WebSocket })
   clients.push(client)
   const handle = client.open(name)
   await handle.whenSynced()

@@ -37,7 +37,7 @@ describe('Relay.whenDurable()', () => {
   it('resolves only once what the relay received is written', async () => {
     const store = new SlowStore()
     relay = await startTestRelay({ store })
-    client = createClient({ url: relay.url, WebSocket: WebSocket as never })
+    client = createClient({ url: relay.url, WebSocket: WebSocket })
     const handle = client.open('doc')
     await handle.whenSynced()
     handle.doc.getText('t').insert(0, 'durable')
@@ -54,7 +54,7 @@ describe('Relay.whenDurable()', () => {
 
   it('resolves at once with nothing loaded', async () => {
     relay = await startTestRelay({ store: new MemoryStore() })
-    client = createClient({ url: relay.url, WebSocket: WebSocket as never, autoConnect: false })
+    client = createClient({ url: relay.url, WebSocket: WebSocket, autoConnect: false })
     await expect(relay.relay.whenDurable()).resolves.toBeUndefined()
   })
 })

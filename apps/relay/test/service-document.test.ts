@@ -53,7 +53,7 @@ const start = async (): Promise<{ relay: TestRelay; store: DurableMirror }> => {
 }
 
 const connect = (url: string): WeftClient => {
-  const client = createClient({ url, WebSocket: WebSocket as never })
+  const client = createClient({ url, WebSocket: WebSocket })
   clients.push(client)
   return client
 }

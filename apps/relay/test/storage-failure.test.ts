@@ -33,7 +33,7 @@ const openOnFullableRelay = async (): Promise<{
   relay = await startTestRelay({ store })
   client = createClient({
     url: relay.url,
-    WebSocket: WebSocket as never,
+    WebSocket: WebSocket,
     backoff: { initialMs: 20, maxMs: 50, slowRetryMs: 50, stableMs: 1000 },
   })
   const handle = client.open('doc')

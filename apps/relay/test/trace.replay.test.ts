@@ -7,7 +7,7 @@ import type * as Y from 'yjs'
 const clients: WeftClient[] = []
 const relays: TestRelay[] = []
 const connect = (url: string): WeftClient => {
-  const client = createClient({ url, WebSocket: WebSocket as never })
+  const client = createClient({ url, WebSocket: WebSocket })
   clients.push(client)
   return client
 }

@@ -44,7 +44,7 @@ describe('OpenTelemetry spans', () => {
     const traceparent = `00-${TRACE_ID}-${CLIENT_SPAN}-01`
     client = createClient({
       url: `${relay.url}/?traceparent=${traceparent}`,
-      WebSocket: WebSocket as never,
+      WebSocket: WebSocket,
     })
     const handle = client.open('traced')
     await handle.whenSynced()
@@ -87,7 +87,7 @@ describe('OpenTelemetry spans', () => {
 
   it('starts a new trace when the client sends no traceparent', async () => {
     relay = await startTestRelay()
-    client = createClient({ url: relay.url, WebSocket: WebSocket as never })
+    client = createClient({ url: relay.url, WebSocket: WebSocket })
     const handle = client.open('untraced')
     handle.doc.getText('t').insert(0, 'x')
     await handle.whenSaved()

@@ -243,7 +243,7 @@ describe('webhooks', () => {
       { id: 'stuck', url: stuck.url, secrets: [SECRET], timeoutMs: 60_000 },
       { id: 'fine', url: fine.url, secrets: [SECRET] },
     ])
-    const client: WeftClient = createClient({ url, WebSocket: WebSocket as never })
+    const client: WeftClient = createClient({ url, WebSocket: WebSocket })
     cleanups.push(async () => client.close())
     const handle = client.open('busy')
     await handle.whenSynced()

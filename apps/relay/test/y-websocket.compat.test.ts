@@ -50,7 +50,7 @@ const untilAwareness = (
 
 beforeEach(async () => {
   relay = await startTestRelay()
-  weft = createClient({ url: relay.url, WebSocket: WebSocket as never })
+  weft = createClient({ url: relay.url, WebSocket: WebSocket })
 })
 
 afterEach(async () => {

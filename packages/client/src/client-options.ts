@@ -7,8 +7,25 @@ import { MemoryLocalStore } from './memory-local-store.js'
 import { browserNetworkHints, type NetworkHints } from './network-hints.js'
 import type { TabChannelConstructor, TabLocks } from './tab-messages.js'
 
-/** The standard WebSocket constructor (browsers' global, or the `ws` package in Node). */
-export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocket
+/** A WebSocket constructor: the browsers' global, `WebSocket` from the `ws` package in Node, React Native's. */
+export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike
+
+/** A handler the client sets on its socket; each implementation passes its own event objects. */
+type SocketHandler = ((event: never) => void) | null
+
+/**
+ * What the client uses of a WebSocket. The browser's `WebSocket`, Node's `ws` and React Native's
+ * fit as they are.
+ */
+export interface WebSocketLike {
+  binaryType: string
+  send(data: Uint8Array): void
+  close(code?: number, reason?: string): void
+  onopen: SocketHandler
+  onmessage: SocketHandler
+  onclose: SocketHandler
+  onerror: SocketHandler
+}
 
 /** A token, or a function that returns a fresh one (called on every connect and refresh). */
 export type TokenSource = string | (() => string | Promise<string>)

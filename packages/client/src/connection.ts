@@ -14,7 +14,7 @@ import {
   type WeftMessage,
 } from '@weft/protocol'
 import { backoffDelayMs } from './backoff.js'
-import type { ResolvedClientOptions } from './client-options.js'
+import type { ResolvedClientOptions, WebSocketLike } from './client-options.js'
 import type { NetworkHint } from './network-hints.js'
 import type { SyncStatus } from './status.js'
 
@@ -43,7 +43,7 @@ export interface ConnectionHandlers {
 export class Connection {
   readonly #options: ResolvedClientOptions
   readonly #handlers: ConnectionHandlers
-  #socket: WebSocket | null = null
+  #socket: WebSocketLike | null = null
   #ready = false
   #wanted = false
   #attempt = 0
@@ -150,7 +150,7 @@ export class Connection {
       return
     }
     if (!this.#wanted || this.#socket !== null) return
-    let socket: WebSocket
+    let socket: WebSocketLike
     try {
       socket = new this.#options.WebSocket(this.#options.url, [WEFT_SUBPROTOCOL])
     } catch (error) {
@@ -189,14 +189,15 @@ export class Connection {
         }),
       )
     }
-    socket.onmessage = (event: MessageEvent) => this.#receive(socket, event.data)
-    socket.onclose = (event: CloseEvent) => this.#closed(socket, event.code, event.reason)
+    socket.onmessage = (event: { data: unknown }) => this.#receive(socket, event.data)
+    socket.onclose = (event: { code: number; reason: string }) =>
+      this.#closed(socket, event.code, event.reason)
     socket.onerror = () => {
       // A close event always follows; it carries the code.
     }
   }
 
-  #receive(socket: WebSocket, data: unknown): void {
+  #receive(socket: WebSocketLike, data: unknown): void {
     if (socket !== this.#socket) return
     this.#lastHeardMs = Date.now()
     if (!(data instanceof ArrayBuffer)) {
@@ -257,7 +258,7 @@ export class Connection {
   }
 
   /** Sends a ping; a socket that stays silent for `heartbeatTimeoutMs` after it is dropped. */
-  #ping(socket: WebSocket): void {
+  #ping(socket: WebSocketLike): void {
     if (this.#deadlineTimer !== null) return
     const { heartbeatTimeoutMs } = this.#options
     const sentAtMs = Date.now()
@@ -275,7 +276,7 @@ export class Connection {
   }
 
   /** Tears a socket down at once (a dead network never completes a close handshake). */
-  #drop(socket: WebSocket, code: number, reason: string): void {
+  #drop(socket: WebSocketLike, code: number, reason: string): void {
     socket.onopen = socket.onmessage = socket.onclose = null
     // Closing a socket that is still connecting makes Node's `ws` emit an error: ignore it (an
     // error event without a listener would crash the process).
@@ -291,7 +292,7 @@ export class Connection {
     this.#closed(socket, code, reason)
   }
 
-  #closed(socket: WebSocket, closeCode: number, closeReason: string): void {
+  #closed(socket: WebSocketLike, closeCode: number, closeReason: string): void {
     if (socket !== this.#socket) return
     this.#socket = null
     if (this.#heartbeatTimer !== null) clearInterval(this.#heartbeatTimer)

@@ -11,6 +11,7 @@ export type {
   TabOptions,
   TokenSource,
   WebSocketConstructor,
+  WebSocketLike,
 } from './client-options.js'
 export type { TabChannel, TabChannelConstructor, TabLocks, TabMessage } from './tab-messages.js'
 export { backoffDelayMs, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js'

@@ -67,7 +67,7 @@ describe('the task-estimator example', () => {
     const user = createClient({
       url: relay.url,
       token: await writeToken('ana'),
-      WebSocket: WebSocket as never,
+      WebSocket: WebSocket,
     })
     clients.push(user)
     const handle = user.open('boards/launch')

@@ -94,7 +94,7 @@ export const runCrashCheck = async (options: CrashCheckOptions): Promise<CrashCh
     const pick = mulberry32(seed + index + 1)
     const client = createClient({
       url,
-      WebSocket: WebSocket as never,
+      WebSocket: WebSocket,
       store: new MemoryLocalStore(),
       backoff: { initialMs: 20, maxMs: 200, slowRetryMs: 200, stableMs: 1000 },
       heartbeatIntervalMs: 500,
@@ -167,7 +167,7 @@ export const runCrashCheck = async (options: CrashCheckOptions): Promise<CrashCh
 
   /** A fresh client reads every document; acknowledged writes missing from it are lost. */
   const verify = async (): Promise<void> => {
-    const reader = createClient({ url, WebSocket: WebSocket as never })
+    const reader = createClient({ url, WebSocket: WebSocket })
     try {
       for (let d = 0; d < docs; d++) {
         const doc = `doc-${d}`

@@ -120,7 +120,7 @@ export const runDiskFullCheck = async (
   const writer = async (index: number): Promise<void> => {
     const client = createClient({
       url: relay.url,
-      WebSocket: WebSocket as never,
+      WebSocket: WebSocket,
       store: new MemoryLocalStore(),
       backoff: { initialMs: 20, maxMs: 100, slowRetryMs: 100, stableMs: 1000 },
     })

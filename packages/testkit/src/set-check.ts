@@ -76,7 +76,7 @@ export const runSetCheck = async (options: SetCheckOptions): Promise<SetCheckRes
     const writers = Array.from({ length: options.clients }, async (_, index) => {
       const client = createClient({
         url: proxy.url,
-        WebSocket: WebSocket as never,
+        WebSocket: WebSocket,
         store: new MemoryLocalStore(),
         backoff: { initialMs: 20, maxMs: 300, slowRetryMs: 300, stableMs: 1000 },
         heartbeatIntervalMs: 500,
@@ -138,7 +138,7 @@ export const runSetCheck = async (options: SetCheckOptions): Promise<SetCheckRes
   // The final read: a fresh relay process on the same data, a fresh client.
   await relay.stop('SIGKILL')
   relay = await start()
-  const reader = createClient({ url: relay.url, WebSocket: WebSocket as never })
+  const reader = createClient({ url: relay.url, WebSocket: WebSocket })
   let read: string[]
   try {
     const handle = reader.open('set')

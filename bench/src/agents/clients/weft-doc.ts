@@ -5,7 +5,7 @@ import { trackedWebSocket, type BenchDoc } from '../bench-doc.js'
 /** Opens `name` with a fresh Weft client on its own socket (in-memory local store). */
 export const openWeftDoc = (url: string, name: string): BenchDoc => {
   const tracked = trackedWebSocket()
-  const client = createClient({ url, WebSocket: tracked.Ctor as never, clientName: 'weft-bench' })
+  const client = createClient({ url, WebSocket: tracked.Ctor, clientName: 'weft-bench' })
   const handle = client.open(name)
   return {
     doc: handle.doc,
