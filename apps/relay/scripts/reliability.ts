@@ -84,7 +84,7 @@ const sizes = long
     }
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url))
 const OUT = fileURLToPath(new URL('../../../docs/RELIABILITY.md', import.meta.url))
-const command = `npx pnpm@12.4.2 reliability${long ? ' --long' : ''}`
+const command = `npx -y pnpm@12.4.2 reliability${long ? ' --long' : ''}`
 const log = (name: string, result: object): void =>
   console.log(`[reliability] ${name}: ${JSON.stringify(result)}`)
 

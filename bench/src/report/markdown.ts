@@ -91,7 +91,7 @@ const setup = (results: BenchResults): string => {
   const minutes =
     meta.durationMs === undefined ? '' : `, ${formatNumber(meta.durationMs / 60_000, 1)} min`
   return [
-    `Generated ${meta.date} by \`npx pnpm@12.4.2 ${meta.command.replace(/^pnpm /, '')}\` ` +
+    `Generated ${meta.date} by \`npx -y pnpm@12.4.2 ${meta.command.replace(/^pnpm /, '')}\` ` +
       `(${meta.mode} mode, ${sizes.runs} run${sizes.runs === 1 ? '' : 's'} per workload${minutes}). ` +
       'Each cell is the median over the runs with the range (min–max) in parentheses; ratios ' +
       'are computed per run (Weft and peer from the same run) and then their median is taken.',
