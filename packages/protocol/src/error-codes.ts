@@ -16,6 +16,8 @@ export interface ErrorCodeInfo {
    * y-websocket dialect); 0 for local errors, which never travel.
    */
   readonly closeCode: number
+  /** HTTP status of an HTTP API answer with this error (500 for codes no route answers with). */
+  readonly httpStatus: number
   readonly retry: RetryPolicy
   readonly scope: ErrorScope
   /** What happened and what to do about it; shown to developers, never parsed. */
@@ -29,6 +31,7 @@ export interface ErrorCodeInfo {
 export const ERROR_CODES = {
   BAD_MESSAGE: {
     closeCode: 4400,
+    httpStatus: 400,
     retry: 'stop',
     scope: 'connection',
     advice:
@@ -36,6 +39,7 @@ export const ERROR_CODES = {
   },
   UNAUTHORIZED: {
     closeCode: 4401,
+    httpStatus: 401,
     retry: 'refresh-token',
     scope: 'connection',
     advice:
@@ -43,6 +47,7 @@ export const ERROR_CODES = {
   },
   FORBIDDEN: {
     closeCode: 4403,
+    httpStatus: 403,
     retry: 'stop',
     scope: 'document',
     advice:
@@ -50,6 +55,7 @@ export const ERROR_CODES = {
   },
   BAD_DOC_NAME: {
     closeCode: 4404,
+    httpStatus: 400,
     retry: 'stop',
     scope: 'document',
     advice:
@@ -57,6 +63,7 @@ export const ERROR_CODES = {
   },
   UNKNOWN_MESSAGE: {
     closeCode: 4405,
+    httpStatus: 500,
     retry: 'stop',
     scope: 'connection',
     advice:
@@ -64,12 +71,14 @@ export const ERROR_CODES = {
   },
   TIMEOUT: {
     closeCode: 4408,
+    httpStatus: 500,
     retry: 'retry',
     scope: 'connection',
     advice: 'The peer did not answer in time (hello, authentication or heartbeat). Reconnect.',
   },
   PROTOCOL_VIOLATION: {
     closeCode: 4409,
+    httpStatus: 500,
     retry: 'stop',
     scope: 'connection',
     advice:
@@ -77,6 +86,7 @@ export const ERROR_CODES = {
   },
   DOC_NOT_OPEN: {
     closeCode: 4410,
+    httpStatus: 500,
     retry: 'retry',
     scope: 'document',
     advice:
@@ -84,6 +94,7 @@ export const ERROR_CODES = {
   },
   DOC_DELETED: {
     closeCode: 4412,
+    httpStatus: 500,
     retry: 'stop',
     scope: 'document',
     advice:
@@ -91,24 +102,28 @@ export const ERROR_CODES = {
   },
   BAD_UPDATE: {
     closeCode: 4422,
+    httpStatus: 400,
     retry: 'stop',
     scope: 'document',
     advice: 'A Yjs update could not be decoded; it was not applied or stored. Fix the sender.',
   },
   VERSION_UNSUPPORTED: {
     closeCode: 4426,
+    httpStatus: 500,
     retry: 'stop',
     scope: 'connection',
     advice: 'No protocol version is supported by both sides. Upgrade the client or the relay.',
   },
   RATE_LIMITED: {
     closeCode: 4429,
+    httpStatus: 429,
     retry: 'slow-retry',
     scope: 'connection',
     advice: 'Too many messages or connections. Reconnect after a longer wait.',
   },
   TOO_MANY_DOCS: {
     closeCode: 4430,
+    httpStatus: 500,
     retry: 'stop',
     scope: 'document',
     advice:
@@ -116,12 +131,14 @@ export const ERROR_CODES = {
   },
   SLOW_CONSUMER: {
     closeCode: 4431,
+    httpStatus: 500,
     retry: 'retry',
     scope: 'connection',
     advice: 'The connection did not read fast enough and its send buffer overflowed. Reconnect.',
   },
   MESSAGE_TOO_BIG: {
     closeCode: 1009,
+    httpStatus: 413,
     retry: 'stop',
     scope: 'connection',
     advice:
@@ -129,18 +146,21 @@ export const ERROR_CODES = {
   },
   UNSUPPORTED_DATA: {
     closeCode: 1003,
+    httpStatus: 500,
     retry: 'stop',
     scope: 'connection',
     advice: 'Text frames are not part of the protocol. Send binary frames.',
   },
   SHUTTING_DOWN: {
     closeCode: 1001,
+    httpStatus: 503,
     retry: 'retry',
     scope: 'connection',
     advice: 'The relay is shutting down. Reconnect; unsaved edits are still in your outbox.',
   },
   STORAGE_FAILED: {
     closeCode: 1011,
+    httpStatus: 503,
     retry: 'retry',
     scope: 'connection',
     advice:
@@ -148,12 +168,14 @@ export const ERROR_CODES = {
   },
   UNAVAILABLE: {
     closeCode: 4503,
+    httpStatus: 503,
     retry: 'retry',
     scope: 'document',
     advice: 'The document could not be loaded right now; it was not served empty. Retry later.',
   },
   INVALID_ARGUMENT: {
     closeCode: 0,
+    httpStatus: 400,
     retry: 'stop',
     scope: 'local',
     advice:
@@ -161,12 +183,14 @@ export const ERROR_CODES = {
   },
   CLOSED: {
     closeCode: 0,
+    httpStatus: 503,
     retry: 'stop',
     scope: 'local',
     advice: 'The client or document handle was closed. Open a new one.',
   },
   LOCAL_STORE_FAILED: {
     closeCode: 0,
+    httpStatus: 500,
     retry: 'stop',
     scope: 'local',
     advice:
@@ -174,6 +198,7 @@ export const ERROR_CODES = {
   },
   DECRYPTION_FAILED: {
     closeCode: 0,
+    httpStatus: 500,
     retry: 'stop',
     scope: 'local',
     advice:
@@ -181,6 +206,7 @@ export const ERROR_CODES = {
   },
   NOT_FOUND: {
     closeCode: 0,
+    httpStatus: 404,
     retry: 'stop',
     scope: 'local',
     advice:
@@ -188,6 +214,7 @@ export const ERROR_CODES = {
   },
   ALREADY_EXISTS: {
     closeCode: 0,
+    httpStatus: 409,
     retry: 'stop',
     scope: 'local',
     advice:
@@ -195,6 +222,7 @@ export const ERROR_CODES = {
   },
   CURSOR_EXPIRED: {
     closeCode: 0,
+    httpStatus: 410,
     retry: 'stop',
     scope: 'local',
     advice:
@@ -202,6 +230,7 @@ export const ERROR_CODES = {
   },
   INTERNAL: {
     closeCode: 4500,
+    httpStatus: 500,
     retry: 'retry',
     scope: 'connection',
     advice: 'An unexpected relay error. Reconnect; report it if it persists.',
@@ -216,6 +245,35 @@ const byCloseCode = new Map<number, ErrorCode>(
     .filter((code) => ERROR_CODES[code].scope !== 'local')
     .map((code) => [ERROR_CODES[code].closeCode, code]),
 )
+
+/** The code a status stands for when an answer carries none (a proxy's page, an empty body). */
+const CODE_FOR_STATUS = new Map<number, ErrorCode>(
+  (
+    [
+      'INVALID_ARGUMENT',
+      'UNAUTHORIZED',
+      'FORBIDDEN',
+      'NOT_FOUND',
+      'ALREADY_EXISTS',
+      'CURSOR_EXPIRED',
+      'MESSAGE_TOO_BIG',
+      'RATE_LIMITED',
+      'INTERNAL',
+      'UNAVAILABLE',
+    ] as const
+  ).map((code) => [ERROR_CODES[code].httpStatus, code]),
+)
+
+/** The HTTP status the relay's HTTP API answers an error code with. */
+export const httpStatusForCode = (code: ErrorCode): number => ERROR_CODES[code].httpStatus
+
+/**
+ * The error code an HTTP status stands for when the answer names none: the code of that status
+ * in {@link ERROR_CODES} (400 `INVALID_ARGUMENT`, 503 `UNAVAILABLE`…), otherwise `UNAVAILABLE`
+ * for 5xx and `INVALID_ARGUMENT` for the rest.
+ */
+export const errorCodeForHttpStatus = (status: number): ErrorCode =>
+  CODE_FOR_STATUS.get(status) ?? (status >= 500 ? 'UNAVAILABLE' : 'INVALID_ARGUMENT')
 
 /** True when `value` is one of the codes in {@link ERROR_CODES}. */
 export const isErrorCode = (value: string): value is ErrorCode => Object.hasOwn(ERROR_CODES, value)

@@ -3,6 +3,8 @@ export { PROTOCOL_VERSION, MIN_PROTOCOL_VERSION, WEFT_SUBPROTOCOL } from './vers
 export {
   ERROR_CODES,
   errorCodeForClose,
+  errorCodeForHttpStatus,
+  httpStatusForCode,
   isErrorCode,
   retryPolicyForClose,
   type ErrorCode,

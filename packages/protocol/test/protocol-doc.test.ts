@@ -41,10 +41,11 @@ const messageSection = (type: MessageType): string[] => {
 
 describe('PROTOCOL.md error table', () => {
   it('lists exactly the rows of ERROR_CODES, in order', () => {
-    const rows = tableRows(lines, ['Code', 'Close code', 'Retry', 'Scope', 'Advice'])
+    const rows = tableRows(lines, ['Code', 'Close code', 'HTTP', 'Retry', 'Scope', 'Advice'])
     const expected = Object.entries(ERROR_CODES).map(([code, info]) => [
       `\`${code}\``,
       info.closeCode === 0 ? '—' : String(info.closeCode),
+      String(info.httpStatus),
       info.retry,
       info.scope,
       info.advice,

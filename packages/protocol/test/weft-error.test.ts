@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { ERROR_CODES, isWeftError, WeftError } from '../src/index.js'
+import {
+  ERROR_CODES,
+  errorCodeForHttpStatus,
+  httpStatusForCode,
+  isWeftError,
+  WeftError,
+} from '../src/index.js'
 
 describe('WeftError', () => {
   it('carries its code, the close code and retry policy from the table, and its cause', () => {
@@ -41,5 +47,17 @@ describe('isWeftError', () => {
     expect(isWeftError(new Error('TIMEOUT: no pong'))).toBe(false)
     expect(isWeftError({ name: 'WeftError', code: 'TIMEOUT' }, 'TIMEOUT')).toBe(false)
     expect(isWeftError(undefined)).toBe(false)
+  })
+})
+
+describe('HTTP statuses of error codes', () => {
+  it('maps each code to its status and each status back to a code with that status', () => {
+    expect(httpStatusForCode('FORBIDDEN')).toBe(403)
+    expect(httpStatusForCode('CURSOR_EXPIRED')).toBe(410)
+    for (const status of [400, 401, 403, 404, 409, 410, 413, 429, 500, 503]) {
+      expect(httpStatusForCode(errorCodeForHttpStatus(status))).toBe(status)
+    }
+    expect(errorCodeForHttpStatus(502)).toBe('UNAVAILABLE')
+    expect(errorCodeForHttpStatus(418)).toBe('INVALID_ARGUMENT')
   })
 })

@@ -3,29 +3,10 @@
  * errors with a status per error code, bounded request bodies, bearer tokens.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { WeftError, type ErrorCode } from '@weft/protocol'
+import { httpStatusForCode, WeftError } from '@weft/protocol'
 
-/** The HTTP status of each error code; codes not listed answer 500. */
-const STATUS: Partial<Record<ErrorCode, number>> = {
-  INVALID_ARGUMENT: 400,
-  BAD_UPDATE: 400,
-  BAD_DOC_NAME: 400,
-  BAD_MESSAGE: 400,
-  UNAUTHORIZED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  ALREADY_EXISTS: 409,
-  CURSOR_EXPIRED: 410,
-  MESSAGE_TOO_BIG: 413,
-  RATE_LIMITED: 429,
-  CLOSED: 503,
-  SHUTTING_DOWN: 503,
-  UNAVAILABLE: 503,
-  STORAGE_FAILED: 503,
-}
-
-/** The HTTP status an error answers with. */
-export const httpStatusOf = (error: WeftError): number => STATUS[error.code] ?? 500
+/** The HTTP status an error answers with (its code's row in the protocol's error table). */
+export const httpStatusOf = (error: WeftError): number => httpStatusForCode(error.code)
 
 /** Sends `body` as JSON (or as bytes when it is a Uint8Array; nothing when undefined). */
 export const sendHttp = (
