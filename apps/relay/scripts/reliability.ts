@@ -27,7 +27,7 @@ import {
   type SetCheckResult,
   type SimulationResult,
 } from '@weft/testkit'
-import { format, resolveConfig } from 'prettier'
+import { format } from 'prettier'
 import { renderReport, type ReliabilityRun } from './reliability-report.js'
 
 const RUNS = ['simulation', 'crash', 'disk-full', 'set', 'fuzz'] as const

@@ -1,7 +1,6 @@
 import { createClient, type DocHandle, type WeftClient } from '@weft/client'
 import {
   startFaultProxy,
-  expectConverged,
   startTestRelay,
   until,
   untilSameState,

@@ -16,7 +16,7 @@ import {
 } from './relay-samples.js'
 import { withResources } from './resources.js'
 import { everyRunTarget, flagsOf, ratioTarget, valueAt } from './targets.js'
-import type { Column, Step, TargetRow, Values, WorkloadSpec } from './types.js'
+import type { Column, Step, Values, WorkloadSpec } from './types.js'
 
 const COLUMN: Column = { id: 'weft-client', label: 'Weft (Weft client)', weft: true }
 const MAX_IN_FLIGHT_PER_AGENT = 50

@@ -21,7 +21,6 @@ export const linkLockName = (group: string, link: string): string =>
  * retries by itself: the hub's connection does, and tells every link.
  */
 export class TabLink {
-  readonly #group: string
   readonly #handlers: ConnectionHandlers
   readonly #id = tabId()
   readonly #channel: TabChannel
@@ -39,7 +38,6 @@ export class TabLink {
     Channel: TabChannelConstructor,
     handlers: ConnectionHandlers,
   ) {
-    this.#group = group
     this.#handlers = handlers
     this.#channel = openTabChannel(Channel, group, (message) => this.#receive(message))
     this.#lockHeld = new Promise<void>((held) => {

@@ -1,14 +1,12 @@
 /** MemoryStore: a DocStore in process memory, for tests and throwaway relays. */
 import { foldUpdates } from '@weft/doc'
 import { WeftError } from '@weft/protocol'
-import * as Y from 'yjs'
 import type {
   AppendEntry,
   DocHistory,
   DocStore,
   DocSummary,
   FeedChange,
-  FeedEntry,
   FeedPage,
   HistoryRecord,
   StateRecord,

@@ -3,7 +3,7 @@
  * batch, retry with exponential backoff and full jitter, dead-letter after the last attempt, and
  * move the durable cursor only past what was delivered or dead-lettered.
  */
-import { fullJitterDelayMs, signWebhook, WEBHOOK_SIGNATURE_HEADER, WeftError } from '@weft/protocol'
+import { fullJitterDelayMs, WeftError } from '@weft/protocol'
 import { matchesPattern } from './auth.js'
 import type { ChangeFeed } from './change-feed.js'
 import type { DocStore, FeedEntry } from './doc-store.js'
