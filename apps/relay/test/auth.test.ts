@@ -238,7 +238,7 @@ describe('read-only sessions', () => {
     expect(reader.doc).toBe(doc)
     expect(doc.getMap('m').get('sneaky')).toBeUndefined()
     expect(doc.getText('t').toString()).toBe('from the writer')
-    expect(reader.refused.map((edit) => edit.code)).toEqual(['FORBIDDEN', 'FORBIDDEN'])
+    expect(reader.rejected.map((edit) => edit.code)).toEqual(['FORBIDDEN', 'FORBIDDEN'])
     expect(reader.pending).toBe(0)
     // The writer keeps working and never sees the refused edit; nor does the store. The reader
     // keeps receiving on its rebuilt document.

@@ -187,7 +187,7 @@ describe('the local copy', () => {
     expect(await rejected).toMatchObject({ code: 'MESSAGE_TOO_BIG' })
     await expect(after).rejects.toMatchObject({ code: 'MESSAGE_TOO_BIG' })
     expect(big.pending).toBe(0)
-    expect(big.refused).toHaveLength(1)
+    expect(big.rejected).toHaveLength(1)
     other.doc.getText('t').insert(0, 'small')
     await other.whenSaved()
     expect(weft.status.state).toBe('synced')

@@ -301,7 +301,7 @@ describe('refused batches', () => {
     await saved
     await expect(whenSaved).rejects.toMatchObject({ code: 'BAD_UPDATE' })
     expect(batches).toEqual([[3, 3]])
-    expect(handle.refused.map((edit) => edit.ref)).toEqual([1, 2, 3])
+    expect(handle.rejected.map((edit) => edit.ref)).toEqual([1, 2, 3])
     expect(handle.pending).toBe(0)
   })
 })

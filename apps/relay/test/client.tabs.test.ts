@@ -169,7 +169,7 @@ describe('tabs sharing one connection, with scoped tokens', () => {
     await expect(saving).rejects.toMatchObject({ code: 'FORBIDDEN' })
     const [edit] = (await rejected) as [{ code: string }]
     expect(edit.code).toBe('FORBIDDEN')
-    expect(hb.refused).toHaveLength(1)
+    expect(hb.rejected).toHaveLength(1)
     await reset
     expect(hb.doc.getMap('forbidden').size).toBe(0)
     hb.doc.getMap('allowed').set('after', 2)

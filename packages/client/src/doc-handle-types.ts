@@ -6,8 +6,8 @@ import type { Clock } from './clock.js'
 import type { LocalStore } from './local-store.js'
 import type { SyncStatus } from './status.js'
 
-/** An edit the relay will never store (refused, or too big to send); kept for the app to show or discard. */
-export interface RefusedEdit {
+/** An edit the relay will never store (rejected, or too big to send); kept for the app to show or discard. */
+export interface RejectedEdit {
   readonly ref: number
   readonly update: Uint8Array
   readonly code: ErrorCode
@@ -30,11 +30,11 @@ export interface DocHandleEvents {
    * on an earlier one and the relay's first `saved` after reopening settled them).
    */
   saved: (event: { ref: number; pending: number; latencyMs: number | null }) => void
-  /** An edit will never be stored by the relay; it is in `refused`. */
-  rejected: (event: RefusedEdit) => void
+  /** An edit will never be stored by the relay; it is in `rejected`. */
+  rejected: (event: RejectedEdit) => void
   /**
    * After a refusal, `doc` and `awareness` were rebuilt from the relay's state plus the edits
-   * still waiting (the refused ones are in `refused`). Rebind editors and observers to `doc`.
+   * still waiting (the rejected ones are in `rejected`). Rebind editors and observers to `doc`.
    */
   reset: (event: { doc: Y.Doc; awareness: awarenessProtocol.Awareness; previous: Y.Doc }) => void
   /** The relay closed this document with an error, or the local store failed. */

@@ -24,10 +24,10 @@ import type {
   HandleOwner,
   HandleSettings,
   OpenOptions,
-  RefusedEdit,
+  RejectedEdit,
 } from './doc-handle-types.js'
 
-export type { DocHandleEvents, HandleOwner, HandleSettings, OpenOptions, RefusedEdit }
+export type { DocHandleEvents, HandleOwner, HandleSettings, OpenOptions, RejectedEdit }
 
 type Messages = Extract<WeftMessage, { doc: string }>
 
@@ -42,7 +42,7 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
   #doc: Y.Doc
   #awareness: awarenessProtocol.Awareness
   /** Edits the relay will never store, oldest first. */
-  readonly refused: RefusedEdit[] = []
+  readonly rejected: RejectedEdit[] = []
   readonly #owner: HandleOwner
   readonly #settings: HandleSettings
   readonly #persistence: LocalPersistence
@@ -456,7 +456,7 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
       },
       edits: this.#edits,
       waiters: this.#waiters,
-      refused: this.refused,
+      refused: this.rejected,
       repairAfterMs: this.#settings.repairAfterMs,
       events: this,
       replaceDoc: (doc) => this.#replaceDoc(doc),

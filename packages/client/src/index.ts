@@ -4,7 +4,7 @@ export {
   DocHandle,
   type DocHandleEvents,
   type OpenOptions,
-  type RefusedEdit,
+  type RejectedEdit,
 } from './doc-handle.js'
 export type {
   ClientOptions,

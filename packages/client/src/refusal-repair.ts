@@ -2,7 +2,7 @@
 import { isErrorCode, WeftError, type ErrorCode } from '@weft/protocol'
 import type { ObservableV2 } from 'lib0/observable'
 import type * as Y from 'yjs'
-import type { DocHandleEvents, RefusedEdit } from './doc-handle-types.js'
+import type { DocHandleEvents, RejectedEdit } from './doc-handle-types.js'
 import { newDocGuid } from './doc-guid.js'
 import type { DocSession } from './doc-session.js'
 import { LOCAL_COPY, type LocalEdits } from './local-edits.js'
@@ -20,7 +20,7 @@ export interface RepairHost {
   readonly edits: LocalEdits
   readonly waiters: Waiters
   /** The handle's refused edits, oldest first; refusals are appended. */
-  readonly refused: RefusedEdit[]
+  readonly refused: RejectedEdit[]
   /** Structs waiting for a lost dependency this long trigger a fresh sync. */
   readonly repairAfterMs: number
   /** Where `rejected`, `pending` and `error` are emitted (the handle). */
@@ -104,7 +104,7 @@ export class RefusalRepair {
   #setAside(ref: number, update: Uint8Array, code: ErrorCode, reason: string): void {
     const { edits, waiters, refused, events, name } = this.#host
     edits.remove(ref)
-    const edit: RefusedEdit = { ref, update, code, reason }
+    const edit: RejectedEdit = { ref, update, code, reason }
     refused.push(edit)
     waiters.refused(ref, new WeftError(code, `${name}: edit ${ref} refused: ${reason}`))
     events.emit('rejected', [edit])

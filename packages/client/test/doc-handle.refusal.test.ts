@@ -33,7 +33,7 @@ describe('DocHandle refusals', () => {
     const previous = handle.doc
     deliver(handle, [{ type: 'rejected', doc: DOC, ref: 2, code: 'BAD_UPDATE', reason: 'no' }])
     expect(log).toEqual(['rejected 2', 'rejected 3', 'pending 1'])
-    expect(handle.refused.map((edit) => [edit.ref, edit.code])).toEqual([
+    expect(handle.rejected.map((edit) => [edit.ref, edit.code])).toEqual([
       [2, 'BAD_UPDATE'],
       [3, 'BAD_UPDATE'],
     ])
@@ -88,7 +88,7 @@ describe('DocHandle refusals', () => {
     const [batch] = owner.take('updates')
     expect(batch?.ref).toBe(2)
     deliver(handle, [{ type: 'rejected', doc: DOC, ref: 2, code: 'BAD_UPDATE', reason: 'no' }])
-    expect(handle.refused.map((edit) => edit.ref)).toEqual([1, 2])
+    expect(handle.rejected.map((edit) => edit.ref)).toEqual([1, 2])
     expect(handle.pending).toBe(0)
   })
 
@@ -120,7 +120,7 @@ describe('DocHandle refusals', () => {
     const sent = owner.drain()
     expect(sent.filter((message) => message.type === 'update')).toEqual([])
     expect(sent).toContainEqual({ type: 'open', doc: DOC, stateVector: EVERYTHING })
-    expect(handle.refused).toEqual([expect.objectContaining({ ref: 1, code: 'MESSAGE_TOO_BIG' })])
+    expect(handle.rejected).toEqual([expect.objectContaining({ ref: 1, code: 'MESSAGE_TOO_BIG' })])
   })
 
   it('reports a refusal of something that is not a waiting edit as an error', async () => {
@@ -129,7 +129,7 @@ describe('DocHandle refusals', () => {
     handle.on('error', (error) => errors.push(error.code))
     deliver(handle, [{ type: 'rejected', doc: DOC, ref: 42, code: 'BAD_UPDATE', reason: 'no' }])
     expect(errors).toEqual(['BAD_UPDATE'])
-    expect(handle.refused).toEqual([])
+    expect(handle.rejected).toEqual([])
     expect(owner.take('open')).toEqual([])
   })
 })
