@@ -4,6 +4,10 @@ import * as awarenessProtocol from 'y-protocols/awareness'
 import type * as Y from 'yjs'
 import { Outgoing } from './outgoing.js'
 
+/** The shortest presence tick (rooms of up to 50 peers). */
+export const MIN_PRESENCE_TICK_MS = 50
+const MAX_PRESENCE_TICK_MS = 250
+
 /**
  * Presence changes of a room go out at most once per tick, merged: a room whose peers renew
  * presence often sends each peer one message per tick, not one per change. The tick is 50 ms,
@@ -13,10 +17,6 @@ import { Outgoing } from './outgoing.js'
  */
 export const presenceTickMs = (peers: number): number =>
   Math.min(MAX_PRESENCE_TICK_MS, Math.max(MIN_PRESENCE_TICK_MS, peers))
-
-/** The shortest presence tick (rooms of up to 50 peers). */
-export const MIN_PRESENCE_TICK_MS = 50
-const MAX_PRESENCE_TICK_MS = 250
 
 /** How a room's awareness reaches its peers. */
 export interface PresenceFanout<Peer> {
