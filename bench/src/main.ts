@@ -61,7 +61,7 @@ const results = (): BenchResults => ({
 
 log(`${meta.mode} run of workloads ${selected.only.join(', ')}, ${selected.sizes.runs} run(s) each`)
 await runWorkloads(selected, log, async (finished) => {
-  collected.push(...finished)
+  for (const workload of finished) collected.push(workload)
   const current = results()
   judgeTargets(current)
   for (const workload of finished)

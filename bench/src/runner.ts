@@ -88,7 +88,7 @@ export const runWorkloads = async (
         for (const workload of workloads) workload.runs[run]![column.id] = cells[workload.id]!
       }
     }
-    done.push(...workloads)
+    for (const workload of workloads) done.push(workload)
     await onStepDone(workloads)
   }
   return done.sort((a, b) => compareWorkloadIds(a.id, b.id))

@@ -224,7 +224,7 @@ export const churnStep: Step = {
       const samples = await sampleUntil(server.pid, server.port, everyMs, running)
       const cpu = serverCpu.read()
       const results = await running
-      const lastCloseAt = Math.max(...results.map((result) => result.lastCloseAt))
+      const lastCloseAt = results.reduce((last, result) => Math.max(last, result.lastCloseAt), 0)
       const unloadedAt = await whenUnloaded(
         server.port,
         lastCloseAt + churnUnloadGraceMs + UNLOAD_SLACK_MS,

@@ -38,7 +38,7 @@ export class Resources {
   /** Starts `count` agents in parallel. */
   async agents(prefix: string, count: number): Promise<Agent[]> {
     const agents = await Agent.startMany(prefix, count)
-    this.#agents.push(...agents)
+    for (const agent of agents) this.#agents.push(agent)
     return agents
   }
 
