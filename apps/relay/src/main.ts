@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * The relay's command line: parse config, log JSON with pino, start, and stop cleanly on signals;
  * or, as `relay reencrypt`, re-encrypt a stopped relay's data directory; or, as `relay docs`,

@@ -42,7 +42,7 @@ export const OPTIONS = {
   },
   'static-dir': {
     schema: z.string().min(1).optional(),
-    help: 'directory of a built web app served at / (default: the demo, apps/demo/dist)',
+    help: 'directory of a built web app served at / (default: none; / shows a landing page)',
   },
   sync: {
     schema: z

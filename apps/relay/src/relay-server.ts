@@ -25,7 +25,7 @@ import { createRelayPrometheus } from './metrics.js'
 import { Readiness } from './readiness.js'
 import { fullGc, startMemoryReclaim } from './memory-reclaim.js'
 import { readSchemasFile, readWebhooksFile } from './service-files.js'
-import { DEMO_DIST, serveStatic } from './static-files.js'
+import { serveStatic } from './static-files.js'
 
 /** A running relay server. */
 export interface RunningRelay {
@@ -163,7 +163,7 @@ export const startRelayServer = async (
       },
       metrics: () => prometheus.registry.metrics(),
       metricsType: prometheus.registry.contentType,
-      staticDir: config['static-dir'] ?? DEMO_DIST,
+      staticDir: config['static-dir'],
     })
   const server = tls === null ? createServer(handle) : createHttpsServer(tls, handle)
   server.on('upgrade', (request, socket, head) => relay.handleUpgrade(request, socket, head))
@@ -211,8 +211,8 @@ interface RouteContext {
   /** The Prometheus exposition text, and its content type. */
   readonly metrics: () => Promise<string>
   readonly metricsType: string
-  /** Directory of the web app served at `/`. */
-  readonly staticDir: string
+  /** Directory of the web app served at `/`, if any. */
+  readonly staticDir: string | undefined
 }
 
 const route = (request: IncomingMessage, response: ServerResponse, context: RouteContext): void => {

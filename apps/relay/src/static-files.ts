@@ -1,11 +1,7 @@
-/** Static files: the relay serves a built web app (by default the demo) next to its routes. */
+/** Static files: the relay serves a built web app (`--static-dir`, e.g. the demo) next to its routes. */
 import { readFile, stat } from 'node:fs/promises'
 import type { ServerResponse } from 'node:http'
-import { extname, join, normalize, sep } from 'node:path'
-import { fileURLToPath } from 'node:url'
-
-/** Where `pnpm relay` builds the demo app. */
-export const DEMO_DIST = fileURLToPath(new URL('../../demo/dist', import.meta.url))
+import { extname, join, normalize, resolve, sep } from 'node:path'
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -20,13 +16,15 @@ const TYPES: Record<string, string> = {
 
 /**
  * Serves `urlPath` from `root` when such a file exists (`/` is `index.html`); resolves `false`
- * otherwise. Paths that would leave `root` are never served.
+ * otherwise (always, without a `root`). Paths that would leave `root` are never served.
  */
 export const serveStatic = async (
-  root: string,
+  directory: string | undefined,
   urlPath: string,
   response: ServerResponse,
 ): Promise<boolean> => {
+  if (directory === undefined) return false
+  const root = resolve(directory)
   let decoded: string
   try {
     decoded = decodeURIComponent(urlPath)
