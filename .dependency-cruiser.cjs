@@ -50,7 +50,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '(^|/)(\\.scratch|dist)/' },
+    exclude: { path: '(^|/)(\\.scratch|dist)/|^apps/relay/test/fixtures/installed-app/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: {
