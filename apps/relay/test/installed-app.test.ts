@@ -18,40 +18,28 @@ import { launchChromium } from '@weft/testkit'
 import type { Browser } from 'playwright-core'
 import { build } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { pnpmCommand, publicPackages, ROOT } from '../../../scripts/workspace.js'
 
 const run = promisify(execFile)
-const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
 const FIXTURE = fileURLToPath(new URL('./fixtures/installed-app', import.meta.url))
 
-/** The workspace's publishable packages: every package.json under packages/ and apps/ not private. */
-const publicPackages = (): string[] =>
-  ['packages', 'apps'].flatMap((group) =>
-    readdirSync(join(ROOT, group)).flatMap((dir) => {
-      const manifest = JSON.parse(readFileSync(join(ROOT, group, dir, 'package.json'), 'utf8')) as {
-        name: string
-        private?: boolean
-      }
-      return manifest.private === true ? [] : [manifest.name]
-    }),
-  )
-
-/** pnpm as the test runner's own (under `pnpm test`), else the pinned one through npx. */
-const pnpm = (args: string[], cwd: string): Promise<{ stdout: string }> => {
-  const execPath = process.env['npm_execpath']
-  return execPath !== undefined && /pnpm/.test(execPath)
-    ? run(process.execPath, [execPath, ...args], { cwd, maxBuffer: 64 << 20 })
-    : run('npx', ['-y', 'pnpm@12.4.2', ...args], { cwd, maxBuffer: 64 << 20 })
+/** The repository's own `pnpm pack-packages` into `destination`. */
+const packPackages = (destination: string): Promise<unknown> => {
+  const [command, ...prefix] = pnpmCommand()
+  return run(command, [...prefix, 'pack-packages', destination], { cwd: ROOT, maxBuffer: 64 << 20 })
 }
 
 /** Starts the installed relay bin and resolves with its port once it logs `relay listening`. */
 const startInstalledRelay = (
   app: string,
   args: string[],
+  bin = '/app/node_modules/.bin/weft-relay',
+  env: Record<string, string> = {},
 ): Promise<{ port: number; child: ChildProcess; output: () => string }> => {
-  const child = spawn(join(app, 'node_modules/.bin/weft-relay'), args, {
+  const child = spawn(bin.replace(/^\/app\//, `${app}/`), args, {
     cwd: app,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { PATH: process.env['PATH'] ?? '', HOME: app },
+    env: { PATH: process.env['PATH'] ?? '', HOME: app, ...env },
   })
   let output = ''
   return new Promise((resolve, reject) => {
@@ -72,6 +60,31 @@ const startInstalledRelay = (
   })
 }
 
+/** The Dockerfile's entrypoint, its relay stage's environment and its health check command. */
+const dockerfile = (): {
+  entrypoint: string
+  env: Record<string, string>
+  healthcheck: string[]
+} => {
+  const text = readFileSync(join(ROOT, 'Dockerfile'), 'utf8').replaceAll('\\\n', ' ')
+  const relayStage = text.slice(text.lastIndexOf('\nFROM '))
+  const json = (pattern: RegExp): string[] => JSON.parse(pattern.exec(relayStage)?.[1] ?? '[]')
+  const [entrypoint] = json(/^ENTRYPOINT (\[.*\])$/m)
+  const env = Object.fromEntries(
+    [...relayStage.matchAll(/^ENV (.*)$/gm)]
+      .flatMap((line) => [...(line[1] as string).matchAll(/(\w+)=(\S+)/g)])
+      .map((pair) => [pair[1] as string, pair[2] as string]),
+  )
+  expect(relayStage).toMatch(/^USER node$/m)
+  expect(relayStage).toMatch(/^VOLUME \/data$/m)
+  expect(entrypoint).toBeDefined()
+  return {
+    entrypoint: entrypoint as string,
+    env,
+    healthcheck: json(/^HEALTHCHECK .* CMD (\[.*\])$/m),
+  }
+}
+
 describe('Weft installed from packed tarballs into an app outside the workspace', () => {
   const app = mkdtempSync(join(tmpdir(), 'weft-installed-app-'))
   let relay: Awaited<ReturnType<typeof startInstalledRelay>>
@@ -80,8 +93,7 @@ describe('Weft installed from packed tarballs into an app outside the workspace'
   beforeAll(async () => {
     const packs = join(app, 'packs')
     mkdirSync(packs)
-    const filters = publicPackages().flatMap((name) => ['--filter', name])
-    await pnpm(['-r', ...filters, 'pack', '--pack-destination', packs], ROOT)
+    await packPackages(packs)
     const tarballs = readdirSync(packs).map((file) => join(packs, file))
     expect(tarballs.length).toBe(publicPackages().length)
     cpSync(FIXTURE, app, { recursive: true })
@@ -196,22 +208,31 @@ describe('Weft installed from packed tarballs into an app outside the workspace'
     }
   }, 60_000)
 
-  it('stops cleanly on SIGTERM with everything on disk', async () => {
+  it('stops cleanly on SIGTERM and restarts as the container runs it, data intact', async () => {
     const exited = new Promise<number | null>((resolve) =>
       relay.child.once('exit', (code) => resolve(code)),
     )
     relay.child.kill('SIGTERM')
     expect(await exited).toBe(0)
     expect(relay.output()).toContain('"msg":"relay stopped"')
-    // The same data directory opens again under the installed relay, documents intact.
-    relay = await startInstalledRelay(app, [
-      '--port',
-      '0',
-      '--data',
-      join(app, 'data'),
-      '--auth',
-      'open',
-    ])
+    // The container's entrypoint, environment and health check (no container engine needed): the
+    // same data directory opens again, documents intact, and the health check passes.
+    const image = dockerfile()
+    relay = await startInstalledRelay(app, [], image.entrypoint, {
+      ...image.env,
+      WEFT_HOST: '127.0.0.1',
+      WEFT_PORT: '0',
+      WEFT_DATA: join(app, 'data'),
+      WEFT_AUTH: 'open',
+    })
+    const health = await run(image.healthcheck[0], image.healthcheck.slice(1), {
+      env: { ...process.env, WEFT_PORT: String(relay.port) },
+      timeout: 10_000,
+    }).then(
+      () => 0,
+      (error: { code?: number }) => error.code ?? 1,
+    )
+    expect(health).toBe(0)
     const { stdout } = await run(
       process.execPath,
       [join(app, 'out/service.js'), `http://127.0.0.1:${relay.port}`, 'installed/notes'],
