@@ -9,7 +9,15 @@
  * - a service using `@weft/service-client` reads both documents over HTTP.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -150,7 +158,19 @@ describe('Weft installed from packed tarballs into an app outside the workspace'
       for (const version of Object.values(manifest.dependencies ?? {})) {
         expect(version).not.toMatch(/^workspace:/)
       }
+      for (const file of ['LICENSE', 'README.md', 'CHANGELOG.md']) {
+        expect(existsSync(join(app, 'node_modules', name, file))).toBe(true)
+      }
     }
+    // An app that keeps its local copy in memory or its own store is not made to install LevelDB.
+    const client = JSON.parse(
+      readFileSync(join(app, 'node_modules/@weft/client/package.json'), 'utf8'),
+    ) as {
+      dependencies: Record<string, string>
+      peerDependenciesMeta: Record<string, { optional: boolean }>
+    }
+    expect(client.dependencies['level']).toBeUndefined()
+    expect(client.peerDependenciesMeta['level']?.optional).toBe(true)
   })
 
   it('type-checks the app strictly against the shipped declarations', async () => {
