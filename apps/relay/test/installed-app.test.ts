@@ -245,7 +245,8 @@ describe('Weft installed from packed tarballs into an app outside the workspace'
       WEFT_DATA: join(app, 'data'),
       WEFT_AUTH: 'open',
     })
-    const health = await run(image.healthcheck[0], image.healthcheck.slice(1), {
+    const [healthCommand = 'missing HEALTHCHECK', ...healthArgs] = image.healthcheck
+    const health = await run(healthCommand, healthArgs, {
       env: { ...process.env, WEFT_PORT: String(relay.port) },
       timeout: 10_000,
     }).then(
