@@ -5,7 +5,8 @@
  */
 import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { RelayMetrics, WebhookEvent } from '@weft/server'
+import type { RelayMetrics } from '@weft/server'
+import type { WebhookEvent } from '@weft/server/webhooks'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 
 /** What the gauges read at scrape time. */

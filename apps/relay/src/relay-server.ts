@@ -8,19 +8,18 @@ import type { AddressInfo } from 'node:net'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { readFile } from 'node:fs/promises'
 import {
-  createHttpApi,
   jwtAuth,
   MemoryStore,
   openAuth,
   Relay,
-  WebhookDispatcher,
   type Authenticator,
   type DocStore,
   type Logger,
 } from '@weft/server'
+import { createHttpApi, type HttpHandler } from '@weft/server/http'
+import { WebhookDispatcher } from '@weft/server/webhooks'
 import { LevelStore, type EncryptionKey } from '@weft/store-level'
 import type { RelayConfig } from './config.js'
-import { handleAdminRoute } from './admin-routes.js'
 import { createRelayPrometheus } from './metrics.js'
 import { Readiness } from './readiness.js'
 import { fullGc, startMemoryReclaim } from './memory-reclaim.js'
@@ -149,18 +148,16 @@ export const startRelayServer = async (
       },
     }
   }
-  const api = createHttpApi(relay, { maxBodyBytes: config['max-message-bytes'] })
+  const api = createHttpApi(relay, {
+    maxBodyBytes: config['max-message-bytes'],
+    adminToken: config['admin-token'],
+    webhooks,
+  })
   const handle = (request: IncomingMessage, response: ServerResponse): void =>
     route(request, response, {
       api,
       readiness,
       stats,
-      admin: {
-        admin: relay.admin,
-        webhooks,
-        token: config['admin-token'],
-        maxBodyBytes: config['max-message-bytes'],
-      },
       metrics: () => prometheus.registry.metrics(),
       metricsType: prometheus.registry.contentType,
       staticDir: config['static-dir'],
@@ -203,11 +200,10 @@ export const startRelayServer = async (
 }
 
 interface RouteContext {
-  /** The `/v1` HTTP API for backend services. */
-  readonly api: (request: IncomingMessage, response: ServerResponse) => boolean
+  /** The `/v1` HTTP API for backend services and the `/admin` operator routes. */
+  readonly api: HttpHandler
   readonly readiness: Readiness
   readonly stats: () => Record<string, unknown>
-  readonly admin: Parameters<typeof handleAdminRoute>[4]
   /** The Prometheus exposition text, and its content type. */
   readonly metrics: () => Promise<string>
   readonly metricsType: string
@@ -218,8 +214,6 @@ interface RouteContext {
 const route = (request: IncomingMessage, response: ServerResponse, context: RouteContext): void => {
   const [path, query = ''] = (request.url ?? '/').split('?')
   if (path === '/healthz') return reply(response, 200, 'text/plain', 'ok\n')
-  if (handleAdminRoute(request, response, path ?? '/', new URLSearchParams(query), context.admin))
-    return
   if (context.api(request, response)) return
   if (path === '/stats') {
     const body = JSON.stringify(context.stats())

@@ -4,7 +4,8 @@
  */
 import { readFile } from 'node:fs/promises'
 import { schemaFromJson } from '@weft/doc'
-import type { DocSchema, WebhookEndpointOptions } from '@weft/server'
+import type { DocSchema } from '@weft/server'
+import type { WebhookEndpointOptions } from '@weft/server/webhooks'
 import { z } from 'zod'
 
 const readJson = async (option: string, file: string): Promise<unknown> => {

@@ -1,4 +1,8 @@
-/** @weft/server: the relay core — rooms, sessions in both dialects, acks, and the DocStore interface. */
+/**
+ * @weft/server: the relay core — rooms, sessions in both dialects, acks, in-process services,
+ * the change feed, admin operations — and the stores that ship with it. The HTTP routes, webhooks
+ * and the light DocStore entry are `@weft/server/http`, `/webhooks` and `/store`.
+ */
 export { Relay } from './relay.js'
 export { RelayDocuments, type DocumentJson, type WriterOptions } from './relay-documents.js'
 export { ServiceDocument } from './service-document.js'
@@ -34,32 +38,8 @@ export type {
   StoredDoc,
   UpdateMeta,
 } from './doc-store.js'
-export { MemoryStore, stateJson } from './memory-store.js'
+export { MemoryStore } from './memory-store.js'
 export { ForwardingStore } from './forwarding-store.js'
 export { bindLogger, silentLogger, type LogContext, type Logger } from './logger.js'
-export { Room, type RoomPeer, type RoomSettings } from './room.js'
-export { RoomRegistry, type RoomRegistrySettings } from './room-registry.js'
-export { Outgoing, type Dialect } from './outgoing.js'
-export {
-  decodeYwsMessage,
-  encodeYwsAwareness,
-  encodeYwsSync,
-  type YwsMessage,
-} from './yws-codec.js'
 export { silentMetrics, type RefusalScope, type RelayMetrics } from './metrics.js'
 export { RelayAdmin, type AuditEntry, type DocumentDetails, type DocumentListing } from './admin.js'
-export { changeToRestore } from './restore.js'
-export { createHttpApi, type HttpApiOptions, type HttpHandler } from './http-api.js'
-export { feedEventJson } from './feed-event.js'
-export {
-  bearerToken,
-  httpStatusOf,
-  readHttpBody,
-  readHttpJson,
-  sendHttp,
-  sendHttpError,
-} from './http-support.js'
-export { parseRecordChanges, type RecordChange } from './record-changes.js'
-export { WebhookDispatcher, type WebhookDispatcherOptions } from './webhook-dispatcher.js'
-export type { DeadLetter, WebhookEndpointStatus, WebhookEvent } from './webhook-endpoint.js'
-export type { WebhookEndpointOptions } from './webhook-options.js'

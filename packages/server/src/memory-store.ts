@@ -13,6 +13,7 @@ import type {
   StoredDoc,
 } from './doc-store.js'
 import { MemoryFeed } from './memory-feed.js'
+import { stateJson } from './state-json.js'
 
 interface MemoryRecord {
   readonly seq: number
@@ -27,19 +28,6 @@ interface MemoryDoc {
   /** Folded records kept for the history window, and the state before the oldest of them. */
   history: MemoryRecord[]
   historyBase: Uint8Array | null
-}
-
-/** JSON text of a state record's value (null: delete it); throws INVALID_ARGUMENT otherwise. */
-export const stateJson = (key: string, value: unknown): string | null => {
-  if (typeof key !== 'string' || key.length === 0) {
-    throw new WeftError('INVALID_ARGUMENT', 'a state record needs a non-empty string key')
-  }
-  if (value === null) return null
-  const json = value === undefined ? undefined : JSON.stringify(value)
-  if (json === undefined) {
-    throw new WeftError('INVALID_ARGUMENT', `state record "${key}" must hold a JSON value`)
-  }
-  return json
 }
 
 /** The latest receive time of a record (a loop: a record can hold more entries than a call takes arguments). */

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { signWebhook } from '@weft/protocol'
-import { WebhookDispatcher } from '@weft/server'
+import { WebhookDispatcher } from '@weft/server/webhooks'
 import {
   isWeftError,
   parseWebhookDelivery,

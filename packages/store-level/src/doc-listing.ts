@@ -1,5 +1,5 @@
 /** listDocs: one pass over every document's keys, summarized for operators. */
-import type { DocSummary } from '@weft/server'
+import type { DocSummary } from '@weft/server/store'
 import { parseMeta } from './doc-meta.js'
 import { docsRange, metaKey } from './keys.js'
 import { decodeLogRecord, newestReceivedAtMs } from './log-record.js'

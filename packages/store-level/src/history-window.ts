@@ -4,7 +4,7 @@
  * into the history base. Pure: the store reads and decrypts the inputs, and seals and writes
  * the result in the compaction's batch.
  */
-import type { AppendEntry } from '@weft/server'
+import type { AppendEntry } from '@weft/server/store'
 import { foldUpdates } from '@weft/doc'
 import { histKey, seqOfLogKey } from './keys.js'
 import { decodeLogRecord, newestReceivedAtMs } from './log-record.js'

@@ -3,7 +3,7 @@
  * It only reads and plans writes; the store commits them in its group commit, with the log
  * record or the deletion each change describes, so both become durable together.
  */
-import type { FeedChange, FeedEntry, FeedPage } from '@weft/server'
+import type { FeedChange, FeedEntry, FeedPage } from '@weft/server/store'
 import { FEED_META_KEY, feedKey, feedRange, feedSeqKey } from './keys.js'
 import type { RecentCounters } from './recent-counters.js'
 import type { StoreAccess } from './store-access.js'

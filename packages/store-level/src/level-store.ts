@@ -3,17 +3,18 @@
  * optional encryption at rest.
  */
 import { WeftError } from '@weft/protocol'
-import type {
-  AppendEntry,
-  DocHistory,
-  DocStore,
-  DocSummary,
-  FeedChange,
-  FeedPage,
-  HistoryRecord,
-  StateRecord,
-  StoredDoc,
-} from '@weft/server'
+import {
+  stateJson,
+  type AppendEntry,
+  type DocHistory,
+  type DocStore,
+  type DocSummary,
+  type FeedChange,
+  type FeedPage,
+  type HistoryRecord,
+  type StateRecord,
+  type StoredDoc,
+} from '@weft/server/store'
 import { Level } from 'level'
 import { GroupCommit, type CommitJob } from './group-commit.js'
 import {
@@ -39,7 +40,6 @@ import type { Op, StoreAccess } from './store-access.js'
 import { RECENT_DOCS, RecentCounters } from './recent-counters.js'
 import { LevelFeed } from './level-feed.js'
 import { reencryptValues, type ReencryptOptions, type ReencryptResult } from './reencrypt.js'
-import { stateJson } from '@weft/server'
 import {
   openValue,
   resolveKeyring,

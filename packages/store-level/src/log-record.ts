@@ -3,7 +3,7 @@
  * who sent it and when (lib0 encoding). Writing one record per batch rather than per update keeps
  * a fast writer's thousands of updates to one LevelDB put.
  */
-import type { AppendEntry } from '@weft/server'
+import type { AppendEntry } from '@weft/server/store'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { FeedChange } from '@weft/server'
+import type { FeedChange } from '@weft/server/store'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { LevelStore } from '../src/level-store.js'

@@ -1,5 +1,5 @@
 /** The change-feed and state-record part of the DocStore conformance suite. */
-import type { AppendEntry, DocStore, FeedChange } from '@weft/server'
+import type { AppendEntry, DocStore, FeedChange } from '@weft/server/store'
 import { expect, it } from 'vitest'
 import * as Y from 'yjs'
 

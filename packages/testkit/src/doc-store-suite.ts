@@ -1,5 +1,5 @@
 /** runDocStoreSuite: the conformance suite every DocStore implementation must pass. */
-import type { AppendEntry, DocStore } from '@weft/server'
+import type { AppendEntry, DocStore } from '@weft/server/store'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
 import { durableFeedTest, feedConformanceTests } from './doc-store-feed-suite.js'

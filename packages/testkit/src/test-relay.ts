@@ -4,14 +4,8 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import {
-  createHttpApi,
-  MemoryStore,
-  openAuth,
-  Relay,
-  type DocStore,
-  type RelayOptions,
-} from '@weft/server'
+import { MemoryStore, openAuth, Relay, type DocStore, type RelayOptions } from '@weft/server'
+import { createHttpApi } from '@weft/server/http'
 import { LevelStore } from '@weft/store-level'
 
 /** A relay listening on 127.0.0.1 for a test. */
