@@ -6,15 +6,19 @@ import { fileURLToPath } from 'node:url'
 /** The repository root. */
 export const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
-/** The names of the workspace's public packages. */
-export const publicPackages = (): string[] =>
+/** The workspace's public packages: name and directory. */
+export const publicPackageDirs = (): { name: string; dir: string }[] =>
   ['packages', 'apps'].flatMap((group) =>
-    readdirSync(join(ROOT, group)).flatMap((dir) => {
-      const file = join(ROOT, group, dir, 'package.json')
+    readdirSync(join(ROOT, group)).flatMap((entry) => {
+      const dir = join(ROOT, group, entry)
+      const file = join(dir, 'package.json')
       const manifest = JSON.parse(readFileSync(file, 'utf8')) as { name: string; private?: boolean }
-      return manifest.private === true ? [] : [manifest.name]
+      return manifest.private === true ? [] : [{ name: manifest.name, dir }]
     }),
   )
+
+/** The names of the workspace's public packages. */
+export const publicPackages = (): string[] => publicPackageDirs().map(({ name }) => name)
 
 /**
  * How to run pnpm: under `pnpm run`/`pnpm test`, npm_execpath is pnpm itself (a native executable,
