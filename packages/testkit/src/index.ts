@@ -1,5 +1,11 @@
 /** @weft/testkit: relay harnesses, conformance suites, traces and convergence checks for Weft's tests. */
 export { startTestRelay, memoryStore, type TestRelay, type TestRelayOptions } from './test-relay.js'
+export {
+  FAST_BACKOFF,
+  testClient,
+  type TestClientOptions,
+  type TestClientTarget,
+} from './test-client.js'
 export { spawnRelay, type RelayProcess } from './relay-process.js'
 export { nextEvent, until, withTimeout } from './events.js'
 export { applyTxn, loadTrace, type Patch, type Trace, type TraceName } from './traces.js'

@@ -21,6 +21,7 @@ export interface ScriptedRelay {
   readonly url: string
   /** Connections accepted so far. */
   connections(): number
+  /** Stops listening and drops every client socket; resolves once the listener is closed. */
   close(): Promise<void>
 }
 
@@ -61,6 +62,8 @@ export const startScriptedRelay = async (
     url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`,
     connections: () => connections,
     close: async () => {
+      // Drops the clients' sockets too: the listener would otherwise wait for them to leave.
+      for (const socket of wss.clients) socket.terminate()
       wss.close()
       server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => resolve()))

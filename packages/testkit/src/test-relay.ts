@@ -17,6 +17,8 @@ export interface TestRelay {
   readonly port: number
   readonly relay: Relay
   readonly store: DocStore
+  /** `token` when the relay verifies tokens (`auth` given, e.g. `jwtAuth`), else `open`. */
+  readonly authMode: 'open' | 'token'
   /** The LevelDB directory (kept across `restart`). */
   readonly dataDir: string
   /** Stops the relay and the store; removes the data directory unless `keepData`. */
@@ -49,7 +51,8 @@ export const startTestRelay = async (options: TestRelayOptions = {}): Promise<Te
   } = options
   const dataDir = givenDir ?? (await mkdtemp(join(tmpdir(), 'weft-test-')))
   const store = givenStore ?? (await LevelStore.open({ path: dataDir, historyMs }))
-  const relay = new Relay({ heartbeatIntervalMs: 0, auth: openAuth(), ...relayOptions, store })
+  const { auth = openAuth() } = relayOptions
+  const relay = new Relay({ heartbeatIntervalMs: 0, ...relayOptions, auth, store })
   const api = httpApi ? createHttpApi(relay) : () => false
   const server = createServer((request, response) => {
     if (!api(request, response)) response.writeHead(404).end()
@@ -63,6 +66,7 @@ export const startTestRelay = async (options: TestRelayOptions = {}): Promise<Te
     port,
     relay,
     store,
+    authMode: auth.mode,
     dataDir,
     close: async ({ keepData = false } = {}) => {
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()))
