@@ -1,7 +1,8 @@
-import { createClient, type DocHandle, type WeftClient } from '@weft/client'
+import type { DocHandle, WeftClient } from '@weft/client'
 import {
   startFaultProxy,
   startTestRelay,
+  testClient,
   until,
   untilSameState,
   type FaultProxy,
@@ -9,7 +10,6 @@ import {
 } from '@weft/testkit'
 import * as prng from 'lib0/prng'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { WebSocket } from 'ws'
 
 /**
  * Clients talk to the real relay through a fault-injecting proxy. Under each fault, every edit
@@ -23,6 +23,7 @@ console.log(`client faults seed=${SEED} (replay with WEFT_SEED=${SEED})`)
 
 let relay: TestRelay
 let proxy: FaultProxy
+/** The clients through the proxy, in order. */
 let clients: WeftClient[]
 
 beforeEach(async () => {
@@ -32,15 +33,12 @@ beforeEach(async () => {
 })
 
 afterEach(async () => {
-  await Promise.all(clients.map((client) => client.close()))
   await proxy.close()
   await relay.close()
 })
 
 const connectThroughProxy = (): DocHandle => {
-  const client = createClient({
-    url: proxy.url,
-    WebSocket: WebSocket,
+  const client = testClient(proxy, {
     backoff: { initialMs: 10, maxMs: 200, slowRetryMs: 200, stableMs: 2000 },
     heartbeatIntervalMs: 100,
     heartbeatTimeoutMs: 150,
@@ -86,9 +84,7 @@ const expectEverythingDelivered = async (handles: DocHandle[], tokens: string[])
     expect([...handle.doc.getMap('m').keys()].sort()).toEqual([...tokens].sort())
   }
   // The relay has it all on disk: a fresh client straight to the relay sees every edit.
-  const direct = createClient({ url: relay.url, WebSocket: WebSocket })
-  clients.push(direct)
-  const fresh = direct.open('shared')
+  const fresh = testClient(relay).open('shared')
   await fresh.whenSynced()
   expect(fresh.doc.getMap('m').size).toBe(tokens.length)
   expect(fresh.doc.getText('t').toString()).toBe(handles[0]!.doc.getText('t').toString())

@@ -1,39 +1,19 @@
 import {
-  createClient,
   encryptLocalStore,
   MemoryLocalStore,
   type LocalChange,
   type LocalStore,
-  type WeftClient,
 } from '@weft/client'
-import { startTestRelay, untilSameState, type TestRelay } from '@weft/testkit'
+import { startTestRelay, testClient, untilSameState, type TestRelay } from '@weft/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
-import { WebSocket } from 'ws'
 import * as Y from 'yjs'
 
-const clients: WeftClient[] = []
 let relay: TestRelay | undefined
 
-const client = (options: {
-  url?: string
-  store?: LocalStore
-  compactAfterUpdates?: number
-  autoConnect?: boolean
-}): WeftClient => {
-  const created = createClient({
-    url: options.url ?? 'ws://127.0.0.1:9',
-    WebSocket: WebSocket,
-    autoConnect: options.autoConnect ?? options.url !== undefined,
-    backoff: { initialMs: 20, maxMs: 100, slowRetryMs: 100, stableMs: 1000 },
-    ...(options.store ? { store: options.store } : {}),
-    ...(options.compactAfterUpdates ? { compactAfterUpdates: options.compactAfterUpdates } : {}),
-  })
-  clients.push(created)
-  return created
-}
+/** No relay: port 9 (discard) on loopback; these clients are made with `autoConnect: false`. */
+const offline = { url: 'ws://127.0.0.1:9' }
 
 afterEach(async () => {
-  for (const each of clients.splice(0)) await each.close()
   await relay?.close()
   relay = undefined
 })
@@ -41,14 +21,15 @@ afterEach(async () => {
 describe('the local copy', () => {
   it('shows the locally stored state at once when opened offline, with its edits still pending', async () => {
     const store = new MemoryLocalStore()
-    const first = client({ store }).open('notes')
+    const firstClient = testClient(offline, { store, autoConnect: false })
+    const first = firstClient.open('notes')
     await first.whenLoaded()
     first.doc.getText('t').insert(0, 'typed offline')
     first.doc.getMap('m').set('k', 1)
     await first.whenStored()
-    await clients[0]!.close()
+    await firstClient.close()
 
-    const second = client({ store }).open('notes')
+    const second = testClient(offline, { store, autoConnect: false }).open('notes')
     await second.whenLoaded()
     expect(second.doc.getText('t').toString()).toBe('typed offline')
     expect(second.doc.getMap('m').get('k')).toBe(1)
@@ -59,27 +40,24 @@ describe('the local copy', () => {
   it('stops, touching nothing stored, when the local copy cannot be decrypted', async () => {
     const inner = new MemoryLocalStore()
     const key = (byte: number): Uint8Array => new Uint8Array(32).fill(byte)
-    const first = client({
-      store: encryptLocalStore(inner, { keys: [{ id: 'k1', key: key(1) }] }),
-    }).open('secret')
+    const encrypted = (byte: number): LocalStore =>
+      encryptLocalStore(inner, { keys: [{ id: 'k1', key: key(byte) }] })
+    const firstClient = testClient(offline, { store: encrypted(1), autoConnect: false })
+    const first = firstClient.open('secret')
     await first.whenLoaded()
     first.doc.getText('t').insert(0, 'pending and encrypted')
     await first.whenStored()
-    await clients[0]!.close()
+    await firstClient.close()
     const before = await inner.load('secret')
 
-    const wrong = client({
-      store: encryptLocalStore(inner, { keys: [{ id: 'k1', key: key(2) }] }),
-    }).open('secret')
+    const wrong = testClient(offline, { store: encrypted(2), autoConnect: false }).open('secret')
     await wrong.whenLoaded()
     expect(wrong.status).toMatchObject({ state: 'error', code: 'DECRYPTION_FAILED' })
     wrong.doc.getText('t').insert(0, 'typed anyway')
     await wrong.whenStored()
     expect(await inner.load('secret')).toEqual(before)
 
-    const again = client({
-      store: encryptLocalStore(inner, { keys: [{ id: 'k1', key: key(1) }] }),
-    }).open('secret')
+    const again = testClient(offline, { store: encrypted(1), autoConnect: false }).open('secret')
     await again.whenLoaded()
     expect(again.doc.getText('t').toString()).toBe('pending and encrypted')
     expect(again.pending).toBe(1)
@@ -102,8 +80,8 @@ describe('the local copy', () => {
         return store.write(doc, change)
       },
     }
-    const writer = client({ url: relay.url, store: gated }).open('doc')
-    const reader = client({ url: relay.url }).open('doc')
+    const writer = testClient(relay, { store: gated }).open('doc')
+    const reader = testClient(relay).open('doc')
     await Promise.all([writer.whenSynced(), reader.whenSynced()])
     writer.doc.getText('t').insert(0, 'stored first')
     await new Promise<void>((resolve) => setTimeout(resolve, 50))
@@ -120,8 +98,9 @@ describe('the local copy', () => {
   it('stores what arrives from the relay, and records edits an observer makes in reply to it', async () => {
     relay = await startTestRelay()
     const store = new MemoryLocalStore()
-    const sender = client({ url: relay.url }).open('replies')
-    const replier = client({ url: relay.url, store }).open('replies')
+    const sender = testClient(relay).open('replies')
+    const replierClient = testClient(relay, { store })
+    const replier = replierClient.open('replies')
     await Promise.all([sender.whenSynced(), replier.whenSynced()])
     // An app observer that answers every remote question inside the remote change's cleanup.
     replier.doc.getArray<string>('questions').observe((event) => {
@@ -135,10 +114,10 @@ describe('the local copy', () => {
     expect(sender.doc.getArray('answers').toArray()).toEqual(['answer to why'])
     expect(replier.pending).toBe(0)
     await replier.whenStored()
-    await clients[1]!.close()
+    await replierClient.close()
 
     // The copy holds the remote question and the reply, without a relay.
-    const reopened = client({ store }).open('replies')
+    const reopened = testClient(offline, { store, autoConnect: false }).open('replies')
     await reopened.whenLoaded()
     expect(reopened.doc.getArray('questions').toArray()).toEqual(['why'])
     expect(reopened.doc.getArray('answers').toArray()).toEqual(['answer to why'])
@@ -148,7 +127,8 @@ describe('the local copy', () => {
     const store = new MemoryLocalStore()
     let edits = 0
     for (let round = 0; round < 12; round++) {
-      const handle = client({ store, compactAfterUpdates: 10 }).open('grow')
+      const grower = testClient(offline, { store, compactAfterUpdates: 10, autoConnect: false })
+      const handle = grower.open('grow')
       await handle.whenLoaded()
       // Fixed client ids: sizes (and so when the amortized policy compacts) do not vary by run.
       handle.doc.clientID = 1000 + round
@@ -158,7 +138,7 @@ describe('the local copy', () => {
         text.insert(0, 'x')
         if (text.length > 20) text.delete(20, 1)
       }
-      await clients.at(-1)!.close()
+      await grower.close()
     }
     const stored = await store.load('grow')
     expect(stored.snapshot).not.toBeNull()
@@ -175,7 +155,7 @@ describe('the local copy', () => {
 
   it('refuses an edit over the relay frame limit instead of resending it, and keeps the other documents working', async () => {
     relay = await startTestRelay({ maxMessageBytes: 4096 })
-    const weft = client({ url: relay.url })
+    const weft = testClient(relay)
     const big = weft.open('big')
     const other = weft.open('other')
     await Promise.all([big.whenSynced(), other.whenSynced()])

@@ -1,23 +1,17 @@
-import { createClient, type WeftClient } from '@weft/client'
-import { startTestRelay, type TestRelay } from '@weft/testkit'
+import { startTestRelay, testClient, type TestRelay } from '@weft/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
-import { WebSocket } from 'ws'
 
 let relay: TestRelay | undefined
-let client: WeftClient | undefined
 
 afterEach(async () => {
-  await client?.close()
   await relay?.close()
-  client = relay = undefined
+  relay = undefined
 })
 
 describe('client hooks for app metrics', () => {
   it('report ack latency on saved, pending depth, and every scheduled retry', async () => {
     relay = await startTestRelay()
-    client = createClient({
-      url: relay.url,
-      WebSocket: WebSocket,
+    const client = testClient(relay, {
       backoff: { initialMs: 20, maxMs: 40, slowRetryMs: 40, stableMs: 1000 },
     })
     const handle = client.open('doc')

@@ -1,17 +1,16 @@
-import { createClient, type NetworkHint, type SyncStatus, type WeftClient } from '@weft/client'
+import type { NetworkHint, SyncStatus } from '@weft/client'
 import {
   nextEvent,
   startScriptedRelay,
   startTestRelay,
+  testClient,
   until,
   type ScriptedRelay,
   type TestRelay,
 } from '@weft/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
-import { WebSocket } from 'ws'
 import * as Y from 'yjs'
 
-const fastBackoff = { initialMs: 20, maxMs: 100, slowRetryMs: 100, stableMs: 1000 }
 const cleanups: Array<() => Promise<void> | void> = []
 
 afterEach(async () => {
@@ -25,11 +24,6 @@ const scripted = async (
   const relay = await startScriptedRelay(onMessage)
   cleanups.push(() => relay.close())
   return relay
-}
-
-const track = (client: WeftClient): WeftClient => {
-  cleanups.push(() => client.close())
-  return client
 }
 
 describe('client close-code policies', () => {
@@ -46,14 +40,9 @@ describe('client close-code policies', () => {
       }
     })
     let issued = 0
-    const client = track(
-      createClient({
-        url: relay.url,
-        WebSocket: WebSocket,
-        backoff: fastBackoff,
-        token: async () => (issued++ === 0 ? 'expired' : 'fresh'),
-      }),
-    )
+    const client = testClient(relay, {
+      token: async () => (issued++ === 0 ? 'expired' : 'fresh'),
+    })
     await nextEvent(client, 'status', (status: SyncStatus) => status.state === 'synced')
     expect(tokens).toEqual(['expired', 'fresh'])
   })
@@ -68,9 +57,7 @@ describe('client close-code policies', () => {
         client.serveEmpty(message.doc)
       }
     })
-    const client = track(
-      createClient({ url: relay.url, WebSocket: WebSocket, backoff: fastBackoff }),
-    )
+    const client = testClient(relay)
     const secret = client.open('secret')
     const open = client.open('public')
     await open.whenSynced()
@@ -109,9 +96,7 @@ describe('client close-code policies', () => {
           stateVector: new Uint8Array([0]),
         })
     })
-    const client = track(
-      createClient({ url: relay.url, WebSocket: WebSocket, backoff: fastBackoff }),
-    )
+    const client = testClient(relay)
     const handle = client.open('doc')
     await handle.whenSynced()
     const codes: string[] = []
@@ -143,14 +128,7 @@ describe('client close-code policies', () => {
       client.socket.close(4429, 'slow down')
     })
     const slowRetryMs = 400
-    const client = track(
-      createClient({
-        url: relay.url,
-        WebSocket: WebSocket,
-        backoff: { ...fastBackoff, slowRetryMs },
-        random: () => 0,
-      }),
-    )
+    const client = testClient(relay, { backoff: { slowRetryMs }, random: () => 0 })
     await nextEvent(
       client,
       'status',
@@ -167,21 +145,17 @@ describe('network hints', () => {
     let relay: TestRelay | null = await startTestRelay()
     const listeners = new Set<(hint: NetworkHint) => void>()
     const hint = (value: NetworkHint): void => listeners.forEach((listener) => listener(value))
-    const client = track(
-      createClient({
-        url: relay.url,
-        WebSocket: WebSocket,
-        // A huge backoff: only the hint can bring the connection back within the test.
-        backoff: { initialMs: 60_000, maxMs: 60_000, slowRetryMs: 60_000, stableMs: 1000 },
-        random: () => 0.999,
-        networkHints: {
-          subscribe: (listener) => {
-            listeners.add(listener)
-            return () => listeners.delete(listener)
-          },
+    const client = testClient(relay, {
+      // A huge backoff: only the hint can bring the connection back within the test.
+      backoff: { initialMs: 60_000, maxMs: 60_000, slowRetryMs: 60_000, stableMs: 1000 },
+      random: () => 0.999,
+      networkHints: {
+        subscribe: (listener) => {
+          listeners.add(listener)
+          return () => listeners.delete(listener)
         },
-      }),
-    )
+      },
+    })
     cleanups.push(() => relay?.close())
     const handle = client.open('doc')
     await handle.whenSynced()
@@ -219,14 +193,7 @@ describe('repair of lost updates', () => {
         client.send({ type: 'sync-step-2', doc: message.doc, ref: 0, update: missing })
       }
     })
-    const client = track(
-      createClient({
-        url: relay.url,
-        WebSocket: WebSocket,
-        backoff: fastBackoff,
-        repairAfterMs: 50,
-      }),
-    )
+    const client = testClient(relay, { repairAfterMs: 50 })
     const handle = client.open('doc')
     await handle.whenSynced()
     await until(
@@ -261,9 +228,7 @@ describe('acknowledgements lost with a connection', () => {
         client.socket.terminate() // the edit arrived, its acknowledgement never leaves
       }
     })
-    const client = track(
-      createClient({ url: relay.url, WebSocket: WebSocket, backoff: fastBackoff }),
-    )
+    const client = testClient(relay)
     const handle = client.open('doc')
     await handle.whenSynced()
     handle.doc.getText('t').insert(0, 'delivered, never acknowledged')
@@ -290,9 +255,7 @@ describe('refused batches', () => {
         })
       }
     })
-    const client = track(
-      createClient({ url: relay.url, WebSocket: WebSocket, backoff: fastBackoff }),
-    )
+    const client = testClient(relay)
     const handle = client.open('doc')
     await handle.whenSynced()
     const saved = handle.whenSaved()

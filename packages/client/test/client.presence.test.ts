@@ -1,26 +1,12 @@
-import { createClient, type WeftClient } from '@weft/client'
-import { startTestRelay, type TestRelay } from '@weft/testkit'
+import { startTestRelay, testClient, type TestRelay } from '@weft/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
-import { WebSocket } from 'ws'
 
 let relay: TestRelay | undefined
-const clients: WeftClient[] = []
 
 afterEach(async () => {
-  for (const client of clients.splice(0)) await client.close()
   await relay?.close()
   relay = undefined
 })
-
-const client = (url: string): WeftClient => {
-  const created = createClient({
-    url,
-    WebSocket: WebSocket,
-    backoff: { initialMs: 20, maxMs: 100, slowRetryMs: 100, stableMs: 1000 },
-  })
-  clients.push(created)
-  return created
-}
 
 const until = async (check: () => boolean, what: string, timeoutMs = 2000): Promise<void> => {
   const deadline = Date.now() + timeoutMs
@@ -33,7 +19,7 @@ const until = async (check: () => boolean, what: string, timeoutMs = 2000): Prom
 describe('presence', () => {
   it('comes back at once when a client reconnects, not only at the next awareness renewal', async () => {
     relay = await startTestRelay()
-    const [a, b] = [client(relay.url), client(relay.url)]
+    const [a, b] = [testClient(relay), testClient(relay)]
     const [docA, docB] = [a.open('room'), b.open('room')]
     docA.awareness.setLocalStateField('user', { name: 'Ana' })
     await Promise.all([docA.whenSynced(), docB.whenSynced()])

@@ -1,5 +1,5 @@
-import { createClient, WeftProvider, type WeftClient } from '@weft/client'
-import { startTestRelay, untilSameState, type TestRelay } from '@weft/testkit'
+import { WeftProvider, type WeftClient } from '@weft/client'
+import { startTestRelay, testClient, untilSameState, type TestRelay } from '@weft/testkit'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { WebsocketProvider } from 'y-websocket'
@@ -11,12 +11,11 @@ const providers: Array<{ destroy(): void }> = []
 
 beforeEach(async () => {
   relay = await startTestRelay()
-  client = createClient({ url: relay.url, WebSocket: WebSocket })
+  client = testClient(relay)
 })
 
 afterEach(async () => {
   for (const provider of providers.splice(0)) provider.destroy()
-  await client.close()
   await relay.close()
 })
 
@@ -94,19 +93,9 @@ describe('WeftProvider, shaped like y-websocket for editor bindings', () => {
     paused.connect()
     await paused.handle.whenSaved()
     expect(paused.handle.pending).toBe(0)
-    const check = new WeftProvider(createClientFor(relay.url), 'paused', new Y.Doc())
+    const check = new WeftProvider(testClient(relay), 'paused', new Y.Doc())
     providers.push(check)
     await check.handle.whenSynced()
     expect(check.doc.getText('t').toString()).toBe('while disconnected')
   })
 })
-
-const extraClients: WeftClient[] = []
-afterEach(async () => {
-  for (const extra of extraClients.splice(0)) await extra.close()
-})
-const createClientFor = (url: string): WeftClient => {
-  const extra = createClient({ url, WebSocket: WebSocket })
-  extraClients.push(extra)
-  return extra
-}

@@ -1,9 +1,14 @@
-import { createClient, type DocHandle, type WeftClient } from '@weft/client'
+import type { DocHandle } from '@weft/client'
 import { ForwardingStore, type StoredDoc } from '@weft/server'
 import { LevelStore } from '@weft/store-level'
-import { expectConverged, startTestRelay, untilSameState, type TestRelay } from '@weft/testkit'
+import {
+  expectConverged,
+  startTestRelay,
+  testClient,
+  untilSameState,
+  type TestRelay,
+} from '@weft/testkit'
 import { afterAll, describe, expect, it } from 'vitest'
-import { WebSocket } from 'ws'
 
 const CLIENTS = 500
 const DOCS = 50
@@ -18,10 +23,8 @@ class CountingStore extends ForwardingStore {
   }
 }
 
-const clients: WeftClient[] = []
 const relays: TestRelay[] = []
 afterAll(async () => {
-  await Promise.all(clients.map((client) => client.close()))
   for (const relay of relays) await relay.close()
 })
 
@@ -34,12 +37,9 @@ describe('reconnect storm', () => {
     relays.push(first)
     const handles: DocHandle[] = []
     for (let index = 0; index < CLIENTS; index++) {
-      const client = createClient({
-        url: first.url,
-        WebSocket: WebSocket,
+      const client = testClient(first, {
         backoff: { initialMs: 250, maxMs: 2000, slowRetryMs: 2000, stableMs: 10_000 },
       })
-      clients.push(client)
       handles.push(client.open(`doc-${index % DOCS}`))
     }
     await Promise.all(handles.map((handle) => handle.whenSynced()))

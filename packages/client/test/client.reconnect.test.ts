@@ -1,29 +1,20 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createClient, type SyncStatus, type WeftClient } from '@weft/client'
+import type { SyncStatus } from '@weft/client'
 import { ERROR_CODES } from '@weft/protocol'
 import {
   nextEvent,
   startScriptedRelay,
   startTestRelay,
+  testClient,
   untilSameState,
   type TestRelay,
 } from '@weft/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
-import { WebSocket } from 'ws'
 
-const clients: WeftClient[] = []
 const relays: TestRelay[] = []
-const fastBackoff = { initialMs: 20, maxMs: 100, slowRetryMs: 100, stableMs: 1000 }
-
-const connect = (url: string): WeftClient => {
-  const client = createClient({ url, WebSocket: WebSocket, backoff: fastBackoff })
-  clients.push(client)
-  return client
-}
 
 afterEach(async () => {
-  for (const client of clients.splice(0)) client.close()
   for (const relay of relays.splice(0)) await relay.close()
 })
 
@@ -31,7 +22,7 @@ describe('client reconnection', () => {
   it('keeps edits made while the relay is down and delivers them when it is back', async () => {
     const first = await startTestRelay()
     relays.push(first)
-    const client = connect(first.url)
+    const client = testClient(first)
     const handle = client.open('offline')
     await handle.whenSynced()
     handle.doc.getText('t').insert(0, 'before. ')
@@ -56,7 +47,7 @@ describe('client reconnection', () => {
     expect(connecting.length).toBeGreaterThan(0)
     expect(states.map((status) => status.state)).toContain('authenticating')
 
-    const reader = connect(second.url).open('offline')
+    const reader = testClient(second).open('offline')
     await reader.whenSynced()
     await untilSameState([handle.doc, reader.doc])
     expect(reader.doc.getText('t').toString()).toBe('before. while offline. ')
@@ -68,7 +59,7 @@ describe('client reconnection', () => {
     await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
     const { port } = probe.address() as AddressInfo
     await new Promise<void>((resolve) => probe.close(() => resolve()))
-    const client = connect(`ws://127.0.0.1:${port}`)
+    const client = testClient({ url: `ws://127.0.0.1:${port}` })
     const attempts: number[] = []
     await new Promise<void>((resolve) => {
       client.on('status', (status) => {
@@ -86,14 +77,7 @@ describe('client reconnection', () => {
       if (message.type === 'hello') client.welcome()
     })
     try {
-      const client = createClient({
-        url: relay.url,
-        WebSocket: WebSocket,
-        backoff: fastBackoff,
-        heartbeatIntervalMs: 30,
-        heartbeatTimeoutMs: 30,
-      })
-      clients.push(client)
+      const client = testClient(relay, { heartbeatIntervalMs: 30, heartbeatTimeoutMs: 30 })
       const [status] = await nextEvent(
         client,
         'status',
@@ -114,7 +98,7 @@ describe('client reconnection', () => {
       client.socket.close(ERROR_CODES.VERSION_UNSUPPORTED.closeCode, 'too old')
     })
     try {
-      const client = connect(relay.url)
+      const client = testClient(relay)
       const handle = client.open('doc')
       const [status] = await nextEvent(client, 'status', (s: SyncStatus) => s.state === 'error')
       expect(status).toMatchObject({

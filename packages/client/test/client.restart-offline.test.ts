@@ -4,46 +4,36 @@ import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { createClient, type WeftClient } from '@weft/client'
 import { LevelLocalStore } from '@weft/client/level'
-import { startTestRelay, untilSameState, type TestRelay } from '@weft/testkit'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { WebSocket } from 'ws'
+import { startTestRelay, testClient, untilSameState, type TestRelay } from '@weft/testkit'
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest'
 
 let dir: string
 let relay: TestRelay
-const clients: WeftClient[] = []
-const stores: LevelLocalStore[] = []
 
+// Test clients close when the test has finished; the stores they use close after them, and the
+// directory goes last (finish hooks run in reverse order of registration).
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'weft-device-'))
+  const made = await mkdtemp(join(tmpdir(), 'weft-device-'))
+  onTestFinished(() => rm(made, { recursive: true, force: true }))
+  dir = made
   relay = await startTestRelay()
 })
 
 afterEach(async () => {
-  for (const client of clients.splice(0)) await client.close()
-  for (const store of stores.splice(0)) await store.close()
   await relay.close()
-  await rm(dir, { recursive: true, force: true })
 })
 
 const openStore = async (): Promise<LevelLocalStore> => {
   const store = await LevelLocalStore.open({ location: dir })
-  stores.push(store)
+  onTestFinished(() => store.close())
   return store
-}
-
-const track = (client: WeftClient): WeftClient => {
-  clients.push(client)
-  return client
 }
 
 /** Delivers a device's pending edits to the relay and checks another client receives them all. */
 const reconnectAndDeliver = async (pendingBefore: number, expected: string[]): Promise<void> => {
   const store = await openStore()
-  const client = track(
-    createClient({ url: relay.url, WebSocket: WebSocket, store, autoConnect: false }),
-  )
+  const client = testClient(relay, { store, autoConnect: false })
   const handle = client.open('notes')
   await handle.whenLoaded()
   expect(handle.pending).toBe(pendingBefore)
@@ -53,7 +43,7 @@ const reconnectAndDeliver = async (pendingBefore: number, expected: string[]): P
   expect(handle.pending).toBe(0)
   expect(handle.pendingBytes).toBe(0)
   expect(handle.lastSavedAt).not.toBeNull()
-  const reader = track(createClient({ url: relay.url, WebSocket: WebSocket })).open('notes')
+  const reader = testClient(relay).open('notes')
   await reader.whenSynced()
   await untilSameState([handle.doc, reader.doc])
   expect(reader.doc.getArray('edits').toArray()).toEqual(expected)
@@ -64,7 +54,7 @@ const reconnectAndDeliver = async (pendingBefore: number, expected: string[]): P
 describe('pending edits survive a restart of the app, on the level store', () => {
   it('after the client is destroyed and the store closed', async () => {
     const store = await openStore()
-    const offline = createClient({ url: 'ws://127.0.0.1:9', WebSocket: WebSocket, store })
+    const offline = testClient({ url: 'ws://127.0.0.1:9' }, { store })
     const handle = offline.open('notes')
     await handle.whenLoaded()
     const expected = Array.from({ length: 25 }, (_, index) => `offline-${index}`)
@@ -72,7 +62,6 @@ describe('pending edits survive a restart of the app, on the level store', () =>
     expect(handle.pending).toBe(25)
     await offline.close()
     await store.close()
-    stores.pop()
     await reconnectAndDeliver(25, expected)
   })
 

@@ -1,8 +1,6 @@
-import { createClient, MemoryLocalStore, type WeftClient } from '@weft/client'
 import { MemoryStore, type AppendEntry, type DocStore } from '@weft/server'
-import { startTestRelay, type TestRelay } from '@weft/testkit'
+import { startTestRelay, testClient, type TestRelay } from '@weft/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
-import { WebSocket } from 'ws'
 import * as Y from 'yjs'
 
 /** A memory store that keeps a document built from exactly what it has written. */
@@ -16,10 +14,8 @@ class MirroredStore extends MemoryStore implements DocStore {
 }
 
 let relay: TestRelay
-let client: WeftClient
 
 afterEach(async () => {
-  await client.close()
   await relay.close()
 })
 
@@ -27,12 +23,7 @@ describe('saved after a reconnect', () => {
   it('never covers outbox edits the relay has not written, even when a new edit is made while the document opens', async () => {
     const store = new MirroredStore()
     relay = await startTestRelay({ store })
-    client = createClient({
-      url: relay.url,
-      WebSocket: WebSocket,
-      store: new MemoryLocalStore(),
-      autoConnect: false,
-    })
+    const client = testClient(relay, { autoConnect: false })
     const handle = client.open('doc')
     await handle.whenLoaded()
     const items = handle.doc.getArray<string>('items')

@@ -1,4 +1,4 @@
-import { createClient, type DocHandle, type TabLocks, type WeftClient } from '@weft/client'
+import type { DocHandle, TabLocks, WeftClient } from '@weft/client'
 import { jwtAuth } from '@weft/server'
 import {
   nextEvent,
@@ -6,11 +6,12 @@ import {
   startTestRelay,
   tabLocks,
   TEST_SECRET,
+  testClient,
   until,
+  type TestClientOptions,
   type TestRelay,
 } from '@weft/testkit'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { WebSocket } from 'ws'
 import * as Y from 'yjs'
 
 // Tabs of one origin, simulated in one process: each client is a tab; they share Web Locks
@@ -19,7 +20,6 @@ import * as Y from 'yjs'
 let relay: TestRelay
 let locks: TabLocks
 let group: string
-const clients: WeftClient[] = []
 
 beforeEach(async () => {
   relay = await startTestRelay()
@@ -28,21 +28,12 @@ beforeEach(async () => {
 })
 
 afterEach(async () => {
-  for (const client of clients.splice(0).reverse()) await client.close()
   await relay.close()
 })
 
-const tab = (options: { autoConnect?: boolean } = {}): WeftClient => {
-  const client = createClient({
-    url: relay.url,
-    WebSocket: WebSocket,
-    backoff: { initialMs: 20, maxMs: 100, slowRetryMs: 100, stableMs: 1000 },
-    tabs: { locks, BroadcastChannel, group },
-    ...options,
-  })
-  clients.push(client)
-  return client
-}
+/** A tab of this test's origin: a client sharing the test's locks and group. */
+const tab = (options: TestClientOptions = {}): WeftClient =>
+  testClient(relay, { tabs: { locks, BroadcastChannel, group }, ...options })
 
 const text = (handle: DocHandle): string => handle.doc.getText('t').toString()
 
@@ -98,7 +89,6 @@ describe('tabs sharing one connection', () => {
     await Promise.all([ha.whenSynced(), hb.whenSynced()])
     // The relay stops acknowledging: nothing b sends can be saved before the leader goes.
     for (let index = 0; index < 20; index += 1) hb.doc.getText('t').insert(0, `${index % 10}`)
-    clients.splice(clients.indexOf(a), 1)
     await a.close()
     await hb.whenSaved()
     expect(hb.pending).toBe(0)
@@ -117,8 +107,7 @@ describe('tabs sharing one connection', () => {
       'change',
       () => hb.awareness.getStates().get(ha.awareness.clientID)?.['user']?.name === 'tab a',
     )
-    const outside = createClient({ url: relay.url, WebSocket: WebSocket, tabs: false })
-    clients.push(outside)
+    const outside = testClient(relay, { tabs: false })
     const ho = outside.open('presence')
     await ho.whenSynced()
     await until(ho.awareness, 'change', () => ho.awareness.getStates().has(ha.awareness.clientID))
@@ -129,16 +118,10 @@ describe('tabs sharing one connection', () => {
   it('refuses a store already used by another open client', async () => {
     const { MemoryLocalStore } = await import('@weft/client')
     const store = new MemoryLocalStore()
-    const first = createClient({
-      url: relay.url,
-      WebSocket: WebSocket,
-      store,
-      tabs: false,
-    })
-    clients.push(first)
-    expect(() =>
-      createClient({ url: relay.url, WebSocket: WebSocket, store, tabs: false }),
-    ).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }))
+    testClient(relay, { store, tabs: false })
+    expect(() => testClient(relay, { store, tabs: false })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    )
   })
 })
 
@@ -147,17 +130,7 @@ describe('tabs sharing one connection, with scoped tokens', () => {
     await relay.close()
     relay = await startTestRelay({ auth: jwtAuth({ secret: TEST_SECRET }) })
     const token = await scopedToken('ann', [{ pattern: '**', access: 'write', types: ['allowed'] }])
-    const tabWithToken = (): WeftClient => {
-      const client = createClient({
-        url: relay.url,
-        WebSocket: WebSocket,
-        token,
-        tabs: { locks, BroadcastChannel, group },
-      })
-      clients.push(client)
-      return client
-    }
-    const [a, b] = [tabWithToken(), tabWithToken()]
+    const [a, b] = [tab({ token }), tab({ token })]
     const [ha, hb] = [a.open('scoped'), b.open('scoped')]
     await Promise.all([ha.whenSynced(), hb.whenSynced()])
     hb.doc.getMap('allowed').set('before', 1)

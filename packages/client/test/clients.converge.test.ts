@@ -1,28 +1,25 @@
-import { createClient, type WeftClient } from '@weft/client'
-import { expectConverged, startTestRelay, untilSameState, type TestRelay } from '@weft/testkit'
+import {
+  expectConverged,
+  startTestRelay,
+  testClient,
+  untilSameState,
+  type TestRelay,
+} from '@weft/testkit'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { WebSocket } from 'ws'
 
 let relay: TestRelay
-const clients: WeftClient[] = []
-const connect = (): WeftClient => {
-  const client = createClient({ url: relay.url, WebSocket: WebSocket })
-  clients.push(client)
-  return client
-}
 
 beforeEach(async () => {
   relay = await startTestRelay()
 })
 afterEach(async () => {
-  for (const client of clients.splice(0)) client.close()
   await relay.close()
 })
 
 describe('two Weft clients on one relay', () => {
   it('converge on text, map and array edits, and every edit is saved', async () => {
-    const alice = connect().open('shared')
-    const bob = connect().open('shared')
+    const alice = testClient(relay).open('shared')
+    const bob = testClient(relay).open('shared')
     await Promise.all([alice.whenSynced(), bob.whenSynced()])
 
     alice.doc.getText('text').insert(0, 'hello ')

@@ -1,22 +1,12 @@
-import { createClient, type WeftClient } from '@weft/client'
-import { RawSocket, startTestRelay, until, type TestRelay } from '@weft/testkit'
+import { RawSocket, startTestRelay, testClient, until, type TestRelay } from '@weft/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
-import { WebSocket } from 'ws'
 import * as Y from 'yjs'
 
 let relay: TestRelay
-const clients: WeftClient[] = []
 
 afterEach(async () => {
-  for (const client of clients.splice(0)) await client.close()
   await relay.close()
 })
-
-const connect = (): WeftClient => {
-  const client = createClient({ url: relay.url, WebSocket: WebSocket })
-  clients.push(client)
-  return client
-}
 
 const textOf = (update: Uint8Array): string => {
   const doc = new Y.Doc()
@@ -27,7 +17,7 @@ const textOf = (update: Uint8Array): string => {
 describe('relay.admin with clients connected', () => {
   it('lists and inspects, exports and imports, compacts, and deletes a document its clients are told about', async () => {
     relay = await startTestRelay()
-    const writer = connect().open('notes')
+    const writer = testClient(relay).open('notes')
     await writer.whenSynced()
     writer.doc.getText('t').insert(0, 'hello')
     await writer.whenSaved()
@@ -44,7 +34,7 @@ describe('relay.admin with clients connected', () => {
     const exported = await relay.relay.admin.export('notes')
     expect(textOf(exported)).toBe('hello')
     await relay.relay.admin.import('copy', exported, 'ops')
-    const reader = connect().open('copy')
+    const reader = testClient(relay).open('copy')
     await reader.whenSynced()
     expect(reader.doc.getText('t').toString()).toBe('hello')
 

@@ -1,12 +1,16 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createClient, type WeftClient } from '@weft/client'
 import { ERROR_CODES, type WeftMessage } from '@weft/protocol'
 import { jwtAuth, type Authenticator, type DocScope } from '@weft/server'
-import { RawSocket, startTestRelay, untilSameState, type TestRelay } from '@weft/testkit'
+import {
+  RawSocket,
+  startTestRelay,
+  testClient,
+  untilSameState,
+  type TestRelay,
+} from '@weft/testkit'
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose'
 import { afterEach, describe, expect, it } from 'vitest'
-import { WebSocket } from 'ws'
 import * as Y from 'yjs'
 
 const SECRET = 'a-test-secret-of-at-least-32-bytes!!'
@@ -29,12 +33,10 @@ const token = async (
 const writeAll: DocScope[] = [{ pattern: '**', access: 'write' }]
 
 let relay: TestRelay | undefined
-const clients: WeftClient[] = []
 const sockets: RawSocket[] = []
 const servers: Server[] = []
 
 afterEach(async () => {
-  for (const client of clients.splice(0)) await client.close()
   for (const socket of sockets.splice(0)) socket.close()
   for (const server of servers.splice(0)) server.close()
   await relay?.close()
@@ -46,17 +48,6 @@ const startRelay = async (
 ) => {
   relay = await startTestRelay({ auth })
   return relay
-}
-
-const weftClient = (url: string, tokenSource: string | (() => Promise<string>)): WeftClient => {
-  const client = createClient({
-    url,
-    WebSocket: WebSocket,
-    token: tokenSource,
-    backoff: { initialMs: 20, maxMs: 100, slowRetryMs: 100, stableMs: 1000 },
-  })
-  clients.push(client)
-  return client
 }
 
 /** A raw Weft socket that sent `hello` with `tokenValue`; resolves once it is open. */
@@ -197,10 +188,15 @@ describe('authentication', () => {
   it('refreshes the token from the client on an open socket', async () => {
     const { url } = await startRelay()
     let issued = 0
-    const client = weftClient(url, async () => {
-      issued += 1
-      return token('alice', writeAll, { expiresInSec: 2 })
-    })
+    const client = testClient(
+      { url },
+      {
+        token: async () => {
+          issued += 1
+          return token('alice', writeAll, { expiresInSec: 2 })
+        },
+      },
+    )
     const notes = client.open('notes')
     await notes.whenSynced()
     await client.refreshToken()
@@ -213,10 +209,10 @@ describe('authentication', () => {
 describe('read-only sessions', () => {
   it('sync and see edits, but every edit is rejected, never stored or broadcast', async () => {
     const { url, store } = await startRelay()
-    const writer = weftClient(url, await token('writer', writeAll)).open('board')
-    const reader = weftClient(
-      url,
-      await token('reader', [{ pattern: 'board', access: 'read' }]),
+    const writer = testClient({ url }, { token: await token('writer', writeAll) }).open('board')
+    const reader = testClient(
+      { url },
+      { token: await token('reader', [{ pattern: 'board', access: 'read' }]) },
     ).open('board')
     await Promise.all([writer.whenSynced(), reader.whenSynced()])
     writer.doc.getText('t').insert(0, 'from the writer')
@@ -320,7 +316,7 @@ describe('write limits and client ids', () => {
     expect(await raw.nextMessage((m) => m.type === 'rejected' && m.ref === 3)).toMatchObject({
       code: 'FORBIDDEN',
     })
-    const reader = weftClient(url, await token('reader', writeAll)).open('board')
+    const reader = testClient({ url }, { token: await token('reader', writeAll) }).open('board')
     await reader.whenSynced()
     expect(reader.doc.getMap('tasks').toJSON()).toEqual({ t1: 'write tests' })
     expect(reader.doc.getMap('settings').size).toBe(0)
@@ -328,7 +324,7 @@ describe('write limits and client ids', () => {
 
   it("refuses a malicious session writing under an honest session's client id; the honest one goes on", async () => {
     const { url } = await startRelay()
-    const honest = weftClient(url, await token('alice', writeAll)).open('shared')
+    const honest = testClient({ url }, { token: await token('alice', writeAll) }).open('shared')
     await honest.whenSynced()
     honest.doc.getText('t').insert(0, 'by alice')
     await honest.whenSaved()
@@ -350,7 +346,7 @@ describe('write limits and client ids', () => {
     })
     honest.doc.getText('t').insert(8, ', still')
     await honest.whenSaved()
-    const check = weftClient(url, await token('carol', writeAll)).open('shared')
+    const check = testClient({ url }, { token: await token('carol', writeAll) }).open('shared')
     await check.whenSynced()
     expect(check.doc.getText('t').toString()).toBe('by alice, still')
   })

@@ -1,29 +1,24 @@
-import { createClient, type DocHandle, type WeftClient } from '@weft/client'
+import type { DocHandle } from '@weft/client'
 import { decodeMessage, ERROR_CODES, type WeftMessage } from '@weft/protocol'
-import { RawSocket, startTestRelay, type TestRelay } from '@weft/testkit'
+import { RawSocket, startTestRelay, testClient, type TestRelay } from '@weft/testkit'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { WebSocket } from 'ws'
 import * as Y from 'yjs'
 
 const MAX_MESSAGE_BYTES = 64 * 1024
 
 let relay: TestRelay
-let clients: WeftClient[]
 let observer: DocHandle
 let observerUpdates: number
 let storedBefore: Awaited<ReturnType<TestRelay['store']['load']>>
 
 const open = async (name: string): Promise<DocHandle> => {
-  const client = createClient({ url: relay.url, WebSocket: WebSocket })
-  clients.push(client)
-  const handle = client.open(name)
+  const handle = testClient(relay).open(name)
   await handle.whenSynced()
   return handle
 }
 
 beforeEach(async () => {
   relay = await startTestRelay({ maxMessageBytes: MAX_MESSAGE_BYTES })
-  clients = []
   observer = await open('doc')
   observer.doc.getText('t').insert(0, 'safe')
   await observer.whenSaved()
@@ -33,7 +28,6 @@ beforeEach(async () => {
 })
 
 afterEach(async () => {
-  for (const client of clients) client.close()
   await relay.close()
 })
 

@@ -1,8 +1,6 @@
-import { createClient, type WeftClient } from '@weft/client'
 import { defineSchema, field, openModel, type ChangeEvent } from '@weft/doc'
-import { startTestRelay, untilSameState, type TestRelay } from '@weft/testkit'
+import { startTestRelay, testClient, untilSameState, type TestRelay } from '@weft/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
-import { WebSocket } from 'ws'
 import * as Y from 'yjs'
 
 const board = defineSchema({
@@ -13,9 +11,7 @@ const board = defineSchema({
 })
 
 let relay: TestRelay | null = null
-const clients: WeftClient[] = []
 afterEach(async () => {
-  for (const client of clients.splice(0)) client.close()
   await relay?.close()
   relay = null
 })
@@ -162,13 +158,8 @@ describe('the change feed', () => {
 
   it('describes what clients did to records, including a conflict made offline and its resolution', async () => {
     const { relay: inner, url } = await start()
-    const connect = (): WeftClient => {
-      const client = createClient({ url, WebSocket: WebSocket })
-      clients.push(client)
-      return client
-    }
-    const ana = connect().open('boards/1')
-    const ben = connect().open('boards/1')
+    const ana = testClient({ url }).open('boards/1')
+    const ben = testClient({ url }).open('boards/1')
     await Promise.all([ana.whenSynced(), ben.whenSynced()])
     const anaModel = openModel(ana.doc, board, { author: 'ana' })
     const task = anaModel.collection('tasks').create({ title: 'Ship', status: 'todo' })

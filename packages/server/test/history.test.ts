@@ -1,21 +1,17 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createClient, type WeftClient } from '@weft/client'
 import { defineSchema, field, openModel } from '@weft/doc'
 import { jwtAuth } from '@weft/server'
 import { LevelStore } from '@weft/store-level'
-import { startTestRelay, until, type TestRelay, TEST_SECRET, writeToken } from '@weft/testkit'
+import { startTestRelay, testClient, until, type TestRelay, TEST_SECRET } from '@weft/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
-import { WebSocket } from 'ws'
 import * as Y from 'yjs'
 
 let relay: TestRelay | undefined
 let dir = ''
-const clients: WeftClient[] = []
 
 afterEach(async () => {
-  for (const client of clients.splice(0)) await client.close()
   await relay?.close()
   relay = undefined
   rmSync(dir, { recursive: true, force: true })
@@ -28,16 +24,9 @@ describe('history, audit and restore', () => {
     dir = mkdtempSync(join(tmpdir(), 'weft-history-'))
     const store = await LevelStore.open({ path: dir, historyMs: 3_600_000 })
     relay = await startTestRelay({ store, auth: jwtAuth({ secret: TEST_SECRET }) })
-    const open = (user: string) => {
-      const client = createClient({
-        url: relay!.url,
-        WebSocket: WebSocket,
-        token: () => writeToken(user),
-        correlationId: `${user}-device`,
-      })
-      clients.push(client)
-      return client.open('plan')
-    }
+    // The relay verifies tokens: each client sends a write token for its user.
+    const open = (user: string) =>
+      testClient(relay!, { user, correlationId: `${user}-device` }).open('plan')
     const alice = open('alice')
     const bob = open('bob')
     await Promise.all([alice.whenSynced(), bob.whenSynced()])
@@ -99,13 +88,7 @@ describe('history, audit and restore', () => {
       collections: { tasks: { status: field.enum(['todo', 'doing', 'done']) } },
     })
     const open = (user: string) => {
-      const client = createClient({
-        url: relay!.url,
-        WebSocket: WebSocket,
-        token: () => writeToken(user),
-      })
-      clients.push(client)
-      const handle = client.open('board')
+      const handle = testClient(relay!, { user }).open('board')
       return { handle, model: openModel(handle.doc, schema, { author: user, newId: () => 'r1' }) }
     }
     const alice = open('alice')
@@ -138,9 +121,7 @@ describe('history, audit and restore', () => {
   it('refuses a time before the history it keeps, and bad times', async () => {
     dir = mkdtempSync(join(tmpdir(), 'weft-history-'))
     relay = await startTestRelay({ store: await LevelStore.open({ path: dir }) })
-    const client = createClient({ url: relay.url, WebSocket: WebSocket })
-    clients.push(client)
-    const handle = client.open('doc')
+    const handle = testClient(relay).open('doc')
     handle.doc.getText('t').insert(0, 'x')
     await handle.whenSaved()
     await relay.relay.admin.compact('doc')

@@ -1,8 +1,8 @@
-import { createClient, type WeftClient } from '@weft/client'
 import { defineSchema, field } from '@weft/doc'
 import { jwtAuth } from '@weft/server'
 import {
   startTestRelay,
+  testClient,
   untilSameState,
   type TestRelay,
   scopedToken,
@@ -10,7 +10,6 @@ import {
   writeToken,
 } from '@weft/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
-import { WebSocket } from 'ws'
 import * as Y from 'yjs'
 
 const board = defineSchema({
@@ -26,9 +25,7 @@ const board = defineSchema({
 })
 
 let relay: TestRelay | null = null
-const clients: WeftClient[] = []
 afterEach(async () => {
-  for (const client of clients.splice(0)) client.close()
   await relay?.close()
   relay = null
 })
@@ -69,17 +66,11 @@ const docUpdate = (edit: (doc: Y.Doc) => void): Uint8Array => {
   return Y.encodeStateAsUpdate(doc)
 }
 
-const connect = (url: string, token: string): WeftClient => {
-  const client = createClient({ url, token, WebSocket: WebSocket })
-  clients.push(client)
-  return client
-}
-
 describe('the /v1 HTTP API', () => {
   it('changes records as CRDT edits that clients receive, and reads them back as JSON', async () => {
-    const { url } = await start()
+    const started = await start()
     const token = await writeToken('svc-estimator')
-    const client = connect(url, await writeToken('ana')).open('boards/1')
+    const client = testClient(started, { user: 'ana' }).open('boards/1')
     await client.whenSynced()
     const response = await call('/v1/docs/boards%2F1/records', {
       method: 'POST',
@@ -118,9 +109,9 @@ describe('the /v1 HTTP API', () => {
   })
 
   it('reads a document as Yjs bytes, or what is newer than a state vector, and applies updates', async () => {
-    const { url } = await start()
+    const started = await start()
     const token = await writeToken('svc')
-    const writer = connect(url, await writeToken('ana')).open('notes')
+    const writer = testClient(started, { user: 'ana' }).open('notes')
     writer.doc.getText('body').insert(0, 'hello')
     await writer.whenSaved()
     const whole = new Uint8Array(

@@ -1,8 +1,6 @@
-import { createClient } from '@weft/client'
 import type { LogContext, Logger } from '@weft/server'
-import { RawSocket, startTestRelay, type TestRelay } from '@weft/testkit'
+import { RawSocket, startTestRelay, testClient, type TestRelay } from '@weft/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
-import { WebSocket } from 'ws'
 
 let relay: TestRelay | undefined
 afterEach(async () => {
@@ -31,11 +29,7 @@ describe('session log lines', () => {
   it('carry the connection, the user and the client correlation id once known', async () => {
     const { logger, lines } = capture()
     relay = await startTestRelay({ logger })
-    const client = createClient({
-      url: relay.url,
-      WebSocket: WebSocket,
-      correlationId: 'corr-42',
-    })
+    const client = testClient(relay, { correlationId: 'corr-42' })
     const handle = client.open('doc')
     await handle.whenSynced()
     await client.close()

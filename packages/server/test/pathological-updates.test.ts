@@ -1,8 +1,6 @@
-import { createClient, type WeftClient } from '@weft/client'
 import { ERROR_CODES, type WeftMessage } from '@weft/protocol'
-import { RawSocket, startTestRelay, type TestRelay } from '@weft/testkit'
+import { RawSocket, startTestRelay, testClient, type TestRelay } from '@weft/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
-import { WebSocket } from 'ws'
 import * as Y from 'yjs'
 
 /**
@@ -77,11 +75,9 @@ const pathological = (): Record<string, Uint8Array> => {
 }
 
 let relay: TestRelay | undefined
-const clients: WeftClient[] = []
 const sockets: RawSocket[] = []
 
 afterEach(async () => {
-  for (const client of clients.splice(0)) await client.close()
   for (const socket of sockets.splice(0)) socket.close()
   await relay?.close()
   relay = undefined
@@ -90,9 +86,7 @@ afterEach(async () => {
 describe('pathological updates', () => {
   it('are refused within a bounded time on a Weft socket, nothing stored, honest clients unaffected', async () => {
     relay = await startTestRelay()
-    const honest = createClient({ url: relay.url, WebSocket: WebSocket })
-    clients.push(honest)
-    const notes = honest.open('target')
+    const notes = testClient(relay).open('target')
     await notes.whenSynced()
     notes.doc.getText('t').insert(0, 'honest text')
     await notes.whenSaved()
@@ -124,9 +118,7 @@ describe('pathological updates', () => {
 
     notes.doc.getText('t').insert(0, '> ')
     await notes.whenSaved()
-    const fresh = createClient({ url: relay.url, WebSocket: WebSocket })
-    clients.push(fresh)
-    const check = fresh.open('target')
+    const check = testClient(relay).open('target')
     await check.whenSynced()
     expect(check.doc.getText('t').toString()).toBe('> honest text')
     expect(check.doc.getArray('a').length).toBe(0)

@@ -1,8 +1,6 @@
-import { createClient, type WeftClient } from '@weft/client'
 import { MemoryStore, type AppendEntry } from '@weft/server'
-import { startTestRelay, type TestRelay } from '@weft/testkit'
+import { startTestRelay, testClient, type TestRelay } from '@weft/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
-import { WebSocket } from 'ws'
 
 /** A MemoryStore whose appends wait until the test releases them. */
 class SlowStore extends MemoryStore {
@@ -26,10 +24,8 @@ class SlowStore extends MemoryStore {
 }
 
 let relay: TestRelay
-let client: WeftClient
 
 afterEach(async () => {
-  await client.close()
   await relay.close()
 })
 
@@ -37,8 +33,7 @@ describe('Relay.whenDurable()', () => {
   it('resolves only once what the relay received is written', async () => {
     const store = new SlowStore()
     relay = await startTestRelay({ store })
-    client = createClient({ url: relay.url, WebSocket: WebSocket })
-    const handle = client.open('doc')
+    const handle = testClient(relay).open('doc')
     await handle.whenSynced()
     handle.doc.getText('t').insert(0, 'durable')
     await store.appending
@@ -54,7 +49,7 @@ describe('Relay.whenDurable()', () => {
 
   it('resolves at once with nothing loaded', async () => {
     relay = await startTestRelay({ store: new MemoryStore() })
-    client = createClient({ url: relay.url, WebSocket: WebSocket, autoConnect: false })
+    testClient(relay, { autoConnect: false })
     await expect(relay.relay.whenDurable()).resolves.toBeUndefined()
   })
 })

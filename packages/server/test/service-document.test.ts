@@ -1,13 +1,17 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createClient, type WeftClient } from '@weft/client'
 import { defineSchema, field } from '@weft/doc'
 import { ForwardingStore, type AppendEntry, type FeedChange } from '@weft/server'
 import { LevelStore } from '@weft/store-level'
-import { expectConverged, startTestRelay, untilSameState, type TestRelay } from '@weft/testkit'
+import {
+  expectConverged,
+  startTestRelay,
+  testClient,
+  untilSameState,
+  type TestRelay,
+} from '@weft/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
-import { WebSocket } from 'ws'
 import * as Y from 'yjs'
 
 /** A LevelDB store that mirrors, per document, what its appends have made durable. */
@@ -36,9 +40,7 @@ const board = defineSchema({
 
 let relay: TestRelay | null = null
 let dir: string | null = null
-const clients: WeftClient[] = []
 afterEach(async () => {
-  for (const client of clients.splice(0)) client.close()
   await relay?.close()
   if (dir !== null) await rm(dir, { recursive: true, force: true })
   relay = null
@@ -52,17 +54,11 @@ const start = async (): Promise<{ relay: TestRelay; store: DurableMirror }> => {
   return { relay, store }
 }
 
-const connect = (url: string): WeftClient => {
-  const client = createClient({ url, WebSocket: WebSocket })
-  clients.push(client)
-  return client
-}
-
 describe('a service editing documents in the relay process', () => {
   it('converges with clients editing at the same time, each change durable before it resolves', async () => {
     const { relay, store } = await start()
-    const alice = connect(relay.url).open('notes')
-    const bob = connect(relay.url).open('notes')
+    const alice = testClient(relay).open('notes')
+    const bob = testClient(relay).open('notes')
     await Promise.all([alice.whenSynced(), bob.whenSynced()])
     const service = await relay.relay.documents.open('notes', { service: 'indexer' })
     for (let round = 0; round < 20; round++) {
@@ -99,7 +95,7 @@ describe('a service editing documents in the relay process', () => {
 
   it('writes records through the schema, and clients receive them as edits', async () => {
     const { relay } = await start()
-    const client = connect(relay.url).open('boards/7')
+    const client = testClient(relay).open('boards/7')
     await client.whenSynced()
     const service = await relay.relay.documents.open('boards/7', {
       service: 'estimator',
@@ -152,7 +148,7 @@ describe('a service editing documents in the relay process', () => {
     expect(limited.doc.getText('body').toString()).toBe('kept')
     await limited.transact((doc) => doc.getArray('comments').push(['fine']))
     await limited.close()
-    const reader = connect(relay.url).open('notes')
+    const reader = testClient(relay).open('notes')
     await reader.whenSynced()
     expect(reader.doc.getText('body').toString()).toBe('kept')
     expect(reader.doc.getArray('comments').toArray()).toEqual(['fine'])

@@ -1,9 +1,8 @@
-import { createClient, type WeftClient } from '@weft/client'
+import type { DocHandle } from '@weft/client'
 import type { WeftError } from '@weft/protocol'
 import { MemoryStore, type AppendEntry, type DocStore } from '@weft/server'
-import { startTestRelay, type TestRelay } from '@weft/testkit'
+import { startTestRelay, testClient, type TestRelay } from '@weft/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
-import { WebSocket } from 'ws'
 import * as Y from 'yjs'
 
 /** A store whose appends fail while `full` is set, like a full disk. */
@@ -17,23 +16,19 @@ class FullDiskStore extends MemoryStore implements DocStore {
 }
 
 let relay: TestRelay
-let client: WeftClient
 
 afterEach(async () => {
-  client.close()
   await relay.close()
 })
 
 /** A relay on a FullDiskStore and a client with `doc` open and synced. */
 const openOnFullableRelay = async (): Promise<{
   store: FullDiskStore
-  handle: ReturnType<WeftClient['open']>
+  handle: DocHandle
 }> => {
   const store = new FullDiskStore()
   relay = await startTestRelay({ store })
-  client = createClient({
-    url: relay.url,
-    WebSocket: WebSocket,
+  const client = testClient(relay, {
     backoff: { initialMs: 20, maxMs: 50, slowRetryMs: 50, stableMs: 1000 },
   })
   const handle = client.open('doc')

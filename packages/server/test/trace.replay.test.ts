@@ -1,19 +1,10 @@
-import { createClient, type WeftClient } from '@weft/client'
-import { applyTxn, loadTrace, startTestRelay, type TestRelay } from '@weft/testkit'
+import { applyTxn, loadTrace, startTestRelay, testClient, type TestRelay } from '@weft/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
-import { WebSocket } from 'ws'
 import type * as Y from 'yjs'
 
-const clients: WeftClient[] = []
 const relays: TestRelay[] = []
-const connect = (url: string): WeftClient => {
-  const client = createClient({ url, WebSocket: WebSocket })
-  clients.push(client)
-  return client
-}
 
 afterEach(async () => {
-  for (const client of clients.splice(0)) client.close()
   for (const relay of relays.splice(0)) await relay.close()
 })
 
@@ -40,8 +31,9 @@ describe('the automerge-paper trace through the relay', () => {
     const trace = loadTrace('automerge-paper')
     const first = await startTestRelay()
     relays.push(first)
-    const writer = connect(first.url).open('paper')
-    const reader = connect(first.url).open('paper')
+    const [writerClient, readerClient] = [testClient(first), testClient(first)]
+    const writer = writerClient.open('paper')
+    const reader = readerClient.open('paper')
     await Promise.all([writer.whenSynced(), reader.whenSynced()])
 
     const started = performance.now()
@@ -57,11 +49,11 @@ describe('the automerge-paper trace through the relay', () => {
         `writer saved after ${Math.round(performance.now() - started)} ms`,
     )
 
-    for (const client of clients.splice(0)) client.close()
+    await Promise.all([writerClient.close(), readerClient.close()])
     await first.close({ keepData: true })
     const second = await startTestRelay({ dataDir: first.dataDir })
     relays.push(second)
-    const fresh = connect(second.url).open('paper')
+    const fresh = testClient(second).open('paper')
     await fresh.whenSynced()
     expect(fresh.doc.getText('text').toString()).toBe(trace.endContent)
   }, 240_000)

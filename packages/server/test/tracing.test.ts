@@ -1,4 +1,3 @@
-import { createClient, type WeftClient } from '@weft/client'
 import { propagation, trace } from '@opentelemetry/api'
 import { W3CTraceContextPropagator } from '@opentelemetry/core'
 import {
@@ -7,9 +6,8 @@ import {
   SimpleSpanProcessor,
   type ReadableSpan,
 } from '@opentelemetry/sdk-trace-base'
-import { RawSocket, startTestRelay, type TestRelay } from '@weft/testkit'
+import { RawSocket, startTestRelay, testClient, type TestRelay } from '@weft/testkit'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { WebSocket } from 'ws'
 
 const exporter = new InMemorySpanExporter()
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736'
@@ -28,11 +26,9 @@ afterAll(() => {
 })
 
 let relay: TestRelay | undefined
-let client: WeftClient | undefined
 afterEach(async () => {
-  await client?.close()
   await relay?.close()
-  client = relay = undefined
+  relay = undefined
   exporter.reset()
 })
 
@@ -42,10 +38,7 @@ describe('OpenTelemetry spans', () => {
   it('trace receive → apply → fan-out → persist → ack, under the client trace from traceparent', async () => {
     relay = await startTestRelay()
     const traceparent = `00-${TRACE_ID}-${CLIENT_SPAN}-01`
-    client = createClient({
-      url: `${relay.url}/?traceparent=${traceparent}`,
-      WebSocket: WebSocket,
-    })
+    const client = testClient(relay, { url: `${relay.url}/?traceparent=${traceparent}` })
     const handle = client.open('traced')
     await handle.whenSynced()
     // A second peer, so the update fans out.
@@ -87,8 +80,7 @@ describe('OpenTelemetry spans', () => {
 
   it('starts a new trace when the client sends no traceparent', async () => {
     relay = await startTestRelay()
-    client = createClient({ url: relay.url, WebSocket: WebSocket })
-    const handle = client.open('untraced')
+    const handle = testClient(relay).open('untraced')
     handle.doc.getText('t').insert(0, 'x')
     await handle.whenSaved()
     const update = exporter.getFinishedSpans().find((span) => span.name === 'weft.update')

@@ -1,12 +1,11 @@
 import { EventEmitter } from 'node:events'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createClient, type WeftClient } from '@weft/client'
 import { verifyWebhook } from '@weft/protocol'
-import { WebhookDispatcher, type WebhookEndpointOptions } from '@weft/server'
-import { startTestRelay, until, type TestRelay } from '@weft/testkit'
+import { startTestRelay, testClient, until, type TestRelay } from '@weft/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
-import { WebSocket } from 'ws'
+import { WebhookDispatcher } from '../src/webhook-dispatcher.js'
+import type { WebhookEndpointOptions } from '../src/webhook-options.js'
 
 const SECRET = 'a-webhook-secret-for-tests'
 
@@ -243,9 +242,7 @@ describe('webhooks', () => {
       { id: 'stuck', url: stuck.url, secrets: [SECRET], timeoutMs: 60_000 },
       { id: 'fine', url: fine.url, secrets: [SECRET] },
     ])
-    const client: WeftClient = createClient({ url, WebSocket: WebSocket })
-    cleanups.push(async () => client.close())
-    const handle = client.open('busy')
+    const handle = testClient({ url }).open('busy')
     await handle.whenSynced()
     for (let index = 0; index < 10; index++) {
       const started = performance.now()

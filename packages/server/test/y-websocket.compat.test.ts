@@ -1,5 +1,11 @@
-import { createClient, type WeftClient } from '@weft/client'
-import { expectConverged, startTestRelay, untilSameState, type TestRelay } from '@weft/testkit'
+import type { WeftClient } from '@weft/client'
+import {
+  expectConverged,
+  startTestRelay,
+  testClient,
+  untilSameState,
+  type TestRelay,
+} from '@weft/testkit'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { WebsocketProvider } from 'y-websocket'
@@ -50,12 +56,11 @@ const untilAwareness = (
 
 beforeEach(async () => {
   relay = await startTestRelay()
-  weft = createClient({ url: relay.url, WebSocket: WebSocket })
+  weft = testClient(relay)
 })
 
 afterEach(async () => {
   for (const provider of providers.splice(0)) provider.destroy()
-  weft.close()
   await relay.close()
 })
 
@@ -107,7 +112,7 @@ describe('a stock y-websocket provider and a Weft client on one document', () =>
     await untilAwareness(handle.awareness, named('Stock'))
     await untilAwareness(provider.awareness, named('Weft'))
 
-    handle.close()
+    await handle.close()
     await untilAwareness(provider.awareness, (states) => !named('Weft')(states))
   })
 })

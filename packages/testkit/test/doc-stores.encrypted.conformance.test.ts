@@ -1,7 +1,6 @@
 /**
- * The DocStore conformance suite on an encrypted LevelStore. It runs here because the relay app
- * depends on both the store and the test kit, while the store package cannot depend on the kit
- * (the kit depends on it).
+ * The DocStore conformance suite on an encrypted LevelStore, beside the plain stores' run in
+ * doc-stores.conformance.test.ts.
  */
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
