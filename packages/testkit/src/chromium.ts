@@ -1,7 +1,7 @@
 /** launchChromium: the system's Chromium (Debian's package) under playwright-core, for browser tests. */
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { chromium, type Browser } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 
 /** Flags for a closed network: no sandbox (containers), no GPU, no background traffic. */
 const FLAGS = [
@@ -44,6 +44,11 @@ export const chromiumPath = (): string => {
   return installed
 }
 
-/** Launches headless Chromium with the flags above. */
-export const launchChromium = (): Promise<Browser> =>
-  chromium.launch({ executablePath: chromiumPath(), args: FLAGS, headless: true })
+/**
+ * Launches headless Chromium with the flags above. playwright-core is loaded here, not with the
+ * kit: it takes over half a second to import, which every test file of the kit would pay.
+ */
+export const launchChromium = async (): Promise<Browser> => {
+  const { chromium } = await import('playwright-core')
+  return chromium.launch({ executablePath: chromiumPath(), args: FLAGS, headless: true })
+}

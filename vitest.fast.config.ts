@@ -1,0 +1,76 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
+import { join } from 'node:path'
+import { configDefaults, defineConfig } from 'vitest/config'
+
+/**
+ * The fast lane (`pnpm test:fast`, under a minute on two cores): the projects of vitest.config.ts
+ * without the Chromium tests (`*.browser.test.ts`) and without the slow files listed here, each
+ * for its reason. `pnpm test` runs everything. A new test that spawns a process, injects faults,
+ * soaks or replays a long run goes on this list.
+ */
+const SLOW_TESTS = [
+  // They spawn processes: relays killed and restarted, CLIs, packed installs, child clients.
+  'apps/relay/test/crash-check.test.ts',
+  'apps/relay/test/docs-command.test.ts',
+  'apps/relay/test/encryption.relay.test.ts',
+  'apps/relay/test/installed-app.test.ts',
+  'apps/relay/test/log-hygiene.test.ts',
+  'apps/relay/test/protocol-fuzz.test.ts',
+  'apps/relay/test/relay.process.test.ts',
+  'apps/relay/test/set-check.test.ts',
+  'apps/relay/test/tls.test.ts',
+  'bench/test/smoke.test.ts',
+  'packages/client/test/client.restart-offline.test.ts',
+  'packages/service-client/test/feed-consumer.crash.test.ts',
+  'packages/store-level/test/light-entry.test.ts',
+  // They inject faults: a faulty network, full disks, the seeded simulation.
+  'packages/client/test/client.faults.test.ts',
+  'packages/testkit/test/disk-full-check.test.ts',
+  'packages/testkit/test/simulation.test.ts',
+  // Soak and long runs: hundreds of clients or thousands of sockets, long traces, floods.
+  'packages/client/test/client.reconnect-storm.test.ts',
+  'packages/server/test/limits.throttle.test.ts',
+  'packages/server/test/relay.trusted-proxies.test.ts',
+  'packages/server/test/trace.replay.test.ts',
+  'packages/server/test/y-websocket.fast-writer.test.ts',
+  'packages/store-level/test/long-log.test.ts',
+]
+
+const here = import.meta.dirname
+
+// A listed file that was renamed or removed would leave its new name in the fast lane unnoticed.
+const gone = SLOW_TESTS.filter((path) => !existsSync(join(here, path)))
+if (gone.length > 0)
+  throw new Error(`vitest.fast.config.ts lists missing tests: ${gone.join(', ')}`)
+
+/** The directories vitest.config.ts makes projects of: `packages/*`, `apps/*` and `bench`. */
+const projectRoots = [
+  ...['packages', 'apps'].flatMap((parent) =>
+    readdirSync(join(here, parent)).map((name) => `${parent}/${name}`),
+  ),
+  'bench',
+].filter((root) => existsSync(join(here, root, 'package.json')))
+
+const packageName = (root: string): string =>
+  (JSON.parse(readFileSync(join(here, root, 'package.json'), 'utf8')) as { name: string }).name
+
+export default defineConfig({
+  test: {
+    // Every core: the default leaves one to the main process, which idles in a run this short.
+    maxWorkers: availableParallelism(),
+    projects: projectRoots.map((root) => ({
+      root,
+      test: {
+        name: packageName(root),
+        exclude: [
+          ...configDefaults.exclude,
+          '**/*.browser.test.ts',
+          ...SLOW_TESTS.filter((path) => path.startsWith(`${root}/`)).map((path) =>
+            path.slice(root.length + 1),
+          ),
+        ],
+      },
+    })),
+  },
+})
