@@ -34,7 +34,7 @@ beforeEach(async () => {
 })
 
 afterEach(async () => {
-  for (const client of clients.splice(0)) client.close()
+  await Promise.all(clients.splice(0).map((client) => client.close()))
   for (const relay of relays) if (relay.child.exitCode === null) await relay.stop('SIGKILL')
   await rm(dir, { recursive: true, force: true })
 })
@@ -109,7 +109,7 @@ describe('the relay with --encryption-keys-file', () => {
         writer.doc.getText('t').insert(0, CONTENT)
         await writer.whenSaved()
       }
-      clients.splice(0).forEach((client) => client.close())
+      await Promise.all(clients.splice(0).map((client) => client.close()))
       // SIGTERM compacts, so the content is in a snapshot as well as (before) in a log record.
       expect(await first.stop('SIGTERM')).toBe(0)
       expect((await filesOnDisk()).includes(CONTENT)).toBe(false)
@@ -120,7 +120,7 @@ describe('the relay with --encryption-keys-file', () => {
       expect(reader.doc.getText('t').toString()).toBe(CONTENT)
       reader.doc.getText('t').insert(0, LATER)
       await reader.whenSaved()
-      clients.splice(0).forEach((client) => client.close())
+      await Promise.all(clients.splice(0).map((client) => client.close()))
       expect(await rotated.stop('SIGTERM')).toBe(0)
 
       // Each document holds a snapshot, its metadata and, for the history window, the log
@@ -173,7 +173,7 @@ describe('the relay with --encryption-keys-file', () => {
       await writer.whenSynced()
       writer.doc.getText('t').insert(0, CONTENT)
       await writer.whenSaved()
-      clients.splice(0).forEach((client) => client.close())
+      await Promise.all(clients.splice(0).map((client) => client.close()))
       expect(await first.stop('SIGTERM')).toBe(0)
 
       const wrong = await start(['--encryption-keys-file', onlyB])
@@ -182,7 +182,7 @@ describe('the relay with --encryption-keys-file', () => {
       expect(error.code).toBe('UNAVAILABLE')
       expect(handle.doc.getText('t').toString()).toBe('')
       expect(handle.status.state).not.toBe('synced')
-      clients.splice(0).forEach((client) => client.close())
+      await Promise.all(clients.splice(0).map((client) => client.close()))
       expect(await wrong.stop('SIGTERM')).toBe(0)
 
       await expect(spawnRelay(MAIN, dataDir)).rejects.toThrow(

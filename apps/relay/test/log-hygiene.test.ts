@@ -85,7 +85,7 @@ const startRelay = async (): Promise<void> => {
 
 afterEach(async () => {
   vi.unstubAllEnvs()
-  for (const client of clients.splice(0)) client.close()
+  await Promise.all(clients.splice(0).map((client) => client.close()))
   for (const provider of providers.splice(0)) provider.destroy()
   for (const socket of sockets.splice(0)) socket.close()
   if (relay !== null && relay.child.exitCode === null) await relay.stop('SIGKILL')
@@ -213,7 +213,7 @@ describe('relay logs', () => {
     const writer = await sign('writer', [{ pattern: 'hygiene/**', access: 'write' }])
     await editNormally(writer)
     await makeErrors(writer)
-    for (const client of clients.splice(0)) client.close()
+    await Promise.all(clients.splice(0).map((client) => client.close()))
     for (const provider of providers.splice(0)) provider.destroy()
     expect(await relay!.stop('SIGTERM')).toBe(0)
     const output = relay!.output()

@@ -27,8 +27,8 @@ const open = async (url: string, name: string): Promise<DocHandle> => {
   return handle
 }
 
-const closeClients = (): void => {
-  for (const client of clients.splice(0)) client.close()
+const closeClients = async (): Promise<void> => {
+  await Promise.all(clients.splice(0).map((client) => client.close()))
 }
 
 beforeEach(async () => {
@@ -38,7 +38,7 @@ beforeEach(async () => {
 })
 
 afterEach(async () => {
-  closeClients()
+  await closeClients()
   for (const relay of relays) if (relay.child.exitCode === null) await relay.stop('SIGKILL')
   await rm(dataDir, { recursive: true, force: true })
 })
@@ -53,7 +53,7 @@ describe('the relay process', () => {
       handle.doc.getMap('m').set('name', name)
       await handle.whenSaved()
     }
-    closeClients()
+    await closeClients()
     expect(await first.stop('SIGTERM')).toBe(0)
 
     const second = await start()
@@ -88,7 +88,7 @@ describe('the relay process', () => {
     }
     const ackedRef = await killed
     expect(await relays[0]!.stop('SIGKILL')).toBe('SIGKILL')
-    closeClients()
+    await closeClients()
 
     const restarted = await start()
     const reader = await open(restarted.url, 'kill')
@@ -109,7 +109,7 @@ describe('the relay process', () => {
       await untilSameState([writer.doc, reader.doc])
       expect(await relay.stop(signal)).toBe(0)
       expect(relay.output()).toContain('relay stopped')
-      closeClients()
+      await closeClients()
 
       const restarted = await start()
       const fresh = await open(restarted.url, 'term')

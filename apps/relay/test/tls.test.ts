@@ -60,7 +60,7 @@ afterAll(async () => {
 })
 
 afterEach(async () => {
-  for (const client of clients.splice(0)) client.close()
+  await Promise.all(clients.splice(0).map((client) => client.close()))
   if (relay !== null && relay.child.exitCode === null) await relay.stop('SIGKILL')
   relay = null
 })

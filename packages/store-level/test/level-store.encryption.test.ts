@@ -278,13 +278,15 @@ describe('LevelStore with encryption', () => {
     for (let index = 0; index < 3; index++) await writeDoc(store, `doc-${index}`, `d${index}`)
     await store.close()
     const rotated = await open({ encryption: { keys: [keyA, keyB] } })
-    let closing: Promise<void> | null = null
+    // A holder, so the callback's assignment is not narrowed away.
+    const closing: { promise: Promise<void> | null } = { promise: null }
     const reencrypting = rotated.reencrypt({
       maxBatchValues: 1,
-      onBatch: () => void (closing ??= rotated.close()),
+      onBatch: () => void (closing.promise ??= rotated.close()),
     })
     await expect(reencrypting).rejects.toMatchObject({ code: 'CLOSED' })
-    await closing
+    expect(closing.promise).not.toBeNull()
+    await closing.promise
     expect((await keyIds()).filter((id) => id === keyB.id)).toHaveLength(1)
     const reopened = await open({ encryption: { keys: [keyA, keyB] } })
     for (let index = 0; index < 3; index++) await expectDoc(reopened, `doc-${index}`, `d${index}`)

@@ -294,9 +294,9 @@ export class SimNetwork {
    * socket, answered after everything sent before it.
    */
   async barrier(): Promise<void> {
-    const waits = this.#connections.map((connection) => {
+    const waits = this.#connections.flatMap((connection) => {
       const upstream = connection.upstream
-      if (upstream === null || upstream.readyState !== WebSocket.OPEN) return undefined
+      if (upstream === null || upstream.readyState !== WebSocket.OPEN) return []
       return new Promise<void>((resolve) => {
         const done = (): void => {
           upstream.off('pong', done)

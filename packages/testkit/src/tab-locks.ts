@@ -40,7 +40,11 @@ export const tabLocks = (): TabLocks => {
       }
       if (options.ifAvailable) return Promise.resolve(callback(null))
       return new Promise<T>((resolve, reject) => {
-        const waiter: Waiter = { grant: () => run().then(resolve, reject) }
+        const waiter: Waiter = {
+          grant: () => {
+            run().then(resolve, reject)
+          },
+        }
         const queue = queues.get(name) ?? []
         queue.push(waiter)
         queues.set(name, queue)
