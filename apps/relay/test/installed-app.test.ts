@@ -17,6 +17,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  writeFileSync,
 } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -93,6 +94,21 @@ const dockerfile = (): {
   }
 }
 
+/**
+ * A module importing every entry of every installed Weft package, so that `tsc` checks all the
+ * shipped declarations, not only those the app's scripts reach.
+ */
+const everyEntry = (app: string): string =>
+  publicPackages()
+    .flatMap((name) => {
+      const manifest = JSON.parse(
+        readFileSync(join(app, 'node_modules', name, 'package.json'), 'utf8'),
+      ) as { exports: Record<string, unknown> }
+      return Object.keys(manifest.exports).map((key) => name + key.slice(1))
+    })
+    .map((specifier, index) => `export * as entry${index} from '${specifier}'\n`)
+    .join('')
+
 describe('Weft installed from packed tarballs into an app outside the workspace', () => {
   const app = mkdtempSync(join(tmpdir(), 'weft-installed-app-'))
   let relay: Awaited<ReturnType<typeof startInstalledRelay>>
@@ -119,6 +135,7 @@ describe('Weft installed from packed tarballs into an app outside the workspace'
       ],
       { cwd: app, maxBuffer: 64 << 20, env: { ...process.env, npm_config_yes: 'true' } },
     )
+    writeFileSync(join(app, 'entries.ts'), everyEntry(app))
     await build({
       root: join(app, 'page'),
       logLevel: 'silent',
@@ -180,6 +197,10 @@ describe('Weft installed from packed tarballs into an app outside the workspace'
     }).catch((error: { stdout: string }) => ({ stdout: error.stdout, failed: true }))
     expect(result.stdout).toBe('')
     expect('failed' in result).toBe(false)
+    // Every entry was in the program (a package with no entries would make this vacuous).
+    expect(readFileSync(join(app, 'entries.ts'), 'utf8').split('\n').length).toBeGreaterThan(
+      publicPackages().length,
+    )
   }, 60_000)
 
   it('edits from Node with @weft/client + ws: saved, and a second client converges', async () => {

@@ -30,7 +30,7 @@ type Transport = Pick<
   'ready' | 'maxMessageBytes' | 'connect' | 'disconnect' | 'send' | 'refreshToken'
 > & { close?(reason: string): void }
 
-/** @internal What the hub tab learns of its own client's connection. */
+/** What the hub tab learns of its own client's connection (Weft's own use: the tab hub). */
 interface ClientInternals {
   readonly onConnection?: (state: HubConnectionState) => void
 }
