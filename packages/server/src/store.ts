@@ -1,6 +1,6 @@
 /**
- * @weft/server/store: what a DocStore implementation needs — the interface, its record types and
- * the state-record check — without the relay (no WebSocket, JWT or schema libraries load).
+ * @weft/server/store: what a DocStore implementation needs — the interface, its record types,
+ * the state-record check and the encryption of stored values — without the relay (no WebSocket, JWT or schema libraries load).
  */
 export type {
   AppendEntry,
@@ -16,3 +16,13 @@ export type {
   UpdateMeta,
 } from './doc-store.js'
 export { stateJson } from './state-json.js'
+export {
+  isSealed,
+  openValue,
+  resolveKeyring,
+  sealedKeyId,
+  sealValue,
+  type EncryptionKey,
+  type EncryptionOptions,
+  type Keyring,
+} from './value-cipher.js'

@@ -1,152 +1,28 @@
 /**
- * Encryption at rest of LevelStore values: AES-256-GCM under named keys, so keys can rotate.
- *
- * A sealed value (format 1):
- *
- *     FF 00 magic · 01 format · u8 key-id length · key id (ASCII) · 12-byte IV · 16-byte tag · ciphertext
- *
- * The value's LevelDB key (which names the document and the record) is the additional
- * authenticated data, so a value copied under another key fails to decrypt.
- *
- * The magic cannot begin a plaintext value of the v1 layout, which lets encrypted and plaintext
- * values share a store: a log record starts with its format byte 01, metadata with `{`, and a
- * snapshot (a Yjs v1 update) with a lib0 varUint, in which a continuation byte (FF) is never
- * followed by 00.
+ * LevelStore's use of the shared value cipher (`@weft/server/store`): errors name the LevelDB
+ * record a value belongs to, and bad keys name `LevelStore.open`.
  */
 import {
-  createCipheriv,
-  createDecipheriv,
-  createSecretKey,
-  randomBytes,
-  type KeyObject,
-} from 'node:crypto'
-import { WeftError } from '@weft/protocol'
+  openValue as openStoredValue,
+  resolveKeyring as resolveStoreKeyring,
+  type EncryptionOptions,
+  type Keyring,
+} from '@weft/server/store'
 import { describeKey } from './keys.js'
 
-/** One AES-256 key and the id stored next to every value it encrypts. */
-export interface EncryptionKey {
-  /** 1 to 255 printable ASCII characters; stored in clear with each value, so not secret. */
-  readonly id: string
-  /** 32 random bytes. */
-  readonly key: Uint8Array
-}
+export {
+  isSealed,
+  sealedKeyId,
+  sealValue,
+  type EncryptionKey,
+  type EncryptionOptions,
+  type Keyring,
+} from '@weft/server/store'
 
-/** Which keys a store encrypts and decrypts with. */
-export interface EncryptionOptions {
-  /** The last key encrypts new values; every key decrypts. Append a new key to rotate. */
-  readonly keys: readonly EncryptionKey[]
-}
+/** Checks `options` and imports its keys; throws `INVALID_ARGUMENT` naming `LevelStore.open`. */
+export const resolveKeyring = (options: EncryptionOptions): Keyring =>
+  resolveStoreKeyring(options, 'LevelStore.open')
 
-/** Validated keys, ready to use. */
-export interface Keyring {
-  /** Id of the key that seals new values (the last one given). */
-  readonly currentId: string
-  readonly keys: ReadonlyMap<string, KeyObject>
-}
-
-const MAGIC = [0xff, 0x00] as const
-const FORMAT = 1
-const KEY_BYTES = 32
-const IV_BYTES = 12
-const TAG_BYTES = 16
-const HEADER_BYTES = MAGIC.length + 2
-const KEY_ID = /^[\x20-\x7e]{1,255}$/
-
-const invalid = (message: string): WeftError =>
-  new WeftError('INVALID_ARGUMENT', `LevelStore.open: ${message}`)
-
-/** Checks `options` and imports its keys; throws `INVALID_ARGUMENT` naming the problem. */
-export const resolveKeyring = (options: EncryptionOptions): Keyring => {
-  const keys: unknown = options?.keys
-  if (!Array.isArray(keys) || keys.length === 0) {
-    throw invalid('options.encryption.keys must be a non-empty array of { id, key }')
-  }
-  const imported = new Map<string, KeyObject>()
-  for (const [index, entry] of (keys as unknown[]).entries()) {
-    const { id, key } = (entry ?? {}) as { id?: unknown; key?: unknown }
-    const where = `options.encryption.keys[${index}]`
-    if (typeof id !== 'string' || !KEY_ID.test(id)) {
-      throw invalid(`${where}.id must be 1 to 255 printable ASCII characters`)
-    }
-    if (imported.has(id)) throw invalid(`${where}.id "${id}" is used by an earlier key`)
-    if (!(key instanceof Uint8Array) || key.length !== KEY_BYTES) {
-      const got = key instanceof Uint8Array ? `${key.length} bytes` : typeof key
-      throw invalid(`${where}.key (id "${id}") must be ${KEY_BYTES} bytes (AES-256), not ${got}`)
-    }
-    // createSecretKey copies, so the caller may wipe its buffer.
-    imported.set(id, createSecretKey(key))
-  }
-  return { currentId: (keys.at(-1) as EncryptionKey).id, keys: imported }
-}
-
-/** True when `value` is sealed (starts with the magic), whatever its key. */
-export const isSealed = (value: Uint8Array): boolean =>
-  value.length >= HEADER_BYTES && value[0] === MAGIC[0] && value[1] === MAGIC[1]
-
-/** Id of the key that sealed `value`, or `null` for a plaintext value. */
-export const sealedKeyId = (value: Uint8Array): string | null => {
-  if (!isSealed(value)) return null
-  const length = value[MAGIC.length + 1]!
-  return Buffer.from(value.subarray(HEADER_BYTES, HEADER_BYTES + length)).toString('latin1')
-}
-
-/** Encrypts `plaintext`, stored at LevelDB key `key`, with the keyring's current key. */
-export const sealValue = (keyring: Keyring, key: string, plaintext: Uint8Array): Uint8Array => {
-  const id = Buffer.from(keyring.currentId, 'latin1')
-  const iv = randomBytes(IV_BYTES)
-  const cipher = createCipheriv('aes-256-gcm', keyring.keys.get(keyring.currentId)!, iv, {
-    authTagLength: TAG_BYTES,
-  })
-  cipher.setAAD(Buffer.from(key, 'utf8'))
-  const head = cipher.update(plaintext)
-  const tail = cipher.final()
-  return Buffer.concat([
-    Buffer.from([...MAGIC, FORMAT, id.length]),
-    id,
-    iv,
-    cipher.getAuthTag(),
-    head,
-    tail,
-  ])
-}
-
-/**
- * The plaintext of the value stored at `key`: a plaintext value as it is, a sealed one
- * decrypted. Throws `DECRYPTION_FAILED` naming the record and the key id (never key material or
- * content) when the value is sealed and `keyring` is null, lacks its key, or it fails
- * authentication (altered, or moved from another key).
- */
-export const openValue = (keyring: Keyring | null, key: string, value: Uint8Array): Uint8Array => {
-  if (!isSealed(value)) return value
-  const what = describeKey(key)
-  const failed = (why: string, cause?: unknown): WeftError =>
-    new WeftError('DECRYPTION_FAILED', `the ${what} ${why}`, cause === undefined ? {} : { cause })
-  if (value[MAGIC.length] !== FORMAT) {
-    throw failed(`has unknown encryption format ${value[MAGIC.length]}`)
-  }
-  const id = sealedKeyId(value)!
-  const ivStart = HEADER_BYTES + id.length
-  if (value.length < ivStart + IV_BYTES + TAG_BYTES) throw failed('is truncated')
-  if (keyring === null) {
-    throw failed(`is encrypted with key "${id}", but the store was opened without keys`)
-  }
-  const secret = keyring.keys.get(id)
-  if (secret === undefined) {
-    throw failed(`is encrypted with key "${id}", which is not among the keys given`)
-  }
-  const tagStart = ivStart + IV_BYTES
-  const decipher = createDecipheriv('aes-256-gcm', secret, value.subarray(ivStart, tagStart), {
-    authTagLength: TAG_BYTES,
-  })
-  decipher.setAAD(Buffer.from(key, 'utf8'))
-  decipher.setAuthTag(value.subarray(tagStart, tagStart + TAG_BYTES))
-  try {
-    const plaintext = Buffer.concat([
-      decipher.update(value.subarray(tagStart + TAG_BYTES)),
-      decipher.final(),
-    ])
-    return new Uint8Array(plaintext.buffer, plaintext.byteOffset, plaintext.length)
-  } catch (cause) {
-    throw failed(`does not decrypt with key "${id}" (wrong key, or the value was altered)`, cause)
-  }
-}
+/** The plaintext of the value at LevelDB key `key`; errors name its record (`describeKey`). */
+export const openValue = (keyring: Keyring | null, key: string, value: Uint8Array): Uint8Array =>
+  openStoredValue(keyring, key, value, describeKey)

@@ -20,6 +20,7 @@ export {
 export { startFaultProxy, type FaultProxy } from './fault-proxy.js'
 export { startScriptedRelay, type ScriptedRelay, type ScriptedSocket } from './scripted-relay.js'
 export { chooseSeed } from './seed.js'
+export { postgresBin, startPostgres, type TestPostgres } from './postgres.js'
 export { chromiumPath, launchChromium } from './chromium.js'
 export { tabLocks } from './tab-locks.js'
 export { runSetCheck, type SetCheckOptions, type SetCheckResult } from './set-check.js'
