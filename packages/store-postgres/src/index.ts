@@ -1,0 +1,3 @@
+/** @weft/store-postgres: the relay's DocStore on PostgreSQL, shared by several relays. */
+export { PostgresStore, type PostgresStoreOptions } from './postgres-store.js'
+export type { EncryptionKey, EncryptionOptions } from '@weft/server/store'

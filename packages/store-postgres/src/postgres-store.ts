@@ -1,0 +1,470 @@
+/**
+ * PostgresStore: the DocStore on PostgreSQL, shared by every relay of a deployment — group
+ * commit, per-document sequences and change-feed positions in the transaction that stores the
+ * change, race-safe compaction, optional encryption at rest.
+ */
+import { WeftError } from '@weft/protocol'
+import {
+  openValue,
+  resolveKeyring,
+  sealValue,
+  stateJson,
+  type AppendEntry,
+  type DocHistory,
+  type DocStore,
+  type DocSummary,
+  type EncryptionOptions,
+  type FeedChange,
+  type FeedPage,
+  type HistoryRecord,
+  type Keyring,
+  type StateRecord,
+  type StoredDoc,
+} from '@weft/server/store'
+import pg from 'pg'
+import {
+  describeAddress,
+  histBaseAddress,
+  recordAddress,
+  snapshotAddress,
+  stateAddress,
+} from './addresses.js'
+import { writeAppendGroup, type AppendJob } from './append-group.js'
+import { compactDoc } from './compaction.js'
+import { pruneFeedRows, readFeedPage, writeFeed } from './feed.js'
+import { GroupCommit } from './group-commit.js'
+import { inTransaction, storageError, type TxMode } from './transaction.js'
+import { decodeLogRecord } from './log-record.js'
+import { listDocs } from './doc-listing.js'
+import { checkEncryptionMarker } from './encryption-marker.js'
+import { migrate, quoteSchema } from './schema.js'
+
+/** Options of {@link PostgresStore.open}. */
+export interface PostgresStoreOptions {
+  /** `postgres://` connection string; the store opens (and closes) its own pool. */
+  url?: string
+  /** A pool to use instead of `url` (the caller keeps it: `close` does not end it). */
+  pool?: pg.Pool
+  /** PostgreSQL schema holding the store's tables, created if missing. Default `weft`. */
+  schema?: string
+  /** Connections of the store's own pool (with `url`). Default 10. */
+  maxConnections?: number
+  /** How long (ms) to wait for a connection before a call fails. Default 5,000. */
+  connectTimeoutMs?: number
+  /**
+   * Keep log records this long (ms) after compaction folded them (`history`), and keep a change
+   * feed as long. Default 0: compaction deletes what it folds and no feed is kept.
+   */
+  historyMs?: number
+  /**
+   * Encrypt every value (snapshots, log records, feed entries, state records) with AES-256-GCM,
+   * as LevelStore does. The last key encrypts, every key decrypts. Once a schema was opened with
+   * keys, opening it without them is refused. Default: no encryption.
+   */
+  encryption?: EncryptionOptions
+  /** Most appends one transaction commits. Default 1,000. */
+  maxGroupAppends?: number
+  /** A transaction stops taking appends once their records reach this many bytes. Default 16 MiB. */
+  maxGroupBytes?: number
+}
+
+type Job =
+  | AppendJob
+  | {
+      readonly alone: true
+      readonly bytes: number
+      readonly run: (c: pg.PoolClient) => Promise<void>
+    }
+
+/** Log rows read per query: a long log is read in pages, never in one result. */
+const PAGE_ROWS = 500
+const textEncoder = new TextEncoder()
+const textDecoder = new TextDecoder()
+
+const positiveInteger = (value: number | undefined, name: string, fallback: number): number => {
+  const resolved = value ?? fallback
+  if (!Number.isSafeInteger(resolved) || resolved < 1) {
+    throw new WeftError(
+      'INVALID_ARGUMENT',
+      `PostgresStore.open: options.${name} must be a positive integer, got ${String(value)}`,
+    )
+  }
+  return resolved
+}
+
+/**
+ * A {@link DocStore} on PostgreSQL. Appends queue up and each group — whatever its documents and
+ * callers — is one transaction; an append resolves after its COMMIT. Several stores (relays) may
+ * share one database: sequences and feed positions come from row locks, not from memory.
+ */
+export class PostgresStore implements DocStore {
+  readonly #pool: pg.Pool
+  readonly #ownsPool: boolean
+  readonly #schema: string
+  readonly #historyMs: number
+  readonly #keyring: Keyring | null
+  readonly #commits: GroupCommit<Job>
+  readonly #lastWrite = new Map<string, Promise<void>>()
+  #closed = false
+  #staleCompactions = 0
+
+  /**
+   * Connects, migrates the schema (once, even when several relays start together) and checks the
+   * encryption marker. Throws `INVALID_ARGUMENT` for bad options, `STORAGE_FAILED` when
+   * PostgreSQL cannot be reached, and `DECRYPTION_FAILED` for an encrypted schema opened without
+   * keys.
+   */
+  static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
+    const historyMs = options?.historyMs ?? 0
+    if (!Number.isSafeInteger(historyMs) || historyMs < 0) {
+      throw new WeftError(
+        'INVALID_ARGUMENT',
+        `PostgresStore.open: options.historyMs must be a non-negative integer of milliseconds, got ${String(historyMs)}`,
+      )
+    }
+    if ((options.url === undefined) === (options.pool === undefined)) {
+      throw new WeftError(
+        'INVALID_ARGUMENT',
+        'PostgresStore.open needs options.url or options.pool',
+      )
+    }
+    const schema = quoteSchema(options.schema ?? 'weft')
+    const limits = {
+      maxJobs: positiveInteger(options.maxGroupAppends, 'maxGroupAppends', 1000),
+      maxBytes: positiveInteger(options.maxGroupBytes, 'maxGroupBytes', 16 * 1024 * 1024),
+    }
+    const keyring =
+      options.encryption === undefined
+        ? null
+        : resolveKeyring(options.encryption, 'PostgresStore.open')
+    const pool =
+      options.pool ??
+      new pg.Pool({
+        connectionString: options.url,
+        max: positiveInteger(options.maxConnections, 'maxConnections', 10),
+        connectionTimeoutMillis: positiveInteger(
+          options.connectTimeoutMs,
+          'connectTimeoutMs',
+          5000,
+        ),
+      })
+    // An idle connection dropped by the server (a restart) is replaced on next use.
+    if (options.pool === undefined) pool.on('error', () => undefined)
+    try {
+      const client = await pool.connect().catch((cause: unknown) => {
+        throw storageError('connecting', cause)
+      })
+      try {
+        await migrate(client, options.schema ?? 'weft')
+        await checkEncryptionMarker(client, schema, keyring)
+      } finally {
+        client.release()
+      }
+    } catch (error) {
+      if (options.pool === undefined) await pool.end()
+      throw storageError('opening the store', error)
+    }
+    return new PostgresStore(pool, options.pool === undefined, schema, historyMs, keyring, limits)
+  }
+
+  private constructor(
+    pool: pg.Pool,
+    ownsPool: boolean,
+    schema: string,
+    historyMs: number,
+    keyring: Keyring | null,
+    limits: { maxJobs: number; maxBytes: number },
+  ) {
+    this.#pool = pool
+    this.#ownsPool = ownsPool
+    this.#schema = schema
+    this.#historyMs = historyMs
+    this.#keyring = keyring
+    this.#commits = new GroupCommit<Job>((jobs) => this.#writeGroup(jobs), limits)
+  }
+
+  get feedRetentionMs(): number {
+    return this.#historyMs
+  }
+
+  /** Transactions committed (or attempted) by the writer so far; each may hold many appends. */
+  get commitGroups(): number {
+    return this.#commits.groups
+  }
+
+  /** Compactions that changed nothing because the stored one was as new or newer. */
+  get staleCompactions(): number {
+    return this.#staleCompactions
+  }
+
+  /** Resolves when PostgreSQL answers `SELECT 1` within `timeoutMs`; rejects `STORAGE_FAILED`. */
+  async ping(timeoutMs = 1000): Promise<void> {
+    this.#assertOpen()
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs)
+    })
+    try {
+      await Promise.race([this.#pool.query('SELECT 1'), timeout])
+    } catch (cause) {
+      throw storageError('ping', cause)
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  async load(name: string): Promise<StoredDoc> {
+    this.#assertOpen()
+    await this.#lastWrite.get(name)
+    return this.#tx('loading a document', 'read', async (client) => {
+      const { rows } = await client.query<{
+        snapshot: Buffer | null
+        head_seq: string
+        compacted_through: string
+      }>(`SELECT snapshot, head_seq, compacted_through FROM ${this.#schema}.docs WHERE name = $1`, [
+        name,
+      ])
+      const row = rows[0]
+      if (row === undefined) return { snapshot: null, updates: [], headSeq: 0, logBytes: 0 }
+      const updates: Uint8Array[] = []
+      let logBytes = 0
+      await this.#eachRecord(client, name, Number(row.compacted_through), (_seq, entries) => {
+        for (const { update } of entries) {
+          updates.push(update)
+          logBytes += update.length
+        }
+      })
+      return {
+        snapshot: row.snapshot === null ? null : this.#open(snapshotAddress(name), row.snapshot),
+        updates,
+        headSeq: Number(row.head_seq),
+        logBytes,
+      }
+    })
+  }
+
+  async append(
+    name: string,
+    entries: readonly AppendEntry[],
+    changes: readonly FeedChange[] = [],
+  ): Promise<number> {
+    this.#assertOpen()
+    let bytes = 0
+    for (const { update } of entries) bytes += update.length
+    const job: AppendJob = { alone: false, bytes, name, entries, changes, seq: 0 }
+    await this.#track(name, job)
+    return job.seq
+  }
+
+  async compact(name: string, snapshot: Uint8Array, throughSeq: number): Promise<void> {
+    this.#assertOpen()
+    const context = {
+      schema: this.#schema,
+      historyMs: this.#historyMs,
+      seal: (at: string, plain: Uint8Array) => this.#seal(at, plain),
+      open: (at: string, value: Uint8Array) => this.#open(at, value),
+    }
+    await this.#track(name, {
+      alone: true,
+      bytes: snapshot.length,
+      run: async (client) => {
+        if (!(await compactDoc(client, context, name, snapshot, throughSeq)))
+          this.#staleCompactions += 1
+      },
+    })
+  }
+
+  async delete(name: string, change?: FeedChange): Promise<void> {
+    this.#assertOpen()
+    await this.#track(name, {
+      alone: true,
+      bytes: 0,
+      run: async (client) => {
+        await client.query(`DELETE FROM ${this.#schema}.docs WHERE name = $1`, [name])
+        await client.query(`DELETE FROM ${this.#schema}.records WHERE doc = $1`, [name])
+        if (this.#historyMs > 0 && change !== undefined)
+          await writeFeed(client, this.#feedContext(), [{ name, changes: [change] }])
+      },
+    })
+  }
+
+  async list(): Promise<DocSummary[]> {
+    this.#assertOpen()
+    await this.#commits.idle()
+    return this.#tx('listing documents', 'read', (client) => listDocs(client, this.#schema))
+  }
+
+  async history(name: string): Promise<DocHistory> {
+    this.#assertOpen()
+    await this.#lastWrite.get(name)
+    return this.#tx('reading history', 'read', async (client) => {
+      const { rows } = await client.query<{
+        snapshot: Buffer | null
+        hist_base: Buffer | null
+        compacted_through: string
+      }>(
+        `SELECT snapshot, hist_base, compacted_through FROM ${this.#schema}.docs WHERE name = $1`,
+        [name],
+      )
+      const row = rows[0]
+      if (row === undefined) return { base: null, records: [] }
+      const records: HistoryRecord[] = []
+      await this.#eachRecord(client, name, 0, (seq, entries) => records.push({ seq, entries }))
+      if (row.hist_base !== null)
+        return { base: this.#open(histBaseAddress(name), row.hist_base), records }
+      // No history folded yet: what came before the records is the snapshot.
+      const kept = (records[0]?.seq ?? Number.POSITIVE_INFINITY) <= Number(row.compacted_through)
+      const snapshot = kept ? null : row.snapshot
+      return {
+        base: snapshot === null ? null : this.#open(snapshotAddress(name), snapshot),
+        records,
+      }
+    })
+  }
+
+  async readFeed(after: number, limit: number): Promise<FeedPage> {
+    this.#assertOpen()
+    return this.#tx('reading the change feed', 'read', (client) =>
+      readFeedPage(client, this.#schema, (at, value) => this.#open(at, value), after, limit),
+    )
+  }
+
+  async pruneFeed(nowMs = Date.now()): Promise<number> {
+    this.#assertOpen()
+    if (this.#historyMs === 0) return 0
+    let removed = 0
+    await this.#commits.submit({
+      alone: true,
+      bytes: 0,
+      run: async (client) => {
+        removed = await pruneFeedRows(client, this.#schema, nowMs - this.#historyMs)
+      },
+    })
+    return removed
+  }
+
+  async readState(prefix: string): Promise<StateRecord[]> {
+    this.#assertOpen()
+    const { rows } = await this.#pool
+      .query<{ key: string; value: Buffer }>(
+        `SELECT key, value FROM ${this.#schema}.state
+         WHERE key >= $1 AND key < $1 || chr(1114111) ORDER BY key`,
+        [prefix],
+      )
+      .catch((cause: unknown) => {
+        throw storageError('reading state records', cause)
+      })
+    return rows.map(({ key, value }) => ({
+      key,
+      value: JSON.parse(textDecoder.decode(this.#open(stateAddress(key), value))) as unknown,
+    }))
+  }
+
+  async writeState(records: ReadonlyArray<{ key: string; value: unknown }>): Promise<void> {
+    this.#assertOpen()
+    // Checked before anything is written: a bad record writes none of them.
+    const latest = new Map<string, string | null>()
+    for (const { key, value } of records) latest.set(key, stateJson(key, value))
+    const puts: string[] = []
+    const values: Buffer[] = []
+    const dels: string[] = []
+    for (const [key, json] of latest) {
+      if (json === null) {
+        dels.push(key)
+        continue
+      }
+      const sealed = this.#seal(stateAddress(key), textEncoder.encode(json))
+      puts.push(key)
+      values.push(Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength))
+    }
+    await this.#commits.submit({
+      alone: true,
+      bytes: 0,
+      run: async (client) => {
+        const s = this.#schema
+        await client.query(`DELETE FROM ${s}.state WHERE key = ANY($1::text[])`, [dels])
+        await client.query(
+          `INSERT INTO ${s}.state (key, value) SELECT * FROM unnest($1::text[], $2::bytea[])
+           ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+          [puts, values],
+        )
+      },
+    })
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    await this.#commits.idle()
+    if (this.#ownsPool) await this.#pool.end()
+  }
+
+  /** Writes one group: the appends together, or one job that runs alone. */
+  async #writeGroup(jobs: readonly Job[]): Promise<void> {
+    const [first] = jobs
+    if (first === undefined) return
+    if (first.alone) {
+      await this.#tx('writing', 'write', first.run)
+      return
+    }
+    const appends = jobs as readonly AppendJob[]
+    await this.#tx('appending', 'write', (client) =>
+      writeAppendGroup(client, { ...this.#feedContext(), keepFeed: this.#historyMs > 0 }, appends),
+    )
+  }
+
+  /** Submits a document's write and remembers it until it settles, for reads to wait on. */
+  #track(name: string, job: Job): Promise<void> {
+    const written = this.#commits.submit(job)
+    const settled = written.then(
+      () => undefined,
+      () => undefined,
+    )
+    this.#lastWrite.set(name, settled)
+    void settled.then(() => {
+      if (this.#lastWrite.get(name) === settled) this.#lastWrite.delete(name)
+    })
+    return written
+  }
+
+  /** Calls `each` for the records of `name` after `afterSeq`, in order, a page at a time. */
+  async #eachRecord(
+    client: pg.PoolClient,
+    name: string,
+    afterSeq: number,
+    each: (seq: number, entries: AppendEntry[]) => void,
+  ): Promise<void> {
+    for (let after = afterSeq; ;) {
+      const { rows } = await client.query<{ seq: string; record: Buffer }>(
+        `SELECT seq, record FROM ${this.#schema}.records WHERE doc = $1 AND seq > $2
+         ORDER BY seq LIMIT $3`,
+        [name, after, PAGE_ROWS],
+      )
+      for (const row of rows) {
+        after = Number(row.seq)
+        each(after, decodeLogRecord(this.#open(recordAddress(name, after), row.record)))
+      }
+      if (rows.length < PAGE_ROWS) return
+    }
+  }
+
+  #feedContext(): { schema: string; seal: (at: string, plain: Uint8Array) => Uint8Array } {
+    return { schema: this.#schema, seal: (at, plain) => this.#seal(at, plain) }
+  }
+
+  #tx<T>(what: string, mode: TxMode, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.#pool, what, mode, work)
+  }
+
+  #seal(address: string, plaintext: Uint8Array): Uint8Array {
+    return this.#keyring === null ? plaintext : sealValue(this.#keyring, address, plaintext)
+  }
+
+  #open(address: string, value: Uint8Array): Uint8Array {
+    return openValue(this.#keyring, address, value, describeAddress)
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new WeftError('CLOSED', 'the PostgreSQL store is closed')
+  }
+}
