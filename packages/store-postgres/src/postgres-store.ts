@@ -154,10 +154,13 @@ export class PostgresStore implements DocStore {
       const client = await pool.connect().catch((cause: unknown) => {
         throw storageError('connecting', cause)
       })
+      const ignore = (): void => undefined
+      client.on('error', ignore)
       try {
         await migrate(client, options.schema ?? 'weft')
         await checkEncryptionMarker(client, schema, keyring)
       } finally {
+        client.removeListener('error', ignore)
         client.release()
       }
     } catch (error) {

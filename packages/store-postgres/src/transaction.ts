@@ -37,6 +37,12 @@ export const inTransaction = async <T>(
     throw storageError(what, cause)
   }
   let broken: Error | undefined
+  // A connection dropped mid-transaction (a server restart) is also emitted as an event; the
+  // query in flight rejects with it, and the client is discarded below.
+  const dropped = (error: Error): void => {
+    broken = error
+  }
+  client.on('error', dropped)
   try {
     await client.query(
       mode === 'read' ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN',
@@ -52,6 +58,7 @@ export const inTransaction = async <T>(
     }
     throw storageError(what, cause)
   } finally {
+    client.removeListener('error', dropped)
     client.release(broken)
   }
 }
