@@ -39,6 +39,13 @@ export type {
   UpdateMeta,
 } from './doc-store.js'
 export { MemoryStore } from './memory-store.js'
+export {
+  decodeBusMessage,
+  encodeBusMessage,
+  type BusMessage,
+  type RelayBus,
+  type RelayBusListener,
+} from './relay-bus.js'
 export { ForwardingStore } from './forwarding-store.js'
 export { bindLogger, silentLogger, type LogContext, type Logger } from './logger.js'
 export { silentMetrics, type RefusalScope, type RelayMetrics } from './metrics.js'

@@ -6,6 +6,7 @@ import type { Authenticator } from './auth.js'
 import type { DocStore } from './doc-store.js'
 import { silentLogger, type Logger } from './logger.js'
 import { silentMetrics, type RelayMetrics } from './metrics.js'
+import type { RelayBus } from './relay-bus.js'
 
 const MiB = 1024 * 1024
 
@@ -89,6 +90,13 @@ export interface RelayOptions {
    * Default: none.
    */
   schemas?: readonly DocSchema[]
+  /**
+   * The bus to other relays sharing `store` (`@weft/bus-redis`): each durable record and presence
+   * change is published, the others' are forwarded to this relay's clients, and a gap in a
+   * document's sequence (a lost message, a bus outage) is read from the store. Default `null`: a
+   * single relay.
+   */
+  bus?: RelayBus | null
 }
 
 /** A schema for the documents whose names match `pattern`. */
@@ -162,6 +170,7 @@ export const resolveRelayOptions = (options: RelayOptions): ResolvedRelayOptions
     logger: silentLogger,
     serverName: 'weft-relay',
     schemas: [] as readonly DocSchema[],
+    bus: null as RelayBus | null,
     trustedProxies: DEFAULT_TRUSTED_PROXIES,
     ...dropUndefined(options),
     metrics: resolveMetrics(options.metrics),
@@ -187,11 +196,28 @@ export const resolveRelayOptions = (options: RelayOptions): ResolvedRelayOptions
     )
   }
   checkSchemas(resolved.schemas)
+  checkBus(resolved.bus)
   new TrustedProxies(resolved.trustedProxies)
   if (typeof resolved.serverName !== 'string') {
     throw new WeftError('INVALID_ARGUMENT', 'options.serverName must be a string')
   }
   return resolved
+}
+
+const checkBus = (bus: unknown): void => {
+  if (bus === null) return
+  const methods = ['listen', 'subscribe', 'unsubscribe', 'publish'] as const
+  const record = bus as Record<string, unknown> | undefined
+  if (
+    typeof record !== 'object' ||
+    typeof record['id'] !== 'string' ||
+    methods.some((method) => typeof record[method] !== 'function')
+  ) {
+    throw new WeftError(
+      'INVALID_ARGUMENT',
+      `options.bus must be a RelayBus (id, ${methods.join(', ')}), such as @weft/bus-redis's, or null`,
+    )
+  }
 }
 
 const checkSchemas = (schemas: unknown): void => {

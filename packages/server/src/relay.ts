@@ -18,6 +18,7 @@ import {
   type RelayOptions,
   type ResolvedRelayOptions,
 } from './relay-options.js'
+import { BusRouter } from './bus-router.js'
 import { RoomRegistry } from './room-registry.js'
 import { SocketLink } from './socket-link.js'
 import type { AuthenticatedSession } from './session-auth.js'
@@ -46,6 +47,7 @@ export class Relay {
   readonly #heartbeat: ReturnType<typeof setInterval> | null
   readonly #feed: ChangeFeed
   readonly #documents: RelayDocuments
+  readonly #router: BusRouter | null
   #closing: Promise<void> | null = null
   #admin: RelayAdmin | null = null
 
@@ -60,8 +62,11 @@ export class Relay {
       handleProtocols: (protocols) => (protocols.has(WEFT_SUBPROTOCOL) ? WEFT_SUBPROTOCOL : false),
     })
     this.#feed = new ChangeFeed(this.#options.store, logger)
+    const { bus } = this.#options
+    this.#router = bus === null ? null : new BusRouter(bus, logger)
     this.#registry = new RoomRegistry({
       ...this.#options,
+      router: this.#router,
       schemaFor: (name) => this.schemaFor(name),
       onChanges: () => this.#feed.changed(),
     })
@@ -208,6 +213,7 @@ export class Relay {
       const shuttingDown = new WeftError('SHUTTING_DOWN', 'the relay is shutting down')
       for (const link of this.#links) link.close(shuttingDown)
       await this.#registry.close()
+      this.#router?.close()
       this.#feed.close()
       await new Promise<void>((resolve) => this.#server.close(() => resolve()))
     })()

@@ -26,6 +26,16 @@ export interface PresenceFanout<Peer> {
   peerCount(): number
   /** Sends `message` to `peer`. */
   deliver(peer: Peer, message: Outgoing): void
+  /**
+   * Sends what the room's own peers changed to the other relays (merged per tick, never what
+   * came from another relay). Default: no other relays.
+   */
+  publish?(update: Uint8Array): void
+}
+
+/** Presence changes that came from another relay (their source in the pending changes). */
+class RemoteRelay {
+  constructor(readonly id: string) {}
 }
 
 /**
@@ -40,9 +50,10 @@ export class RoomAwareness<Peer> {
   readonly #name: string
   readonly #owners = new Map<Peer, Set<number>>()
   readonly #fanout: PresenceFanout<Peer>
-  /** Client ids changed since the last flush, and the peer each change came from. */
-  readonly #pending = new Map<number, Peer>()
-  #from: Peer | null = null
+  /** Client ids changed since the last flush, and the peer (or relay) each change came from. */
+  readonly #pending = new Map<number, Peer | RemoteRelay>()
+  readonly #relays = new Map<string, RemoteRelay>()
+  #from: Peer | RemoteRelay | null = null
   #member = false
   #flushTimer: ReturnType<typeof setTimeout> | null = null
   #lastFlushMs = Number.NEGATIVE_INFINITY
@@ -74,9 +85,36 @@ export class RoomAwareness<Peer> {
     return undefined
   }
 
+  /**
+   * Applies presence changes of another relay's sessions: they reach this room's peers within a
+   * tick and are never published again. They expire (y-protocols' 30 s) unless renewed.
+   */
+  applyRemote(origin: string, update: Uint8Array): void {
+    let relay = this.#relays.get(origin)
+    if (relay === undefined) this.#relays.set(origin, (relay = new RemoteRelay(origin)))
+    this.#from = relay
+    try {
+      awarenessProtocol.applyAwarenessUpdate(this.awareness, update, relay)
+    } catch {
+      // A malformed message on the bus: nothing of it is kept.
+    } finally {
+      this.#from = null
+    }
+    if (this.#pending.size > 0) this.#scheduleFlush()
+  }
+
   /** An update with every known state, or `null` when nobody is present. */
   states(): Uint8Array | null {
     const ids = [...this.awareness.getStates().keys()]
+    return ids.length === 0 ? null : awarenessProtocol.encodeAwarenessUpdate(this.awareness, ids)
+  }
+
+  /** An update with the states this room's own peers announced, or `null` when there are none. */
+  localStates(): Uint8Array | null {
+    const ids: number[] = []
+    for (const owned of this.#owners.values()) {
+      for (const id of owned) if (this.awareness.states.has(id)) ids.push(id)
+    }
     return ids.length === 0 ? null : awarenessProtocol.encodeAwarenessUpdate(this.awareness, ids)
   }
 
@@ -102,6 +140,7 @@ export class RoomAwareness<Peer> {
     for (const other of this.#fanout.peers()) {
       if (other !== peer) this.#fanout.deliver(other, message)
     }
+    this.#fanout.publish?.(update)
   }
 
   /** Stops the timers; pending changes are dropped with the room. */
@@ -127,11 +166,13 @@ export class RoomAwareness<Peer> {
   #flush = (): void => {
     this.#flushTimer = null
     this.#lastFlushMs = performance.now()
-    const bySender = new Map<Peer, number[]>()
+    const bySender = new Map<Peer | RemoteRelay, number[]>()
     const all: number[] = []
+    const local: number[] = []
     for (const [id, from] of this.#pending) {
       if (!this.awareness.meta.has(id)) continue
       all.push(id)
+      if (!(from instanceof RemoteRelay)) local.push(id)
       const ids = bySender.get(from)
       if (ids === undefined) bySender.set(from, [id])
       else ids.push(id)
@@ -149,6 +190,9 @@ export class RoomAwareness<Peer> {
         this.#fanout.deliver(peer, this.#message(all.filter((id) => !mine.has(id))))
       }
     }
+    if (local.length > 0 && this.#fanout.publish !== undefined) {
+      this.#fanout.publish(awarenessProtocol.encodeAwarenessUpdate(this.awareness, local))
+    }
   }
 
   #message(ids: readonly number[]): Outgoing {
@@ -165,7 +209,7 @@ export class RoomAwareness<Peer> {
     for (const list of [change.added, change.updated, change.removed]) {
       for (const id of list) this.#pending.set(id, peer)
     }
-    if (!this.#member) return
+    if (!this.#member || peer instanceof RemoteRelay) return
     let owned = this.#owners.get(peer)
     if (owned === undefined) this.#owners.set(peer, (owned = new Set()))
     for (const id of change.added) owned.add(id)

@@ -1,6 +1,7 @@
 /** RoomRegistry: loads each document once however many peers race for it, and unloads idle ones. */
 import type { AnySchema } from '@weft/doc'
 import { WeftError } from '@weft/protocol'
+import type { BusRouter } from './bus-router.js'
 import { Room, type RoomPeer, type RoomSettings } from './room.js'
 
 interface Entry {
@@ -10,11 +11,19 @@ interface Entry {
 }
 
 /** Settings of the registry, resolved by the relay. */
-export interface RoomRegistrySettings extends Omit<RoomSettings, 'onFailed' | 'schema'> {
+export interface RoomRegistrySettings extends Omit<
+  RoomSettings,
+  'onFailed' | 'schema' | 'busLink'
+> {
   /** How long a room with no peers stays loaded, in milliseconds. */
   readonly unloadGraceMs: number
   /** The schema of a document, if it has one. Default: none has. */
   readonly schemaFor?: (name: string) => AnySchema | null
+  /**
+   * The bus to other relays sharing the store: a document is subscribed before it loads and
+   * unsubscribed once unloaded. Default none.
+   */
+  readonly router?: BusRouter | null
 }
 
 /**
@@ -94,6 +103,7 @@ export class RoomRegistry {
         await previous.unloading
         const room = await previous.room.catch(() => null)
         await room?.discard(error)
+        if (room !== null) this.#settings.router?.release(name, room)
       }
       await erase()
     })()
@@ -140,16 +150,31 @@ export class RoomRegistry {
   }
 
   #load(name: string): Entry {
-    const room = Room.load(name, {
+    const router = this.#settings.router ?? null
+    const settings = {
       ...this.#settings,
       schema: this.#settings.schemaFor?.(name) ?? null,
-      onFailed: (failed) => {
+      busLink: router,
+      onFailed: (failed: Room) => {
         if (this.#entries.get(failed.name)?.room === entry.room) this.#entries.delete(failed.name)
+        router?.release(failed.name, failed)
       },
-    })
+    }
+    // Subscribed before the load reads the store: nothing durable after that read is missed.
+    const room =
+      router === null
+        ? Room.load(name, settings)
+        : router
+            .prepare(name)
+            .then(() => Room.load(name, settings))
+            .then((loaded) => {
+              router.bind(loaded)
+              return loaded
+            })
     const entry: Entry = { room, unloadTimer: null, unloading: null }
     room.catch((error: unknown) => {
       if (this.#entries.get(name) === entry) this.#entries.delete(name)
+      router?.release(name, null)
       // The cause says what failed (the store's error names the record and key id, never data).
       const cause = (error as { cause?: unknown } | null)?.cause
       this.#settings.logger.warn('document failed to load', {
@@ -167,6 +192,7 @@ export class RoomRegistry {
     logger.debug('unloading', { doc: room.name })
     entry.unloading = room.close().finally(() => {
       if (this.#entries.get(room.name) === entry) this.#entries.delete(room.name)
+      this.#settings.router?.release(room.name, room)
       logger.debug('unloaded', { doc: room.name })
     })
   }

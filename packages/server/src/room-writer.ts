@@ -40,6 +40,13 @@ export interface RoomWriterOptions<Peer> {
   readonly failed: (error: WeftError) => void
   /** Changes became durable (and entered the change feed). */
   readonly onChanges?: () => void
+  /** A record became durable with sequence `seq` (relays sharing a store publish it). */
+  readonly appended?: (seq: number, updates: readonly Uint8Array[]) => void
+  /**
+   * The last record compaction may fold: on a shared store, the document may lack records of
+   * other relays. Default: this writer's last durable record.
+   */
+  readonly compactThroughSeq?: () => number
 }
 
 /**
@@ -236,6 +243,10 @@ export class RoomWriter<Peer> {
       this.#durableSeq = seq
       this.#logEntries += entries.length
       for (const entry of entries) this.#logBytes += entry.update.length
+      this.#options.appended?.(
+        seq,
+        entries.map((entry) => entry.update),
+      )
     }
     this.#durableStateVector = stateVector
     const refs = new Map<Peer, number>()
@@ -264,7 +275,7 @@ export class RoomWriter<Peer> {
   /** Folds the log into a snapshot of the in-memory document (a superset of the durable log). */
   async #compact(): Promise<void> {
     const { store, name, doc, logger } = this.#options
-    const throughSeq = this.#durableSeq
+    const throughSeq = this.#options.compactThroughSeq?.() ?? this.#durableSeq
     const entries = this.#logEntries
     const bytes = this.#logBytes
     const started = performance.now()

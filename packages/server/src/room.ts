@@ -18,8 +18,13 @@ import {
   type AwarenessEntry,
 } from './client-id-owners.js'
 import { Outgoing, type Dialect } from './outgoing.js'
+import type { BusRoom, RoomBusLink } from './bus-router.js'
 import { RoomAwareness } from './room-awareness.js'
+import { RoomSequence } from './room-sequence.js'
 import { RoomWriter } from './room-writer.js'
+
+/** Largest log record whose bytes go on the bus; other relays read bigger ones from the store. */
+const MAX_BUS_RECORD_BYTES = 1024 * 1024
 
 /** A connection's view of one room: how the room reaches it. */
 export interface RoomPeer {
@@ -60,6 +65,11 @@ export interface RoomSettings {
   readonly schema?: AnySchema | null
   /** Called after changes became durable (and entered the store's change feed, if it keeps one). */
   readonly onChanges?: () => void
+  /**
+   * The bus to the other relays sharing the store: durable records and presence are published,
+   * theirs are received, and gaps are read from the store. Default none (a single relay).
+   */
+  readonly busLink?: RoomBusLink | null
 }
 
 /** Updates received from one peer message, validated, waiting for this tick's transaction. */
@@ -77,7 +87,7 @@ interface Incoming {
  * durable. A storage failure fails the room: no further acks, every peer is told, and the owner
  * drops it so the next load comes from disk.
  */
-export class Room {
+export class Room implements BusRoom {
   readonly name: string
   readonly #doc: Y.Doc
   readonly #settings: RoomSettings
@@ -87,6 +97,8 @@ export class Room {
   readonly #clientIds = new ClientIdOwners()
   readonly #presence: RoomAwareness<RoomPeer>
   readonly #writer: RoomWriter<RoomPeer>
+  /** Which records of the shared log the document holds (with a bus only). */
+  readonly #sequence: RoomSequence | null
   #incoming: Incoming[] = []
   #integrateScheduled = false
   #failure: WeftError | null = null
@@ -125,11 +137,25 @@ export class Room {
     this.name = name
     this.#doc = doc
     this.#settings = settings
+    const bus = settings.busLink ?? null
+    this.#sequence =
+      bus === null
+        ? null
+        : new RoomSequence({
+            headSeq: log.headSeq,
+            catchUp: () => this.#catchUp(),
+            failed: (error) =>
+              settings.logger.warn('catching up from the store failed', {
+                doc: name,
+                error: String(error),
+              }),
+          })
     this.#writer = new RoomWriter<RoomPeer>({
       ...settings,
       ...log,
       name,
       doc,
+      ...(bus === null ? {} : this.#busWriterOptions(bus)),
       author: (peer) => ({ author: peer.author, correlationId: peer.correlationId }),
       acknowledge: (peer, ref, stateVector) => {
         if (this.#peers.has(peer)) peer.saved(ref, stateVector)
@@ -140,7 +166,90 @@ export class Room {
       peers: () => this.#peers,
       peerCount: () => this.#peers.size,
       deliver: (peer, message) => peer.deliver(message),
+      ...(bus === null
+        ? {}
+        : {
+            publish: (update: Uint8Array) =>
+              bus.publish({ kind: 'awareness', doc: name, origin: bus.id, update }),
+          }),
     })
+  }
+
+  /** Writer hooks with a bus: each durable record is published, compaction stops at a gap. */
+  #busWriterOptions(bus: RoomBusLink): {
+    appended: (seq: number, updates: readonly Uint8Array[]) => void
+    compactThroughSeq: () => number
+  } {
+    return {
+      appended: (seq, updates) => {
+        this.#sequence?.add(seq)
+        let bytes = 0
+        for (const update of updates) bytes += update.length
+        const carried = bytes <= MAX_BUS_RECORD_BYTES ? updates : []
+        bus.publish({ kind: 'update', doc: this.name, origin: bus.id, seq, updates: carried })
+      },
+      // The document may lack records of other relays after the first gap: the snapshot must not
+      // replace them.
+      compactThroughSeq: () => this.#sequence?.through ?? 0,
+    }
+  }
+
+  /**
+   * A durable record of another relay: applied and forwarded to every peer like a peer's update
+   * (not stored again, not published again). One announced without its bytes is read from the
+   * store.
+   */
+  receiveUpdate(seq: number, updates: readonly Uint8Array[]): void {
+    const sequence = this.#sequence
+    if (sequence === null || this.#closed || sequence.holds(seq)) return
+    if (updates.length === 0) {
+      void sequence.catchUp()
+      return
+    }
+    if (this.#applyRemote(updates)) sequence.add(seq)
+  }
+
+  /** Presence changes of another relay's sessions, for this room's peers. */
+  receiveAwareness(origin: string, update: Uint8Array): void {
+    if (!this.#closed) this.#presence.applyRemote(origin, update)
+  }
+
+  /** Another relay asks for presence: publishes what this room's own peers announced. */
+  answerAwarenessQuery(): void {
+    const bus = this.#settings.busLink
+    if (this.#closed || bus == null) return
+    const update = this.#presence.localStates()
+    if (update !== null) bus.publish({ kind: 'awareness', doc: this.name, origin: bus.id, update })
+  }
+
+  /** Reads the store and applies what the document lacks (after lost bus messages). */
+  catchUp(): Promise<void> {
+    return this.#sequence?.catchUp() ?? Promise.resolve()
+  }
+
+  async #catchUp(): Promise<number> {
+    const stored = await this.#settings.store.load(this.name)
+    if (this.#closed) return stored.headSeq
+    const updates = stored.snapshot === null ? stored.updates : [stored.snapshot, ...stored.updates]
+    if (updates.length > 0 && !this.#applyRemote(updates)) return 0
+    this.#settings.logger.debug('caught up', { doc: this.name, seq: stored.headSeq })
+    return stored.headSeq
+  }
+
+  /** Applies durable updates from elsewhere and forwards what they changed; false if the room failed. */
+  #applyRemote(updates: readonly Uint8Array[]): boolean {
+    this.#loadStored()
+    if (this.#failure !== null) return false
+    let emitted: Uint8Array | null
+    try {
+      emitted = applyTransaction(this.#doc, updates, null).emitted
+    } catch (cause) {
+      this.#fail(new WeftError('INTERNAL', `applying updates to "${this.name}" failed`, { cause }))
+      return false
+    }
+    if (emitted !== null)
+      this.#broadcast(new Outgoing(this.name, { kind: 'update', update: emitted }), null)
+    return true
   }
 
   /** The document, with everything stored and received so far applied. */
@@ -301,6 +410,7 @@ export class Room {
     this.#integrate()
     await this.#writer.finish()
     this.#closed = true
+    this.#sequence?.stop()
     this.#presence.destroy()
     this.#doc.destroy()
   }
@@ -439,6 +549,7 @@ export class Room {
     this.#settings.onFailed(this)
     for (const peer of peers) peer.roomFailed(error)
     this.#closed = true
+    this.#sequence?.stop()
     this.#presence.destroy()
     this.#doc.destroy()
   }

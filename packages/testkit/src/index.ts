@@ -22,6 +22,7 @@ export { startScriptedRelay, type ScriptedRelay, type ScriptedSocket } from './s
 export { chooseSeed } from './seed.js'
 export { postgresBin, startPostgres, type TestPostgres } from './postgres.js'
 export { chromiumPath, launchChromium } from './chromium.js'
+export { redisServerPath, startRedis, type TestRedis } from './redis.js'
 export { tabLocks } from './tab-locks.js'
 export { runSetCheck, type SetCheckOptions, type SetCheckResult } from './set-check.js'
 export { mulberry32 } from './fault-lane.js'

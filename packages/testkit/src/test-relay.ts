@@ -31,6 +31,8 @@ export interface TestRelayOptions extends Partial<Omit<RelayOptions, 'store'>> {
   dataDir?: string
   /** Use this store instead of LevelDB (wrap one to inject failures). */
   store?: DocStore
+  /** Leave the store open on `close` (one store shared by several relays). Default false. */
+  keepStore?: boolean
   /** Listen on this port. Default 0 (a free one). */
   port?: number
   /** History window of the LevelDB store (and so its change feed), in ms. Default 0: none. */
@@ -47,6 +49,7 @@ export const startTestRelay = async (options: TestRelayOptions = {}): Promise<Te
     port: givenPort,
     historyMs = 0,
     httpApi = false,
+    keepStore = false,
     ...relayOptions
   } = options
   const dataDir = givenDir ?? (await mkdtemp(join(tmpdir(), 'weft-test-')))
@@ -73,7 +76,7 @@ export const startTestRelay = async (options: TestRelayOptions = {}): Promise<Te
       await relay.close()
       server.closeAllConnections()
       await stopped
-      await store.close()
+      if (!keepStore) await store.close()
       if (!keepData && givenDir === undefined) await rm(dataDir, { recursive: true, force: true })
     },
   }

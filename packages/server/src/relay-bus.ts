@@ -1,0 +1,115 @@
+/** RelayBus: what relays sharing one store tell each other about documents, and its byte format. */
+import * as decoding from 'lib0/decoding'
+import * as encoding from 'lib0/encoding'
+
+/**
+ * A message between relays about one document:
+ * - `update`: log record `seq` of `doc` is durable in the shared store and holds `updates` (empty
+ *   when they were too large to carry: the receiver reads them from the store);
+ * - `awareness`: presence changes of the sender's sessions, merged over one presence tick;
+ * - `awareness-query`: the sender has just loaded `doc` and asks for everyone's presence.
+ *
+ * `origin` is the sending relay's bus id: a relay ignores its own messages.
+ */
+export type BusMessage =
+  | {
+      readonly kind: 'update'
+      readonly doc: string
+      readonly origin: string
+      readonly seq: number
+      readonly updates: readonly Uint8Array[]
+    }
+  | {
+      readonly kind: 'awareness'
+      readonly doc: string
+      readonly origin: string
+      readonly update: Uint8Array
+    }
+  | { readonly kind: 'awareness-query'; readonly doc: string; readonly origin: string }
+
+/** What a relay hears from its bus. */
+export interface RelayBusListener {
+  /** A message of another relay (or the relay's own: check `origin`) about a subscribed document. */
+  message(message: BusMessage): void
+  /**
+   * The bus went down (messages may have been lost, none are sent) or came back up with every
+   * subscription active again: after an `up`, a relay catches up from the store.
+   */
+  state(up: boolean): void
+}
+
+/**
+ * How relays sharing one store reach each other: a latency path, never the source of truth.
+ * Messages may be lost (pub/sub drops them silently on a reconnect or an overflow); relays notice
+ * gaps in a document's sequence and read the store. Implementations: `@weft/bus-redis`.
+ */
+export interface RelayBus {
+  /** This relay's id on the bus: the `origin` of what it publishes. Unique per process. */
+  readonly id: string
+  /** Whether messages flow now. */
+  readonly up: boolean
+  /** Adds a listener; returns the function that removes it. */
+  listen(listener: RelayBusListener): () => void
+  /**
+   * Starts receiving the messages of `doc`; resolves once the subscription is active. While the
+   * bus is down it is made when the bus comes back, before `state(true)`.
+   */
+  subscribe(doc: string): Promise<void>
+  /** Stops receiving the messages of `doc`. */
+  unsubscribe(doc: string): void
+  /** Sends `message` to the other relays subscribed to its document; dropped while down. */
+  publish(message: BusMessage): void
+}
+
+/** Version of the byte format below; a message in another version is ignored. */
+const BUS_FORMAT = 1
+const KINDS = ['update', 'awareness', 'awareness-query'] as const
+
+/** Encodes a bus message as bytes (updates as they are: no JSON, no base64). */
+export const encodeBusMessage = (message: BusMessage): Uint8Array => {
+  const encoder = encoding.createEncoder()
+  encoding.writeUint8(encoder, BUS_FORMAT)
+  encoding.writeUint8(encoder, KINDS.indexOf(message.kind))
+  encoding.writeVarString(encoder, message.doc)
+  encoding.writeVarString(encoder, message.origin)
+  if (message.kind === 'update') {
+    encoding.writeVarUint(encoder, message.seq)
+    encoding.writeVarUint(encoder, message.updates.length)
+    for (const update of message.updates) encoding.writeVarUint8Array(encoder, update)
+  } else if (message.kind === 'awareness') {
+    encoding.writeVarUint8Array(encoder, message.update)
+  }
+  return encoding.toUint8Array(encoder)
+}
+
+/**
+ * Decodes what {@link encodeBusMessage} wrote; `null` for bytes of another format version or
+ * malformed ones (a relay skips them: the sequence gap they leave is repaired from the store).
+ */
+export const decodeBusMessage = (bytes: Uint8Array): BusMessage | null => {
+  try {
+    const decoder = decoding.createDecoder(bytes)
+    if (decoding.readUint8(decoder) !== BUS_FORMAT) return null
+    const kind = KINDS[decoding.readUint8(decoder)]
+    const doc = decoding.readVarString(decoder)
+    const origin = decoding.readVarString(decoder)
+    switch (kind) {
+      case 'update': {
+        const seq = decoding.readVarUint(decoder)
+        const count = decoding.readVarUint(decoder)
+        const updates: Uint8Array[] = []
+        for (let index = 0; index < count; index += 1)
+          updates.push(decoding.readVarUint8Array(decoder))
+        return { kind, doc, origin, seq, updates }
+      }
+      case 'awareness':
+        return { kind, doc, origin, update: decoding.readVarUint8Array(decoder) }
+      case 'awareness-query':
+        return { kind, doc, origin }
+      default:
+        return null
+    }
+  } catch {
+    return null
+  }
+}
