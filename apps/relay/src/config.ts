@@ -127,8 +127,13 @@ const authProblem = (config: RelayConfig): string | undefined => {
 
 /** What is wrong with the encryption, TLS and webhook options taken together, if anything. */
 const encryptionTlsProblem = (config: RelayConfig): string | undefined => {
-  if (config['encryption-keys-file'] !== undefined && config.store !== 'level') {
-    return '--encryption-keys-file applies to --store level only (memory keeps nothing on disk)'
+  if (config['encryption-keys-file'] !== undefined && config.store === 'memory') {
+    return '--encryption-keys-file applies to --store level and postgres (memory keeps nothing on disk)'
+  }
+  if ((config.store === 'postgres') !== (config['postgres-url'] !== undefined)) {
+    return config.store === 'postgres'
+      ? '--store postgres needs --postgres-url (or WEFT_POSTGRES_URL)'
+      : '--postgres-url applies to --store postgres only'
   }
   if (config['webhooks-file'] !== undefined && config['history-ms'] === 0) {
     return '--webhooks-file needs the change feed, which keeps --history-ms: give it above 0'
@@ -146,7 +151,7 @@ export const helpText = (): string => {
     '       pnpm relay reencrypt --help',
     '',
     'Runs the Weft relay: WebSocket sync (Weft and y-websocket dialects) on one port, with',
-    'documents stored on disk. Every option can also be set with its WEFT_* variable or in',
+    'documents stored on disk or in PostgreSQL. Every option can also be set with its WEFT_* variable or in',
     'a JSON file given with --config (keys are the option names); flags win over',
     'variables, variables over the file.',
     '',

@@ -20,8 +20,15 @@ export const OPTIONS = {
     help: 'LevelDB directory (created if missing)',
   },
   store: {
-    schema: z.enum(['level', 'memory']).default('level'),
-    help: 'level (on disk) or memory (lost on exit)',
+    schema: z.enum(['level', 'postgres', 'memory']).default('level'),
+    help: 'level (LevelDB on disk, one relay), postgres (PostgreSQL, shared by several relays; with --postgres-url) or memory (lost on exit)',
+  },
+  'postgres-url': {
+    schema: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'a postgres:// connection string')
+      .optional(),
+    help: 'PostgreSQL connection string of --store postgres, postgres://user:password@host:5432/db (a secret: prefer the WEFT_POSTGRES_URL variable to a flag)',
   },
   'history-ms': {
     schema: integer(0).default(7 * 24 * 3_600_000),
@@ -210,6 +217,7 @@ export type OptionName = keyof typeof OPTIONS
 export const SECRET_OPTIONS: ReadonlySet<string> = new Set<OptionName>([
   'jwt-secret',
   'admin-token',
+  'postgres-url',
 ])
 
 /** The relay's resolved configuration. */

@@ -1,8 +1,9 @@
 /**
- * Readiness for `/readyz`: accepting connections, and the store writing. A storage failure (an
- * append refused, a disk full) makes the relay not ready until a write succeeds again; while it
- * is failing, each check tries one tiny write itself, so readiness comes back with the disk even
- * when no client is writing.
+ * Readiness for `/readyz`: accepting connections, the store reachable, and the store writing. A
+ * storage failure (an append refused, a disk full) makes the relay not ready until a write
+ * succeeds again; while it is failing, each check tries one tiny write itself, so readiness comes
+ * back with the disk even when no client is writing. A store on a server (PostgreSQL) is also
+ * probed: not ready while it does not answer.
  */
 import type { DocStore } from '@weft/server'
 import * as Y from 'yjs'
@@ -10,14 +11,27 @@ import * as Y from 'yjs'
 /** A document name no client can open (control characters are refused), for the probe write. */
 const PROBE = '\u0001weft-readiness-probe'
 
+/** Options of {@link Readiness}. */
+export interface ReadinessOptions {
+  /** A cheap check that the store's server answers (rejects when it does not). Default: none. */
+  readonly probe?: () => Promise<void>
+  /** How long (ms) a probe's outcome is reused, so frequent checks cost one probe. Default 1,000. */
+  readonly probeCacheMs?: number
+}
+
 export class Readiness {
   readonly #store: DocStore
+  readonly #probe: (() => Promise<void>) | undefined
+  readonly #probeCacheMs: number
+  #probed: { atMs: number; outcome: Promise<string | null> } | null = null
   #accepting = true
   #failedAtMs = 0
   #okAtMs = 0
 
-  constructor(store: DocStore) {
+  constructor(store: DocStore, options: ReadinessOptions = {}) {
     this.#store = store
+    this.#probe = options.probe
+    this.#probeCacheMs = options.probeCacheMs ?? 1000
   }
 
   /** The relay is stopping: not ready from now on. */
@@ -38,6 +52,8 @@ export class Readiness {
   /** Whether to send traffic here, and if not, why. */
   async check(): Promise<{ ready: true } | { ready: false; reason: string }> {
     if (!this.#accepting) return { ready: false, reason: 'stopping' }
+    const unreachable = await this.#probeOutcome()
+    if (unreachable !== null) return { ready: false, reason: `store unreachable: ${unreachable}` }
     if (this.#failedAtMs <= this.#okAtMs) return { ready: true }
     try {
       const meta = { author: 'weft:readiness', correlationId: '', receivedAtMs: Date.now() }
@@ -49,5 +65,20 @@ export class Readiness {
       this.failed()
       return { ready: false, reason: `storage failing: ${String(error)}` }
     }
+  }
+
+  /** Why the probe failed (null: it answered), from a probe at most `probeCacheMs` old. */
+  #probeOutcome(): Promise<string | null> {
+    const probe = this.#probe
+    if (probe === undefined) return Promise.resolve(null)
+    const now = Date.now()
+    if (this.#probed === null || now - this.#probed.atMs >= this.#probeCacheMs) {
+      const outcome = probe().then(
+        () => null,
+        (error: unknown) => String(error),
+      )
+      this.#probed = { atMs: now, outcome }
+    }
+    return this.#probed.outcome
   }
 }

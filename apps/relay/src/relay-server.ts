@@ -19,6 +19,7 @@ import {
 import { createHttpApi, type HttpHandler } from '@weft/server/http'
 import { WebhookDispatcher } from '@weft/server/webhooks'
 import { LevelStore, type EncryptionKey } from '@weft/store-level'
+import { PostgresStore } from '@weft/store-postgres'
 import type { RelayConfig } from './config.js'
 import { createRelayPrometheus } from './metrics.js'
 import { Readiness } from './readiness.js'
@@ -32,6 +33,23 @@ export interface RunningRelay {
   readonly url: string
   /** Stops accepting, closes sockets, flushes writes, closes the store. */
   close(): Promise<void>
+}
+
+/** How long `/readyz` waits for PostgreSQL to answer before calling the store unreachable. */
+const PROBE_TIMEOUT_MS = 500
+
+/** The store `--store` names: LevelDB in `--data`, PostgreSQL at `--postgres-url`, or memory. */
+const openStore = async (config: RelayConfig, keys: EncryptionKey[] | null): Promise<DocStore> => {
+  const historyMs = config['history-ms']
+  const encryption = keys === null ? {} : { encryption: { keys } }
+  switch (config.store) {
+    case 'memory':
+      return new MemoryStore({ historyMs })
+    case 'postgres':
+      return PostgresStore.open({ url: config['postgres-url'] ?? '', historyMs, ...encryption })
+    case 'level':
+      return LevelStore.open({ path: config.data, sync: config.sync, historyMs, ...encryption })
+  }
 }
 
 /** Event-loop delay of this process, sampled every 10 ms, for `/stats`. */
@@ -50,21 +68,16 @@ export const startRelayServer = async (
   const schemas = schemasPath === undefined ? [] : await readSchemasFile(schemasPath)
   const webhooksPath = config['webhooks-file']
   const endpoints = webhooksPath === undefined ? [] : await readWebhooksFile(webhooksPath)
-  const store: DocStore =
-    config.store === 'memory'
-      ? new MemoryStore({ historyMs: config['history-ms'] })
-      : await LevelStore.open({
-          path: config.data,
-          sync: config.sync,
-          historyMs: config['history-ms'],
-          ...(keys === null ? {} : { encryption: { keys } }),
-        })
+  const store = await openStore(config, keys)
   const prometheus = createRelayPrometheus({
     connections: () => relay.connectionCount,
     rooms: () => relay.roomCount,
-    dataDir: config.store === 'memory' ? null : config.data,
+    dataDir: config.store === 'level' ? config.data : null,
   })
-  const readiness = new Readiness(store)
+  const readiness = new Readiness(
+    store,
+    store instanceof PostgresStore ? { probe: () => store.ping(PROBE_TIMEOUT_MS) } : {},
+  )
   const relay: Relay = new Relay({
     store,
     auth: await authenticator(config),
