@@ -135,6 +135,9 @@ const encryptionTlsProblem = (config: RelayConfig): string | undefined => {
       ? '--store postgres needs --postgres-url (or WEFT_POSTGRES_URL)'
       : '--postgres-url applies to --store postgres only'
   }
+  if (config['redis-url'] !== undefined && config.store !== 'postgres') {
+    return '--redis-url links relays that share one store: it needs --store postgres'
+  }
   if (config['webhooks-file'] !== undefined && config['history-ms'] === 0) {
     return '--webhooks-file needs the change feed, which keeps --history-ms: give it above 0'
   }

@@ -30,6 +30,17 @@ export const OPTIONS = {
       .optional(),
     help: 'PostgreSQL connection string of --store postgres, postgres://user:password@host:5432/db (a secret: prefer the WEFT_POSTGRES_URL variable to a flag)',
   },
+  'redis-url': {
+    schema: z
+      .string()
+      .regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL')
+      .optional(),
+    help:
+      'Redis that carries updates and presence between relays sharing --store postgres, ' +
+      'redis://[user:password@]host:6379 (a secret when it holds a password: prefer ' +
+      'WEFT_REDIS_URL); a relay that loses it keeps serving its own clients and catches up ' +
+      'from the store when it returns',
+  },
   'history-ms': {
     schema: integer(0).default(7 * 24 * 3_600_000),
     help: 'how long accepted updates stay readable for audit, point-in-time reads and restore after compaction (0: only the log)',
@@ -218,6 +229,7 @@ export const SECRET_OPTIONS: ReadonlySet<string> = new Set<OptionName>([
   'jwt-secret',
   'admin-token',
   'postgres-url',
+  'redis-url',
 ])
 
 /** The relay's resolved configuration. */

@@ -17,12 +17,21 @@ export interface ReadinessOptions {
   readonly probe?: () => Promise<void>
   /** How long (ms) a probe's outcome is reused, so frequent checks cost one probe. Default 1,000. */
   readonly probeCacheMs?: number
+  /**
+   * What is down without making the relay unready (the bus to other relays: this relay still
+   * serves its own clients), or null. Default: nothing.
+   */
+  readonly degraded?: () => string | null
 }
+
+/** The outcome of a readiness check. */
+export type ReadinessState = { ready: true; degraded?: string } | { ready: false; reason: string }
 
 export class Readiness {
   readonly #store: DocStore
   readonly #probe: (() => Promise<void>) | undefined
   readonly #probeCacheMs: number
+  readonly #degraded: () => string | null
   #probed: { atMs: number; outcome: Promise<string | null> } | null = null
   #accepting = true
   #failedAtMs = 0
@@ -32,6 +41,7 @@ export class Readiness {
     this.#store = store
     this.#probe = options.probe
     this.#probeCacheMs = options.probeCacheMs ?? 1000
+    this.#degraded = options.degraded ?? (() => null)
   }
 
   /** The relay is stopping: not ready from now on. */
@@ -50,7 +60,13 @@ export class Readiness {
   }
 
   /** Whether to send traffic here, and if not, why. */
-  async check(): Promise<{ ready: true } | { ready: false; reason: string }> {
+  async check(): Promise<ReadinessState> {
+    const state = await this.#storeState()
+    const degraded = state.ready ? this.#degraded() : null
+    return degraded === null ? state : { ready: true, degraded }
+  }
+
+  async #storeState(): Promise<ReadinessState> {
     if (!this.#accepting) return { ready: false, reason: 'stopping' }
     const unreachable = await this.#probeOutcome()
     if (unreachable !== null) return { ready: false, reason: `store unreachable: ${unreachable}` }

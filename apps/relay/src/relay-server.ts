@@ -20,6 +20,7 @@ import { createHttpApi, type HttpHandler } from '@weft/server/http'
 import { WebhookDispatcher } from '@weft/server/webhooks'
 import { LevelStore, type EncryptionKey } from '@weft/store-level'
 import { PostgresStore } from '@weft/store-postgres'
+import { RedisBus } from '@weft/bus-redis'
 import type { RelayConfig } from './config.js'
 import { createRelayPrometheus } from './metrics.js'
 import { Readiness } from './readiness.js'
@@ -69,15 +70,23 @@ export const startRelayServer = async (
   const webhooksPath = config['webhooks-file']
   const endpoints = webhooksPath === undefined ? [] : await readWebhooksFile(webhooksPath)
   const store = await openStore(config, keys)
+  const redisUrl = config['redis-url']
+  const bus = redisUrl === undefined ? null : new RedisBus({ url: redisUrl, logger })
+  const busState = (): 'up' | 'down' | 'off' => (bus === null ? 'off' : bus.up ? 'up' : 'down')
   const prometheus = createRelayPrometheus({
     connections: () => relay.connectionCount,
     rooms: () => relay.roomCount,
     dataDir: config.store === 'level' ? config.data : null,
   })
-  const readiness = new Readiness(
-    store,
-    store instanceof PostgresStore ? { probe: () => store.ping(PROBE_TIMEOUT_MS) } : {},
-  )
+  const readiness = new Readiness(store, {
+    ...(store instanceof PostgresStore ? { probe: () => store.ping(PROBE_TIMEOUT_MS) } : {}),
+    // Without Redis this relay still serves its own clients (and catches up once it returns):
+    // taking it out of the load balancer would only move them to relays that lost it too.
+    degraded: () =>
+      busState() === 'down'
+        ? "redis down: serving this relay's clients, other relays' edits arrive once it returns"
+        : null,
+  })
   const relay: Relay = new Relay({
     store,
     auth: await authenticator(config),
@@ -111,6 +120,7 @@ export const startRelayServer = async (
     compactAfterUpdates: config['compact-after-updates'],
     compactAfterBytes: config['compact-after-bytes'],
     schemas,
+    bus,
   })
   let webhooks: WebhookDispatcher
   try {
@@ -123,6 +133,7 @@ export const startRelayServer = async (
     })
   } catch (error) {
     await relay.close()
+    await bus?.close()
     await store.close()
     throw new Error(`--webhooks-file ${webhooksPath}: ${(error as Error).message}`)
   }
@@ -149,6 +160,7 @@ export const startRelayServer = async (
     return {
       connections: relay.connectionCount,
       rooms: relay.roomCount,
+      redis: busState(),
       rssBytes: rss,
       heapUsedBytes: heapUsed,
       heapTotalBytes: heapTotal,
@@ -190,6 +202,7 @@ export const startRelayServer = async (
     ws: url.replace('http', 'ws'),
     store: config.store,
     data: config.data,
+    redis: bus !== null,
     tls: tls !== null,
     encryptionKey: keys?.at(-1)?.id ?? null,
   })
@@ -206,6 +219,7 @@ export const startRelayServer = async (
         await relay.close()
         server.closeAllConnections()
         await stopped
+        await bus?.close()
         await store.close()
         logger.info('relay stopped')
       })()),
@@ -245,7 +259,12 @@ const route = (request: IncomingMessage, response: ServerResponse, context: Rout
       .check()
       .then((state) =>
         state.ready
-          ? reply(response, 200, 'text/plain', 'ready\n')
+          ? reply(
+              response,
+              200,
+              'text/plain',
+              state.degraded === undefined ? 'ready\n' : `ready (${state.degraded})\n`,
+            )
           : reply(response, 503, 'text/plain', `${state.reason}\n`),
       )
     return
