@@ -1,6 +1,7 @@
 /**
- * @weft/server/store: what a DocStore implementation needs — the interface, its record types,
- * the state-record check and the encryption of stored values — without the relay (no WebSocket, JWT or schema libraries load).
+ * @weft/server/store: what a DocStore implementation needs — the interface, its record types, the
+ * stored log-record format, the state-record check and the encryption of stored values — without
+ * the relay (no WebSocket, JWT or schema libraries load).
  */
 export type {
   AppendEntry,
@@ -15,6 +16,7 @@ export type {
   StoredDoc,
   UpdateMeta,
 } from './doc-store.js'
+export { decodeLogRecord, encodeLogRecord, newestReceivedAtMs } from './log-record.js'
 export { stateJson } from './state-json.js'
 export {
   isSealed,

@@ -2,7 +2,7 @@
 import type { DocSummary } from '@weft/server/store'
 import { parseMeta } from './doc-meta.js'
 import { docsRange, metaKey } from './keys.js'
-import { decodeLogRecord, newestReceivedAtMs } from './log-record.js'
+import { decodeLogRecord, newestReceivedAtMs } from '@weft/server/store'
 import type { StoreAccess } from './store-access.js'
 
 /**

@@ -7,7 +7,7 @@
 import type { AppendEntry } from '@weft/server/store'
 import { foldUpdates } from '@weft/doc'
 import { histKey, seqOfLogKey } from './keys.js'
-import { decodeLogRecord, newestReceivedAtMs } from './log-record.js'
+import { decodeLogRecord, newestReceivedAtMs } from '@weft/server/store'
 
 /** A record as stored under `key`, decrypted. */
 export interface PlainRecord {

@@ -4,7 +4,7 @@
  */
 import type { DocMeta } from './doc-meta.js'
 import { planHistory, type PlainRecord } from './history-window.js'
-import { decodeLogRecord, newestReceivedAtMs } from './log-record.js'
+import { decodeLogRecord, newestReceivedAtMs } from '@weft/server/store'
 import { histBaseKey, histRange, snapshotKey } from './keys.js'
 import type { Op, StoreAccess } from './store-access.js'
 

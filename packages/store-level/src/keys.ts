@@ -7,7 +7,7 @@
  * - `v1:encryption` → present once the store has been opened with encryption keys
  * - `v1:doc:<name>:meta` → JSON `{ "compactedThrough": <seq> }`
  * - `v1:doc:<name>:snapshot` → a Yjs v1 update holding the compacted state
- * - `v1:doc:<name>:log:<seq>` → a log record: the updates of one append (see `log-record.ts`)
+ * - `v1:doc:<name>:log:<seq>` → a log record: the updates of one append (see `log-record.ts` in @weft/server)
  * - `v1:doc:<name>:hist:<seq>` → a log record folded by compaction, kept for the history window
  * - `v1:doc:<name>:histbase` → a Yjs update: the state before the oldest `hist` record
  * - `v1:feed:<position>` → JSON: one change of the change feed (document, sequence, who, when…)

@@ -31,7 +31,7 @@ import {
   seqOfLogKey,
   snapshotKey,
 } from './keys.js'
-import { decodeLogRecord, encodeLogRecord } from './log-record.js'
+import { decodeLogRecord, encodeLogRecord } from '@weft/server/store'
 import { listDocs } from './doc-listing.js'
 import { parseMeta, type DocMeta } from './doc-meta.js'
 import { checkEncryptionMarker } from './encryption-marker.js'

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import * as encoding from 'lib0/encoding'
 import { logKey, metaKey, snapshotKey } from '../src/keys.js'
-import { encodeLogRecord } from '../src/log-record.js'
+import { encodeLogRecord } from '@weft/server/store'
 import { isSealed, openValue, resolveKeyring, sealedKeyId, sealValue } from '../src/value-cipher.js'
 
 const keyA = { id: 'a', key: new Uint8Array(32).fill(1) }

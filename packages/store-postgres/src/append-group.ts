@@ -7,7 +7,7 @@
 import type { AppendEntry, FeedChange } from '@weft/server/store'
 import type pg from 'pg'
 import { recordAddress } from './addresses.js'
-import { encodeLogRecord, newestReceivedAtMs } from './log-record.js'
+import { encodeLogRecord, newestReceivedAtMs } from '@weft/server/store'
 import { writeFeed, type FeedWrite } from './feed.js'
 
 /** One append call. `seq` is set once its transaction has numbered it. */

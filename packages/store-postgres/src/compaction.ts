@@ -9,7 +9,7 @@
 import { foldUpdates } from '@weft/doc'
 import type pg from 'pg'
 import { histBaseAddress, recordAddress, snapshotAddress } from './addresses.js'
-import { decodeLogRecord } from './log-record.js'
+import { decodeLogRecord } from '@weft/server/store'
 
 /** What compaction needs from the store. */
 export interface CompactContext {

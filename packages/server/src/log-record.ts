@@ -1,8 +1,10 @@
 /**
- * The value of a log record row: one record per append call, holding every update of that call
- * with who sent it and when (lib0 encoding, the same format as LevelStore's log records).
+ * A stored log record: one per append call, holding every update of that call with who sent it
+ * and when (lib0 encoding). Every DocStore keeps records in this format (a LevelDB value, a
+ * PostgreSQL row), so one record per batch rather than per update keeps a fast writer's thousands
+ * of updates to one write.
  */
-import type { AppendEntry } from '@weft/server/store'
+import type { AppendEntry } from './doc-store.js'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 
