@@ -1,0 +1,79 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { decodeBusMessage, encodeBusMessage, type BusMessage } from '../src/relay-bus.js'
+import { GAP_GRACE_MS, RoomSequence } from '../src/room-sequence.js'
+
+beforeEach(() => {
+  vi.useFakeTimers()
+})
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+/** A sequence whose catch-up reports `head` and counts its calls. */
+const tracked = (headSeq: number, head: () => number) => {
+  const calls = { count: 0 }
+  const sequence = new RoomSequence({
+    headSeq,
+    catchUp: () => {
+      calls.count += 1
+      return Promise.resolve(head())
+    },
+    failed: () => {},
+  })
+  return { sequence, calls }
+}
+
+describe('RoomSequence', () => {
+  it('advances over consecutive records and waits out a gap filled within the grace period', async () => {
+    const { sequence, calls } = tracked(3, () => 0)
+    sequence.add(4)
+    sequence.add(6)
+    expect(sequence.through).toBe(4)
+    await vi.advanceTimersByTimeAsync(GAP_GRACE_MS - 1)
+    sequence.add(5)
+    expect(sequence.through).toBe(6)
+    await vi.advanceTimersByTimeAsync(GAP_GRACE_MS)
+    expect(calls.count).toBe(0)
+  })
+
+  it('reads the store once when a gap outlives the grace period, and holds everything it covered', async () => {
+    const { sequence, calls } = tracked(0, () => 9)
+    sequence.add(2)
+    sequence.add(3)
+    await vi.advanceTimersByTimeAsync(GAP_GRACE_MS)
+    expect(calls.count).toBe(1)
+    expect(sequence.through).toBe(9)
+    expect(sequence.holds(1)).toBe(true)
+    sequence.add(10)
+    expect(sequence.through).toBe(10)
+  })
+
+  it('stops reading once stopped', async () => {
+    const { sequence, calls } = tracked(0, () => 5)
+    sequence.add(5)
+    sequence.stop()
+    await vi.advanceTimersByTimeAsync(GAP_GRACE_MS * 2)
+    expect(calls.count).toBe(0)
+  })
+})
+
+describe('bus messages', () => {
+  it('round-trip as bytes, and anything else decodes as null', () => {
+    const messages: BusMessage[] = [
+      {
+        kind: 'update',
+        doc: 'notes/1',
+        origin: 'relay-a',
+        seq: 42,
+        updates: [new Uint8Array([1, 2]), new Uint8Array([3])],
+      },
+      { kind: 'update', doc: 'big', origin: 'relay-a', seq: 7, updates: [] },
+      { kind: 'awareness', doc: 'notes/1', origin: 'relay-b', update: new Uint8Array([9, 9]) },
+      { kind: 'awareness-query', doc: 'ü', origin: 'relay-c' },
+    ]
+    for (const message of messages)
+      expect(decodeBusMessage(encodeBusMessage(message))).toEqual(message)
+    expect(decodeBusMessage(new Uint8Array([2, 0]))).toBeNull()
+    expect(decodeBusMessage(new Uint8Array([1, 0, 5]))).toBeNull()
+  })
+})
