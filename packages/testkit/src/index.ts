@@ -50,3 +50,4 @@ export {
   type DiskFullCheckResult,
 } from './disk-full-check.js'
 export { scopedToken, TEST_SECRET, writeToken, type TestScope } from './tokens.js'
+export { modulesLoadedBy, type LoadedModules } from './loaded-modules.js'
