@@ -21,7 +21,10 @@ describe('the --encryption-keys-file option', () => {
   it('is refused with the memory store, which keeps nothing on disk', () => {
     expect(
       parseCommand(['--auth', 'open', '--store', 'memory', '--encryption-keys-file', 'k.json'], {}),
-    ).toMatchObject({ kind: 'invalid', message: expect.stringContaining('--store level and postgres') })
+    ).toMatchObject({
+      kind: 'invalid',
+      message: expect.stringContaining('--store level and postgres'),
+    })
   })
 })
 
