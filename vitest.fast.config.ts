@@ -16,7 +16,9 @@ const SLOW_TESTS = [
   'apps/relay/test/encryption.relay.test.ts',
   'apps/relay/test/installed-app.test.ts',
   'apps/relay/test/log-hygiene.test.ts',
+  'apps/relay/test/postgres-store.process.test.ts',
   'apps/relay/test/protocol-fuzz.test.ts',
+  'apps/relay/test/redis-bus.process.test.ts',
   'apps/relay/test/relay.process.test.ts',
   'apps/relay/test/set-check.test.ts',
   'apps/relay/test/tls.test.ts',
@@ -24,9 +26,12 @@ const SLOW_TESTS = [
   'packages/client/test/client.restart-offline.test.ts',
   'packages/service-client/test/feed-consumer.crash.test.ts',
   'packages/store-level/test/light-entry.test.ts',
-  // They inject faults: a faulty network, full disks, the seeded simulation.
+  'packages/store-postgres/test/light-entry.test.ts',
+  // They inject faults: a faulty network, full disks, the seeded simulation, engine outages.
+  'packages/bus-redis/test/outage.test.ts',
   'packages/client/test/client.faults.test.ts',
   'packages/testkit/test/disk-full-check.test.ts',
+  'packages/store-postgres/test/postgres-store.restart.test.ts',
   'packages/testkit/test/simulation.test.ts',
   // Soak and long runs: hundreds of clients or thousands of sockets, long traces, floods.
   'packages/client/test/client.reconnect-storm.test.ts',
@@ -35,6 +40,7 @@ const SLOW_TESTS = [
   'packages/server/test/trace.replay.test.ts',
   'packages/server/test/y-websocket.fast-writer.test.ts',
   'packages/store-level/test/long-log.test.ts',
+  'packages/store-postgres/test/postgres-store.long-log.test.ts',
 ]
 
 const here = import.meta.dirname
