@@ -1,7 +1,7 @@
 /** launchChromium: the system's Chromium (Debian's package) under playwright-core, for browser tests. */
-import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import type { Browser } from 'playwright-core'
+import { systemTool } from './system-tool.js'
 
 /** Flags for a closed network: no sandbox (containers), no GPU, no background traffic. */
 const FLAGS = [
@@ -15,34 +15,14 @@ const FLAGS = [
 
 const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome']
 
-/**
- * The Chromium executable: `CHROMIUM_PATH`, a system one, or (when missing) Debian's `chromium`
- * installed with apt-get (as root, or through `sudo -n`). Throws with what to do otherwise.
- */
-export const chromiumPath = (): string => {
-  const fromEnv = process.env['CHROMIUM_PATH']
-  if (fromEnv) return fromEnv
-  const found = CANDIDATES.find((path) => existsSync(path))
-  if (found !== undefined) return found
-  const asRoot = process.getuid?.() === 0
-  const run = (args: string[]): void => {
-    const [command, ...rest] = asRoot ? args : ['sudo', '-n', ...args]
-    execFileSync(command as string, rest, { stdio: 'inherit', timeout: 600_000 })
-  }
-  try {
-    run(['apt-get', 'update'])
-    run(['apt-get', 'install', '-y', 'chromium'])
-  } catch (cause) {
-    throw new Error(
-      'Chromium is missing and apt-get could not install it: install the chromium package or set CHROMIUM_PATH',
-      { cause },
-    )
-  }
-  const installed = CANDIDATES.find((path) => existsSync(path))
-  if (installed === undefined)
-    throw new Error('apt-get installed chromium but no executable was found')
-  return installed
-}
+/** The Chromium executable: `CHROMIUM_PATH`, a system one, or Debian's `chromium` (apt-get). */
+export const chromiumPath = (): string =>
+  systemTool({
+    name: 'Chromium',
+    envVar: 'CHROMIUM_PATH',
+    aptPackage: 'chromium',
+    find: () => CANDIDATES.find((path) => existsSync(path)),
+  })
 
 /**
  * Launches headless Chromium with the flags above. playwright-core is loaded here, not with the

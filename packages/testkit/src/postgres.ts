@@ -3,10 +3,11 @@ import { execFile, execFileSync, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, readdirSync } from 'node:fs'
 import { chown, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { freePort } from './run-support.js'
+import { systemTool } from './system-tool.js'
 
 /** A running PostgreSQL server owned by the test process. */
 export interface TestPostgres {
@@ -31,30 +32,13 @@ const run = promisify(execFile)
 const SERVER_USER = 'postgres'
 
 /** The directory holding initdb, pg_ctl and postgres: `PG_BIN`, the newest installed, or apt's. */
-export const postgresBin = (): string => {
-  const fromEnv = process.env['PG_BIN']
-  if (fromEnv) return fromEnv
-  const found = installedBin()
-  if (found !== undefined) return found
-  const asRoot = process.getuid?.() === 0
-  const apt = (args: string[]): void => {
-    const [command, ...rest] = asRoot ? args : ['sudo', '-n', ...args]
-    execFileSync(command as string, rest, { stdio: 'inherit', timeout: 600_000 })
-  }
-  try {
-    apt(['apt-get', 'update'])
-    apt(['apt-get', 'install', '-y', 'postgresql'])
-  } catch (cause) {
-    throw new Error(
-      'PostgreSQL is missing and apt-get could not install it: install the postgresql package or set PG_BIN',
-      { cause },
-    )
-  }
-  const installed = installedBin()
-  if (installed === undefined)
-    throw new Error('apt-get installed postgresql but no initdb was found')
-  return installed
-}
+export const postgresBin = (): string =>
+  systemTool({
+    name: 'PostgreSQL (initdb)',
+    envVar: 'PG_BIN',
+    aptPackage: 'postgresql',
+    find: () => installedBin(),
+  })
 
 const installedBin = (): string | undefined => {
   const root = '/usr/lib/postgresql'
@@ -64,20 +48,6 @@ const installedBin = (): string | undefined => {
     .sort((a, b) => Number(b) - Number(a))
   return versions[0] === undefined ? undefined : join(root, versions[0], 'bin')
 }
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() =>
-        typeof address === 'object' && address !== null
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      )
-    })
-  })
 
 /**
  * Starts PostgreSQL (binaries from {@link postgresBin}) in a new temp directory: `initdb` with

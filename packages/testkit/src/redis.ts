@@ -1,10 +1,11 @@
 /** startRedis: a throwaway redis-server on a free loopback port, for tests of relays sharing a bus. */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { freePort } from './run-support.js'
+import { systemTool } from './system-tool.js'
 
 /** A redis-server started by {@link startRedis}. */
 export interface TestRedis {
@@ -37,51 +38,18 @@ const installExitHook = (): void => {
   })
 }
 
-/**
- * The redis-server executable: `REDIS_SERVER_PATH`, one on the PATH or in the usual places, or
- * (when missing) Debian's `redis-server` installed with apt-get (as root, or through `sudo -n`).
- * Throws with what to do otherwise.
- */
-export const redisServerPath = (): string => {
-  const fromEnv = process.env['REDIS_SERVER_PATH']
-  if (fromEnv) return fromEnv
-  const find = (): string | undefined => {
-    for (const dir of (process.env['PATH'] ?? '').split(':')) {
-      if (dir !== '' && existsSync(join(dir, 'redis-server'))) return join(dir, 'redis-server')
-    }
-    return CANDIDATES.find((path) => existsSync(path))
-  }
-  const found = find()
-  if (found !== undefined) return found
-  const asRoot = process.getuid?.() === 0
-  const run = (args: string[]): void => {
-    const [command, ...rest] = asRoot ? args : ['sudo', '-n', ...args]
-    execFileSync(command as string, rest, { stdio: 'inherit', timeout: 600_000 })
-  }
-  try {
-    run(['apt-get', 'update'])
-    run(['apt-get', 'install', '-y', 'redis-server'])
-  } catch (cause) {
-    throw new Error(
-      'redis-server is missing and apt-get could not install it: install the redis-server package or set REDIS_SERVER_PATH',
-      { cause },
-    )
-  }
-  const installed = find()
-  if (installed === undefined)
-    throw new Error('apt-get installed redis-server but no executable was found')
-  return installed
-}
-
-/** A port free on 127.0.0.1 right now. */
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo
-      server.close(() => resolve(port))
-    })
+/** The redis-server executable: `REDIS_SERVER_PATH`, one on the PATH or in the usual places, or apt's. */
+export const redisServerPath = (): string =>
+  systemTool({
+    name: 'redis-server',
+    envVar: 'REDIS_SERVER_PATH',
+    aptPackage: 'redis-server',
+    find: () => {
+      for (const dir of (process.env['PATH'] ?? '').split(':')) {
+        if (dir !== '' && existsSync(join(dir, 'redis-server'))) return join(dir, 'redis-server')
+      }
+      return CANDIDATES.find((path) => existsSync(path))
+    },
   })
 
 /** Starts redis-server and resolves once it accepts connections. */
