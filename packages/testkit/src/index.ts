@@ -51,3 +51,4 @@ export {
 } from './disk-full-check.js'
 export { scopedToken, TEST_SECRET, writeToken, type TestScope } from './tokens.js'
 export { modulesLoadedBy, type LoadedModules } from './loaded-modules.js'
+export { appendEntries, keyUpdates, runLongLogSuite, type LongLogSizes } from './long-log-suite.js'
