@@ -122,7 +122,8 @@ export interface StateRecord {
  * - Each `append` call is one log record; records get consecutive sequence numbers per
  *   document, starting after `headSeq`, never reused (not even after compaction).
  * - `compact` replaces the snapshot and removes log records up to `throughSeq` atomically: a
- *   crash leaves either the old or the new state, never a mix.
+ *   crash leaves either the old or the new state, never a mix. A stale compaction (`throughSeq`
+ *   not past the stored snapshot's, or beyond the head) changes nothing.
  * - An unknown document loads as empty (`snapshot: null`, no updates).
  * - `delete` removes a document at once and entirely: it then loads as empty, is not listed,
  *   and its log sequence numbers start again.
@@ -144,7 +145,19 @@ export interface DocStore {
     entries: readonly AppendEntry[],
     changes?: readonly FeedChange[],
   ): Promise<number>
-  /** Atomically stores `snapshot` and drops log records with sequence numbers up to `throughSeq`. */
+  /**
+   * Atomically stores `snapshot` and drops log records with sequence numbers up to `throughSeq`
+   * (with a history window, they move to history). `snapshot` must hold at least those records.
+   *
+   * A stale compaction resolves and changes nothing — not the snapshot, the log nor the history:
+   * one whose `throughSeq` is not past the sequence the stored snapshot already covers (the last
+   * compaction that took effect; 0 before any), one beyond the document's `headSeq`, and one of a
+   * document the store does not hold. Compactions of one document are ordered with each other
+   * and with its appends, so when several relays sharing a store compact it at once, an older
+   * snapshot never replaces a newer one and no record appended after `throughSeq` is lost. A
+   * compaction refused because the stored one is as new or newer found every record through
+   * `throughSeq` already folded, so its caller may count them as folded.
+   */
   compact(name: string, snapshot: Uint8Array, throughSeq: number): Promise<void>
   /** Finishes pending writes and releases resources; later calls reject with `CLOSED`. */
   close(): Promise<void>

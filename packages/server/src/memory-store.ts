@@ -24,6 +24,8 @@ interface MemoryDoc {
   snapshot: Uint8Array | null
   log: MemoryRecord[]
   headSeq: number
+  /** The last record the snapshot covers: a compaction must go past it. */
+  compactedThrough: number
   compactedAtMs: number | null
   /** Folded records kept for the history window, and the state before the oldest of them. */
   history: MemoryRecord[]
@@ -89,7 +91,9 @@ export class MemoryStore implements DocStore {
 
   async compact(name: string, snapshot: Uint8Array, throughSeq: number): Promise<void> {
     this.#assertOpen()
-    const doc = this.#doc(name)
+    const doc = this.#docs.get(name)
+    // Stale (see DocStore.compact): an older snapshot must not replace a newer one.
+    if (doc === undefined || throughSeq <= doc.compactedThrough || throughSeq > doc.headSeq) return
     const folded = doc.log.filter((record) => record.seq <= throughSeq)
     if (this.#historyMs > 0) {
       if (doc.historyBase === null && doc.history.length === 0 && doc.snapshot !== null)
@@ -108,6 +112,7 @@ export class MemoryStore implements DocStore {
     }
     doc.snapshot = snapshot.slice()
     doc.log = doc.log.filter((record) => record.seq > throughSeq)
+    doc.compactedThrough = throughSeq
     doc.compactedAtMs = Date.now()
   }
 
@@ -183,6 +188,7 @@ export class MemoryStore implements DocStore {
         snapshot: null,
         log: [],
         headSeq: 0,
+        compactedThrough: 0,
         compactedAtMs: null,
         history: [],
         historyBase: null,

@@ -48,6 +48,15 @@ export const logRange = (name: string, throughSeq?: number): { gt: string; lte: 
   lte: throughSeq === undefined ? `${docPrefix(name)}log:~` : logKey(name, throughSeq),
 })
 
+/**
+ * Range options covering what `load` reads of a document in one pass: its log records, then its
+ * metadata and its snapshot (`log:…` < `meta` < `snapshot`), and not its history.
+ */
+export const loadRange = (name: string): { gt: string; lte: string } => ({
+  gt: `${docPrefix(name)}log:`,
+  lte: snapshotKey(name),
+})
+
 /** Key of a record kept for history after compaction folded it. */
 export const histKey = (name: string, seq: number): string =>
   `${docPrefix(name)}hist:${String(seq).padStart(SEQ_DIGITS, '0')}`

@@ -25,6 +25,7 @@ import {
   stateRange,
   histBaseKey,
   histRange,
+  loadRange,
   logKey,
   logRange,
   metaKey,
@@ -102,6 +103,7 @@ export class LevelStore implements DocStore {
   readonly #access: StoreAccess
   readonly #feed: LevelFeed
   #closed = false
+  #staleCompactions = 0
 
   /**
    * Opens (creating if needed) the database at `options.path` and checks its layout version.
@@ -200,30 +202,41 @@ export class LevelStore implements DocStore {
     return this.#commits.groups
   }
 
+  /** Compactions that changed nothing because the stored one was as new or newer. */
+  get staleCompactions(): number {
+    return this.#staleCompactions
+  }
+
   async load(name: string): Promise<StoredDoc> {
     this.#assertOpen()
     // Reads must see every write already submitted for this document (and need not wait for
     // other documents' writes).
     await this.#lastWrite.get(name)
-    const [snapshot, meta] = await this.#db.getMany([snapshotKey(name), metaKey(name)])
+    // One iterator reads the log, the metadata and the snapshot from one LevelDB snapshot: a
+    // compaction committing meanwhile cannot pair the old snapshot with the shortened log.
+    let snapshot: Uint8Array | null = null
     const updates: Uint8Array[] = []
     let logBytes = 0
-    let headSeq = this.#readMeta(name, meta).compactedThrough
+    let compactedThrough = 0
+    let logHead = 0
     // `all()` reads the range in native batches (one thread-pool trip for a small log).
-    for (const [key, value] of await this.#db.iterator(logRange(name)).all()) {
-      for (const { update } of decodeLogRecord(this.#open(key, value))) {
-        updates.push(update)
-        logBytes += update.length
+    for (const [key, value] of await this.#db.iterator(loadRange(name)).all()) {
+      if (key === snapshotKey(name)) {
+        snapshot = this.#open(key, value)
+      } else if (key === metaKey(name)) {
+        compactedThrough = this.#readMeta(name, value).compactedThrough
+      } else {
+        for (const { update } of decodeLogRecord(this.#open(key, value))) {
+          updates.push(update)
+          logBytes += update.length
+        }
+        logHead = seqOfLogKey(key)
       }
-      headSeq = seqOfLogKey(key)
     }
-    this.#heads.set(name, headSeq)
-    return {
-      snapshot: snapshot === undefined ? null : this.#open(snapshotKey(name), snapshot),
-      updates,
-      headSeq,
-      logBytes,
-    }
+    const headSeq = Math.max(compactedThrough, logHead)
+    // An append prepared meanwhile knows a later head than this read: keep it.
+    if (this.#heads.get(name) === undefined) this.#heads.set(name, headSeq)
+    return { snapshot, updates, headSeq, logBytes }
   }
 
   async append(
@@ -291,13 +304,20 @@ export class LevelStore implements DocStore {
   async compact(name: string, snapshot: Uint8Array, throughSeq: number): Promise<void> {
     this.#assertOpen()
     await this.#track(name, {
+      // Alone, so what it reads (the metadata, the head, the log) holds every earlier write,
+      // another compaction of the same document included.
+      alone: true,
       prepare: async () => {
+        const meta = this.#readMeta(name, await this.#db.get(metaKey(name)))
+        // Stale (see DocStore.compact): an older snapshot must not replace a newer one.
+        if (throughSeq <= meta.compactedThrough || throughSeq > (await this.#readHead(name))) {
+          this.#staleCompactions += 1
+          return []
+        }
         const at = snapshotKey(name)
         const ops: Op[] = [{ type: 'put', key: at, value: this.#seal(at, snapshot) }]
-        const meta = this.#readMeta(name, await this.#db.get(metaKey(name)))
-        const compactedThrough = Math.max(meta.compactedThrough, throughSeq)
         const json = textEncoder.encode(
-          JSON.stringify({ compactedThrough, compactedAtMs: Date.now() }),
+          JSON.stringify({ compactedThrough: throughSeq, compactedAtMs: Date.now() }),
         )
         ops.push({ type: 'put', key: metaKey(name), value: this.#seal(metaKey(name), json) })
         const folded = await this.#db.iterator(logRange(name, throughSeq)).all()

@@ -2,6 +2,7 @@
 import type { AppendEntry, DocStore } from '@weft/server/store'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
+import { compactionConformanceTests } from './doc-store-compaction-suite.js'
 import { durableFeedTest, feedConformanceTests } from './doc-store-feed-suite.js'
 
 /** A store under test, and how to reopen it on the same data (for durable stores). */
@@ -264,6 +265,7 @@ export const runDocStoreSuite = (
       })
     })
 
+    compactionConformanceTests(open)
     feedConformanceTests(open)
 
     if (!options.durable) return
