@@ -51,7 +51,8 @@ export class RedisBus implements RelayBus {
   readonly #logger: Logger
   readonly #publisher: Redis
   readonly #subscriber: Redis
-  readonly #docs = new Set<string>()
+  /** Subscribed documents; `''` is the relay-wide channel, always subscribed. */
+  readonly #docs = new Set<string>([''])
   readonly #listeners = new Set<RelayBusListener>()
   readonly #health: ReturnType<typeof setInterval>
   readonly #healthTimeoutMs: number
@@ -150,7 +151,7 @@ export class RedisBus implements RelayBus {
   }
 
   unsubscribe(doc: string): void {
-    if (!this.#docs.delete(doc) || !this.#subscribed) return
+    if (doc === '' || !this.#docs.delete(doc) || !this.#subscribed) return
     this.#subscriber.unsubscribe(this.#prefix + doc).catch(() => {})
   }
 

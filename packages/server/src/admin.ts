@@ -13,7 +13,10 @@ import type { RoomRegistry } from './room-registry.js'
 import { changeToRestore } from './restore.js'
 import { LocalPeer } from './local-peer.js'
 
-/** A stored document as listed, with whether it is loaded and how many peers it has. */
+/**
+ * A stored document as listed, with whether it is loaded and how many peers it has — on this
+ * relay: relays sharing a store each answer for their own rooms and sockets.
+ */
 export interface DocumentListing extends DocSummary {
   readonly loaded: boolean
   readonly peers: number
@@ -126,7 +129,9 @@ export class RelayAdmin {
     const presence = await this.#registry.peek(name)
     const summary =
       (await this.#store.list()).find((doc) => doc.name === name) ?? nothingStored(name)
-    return this.#withRoom(name, 'inspect', (room) => {
+    return this.#withRoom(name, 'inspect', async (room) => {
+      // On relays sharing a store, a loaded room may still wait for another relay's last edits.
+      await room.catchUp()
       const { doc } = room
       const vector = Y.decodeStateVector(Y.encodeStateVector(doc))
       return {
@@ -144,7 +149,10 @@ export class RelayAdmin {
   /** The whole document as one Yjs update (what `import` takes back). */
   async export(name: string): Promise<Uint8Array> {
     validName(name)
-    return this.#withRoom(name, 'export', (room) => Y.encodeStateAsUpdate(room.doc))
+    return this.#withRoom(name, 'export', async (room) => {
+      await room.catchUp()
+      return Y.encodeStateAsUpdate(room.doc)
+    })
   }
 
   /**

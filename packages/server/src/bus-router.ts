@@ -43,11 +43,18 @@ export class BusRouter implements RoomBusLink {
   readonly #logger: Logger
   readonly #subscriptions = new Map<string, Subscription>()
   readonly #detach: () => void
+  readonly #onRevoke: (subject: string, reason: string) => void
   #wasDown: boolean
 
-  constructor(bus: RelayBus, logger: Logger) {
+  /** `onRevoke` closes this relay's sessions of a subject another relay revoked. */
+  constructor(
+    bus: RelayBus,
+    logger: Logger,
+    onRevoke: (subject: string, reason: string) => void = () => {},
+  ) {
     this.#bus = bus
     this.#logger = logger
+    this.#onRevoke = onRevoke
     this.#wasDown = !bus.up
     this.#detach = bus.listen({
       message: (message) => this.#message(message),
@@ -122,6 +129,7 @@ export class BusRouter implements RoomBusLink {
 
   #message(message: BusMessage): void {
     if (message.origin === this.#bus.id) return
+    if (message.kind === 'revoke') return this.#onRevoke(message.subject, message.reason)
     const subscription = this.#subscriptions.get(message.doc)
     if (subscription === undefined) return
     const { room } = subscription
@@ -138,6 +146,8 @@ export class BusRouter implements RoomBusLink {
         return room.receiveAwareness(message.origin, message.update)
       case 'awareness-query':
         return room.answerAwarenessQuery()
+      case 'revoke':
+        return
     }
   }
 

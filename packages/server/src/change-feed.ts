@@ -54,10 +54,20 @@ export class ChangeFeed {
   readonly #logger: Logger
   readonly #listeners = new Set<() => void>()
   readonly #pruner: ReturnType<typeof setInterval> | null
+  readonly #headPollMs: number
+  #poller: ReturnType<typeof setInterval> | null = null
+  #polling = false
+  #polledHead = -1
 
-  constructor(store: DocStore, logger: Logger, pruneIntervalMs = 60_000) {
+  /**
+   * `headPollMs` above 0: while reads wait or listeners listen, the store's feed head is read
+   * this often (ms) and a move wakes them — for relays sharing a store, where other relays'
+   * changes never pass through this one's `changed()`. Default 0: only `changed()` wakes them.
+   */
+  constructor(store: DocStore, logger: Logger, pruneIntervalMs = 60_000, headPollMs = 0) {
     this.#store = store
     this.#logger = logger
+    this.#headPollMs = headPollMs
     this.#pruner = this.enabled ? setInterval(() => void this.prune(), pruneIntervalMs) : null
     this.#pruner?.unref()
   }
@@ -75,6 +85,7 @@ export class ChangeFeed {
   /** Calls `listener` whenever new changes became durable; returns a function that stops it. */
   onChange(listener: () => void): () => void {
     this.#listeners.add(listener)
+    this.#pollHead()
     return () => this.#listeners.delete(listener)
   }
 
@@ -130,6 +141,8 @@ export class ChangeFeed {
   /** Stops pruning and wakes every waiting read. */
   close(): void {
     if (this.#pruner !== null) clearInterval(this.#pruner)
+    if (this.#poller !== null) clearInterval(this.#poller)
+    this.#poller = null
     this.changed()
     this.#listeners.clear()
   }
@@ -177,10 +190,40 @@ export class ChangeFeed {
       }
       const timer = setTimeout(done, waitMs)
       this.#listeners.add(done)
+      this.#pollHead()
       signal?.addEventListener('abort', done, { once: true })
       cancel = done
     })
     return { promise, cancel }
+  }
+
+  /** Starts reading the head while anyone waits, and stops once no one does. */
+  #pollHead(): void {
+    if (this.#headPollMs === 0 || this.#poller !== null || !this.enabled) return
+    this.#poller = setInterval(() => {
+      if (this.#listeners.size === 0) {
+        clearInterval(this.#poller ?? undefined)
+        this.#poller = null
+        this.#polledHead = -1
+        return
+      }
+      if (this.#polling) return
+      this.#polling = true
+      this.#store
+        .readFeed(Number.MAX_SAFE_INTEGER, 1)
+        .then(
+          ({ head }) => {
+            // A spurious wake is harmless (the read looks again), a missed one is not.
+            if (head !== this.#polledHead) this.changed()
+            this.#polledHead = head
+          },
+          (error: unknown) => this.#logger.debug('feed head poll failed', { error: String(error) }),
+        )
+        .finally(() => {
+          this.#polling = false
+        })
+    }, this.#headPollMs)
+    this.#poller.unref()
   }
 
   #assertEnabled(): void {

@@ -38,6 +38,7 @@ export type {
   StoredDoc,
   UpdateMeta,
 } from './doc-store.js'
+export type { ExclusiveLocks, HeldLock } from './exclusive-locks.js'
 export { MemoryStore } from './memory-store.js'
 export {
   decodeBusMessage,

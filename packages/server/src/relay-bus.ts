@@ -7,7 +7,9 @@ import * as encoding from 'lib0/encoding'
  * - `update`: log record `seq` of `doc` is durable in the shared store and holds `updates` (empty
  *   when they were too large to carry: the receiver reads them from the store);
  * - `awareness`: presence changes of the sender's sessions, merged over one presence tick;
- * - `awareness-query`: the sender has just loaded `doc` and asks for everyone's presence.
+ * - `awareness-query`: the sender has just loaded `doc` and asks for everyone's presence;
+ * - `revoke`: close every session of token subject `subject` (with `reason`). It concerns no
+ *   document: its `doc` is `''`, the relay-wide channel every relay receives whatever it loaded.
  *
  * `origin` is the sending relay's bus id: a relay ignores its own messages.
  */
@@ -26,10 +28,20 @@ export type BusMessage =
       readonly update: Uint8Array
     }
   | { readonly kind: 'awareness-query'; readonly doc: string; readonly origin: string }
+  | {
+      readonly kind: 'revoke'
+      readonly doc: ''
+      readonly origin: string
+      readonly subject: string
+      readonly reason: string
+    }
 
 /** What a relay hears from its bus. */
 export interface RelayBusListener {
-  /** A message of another relay (or the relay's own: check `origin`) about a subscribed document. */
+  /**
+   * A message of another relay (or the relay's own: check `origin`) about a subscribed document,
+   * or one for every relay (`doc` `''`).
+   */
   message(message: BusMessage): void
   /**
    * The bus went down (messages may have been lost, none are sent) or came back up with every
@@ -57,13 +69,20 @@ export interface RelayBus {
   subscribe(doc: string): Promise<void>
   /** Stops receiving the messages of `doc`. */
   unsubscribe(doc: string): void
-  /** Sends `message` to the other relays subscribed to its document; dropped while down. */
+  /**
+   * Sends `message` to the other relays subscribed to its document (to every relay for `doc`
+   * `''`); dropped while down.
+   */
   publish(message: BusMessage): void
 }
 
-/** Version of the byte format below; a message in another version is ignored. */
+/**
+ * Version of the byte format below; a message in another version is ignored. New kinds are added
+ * at the end of `KINDS` without a new version: a relay that does not know one ignores it.
+ * History: 1 — update, awareness, awareness-query; then revoke.
+ */
 const BUS_FORMAT = 1
-const KINDS = ['update', 'awareness', 'awareness-query'] as const
+const KINDS = ['update', 'awareness', 'awareness-query', 'revoke'] as const
 
 /** Encodes a bus message as bytes (updates as they are: no JSON, no base64). */
 export const encodeBusMessage = (message: BusMessage): Uint8Array => {
@@ -78,6 +97,9 @@ export const encodeBusMessage = (message: BusMessage): Uint8Array => {
     for (const update of message.updates) encoding.writeVarUint8Array(encoder, update)
   } else if (message.kind === 'awareness') {
     encoding.writeVarUint8Array(encoder, message.update)
+  } else if (message.kind === 'revoke') {
+    encoding.writeVarString(encoder, message.subject)
+    encoding.writeVarString(encoder, message.reason)
   }
   return encoding.toUint8Array(encoder)
 }
@@ -106,6 +128,11 @@ export const decodeBusMessage = (bytes: Uint8Array): BusMessage | null => {
         return { kind, doc, origin, update: decoding.readVarUint8Array(decoder) }
       case 'awareness-query':
         return { kind, doc, origin }
+      case 'revoke': {
+        if (doc !== '') return null
+        const subject = decoding.readVarString(decoder)
+        return { kind, doc, origin, subject, reason: decoding.readVarString(decoder) }
+      }
       default:
         return null
     }

@@ -25,6 +25,9 @@ import type { AuthenticatedSession } from './session-auth.js'
 import { WeftSession, type SessionContext } from './weft-session.js'
 import { YwsSession } from './yws-session.js'
 
+/** How often (ms) a relay on a bus reads the shared feed's head while feed reads wait. */
+const FEED_POLL_MS = 200
+
 /**
  * The Weft relay. Attach it to an HTTP server's `upgrade` event; sockets offering the `weft`
  * subprotocol speak the Weft dialect, all others the y-websocket dialect at `/<docName>`.
@@ -61,9 +64,18 @@ export class Relay {
       perMessageDeflate: false,
       handleProtocols: (protocols) => (protocols.has(WEFT_SUBPROTOCOL) ? WEFT_SUBPROTOCOL : false),
     })
-    this.#feed = new ChangeFeed(this.#options.store, logger)
     const { bus } = this.#options
-    this.#router = bus === null ? null : new BusRouter(bus, logger)
+    // Other relays' changes reach the shared store without passing here: read its head.
+    this.#feed = new ChangeFeed(
+      this.#options.store,
+      logger,
+      60_000,
+      bus === null ? 0 : FEED_POLL_MS,
+    )
+    this.#router =
+      bus === null
+        ? null
+        : new BusRouter(bus, logger, (subject, reason) => this.#revokeHere(subject, reason))
     this.#registry = new RoomRegistry({
       ...this.#options,
       router: this.#router,
@@ -141,13 +153,22 @@ export class Relay {
 
   /**
    * Revokes every session of `subject` (a token's `sub`) at once: each is closed with
-   * `UNAUTHORIZED` (4401). Returns how many were closed. Tokens still valid can connect again;
+   * `UNAUTHORIZED` (4401). With a bus, every other relay closes its sessions of `subject` too
+   * (unless the bus is down: then only this relay's close, and the token's expiry is what ends
+   * the others). Returns how many this relay closed. Tokens still valid can connect again;
    * refuse them in the authenticator too (for example with a deny list).
    */
   revoke(subject: string, reason = 'the session was revoked'): number {
     if (typeof subject !== 'string') {
       throw new WeftError('INVALID_ARGUMENT', 'revoke(subject) needs the subject as a string')
     }
+    const router = this.#router
+    router?.publish({ kind: 'revoke', doc: '', origin: router.id, subject, reason })
+    return this.#revokeHere(subject, reason)
+  }
+
+  /** Closes this relay's sessions of `subject`; returns how many. */
+  #revokeHere(subject: string, reason: string): number {
     let closed = 0
     for (const session of [...this.#sessions]) {
       if (session.subject !== subject) continue

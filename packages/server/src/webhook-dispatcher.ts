@@ -6,6 +6,7 @@
 import { WeftError } from '@weft/protocol'
 import type { ChangeFeed } from './change-feed.js'
 import type { DocStore } from './doc-store.js'
+import { hasExclusiveLocks } from './exclusive-locks.js'
 import { silentLogger, type Logger } from './logger.js'
 import {
   WebhookEndpoint,
@@ -13,6 +14,7 @@ import {
   type WebhookEndpointStatus,
   type WebhookEvent,
 } from './webhook-endpoint.js'
+import { WebhookLease } from './webhook-lease.js'
 import { resolveWebhookEndpoints, type WebhookEndpointOptions } from './webhook-options.js'
 
 /** Options of {@link WebhookDispatcher}. */
@@ -27,6 +29,12 @@ export interface WebhookDispatcherOptions {
   readonly random?: () => number
   /** Default the global `fetch`. */
   readonly fetch?: typeof globalThis.fetch
+  /**
+   * With a store several relays share (one offering `tryLock`, as PostgresStore does): mean wait
+   * (ms) between a relay's attempts to take an endpoint another relay runs, which bounds how
+   * long a dead holder's endpoints wait. Default 1,000.
+   */
+  readonly lockRetryMs?: number
   /** Told of every delivery delivered, failed, dead-lettered or replayed (metrics, tests). */
   readonly onEvent?: (event: WebhookEvent) => void
 }
@@ -34,7 +42,10 @@ export interface WebhookDispatcherOptions {
 /**
  * Posts every change of the feed to each endpoint, signed, in feed order, at least once: an
  * endpoint's cursor moves only past events it acknowledged with a 2xx (or that were
- * dead-lettered after the last attempt), and survives restarts.
+ * dead-lettered after the last attempt), and survives restarts. On a store several relays share
+ * (one with `tryLock`), each endpoint runs on one relay at a time, under a lock whose fencing
+ * token every cursor write checks; when its holder dies another relay takes over from the
+ * stored cursor, so deliveries in flight then may arrive twice, and the cursor never moves back.
  *
  * ```ts
  * const webhooks = new WebhookDispatcher({ feed: relay.feed, store, endpoints: [{ id: 'search',
@@ -44,6 +55,7 @@ export interface WebhookDispatcherOptions {
  */
 export class WebhookDispatcher {
   readonly #endpoints = new Map<string, WebhookEndpoint>()
+  readonly #leases: WebhookLease[] = []
   #started = false
 
   constructor(options: WebhookDispatcherOptions) {
@@ -70,12 +82,26 @@ export class WebhookDispatcher {
     }
     for (const endpoint of endpoints)
       this.#endpoints.set(endpoint.id, new WebhookEndpoint(endpoint, context))
+    const { store } = options
+    const retryMs = options.lockRetryMs ?? 1000
+    if (!Number.isSafeInteger(retryMs) || retryMs < 1) {
+      throw new WeftError('INVALID_ARGUMENT', 'lockRetryMs must be a positive integer')
+    }
+    if (!hasExclusiveLocks(store)) return
+    for (const endpoint of this.#endpoints.values()) {
+      const { logger, random } = context
+      this.#leases.push(new WebhookLease({ endpoint, locks: store, logger, random, retryMs }))
+    }
   }
 
   /** Starts every endpoint's loop (reading or setting its cursor first). */
   async start(): Promise<void> {
     if (this.#started) return
     this.#started = true
+    if (this.#leases.length > 0) {
+      await Promise.all(this.#leases.map((lease) => lease.start()))
+      return
+    }
     await Promise.all([...this.#endpoints.values()].map((endpoint) => endpoint.start()))
   }
 
@@ -101,6 +127,7 @@ export class WebhookDispatcher {
 
   /** Stops every loop; attempts in flight are aborted and made again after a restart. */
   async close(): Promise<void> {
+    await Promise.all(this.#leases.map((lease) => lease.close()))
     await Promise.all([...this.#endpoints.values()].map((endpoint) => endpoint.stop()))
   }
 

@@ -7,6 +7,7 @@ import { fullJitterDelayMs, WeftError } from '@weft/protocol'
 import { matchesPattern } from './auth.js'
 import type { ChangeFeed } from './change-feed.js'
 import type { DocStore, FeedEntry } from './doc-store.js'
+import type { HeldLock } from './exclusive-locks.js'
 import { feedEventJson } from './feed-event.js'
 import type { Logger } from './logger.js'
 import type { ResolvedWebhookEndpoint } from './webhook-options.js'
@@ -30,6 +31,11 @@ export interface WebhookEndpointStatus {
   readonly cursor: number
   readonly delivered: number
   readonly deadLettered: number
+  /**
+   * Whether this relay runs the endpoint's loop. Relays sharing a store run each endpoint on one
+   * of them at a time; on the others the counts and cursor are those of their last turn.
+   */
+  readonly active: boolean
   /** The delivery being retried, if any. */
   readonly failing: {
     readonly delivery: string
@@ -76,7 +82,9 @@ const deadKey = (id: string, position: number): string =>
 export class WebhookEndpoint {
   readonly options: ResolvedWebhookEndpoint
   readonly #context: WebhookEndpointContext
-  readonly #stop = new AbortController()
+  #stop = new AbortController()
+  /** The lock this relay runs the endpoint under (relays sharing a store), or null. */
+  #lock: HeldLock | null = null
   #cursor = 0
   #delivered = 0
   #deadLettered = 0
@@ -96,21 +104,32 @@ export class WebhookEndpoint {
       cursor: this.#cursor,
       delivered: this.#delivered,
       deadLettered: this.#deadLettered,
+      active: this.#running !== null,
       failing: this.#failing,
     }
   }
 
-  /** Loads (or sets) the cursor, then delivers until `stop`. */
-  async start(): Promise<void> {
-    const { store, feed } = this.#context
-    const [saved] = await store.readState(cursorKey(this.options.id))
+  /**
+   * Loads (or sets) the cursor, then delivers until `stop`. Under `lock`, every cursor write is
+   * fenced by it, and the loop ends by itself once a newer holder took the lock. Resolves with
+   * `finished`, which settles when the loop ends.
+   */
+  async start(lock: HeldLock | null = null): Promise<{ finished: Promise<void> }> {
+    const { feed } = this.#context
+    this.#stop = new AbortController()
+    this.#lock = lock
+    const [saved] = await this.#context.store.readState(cursorKey(this.options.id))
     if (typeof saved?.value === 'number') this.#cursor = saved.value
     else {
       const { head, prunedThrough } = await feed.bounds()
       this.#cursor = this.options.start === 'oldest' ? prunedThrough : head
-      await store.writeState([{ key: cursorKey(this.options.id), value: this.#cursor }])
+      await this.#write([{ key: cursorKey(this.options.id), value: this.#cursor }])
     }
-    this.#running = this.#loop()
+    const running = this.#loop().finally(() => {
+      if (this.#running === running) this.#running = null
+    })
+    this.#running = running
+    return { finished: running }
   }
 
   /** Stops delivering: the attempt in flight is aborted and will be made again after a restart. */
@@ -294,7 +313,15 @@ export class WebhookEndpoint {
     const first = letter?.events[0]?.position
     if (letter !== null && first !== undefined)
       records.push({ key: deadKey(id, first), value: letter })
-    await this.#context.store.writeState(records)
+    await this.#write(records)
     this.#cursor = position
+  }
+
+  /** Writes state records, fenced by the lock if any; a newer holder stops this loop. */
+  async #write(records: ReadonlyArray<{ key: string; value: unknown }>): Promise<void> {
+    if (this.#lock === null) return this.#context.store.writeState(records)
+    if (await this.#lock.writeState(records)) return
+    this.#stop.abort()
+    throw new WeftError('UNAVAILABLE', `webhook ${this.options.id}: another relay took its lock`)
   }
 }

@@ -70,10 +70,21 @@ describe('bus messages', () => {
       { kind: 'update', doc: 'big', origin: 'relay-a', seq: 7, updates: [] },
       { kind: 'awareness', doc: 'notes/1', origin: 'relay-b', update: new Uint8Array([9, 9]) },
       { kind: 'awareness-query', doc: 'ü', origin: 'relay-c' },
+      { kind: 'revoke', doc: '', origin: 'relay-d', subject: 'user-7', reason: 'gone' },
     ]
     for (const message of messages)
       expect(decodeBusMessage(encodeBusMessage(message))).toEqual(message)
     expect(decodeBusMessage(new Uint8Array([2, 0]))).toBeNull()
     expect(decodeBusMessage(new Uint8Array([1, 0, 5]))).toBeNull()
+    // A revoke names no document: one that does is not one this format writes.
+    const named = encodeBusMessage({
+      kind: 'revoke',
+      doc: '',
+      origin: 'x',
+      subject: 's',
+      reason: 'r',
+    })
+    named[2] = 1
+    expect(decodeBusMessage(named)).toBeNull()
   })
 })

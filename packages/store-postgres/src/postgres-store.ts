@@ -14,8 +14,10 @@ import {
   type DocStore,
   type DocSummary,
   type EncryptionOptions,
+  type ExclusiveLocks,
   type FeedChange,
   type FeedPage,
+  type HeldLock,
   type HistoryRecord,
   type Keyring,
   type StateRecord,
@@ -31,6 +33,7 @@ import {
 } from './addresses.js'
 import { writeAppendGroup, type AppendJob } from './append-group.js'
 import { compactDoc } from './compaction.js'
+import { tryExclusiveLock, writeStateRows, type StateRows } from './exclusive-lock.js'
 import { pruneFeedRows, readFeedPage, writeFeed } from './feed.js'
 import { GroupCommit } from './group-commit.js'
 import { inTransaction, storageError, type TxMode } from './transaction.js'
@@ -78,6 +81,8 @@ type Job =
 
 /** Log rows read per query: a long log is read in pages, never in one result. */
 const PAGE_ROWS = 500
+/** How often a held lock's connection is checked (ms): a silent one is given up after as long. */
+const LOCK_CHECK_MS = 2_000
 const textEncoder = new TextEncoder()
 const textDecoder = new TextDecoder()
 
@@ -97,7 +102,7 @@ const positiveInteger = (value: number | undefined, name: string, fallback: numb
  * callers — is one transaction; an append resolves after its COMMIT. Several stores (relays) may
  * share one database: sequences and feed positions come from row locks, not from memory.
  */
-export class PostgresStore implements DocStore {
+export class PostgresStore implements DocStore, ExclusiveLocks {
   readonly #pool: pg.Pool
   readonly #ownsPool: boolean
   readonly #schema: string
@@ -366,6 +371,48 @@ export class PostgresStore implements DocStore {
   async writeState(records: ReadonlyArray<{ key: string; value: unknown }>): Promise<void> {
     this.#assertOpen()
     // Checked before anything is written: a bad record writes none of them.
+    const rows = this.#stateRows(records)
+    await this.#commits.submit({
+      alone: true,
+      bytes: 0,
+      run: (client) => writeStateRows(client, this.#schema, rows),
+    })
+  }
+
+  /**
+   * Takes lock `name` if no other relay holds it (see `ExclusiveLocks`): a session advisory lock
+   * on a connection of its own, which PostgreSQL releases when that connection ends (the relay
+   * stopped, died, or lost the server), with a fencing token its `writeState` checks.
+   */
+  async tryLock(name: string): Promise<HeldLock | null> {
+    this.#assertOpen()
+    return tryExclusiveLock(
+      {
+        connection: this.#pool.options,
+        schema: this.#schema,
+        schemaName: this.#schema.slice(1, -1),
+        stateRows: (records) => this.#stateRows(records),
+        readValue: (key, value) =>
+          JSON.parse(textDecoder.decode(this.#open(stateAddress(key), value))) as unknown,
+        write: (run) => {
+          this.#assertOpen()
+          return this.#commits.submit({ alone: true, bytes: 0, run })
+        },
+        checkIntervalMs: LOCK_CHECK_MS,
+      },
+      name,
+    )
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    await this.#commits.idle()
+    if (this.#ownsPool) await this.#pool.end()
+  }
+
+  /** State records as rows to write: sealed values to upsert, keys to delete. */
+  #stateRows(records: ReadonlyArray<{ key: string; value: unknown }>): StateRows {
     const latest = new Map<string, string | null>()
     for (const { key, value } of records) latest.set(key, stateJson(key, value))
     const puts: string[] = []
@@ -380,26 +427,7 @@ export class PostgresStore implements DocStore {
       puts.push(key)
       values.push(Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength))
     }
-    await this.#commits.submit({
-      alone: true,
-      bytes: 0,
-      run: async (client) => {
-        const s = this.#schema
-        await client.query(`DELETE FROM ${s}.state WHERE key = ANY($1::text[])`, [dels])
-        await client.query(
-          `INSERT INTO ${s}.state (key, value) SELECT * FROM unnest($1::text[], $2::bytea[])
-           ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-          [puts, values],
-        )
-      },
-    })
-  }
-
-  async close(): Promise<void> {
-    if (this.#closed) return
-    this.#closed = true
-    await this.#commits.idle()
-    if (this.#ownsPool) await this.#pool.end()
+    return { puts, values, dels }
   }
 
   /** Writes one group: the appends together, or one job that runs alone. */
