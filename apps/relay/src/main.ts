@@ -2,7 +2,8 @@
 /**
  * The relay's command line: parse config, log JSON with pino, start, and stop cleanly on signals;
  * or, as `relay reencrypt`, re-encrypt a stopped relay's data directory; or, as `relay docs`,
- * list, inspect, export, import, delete and compact its documents.
+ * list, inspect, export, import, delete and compact its documents; or, as `relay migrate`, copy
+ * it into PostgreSQL.
  */
 import { access } from 'node:fs/promises'
 import { pino } from 'pino'
@@ -10,6 +11,7 @@ import type { Logger } from '@weft/server'
 import { LevelStore } from '@weft/store-level'
 import { parseCommand, parseReencryptCommand, type ReencryptConfig } from './config.js'
 import { parseDocsCommand, runDocsCommand } from './docs-command.js'
+import { parseMigrateCommand, runMigrateCommand } from './migrate-command.js'
 import { readEncryptionKeys, startRelayServer } from './relay-server.js'
 
 const argv = process.argv.slice(2)
@@ -30,6 +32,32 @@ if (argv[0] === 'docs') {
         : 2,
   )
 }
+/** JSON lines on stdout through pino, as the `Logger` library code takes. */
+const jsonLogger = (level: string): Logger => {
+  const log = pino({ level, base: { service: 'weft-relay' } })
+  return {
+    debug: (message, context) => log.debug(context ?? {}, message),
+    info: (message, context) => log.info(context ?? {}, message),
+    warn: (message, context) => log.warn(context ?? {}, message),
+    error: (message, context) => log.error(context ?? {}, message),
+  }
+}
+
+if (argv[0] === 'migrate') {
+  const migrate = parseMigrateCommand(argv.slice(1), process.env)
+  if (migrate.kind === 'help') console.log(migrate.text)
+  if (migrate.kind === 'invalid') console.error(`weft migrate: ${migrate.message}`)
+  process.exit(
+    migrate.kind === 'migrate'
+      ? await runMigrateCommand(migrate.config, {
+          readKeys: readEncryptionKeys,
+          logger: jsonLogger(process.env['WEFT_LOG_LEVEL'] || 'info'),
+        })
+      : migrate.kind === 'help'
+        ? 0
+        : 2,
+  )
+}
 const command =
   argv[0] === 'reencrypt'
     ? parseReencryptCommand(argv.slice(1), process.env)
@@ -43,16 +71,7 @@ if (command.kind === 'invalid') {
   process.exit(2)
 }
 
-const log = pino({
-  level: command.kind === 'run' ? command.config['log-level'] : 'info',
-  base: { service: 'weft-relay' },
-})
-const logger: Logger = {
-  debug: (message, context) => log.debug(context ?? {}, message),
-  info: (message, context) => log.info(context ?? {}, message),
-  warn: (message, context) => log.warn(context ?? {}, message),
-  error: (message, context) => log.error(context ?? {}, message),
-}
+const logger = jsonLogger(command.kind === 'run' ? command.config['log-level'] : 'info')
 
 /** Runs `relay reencrypt`; SIGINT or SIGTERM stop it after the batch in progress. */
 const reencrypt = async (config: ReencryptConfig): Promise<number> => {

@@ -16,6 +16,7 @@ export type {
   StoredDoc,
   UpdateMeta,
 } from './doc-store.js'
+export type { DocImage, FeedSeqImage } from './doc-image.js'
 export type { ExclusiveLocks, HeldLock } from './exclusive-locks.js'
 export { decodeLogRecord, encodeLogRecord, newestReceivedAtMs } from './log-record.js'
 export { stateJson } from './state-json.js'

@@ -7,10 +7,12 @@ import {
   stateJson,
   type AppendEntry,
   type DocHistory,
+  type DocImage,
   type DocStore,
   type DocSummary,
   type FeedChange,
   type FeedPage,
+  type FeedSeqImage,
   type HistoryRecord,
   type StateRecord,
   type StoredDoc,
@@ -36,6 +38,7 @@ import { decodeLogRecord, encodeLogRecord } from '@weft/server/store'
 import { listDocs } from './doc-listing.js'
 import { parseMeta, type DocMeta } from './doc-meta.js'
 import { checkEncryptionMarker } from './encryption-marker.js'
+import { readDocImages, readDocRecords, readFeedSeqs } from './doc-export.js'
 import { historyWrites } from './history-writes.js'
 import type { Op, StoreAccess } from './store-access.js'
 import { RECENT_DOCS, RecentCounters } from './recent-counters.js'
@@ -389,6 +392,29 @@ export class LevelStore implements DocStore {
       return this.#commits.submit(job)
     }
     return reencryptValues({ db: this.#db, keyring, commit }, options)
+  }
+
+  /**
+   * Every document as a {@link DocImage} (sequence numbers, compaction point, snapshot, history
+   * base), one at a time, for copying the store to another one. With {@link exportRecords} and
+   * {@link exportFeedSeqs} (and `readFeed`, `readState`), it is everything the store holds. Meant
+   * for a store nothing writes to meanwhile.
+   */
+  exportDocs(): AsyncGenerator<DocImage> {
+    this.#assertOpen()
+    return readDocImages(this.#access)
+  }
+
+  /** A document's records, history first, then the log, oldest first, read as they are used. */
+  exportRecords(name: string): AsyncGenerator<HistoryRecord> {
+    this.#assertOpen()
+    return readDocRecords(this.#access, name)
+  }
+
+  /** Every document's last change-feed sequence number (deleted documents' too). */
+  exportFeedSeqs(): AsyncGenerator<FeedSeqImage> {
+    this.#assertOpen()
+    return readFeedSeqs(this.#access)
   }
 
   async close(): Promise<void> {
