@@ -11,11 +11,14 @@ import { configDefaults, defineConfig } from 'vitest/config'
  */
 const SLOW_TESTS = [
   // They spawn processes: relays killed and restarted, CLIs, packed installs, child clients.
+  'apps/relay/test/cluster.postgres.process.test.ts',
+  'apps/relay/test/cluster.process.test.ts',
   'apps/relay/test/crash-check.test.ts',
   'apps/relay/test/docs-command.test.ts',
   'apps/relay/test/encryption.relay.test.ts',
   'apps/relay/test/installed-app.test.ts',
   'apps/relay/test/log-hygiene.test.ts',
+  'apps/relay/test/migrate-command.test.ts',
   'apps/relay/test/postgres-store.process.test.ts',
   'apps/relay/test/protocol-fuzz.test.ts',
   'apps/relay/test/redis-bus.process.test.ts',
