@@ -96,19 +96,31 @@ const validName = (name: unknown): string => {
   return name as string
 }
 
+/** Who RelayAdmin tells about a deletion. */
+export interface RelayAdminEvents {
+  /** A deletion entered the change feed. */
+  readonly changed?: () => void
+  /** Document `name` is gone from the store (the relay tells the other relays sharing it). */
+  readonly deleted?: (name: string) => void
+}
+
 /** The relay's operator operations. Every method validates its input and throws `WeftError`s. */
 export class RelayAdmin {
   readonly #registry: RoomRegistry
   readonly #store: DocStore
   readonly #logger: Logger
-  readonly #onChanges: () => void
+  readonly #events: RelayAdminEvents
 
-  /** `onChanges` is told when a deletion entered the change feed. */
-  constructor(registry: RoomRegistry, store: DocStore, logger: Logger, onChanges = (): void => {}) {
+  constructor(
+    registry: RoomRegistry,
+    store: DocStore,
+    logger: Logger,
+    events: RelayAdminEvents = {},
+  ) {
     this.#registry = registry
     this.#store = store
     this.#logger = logger
-    this.#onChanges = onChanges
+    this.#events = events
   }
 
   /** Every stored or loaded document, by name. */
@@ -181,6 +193,7 @@ export class RelayAdmin {
   /**
    * Deletes the document: its connected clients get `DOC_DELETED` for it, and the store removes
    * every record. Resolves once it is gone from disk; opening it again starts a new document.
+   * Relays sharing the store over a bus are told once it is gone, and close it for their clients.
    */
   async delete(name: string, operator = 'operator'): Promise<void> {
     validName(name)
@@ -194,7 +207,9 @@ export class RelayAdmin {
       events: [],
     }
     await this.#registry.remove(name, error, () => this.#store.delete(name, change))
-    this.#onChanges()
+    // Only once it is gone from the store: a relay told earlier could load it again meanwhile.
+    this.#events.deleted?.(name)
+    this.#events.changed?.()
     this.#logger.info('document deleted', { doc: name, by: operator })
   }
 

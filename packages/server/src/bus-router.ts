@@ -26,6 +26,17 @@ const SUBSCRIBE_WAIT_MS = 1_000
 /** Messages kept for a room still loading; beyond, it catches up from the store once bound. */
 const MAX_BUFFERED = 1_024
 
+/** What a relay does about the bus messages that concern more than one room's content. */
+export interface BusRouterEvents {
+  /** Closes this relay's sessions of a subject another relay revoked. */
+  readonly revoke?: (subject: string, reason: string) => void
+  /**
+   * Another relay deleted document `doc`, which this relay has loaded (or is loading): close its
+   * sessions and unload it without writing.
+   */
+  readonly deleted?: (doc: string) => void
+}
+
 interface Subscription {
   room: BusRoom | null
   buffered: BusMessage[]
@@ -43,18 +54,14 @@ export class BusRouter implements RoomBusLink {
   readonly #logger: Logger
   readonly #subscriptions = new Map<string, Subscription>()
   readonly #detach: () => void
-  readonly #onRevoke: (subject: string, reason: string) => void
+  readonly #events: BusRouterEvents
   #wasDown: boolean
 
-  /** `onRevoke` closes this relay's sessions of a subject another relay revoked. */
-  constructor(
-    bus: RelayBus,
-    logger: Logger,
-    onRevoke: (subject: string, reason: string) => void = () => {},
-  ) {
+  /** `events` is what this relay does about relay-wide messages and deletions. */
+  constructor(bus: RelayBus, logger: Logger, events: BusRouterEvents = {}) {
     this.#bus = bus
     this.#logger = logger
-    this.#onRevoke = onRevoke
+    this.#events = events
     this.#wasDown = !bus.up
     this.#detach = bus.listen({
       message: (message) => this.#message(message),
@@ -129,9 +136,11 @@ export class BusRouter implements RoomBusLink {
 
   #message(message: BusMessage): void {
     if (message.origin === this.#bus.id) return
-    if (message.kind === 'revoke') return this.#onRevoke(message.subject, message.reason)
+    if (message.kind === 'revoke') return this.#events.revoke?.(message.subject, message.reason)
     const subscription = this.#subscriptions.get(message.doc)
     if (subscription === undefined) return
+    // Not buffered for a room still loading: the relay's deletion waits for the load itself.
+    if (message.kind === 'deleted') return this.#events.deleted?.(message.doc)
     const { room } = subscription
     if (room !== null) return this.#deliver(room, message)
     if (subscription.buffered.length < MAX_BUFFERED) subscription.buffered.push(message)
@@ -147,6 +156,7 @@ export class BusRouter implements RoomBusLink {
       case 'awareness-query':
         return room.answerAwarenessQuery()
       case 'revoke':
+      case 'deleted':
         return
     }
   }

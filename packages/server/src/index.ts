@@ -50,4 +50,10 @@ export {
 export { ForwardingStore } from './forwarding-store.js'
 export { bindLogger, silentLogger, type LogContext, type Logger } from './logger.js'
 export { silentMetrics, type RefusalScope, type RelayMetrics } from './metrics.js'
-export { RelayAdmin, type AuditEntry, type DocumentDetails, type DocumentListing } from './admin.js'
+export {
+  RelayAdmin,
+  type RelayAdminEvents,
+  type AuditEntry,
+  type DocumentDetails,
+  type DocumentListing,
+} from './admin.js'

@@ -35,6 +35,7 @@ export type BusMessage =
       readonly subject: string
       readonly reason: string
     }
+  | { readonly kind: 'deleted'; readonly doc: string; readonly origin: string }
 
 /** What a relay hears from its bus. */
 export interface RelayBusListener {
@@ -79,10 +80,10 @@ export interface RelayBus {
 /**
  * Version of the byte format below; a message in another version is ignored. New kinds are added
  * at the end of `KINDS` without a new version: a relay that does not know one ignores it.
- * History: 1 — update, awareness, awareness-query; then revoke.
+ * History: 1 — update, awareness, awareness-query; then revoke; then deleted.
  */
 const BUS_FORMAT = 1
-const KINDS = ['update', 'awareness', 'awareness-query', 'revoke'] as const
+const KINDS = ['update', 'awareness', 'awareness-query', 'revoke', 'deleted'] as const
 
 /** Encodes a bus message as bytes (updates as they are: no JSON, no base64). */
 export const encodeBusMessage = (message: BusMessage): Uint8Array => {
@@ -133,6 +134,9 @@ export const decodeBusMessage = (bytes: Uint8Array): BusMessage | null => {
         const subject = decoding.readVarString(decoder)
         return { kind, doc, origin, subject, reason: decoding.readVarString(decoder) }
       }
+      case 'deleted':
+        // A deletion names its document: the relay-wide channel carries none.
+        return doc === '' ? null : { kind, doc, origin }
       default:
         return null
     }

@@ -75,7 +75,10 @@ export class Relay {
     this.#router =
       bus === null
         ? null
-        : new BusRouter(bus, logger, (subject, reason) => this.#revokeHere(subject, reason))
+        : new BusRouter(bus, logger, {
+            revoke: (subject, reason) => this.#revokeHere(subject, reason),
+            deleted: (name) => this.#deletedElsewhere(name),
+          })
     this.#registry = new RoomRegistry({
       ...this.#options,
       router: this.#router,
@@ -178,13 +181,39 @@ export class Relay {
     return closed
   }
 
-  /** Operator operations on documents: list, inspect, export, import, delete, compact. */
+  /**
+   * Another relay deleted `name`: this relay's sessions of it get `DOC_DELETED` and its room
+   * unloads without writing, as on the relay that deleted it (the store is not touched again).
+   */
+  #deletedElsewhere(name: string): void {
+    const error = new WeftError('DOC_DELETED', `document "${name}" was deleted by an operator`)
+    const { logger } = this.#options
+    this.#registry
+      .remove(name, error, () => Promise.resolve())
+      .then(
+        () => logger.info('document deleted on another relay', { doc: name }),
+        (cause: unknown) =>
+          logger.warn('closing a document deleted elsewhere failed', {
+            doc: name,
+            error: String(cause),
+          }),
+      )
+  }
+
+  /**
+   * Operator operations on documents: list, inspect, export, import, delete, compact. With a bus,
+   * a deletion reaches the other relays' sessions of the document too.
+   */
   get admin(): RelayAdmin {
+    const router = this.#router
     return (this.#admin ??= new RelayAdmin(
       this.#registry,
       this.#options.store,
       this.#options.logger,
-      () => this.#feed.changed(),
+      {
+        changed: () => this.#feed.changed(),
+        deleted: (name) => router?.publish({ kind: 'deleted', doc: name, origin: router.id }),
+      },
     ))
   }
 

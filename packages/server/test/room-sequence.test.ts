@@ -71,6 +71,7 @@ describe('bus messages', () => {
       { kind: 'awareness', doc: 'notes/1', origin: 'relay-b', update: new Uint8Array([9, 9]) },
       { kind: 'awareness-query', doc: 'ü', origin: 'relay-c' },
       { kind: 'revoke', doc: '', origin: 'relay-d', subject: 'user-7', reason: 'gone' },
+      { kind: 'deleted', doc: 'notes/1', origin: 'relay-e' },
     ]
     for (const message of messages)
       expect(decodeBusMessage(encodeBusMessage(message))).toEqual(message)
@@ -86,5 +87,9 @@ describe('bus messages', () => {
     })
     named[2] = 1
     expect(decodeBusMessage(named)).toBeNull()
+    // A deletion does: one on the relay-wide channel is not one either.
+    expect(decodeBusMessage(encodeBusMessage({ kind: 'deleted', doc: '', origin: 'x' }))).toBeNull()
+    // Kinds this relay does not know (added later) are ignored.
+    expect(decodeBusMessage(new Uint8Array([1, 99, 0, 0]))).toBeNull()
   })
 })
