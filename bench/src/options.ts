@@ -5,22 +5,37 @@ import { SYSTEMS } from './systems.js'
 const SYSTEM_IDS: readonly string[] = Object.keys(SYSTEMS)
 
 /**
- * Workload ids in report order: 1 floor … 8 connections as in the issue, 5b (fan-out at a fifth
- * of 5's rate) beside 5, then 9 presence and 10 churn.
+ * Workload ids in report order: 1 floor … 8 connections, 5b (fan-out at a fifth of 5's rate)
+ * beside 5, then 9 presence, 10 churn, 11 fan-out across relays and 12 the trace through
+ * PostgreSQL.
  */
-export const WORKLOAD_IDS = ['1', '2', '3', '4', '5', '5b', '6', '7', '8', '9', '10'] as const
+export const WORKLOAD_IDS = [
+  '1',
+  '2',
+  '3',
+  '4',
+  '5',
+  '5b',
+  '6',
+  '7',
+  '8',
+  '9',
+  '10',
+  '11',
+  '12',
+] as const
 /** One workload id. */
 export type WorkloadId = (typeof WORKLOAD_IDS)[number]
 
-/** Orders workload ids as the report lists them (`5b` after `5`, `10` after `9`). */
+/** Orders workload ids as the report lists them (`5b` after `5`, `10` after `9`, …). */
 export const compareWorkloadIds = (a: string, b: string): number =>
   (WORKLOAD_IDS as readonly string[]).indexOf(a) - (WORKLOAD_IDS as readonly string[]).indexOf(b)
 
 /** How big each workload is. */
 export interface Sizes {
-  /** Patches of `automerge-paper` replayed (workloads 1–4, 7); the trace has 259,778. */
+  /** Patches of `automerge-paper` replayed (workloads 1–4, 7, 12); the trace has 259,778. */
   readonly tracePatches: number
-  /** Fan-out (5, 5b): clients on one document, edits per second each, seconds of editing. */
+  /** Fan-out (5, 5b, 11): clients on one document, edits per second each, seconds of editing. */
   readonly fanoutClients: number
   readonly fanoutRatePerSec: number
   /** Fan-out at the slower rate (5b): edits per second each. */
@@ -127,7 +142,7 @@ export interface BenchOptions {
 const USAGE = `Usage: pnpm bench [options]
 
   --quick                 small sizes, one run; writes bench/results/quick.{md,json}
-  --only <ids>            comma-separated workload ids (1-8, 5b, 9, 10), e.g. --only 2,3
+  --only <ids>            comma-separated workload ids (1-8, 5b, 9, 10, 11, 12), e.g. --only 2,3
   --runs <n>              runs per workload (default 3, or 1 with --quick)
   --no-peers              Weft only: skip Hocuspocus and y-websocket-server
   --systems <ids>         only these systems: weft-client, weft-yws, hocuspocus, y-websocket-server

@@ -22,6 +22,35 @@ export const readCpuMs = (pid: number): number => {
   return ((utime + stime) * 1000) / clockTicksPerSecond
 }
 
+/**
+ * CPU time in ms of process `pid` and everything under it: its own, that of its children that
+ * have exited and been waited for (cutime + cstime), and recursively that of its live children
+ * (PostgreSQL's postmaster and its backends, for instance).
+ */
+export const readTreeCpuMs = (pid: number): number => {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  const ticks = [11, 12, 13, 14].reduce((sum, index) => sum + Number(fields[index]), 0)
+  let childrenMs = 0
+  for (const child of childrenOf(pid)) {
+    try {
+      childrenMs += readTreeCpuMs(child)
+    } catch {
+      // It exited between the listing and the read; its time is now in our cutime.
+    }
+  }
+  return (ticks * 1000) / clockTicksPerSecond + childrenMs
+}
+
+const childrenOf = (pid: number): number[] => {
+  try {
+    const text = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim()
+    return text === '' ? [] : text.split(' ').map(Number)
+  } catch {
+    return []
+  }
+}
+
 /** Resident set size and its peak (VmRSS, VmHWM) of process `pid`, in MiB. */
 export const readMemoryMb = (pid: number): { rssMb: number; peakRssMb: number } => {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')

@@ -6,7 +6,7 @@ import { nowMs } from './clock.js'
 import { compareWorkloadIds, type BenchOptions, type WorkloadId } from './options.js'
 import type { WorkloadResults } from './report/results.js'
 import { SYSTEMS } from './systems.js'
-import { SPECS, STEPS } from './workloads/registry.js'
+import { baselineOf, SPECS, STEPS } from './workloads/registry.js'
 import type { Cell, Column, Step } from './workloads/types.js'
 
 /** Called as each step finishes, with the workloads it completed (for printing and saving). */
@@ -74,6 +74,7 @@ export const runWorkloads = async (
       columns,
       metrics: SPECS[id].metrics,
       ratios: SPECS[id].ratios,
+      ...baselineOf(id),
       runs: [],
       targets: [],
     }))

@@ -15,9 +15,9 @@ const parsed = (...argv: string[]): BenchOptions => {
 }
 
 describe('parseBenchArgs', () => {
-  it('takes 5b, 9 and 10 in --only and keeps report order', () => {
-    expect(parsed('--only', '10,5b,9,5').only).toEqual(['5', '5b', '9', '10'])
-    expect(parseBenchArgs(['--only', '11'], '/repo')).toMatchObject({ kind: 'error' })
+  it('takes 5b, 9, 10, 11 and 12 in --only and keeps report order', () => {
+    expect(parsed('--only', '12,10,5b,11,9,5').only).toEqual(['5', '5b', '9', '10', '11', '12'])
+    expect(parseBenchArgs(['--only', '13'], '/repo')).toMatchObject({ kind: 'error' })
   })
 
   it('--long runs churn for 10 minutes, in either mode, and changes nothing else', () => {
@@ -33,19 +33,21 @@ describe('parseBenchArgs', () => {
     const help = parseBenchArgs(['--help'], '/repo')
     expect(help.kind).toBe('help')
     expect(help.kind === 'help' && help.text).toMatch(/--long .*10 min/)
-    expect(help.kind === 'help' && help.text).toContain('5b, 9, 10')
+    expect(help.kind === 'help' && help.text).toContain('5b, 9, 10, 11, 12')
   })
 })
 
 describe('compareWorkloadIds', () => {
-  it('orders 5b after 5 and 10 after 9', () => {
-    expect(['10', '9', '5b', '6', '5', '1'].sort(compareWorkloadIds)).toEqual([
+  it('orders 5b after 5, 10 after 9 and 12 after 11', () => {
+    expect(['12', '10', '9', '11', '5b', '6', '5', '1'].sort(compareWorkloadIds)).toEqual([
       '1',
       '5',
       '5b',
       '6',
       '9',
       '10',
+      '11',
+      '12',
     ])
   })
 })

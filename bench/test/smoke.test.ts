@@ -45,10 +45,10 @@ beforeAll(async () => {
   outDir = await mkdtemp(join(tmpdir(), 'weft-bench-smoke-'))
   await mkdir(join(outDir, 'load'))
   await writeFile(join(outDir, 'load', 'quick.md'), `# old report\n\n${KEPT.join('\n\n')}\n`)
-  // Two halves at once (one per core): the trace workloads on Weft's client, and the
-  // many-client workloads on both of Weft's dialects.
+  // Two halves at once (one per core): the trace workloads on Weft's client (with the ones on
+  // PostgreSQL and Redis, 11 and 12), and the many-client workloads on both of Weft's dialects.
   results = await Promise.all([
-    bench('trace', ['--only', '1,2,3,4,7', '--systems', 'weft-client']),
+    bench('trace', ['--only', '1,2,3,4,7,11,12', '--systems', 'weft-client']),
     bench('load', ['--only', LOAD_IDS.join(',')]),
   ])
 }, 180_000)
@@ -74,7 +74,7 @@ const values = (id: string, column: string): Values => {
 describe('pnpm bench --quick (Weft only)', () => {
   it('runs every workload, once, for every column', () => {
     const ids = results.flatMap((result) => result.workloads.map((w) => w.id)).sort()
-    expect(ids).toEqual(['1', '10', '2', '3', '4', '5', '5b', '6', '7', '8', '9'])
+    expect(ids).toEqual(['1', '10', '11', '12', '2', '3', '4', '5', '5b', '6', '7', '8', '9'])
     for (const w of results.flatMap((result) => result.workloads)) {
       expect(w.runs).toHaveLength(1)
       for (const column of w.columns)
@@ -195,6 +195,31 @@ describe('pnpm bench --quick (Weft only)', () => {
     // The relay runs with a 2 s grace in quick mode: the last room goes after about that long.
     expect(churn.unloadedMs).toBeGreaterThanOrEqual(2000)
     expect(workload('10').runs).toHaveLength(1)
+  })
+
+  it('fan-out across relays: every update reaches every client, on one relay and on three', () => {
+    for (const column of ['level-1', 'postgres-1', 'postgres-3']) {
+      const fanout = values('11', column)
+      expect(fanout, column).toMatchObject({ deliveredPct: 100, edits: 5 * 20 })
+      expect(fanout.deliveryP99Ms, column).toBeGreaterThan(0)
+      expect(fanout.deliveryP99Ms, column).toBeLessThan(10_000)
+    }
+    // Only the PostgreSQL set-ups have a PostgreSQL to measure; three relays use more memory.
+    expect(values('11', 'level-1').postgresCpuPct).toBeNull()
+    expect(values('11', 'postgres-3').postgresCpuPct).toBeGreaterThan(0)
+    expect(values('11', 'postgres-3').serverPeakRssMb).toBeGreaterThan(
+      values('11', 'postgres-1').serverPeakRssMb as number,
+    )
+  })
+
+  it('trace through PostgreSQL: the reader gets the text and the writer gets saved on both stores', () => {
+    for (const column of ['weft-level', 'weft-postgres']) {
+      const trace = values('12', column)
+      expect(trace.readerMs, column).toBeGreaterThan(0)
+      expect(trace.savedMs, column).toBeGreaterThan(0)
+      expect(trace.updatesPerSec, column).toBeGreaterThan(0)
+    }
+    expect(values('12', 'weft-postgres').postgresCpuMs).toBeGreaterThan(0)
   })
 
   it('writes a report with every workload and its targets', async () => {

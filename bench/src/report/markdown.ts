@@ -25,7 +25,33 @@ const metricsTable = (workload: WorkloadResults): string =>
     ]),
   )
 
+/** Each other column divided by the baseline, per run, for a workload comparing Weft with itself. */
+const baselineTable = (workload: WorkloadResults, baselineId: string): string | null => {
+  const baseline = workload.columns.find((column) => column.id === baselineId)
+  const others = workload.columns.filter((column) => column.id !== baselineId)
+  if (baseline === undefined || others.length === 0 || workload.ratios.length === 0) return null
+  const rows = workload.ratios.map((key) => [
+    workload.metrics.find((metric) => metric.key === key)?.label ?? key,
+    ...others.map((column) =>
+      ratioCell(perRun(workload.runs, key, column.id, baseline.id, (a, b) => a / b)),
+    ),
+  ])
+  return markdownTable(
+    [`Ratio to ${baseline.label}, per run`, ...others.map((column) => column.label)],
+    rows,
+  )
+}
+
+const ratioCell = (ratios: readonly number[]): string => {
+  const stats = spread(ratios)
+  if (stats === null) return '—'
+  const range =
+    stats.count > 1 ? ` (${formatNumber(stats.min, 2)}–${formatNumber(stats.max, 2)})` : ''
+  return `${formatNumber(stats.median, 2)}×${range}`
+}
+
 const ratioTable = (workload: WorkloadResults): string | null => {
+  if (workload.baseline !== undefined) return baselineTable(workload, workload.baseline)
   const weft = workload.columns.filter((column) => column.weft)
   const peers = workload.columns.filter((column) => !column.weft)
   if (workload.ratios.length === 0 || peers.length === 0 || weft.length === 0) return null
@@ -33,13 +59,9 @@ const ratioTable = (workload: WorkloadResults): string | null => {
     const label = workload.metrics.find((metric) => metric.key === key)?.label ?? key
     return weft.map((column) => [
       `${label}: ${column.label}`,
-      ...peers.map((peer) => {
-        const stats = spread(perRun(workload.runs, key, column.id, peer.id, (a, b) => a / b))
-        if (stats === null) return '—'
-        const range =
-          stats.count > 1 ? ` (${formatNumber(stats.min, 2)}–${formatNumber(stats.max, 2)})` : ''
-        return `${formatNumber(stats.median, 2)}×${range}`
-      }),
+      ...peers.map((peer) =>
+        ratioCell(perRun(workload.runs, key, column.id, peer.id, (a, b) => a / b)),
+      ),
     ])
   })
   return markdownTable(['Weft / peer, per run', ...peers.map((peer) => `vs ${peer.label}`)], rows)

@@ -23,6 +23,8 @@ export interface WorkloadResults {
   readonly columns: readonly Column[]
   readonly metrics: readonly Metric[]
   readonly ratios: readonly string[]
+  /** The column the ratios divide by, when the workload compares Weft with itself. */
+  readonly baseline?: string
   readonly runs: Array<Record<string, Cell>>
   targets: TargetRow[]
 }

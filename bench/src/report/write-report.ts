@@ -3,7 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import * as prettier from 'prettier'
 import type { WorkloadId } from '../options.js'
-import { SPECS } from '../workloads/registry.js'
+import { baselineOf, SPECS } from '../workloads/registry.js'
 import { buildReport } from './markdown.js'
 import type { BenchResults, WorkloadResults } from './results.js'
 
@@ -28,8 +28,10 @@ export const readResults = async (file: string): Promise<BenchResults> => {
     ...results,
     workloads: results.workloads.map((workload) => {
       const spec = SPECS[workload.id]
+      const { baseline: _old, ...rest } = workload
       return {
-        ...workload,
+        ...rest,
+        ...baselineOf(workload.id),
         title: spec.title,
         method: spec.method(results.sizes),
         metrics: spec.metrics,

@@ -8,6 +8,10 @@ export interface WeftRelayOptions {
   readonly sync?: boolean
   readonly unloadGraceMs?: number
   readonly heartbeatIntervalMs?: number
+  /** Store documents in this PostgreSQL database (`--store postgres --postgres-url`) instead of LevelDB. */
+  readonly postgresUrl?: string
+  /** Share updates and presence with other relays over this Redis (`--redis-url`; needs `postgresUrl`). */
+  readonly redisUrl?: string
 }
 
 /** The relay's entry point; run as a program, not imported (apps are not libraries). */
@@ -51,6 +55,10 @@ export const startWeftRelay = (
   if (options.heartbeatIntervalMs !== undefined) {
     args.push('--heartbeat-interval-ms', String(options.heartbeatIntervalMs))
   }
+  if (options.postgresUrl !== undefined) {
+    args.push('--store', 'postgres', '--postgres-url', options.postgresUrl)
+  }
+  if (options.redisUrl !== undefined) args.push('--redis-url', options.redisUrl)
   return spawnServer({
     kind: 'weft',
     args,

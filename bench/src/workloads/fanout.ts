@@ -2,15 +2,9 @@
  * Workloads 5 and 5b, fan-out: one document, many clients editing at a steady rate (20 and 4 edits
  * a second each); end-to-end latency.
  */
-import type { FanoutRunResult } from '../agents/roles/fanout.js'
-import { totalCpuMs } from '../agents/agent.js'
-import { cpus } from 'node:os'
-import { nowMs } from '../clock.js'
 import type { Sizes, WorkloadId } from '../options.js'
-import { CpuWindow, readMemoryMb } from '../proc-metrics.js'
 import { SYSTEMS, type SystemId } from '../systems.js'
-import { fanoutFigures } from './fanout-latency.js'
-import { histogramQuantileMs, relayHistogram, relayStats } from './relay-stats.js'
+import { runFanout } from './fanout-session.js'
 import { withResources } from './resources.js'
 import { bestPeerPerRun, everyRunTarget, needsPeers, ratioTarget, valueAt } from './targets.js'
 import { ALL_SYSTEMS, systemColumns } from './trace.js'
@@ -24,9 +18,6 @@ interface FanoutVariant {
   /** What sets this variant apart, the method's first sentence (or empty). */
   lead(sizes: Sizes): string
 }
-
-/** The relay's histogram of the time from receiving an update to sending it on. */
-const FANOUT_METRIC = 'weft_fanout_seconds'
 
 const FAST: FanoutVariant = {
   id: '5',
@@ -134,73 +125,17 @@ const fanoutStepOf = (variant: FanoutVariant): Step => ({
   run: (ctx, column) =>
     withResources(ctx.tmpDir, async (resources) => {
       const system = SYSTEMS[column as SystemId]
-      const { fanoutClients: clients, fanoutAgents, fanoutDurationMs } = ctx.sizes
-      const ratePerSec = variant.ratePerSec(ctx.sizes)
-      const editsPerClient = Math.round((ratePerSec * fanoutDurationMs) / 1000)
       const [server, agents] = await Promise.all([
         resources.server(system.server, await resources.dir('fanout')),
-        resources.agents('fanout', fanoutAgents),
+        resources.agents('fanout', ctx.sizes.fanoutAgents),
       ])
-      const ids = await Promise.all(
-        agents.map((agent, index) =>
-          agent.call<number[]>('fanout.open', {
-            kind: system.client,
-            url: server.url,
-            name: 'fanout',
-            clients: Array.from({ length: clients }, (_, c) => c).filter(
-              (c) => c % agents.length === index,
-            ),
-            totalClients: clients,
-            editsPerClient,
-            timeoutMs: 60_000,
-          }),
-        ),
-      )
-      // Yjs client id → global client index (agent i holds clients i, i + agents, …).
-      const clientIndex = new Map(
-        ids.flatMap((agentIds, index) =>
-          agentIds.map((clientId, slot) => [clientId, index + slot * agents.length] as const),
-        ),
-      )
-      const weft = system.server === 'weft'
-      if (weft) await relayStats(server.port, true)
-      const fanoutBefore = weft ? await relayHistogram(server.port, FANOUT_METRIC) : null
-      const serverCpu = new CpuWindow(server.pid)
-      const clientCpuBefore = await totalCpuMs(agents)
-      const startedAt = nowMs()
-      const startAt = startedAt + 500
-      const results = await Promise.all(
-        agents.map((agent) =>
-          agent.call<FanoutRunResult>('fanout.run', {
-            startAt,
-            intervalMs: 1000 / ratePerSec,
-            drainMs: 10_000,
-            seed: ctx.runIndex + 1,
-            clientIndex,
-          }),
-        ),
-      )
-      const wallMs = nowMs() - startedAt
-      const clientCpuMs = (await totalCpuMs(agents)) - clientCpuBefore
-      const figures = fanoutFigures(results, clients, editsPerClient)
-      const own = weft ? await relayStats(server.port) : null
-      const fanoutAfter = weft ? await relayHistogram(server.port, FANOUT_METRIC) : null
-      const relayFanoutP99Ms =
-        fanoutBefore === null || fanoutAfter === null
-          ? null
-          : histogramQuantileMs(fanoutBefore, fanoutAfter, 0.99)
-      return {
-        [variant.id]: {
-          ...figures,
-          serverCpuPct: serverCpu.read().cpuPct,
-          serverPeakRssMb: readMemoryMb(server.pid).peakRssMb,
-          relayLagP99Ms: own?.eventLoopLagMs.p99 ?? null,
-          relayLagMaxMs: own?.eventLoopLagMs.max ?? null,
-          relayFanoutP99Ms,
-          clientCpuPct: (100 * clientCpuMs) / wallMs,
-          clientBound: clientCpuMs / wallMs >= 0.75 * cpus().length,
-        },
-      }
+      const measures = await runFanout(ctx, {
+        servers: [server],
+        agents,
+        client: system.client,
+        ratePerSec: variant.ratePerSec(ctx.sizes),
+      })
+      return { [variant.id]: measures }
     }),
 })
 

@@ -4,11 +4,13 @@ import { churnSpec, churnStep } from './churn.js'
 import { connectionsSpec, connectionsStep } from './connections.js'
 import { durabilitySpec, durabilityStep } from './durability.js'
 import { fanoutSpec, fanoutStep, slowFanoutSpec, slowFanoutStep } from './fanout.js'
+import { fanoutClusterSpec, fanoutClusterStep } from './fanout-cluster.js'
 import { floorSpec, floorStep } from './floor.js'
 import { killSpec, killStep } from './kill.js'
 import { manyDocsSpec, manyDocsStep } from './many-docs.js'
 import { presenceSpec, presenceStep } from './presence.js'
 import { traceStep } from './trace.js'
+import { tracePostgresSpec, tracePostgresStep } from './trace-postgres.js'
 import { coldLoadSpec, traceSpec } from './trace-specs.js'
 import type { Step, WorkloadSpec } from './types.js'
 
@@ -25,6 +27,8 @@ export const SPECS: Readonly<Record<WorkloadId, WorkloadSpec>> = {
   '8': connectionsSpec,
   '9': presenceSpec,
   '10': churnSpec,
+  '11': fanoutClusterSpec,
+  '12': tracePostgresSpec,
 }
 
 /** Steps in the order they run; one step may produce several workloads (2 and 3). */
@@ -39,4 +43,12 @@ export const STEPS: readonly Step[] = [
   connectionsStep,
   presenceStep,
   churnStep,
+  fanoutClusterStep,
+  tracePostgresStep,
 ]
+
+/** The spec's baseline column as an optional field (absent when it has none). */
+export const baselineOf = (id: WorkloadId): { baseline?: string } => {
+  const baseline = SPECS[id].baseline
+  return baseline === undefined ? {} : { baseline }
+}

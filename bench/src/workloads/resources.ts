@@ -1,17 +1,23 @@
 /** Everything one run of a step started (servers, agents, directories), released in one place. */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { join } from 'node:path'
+import { startPostgres, startRedis, type TestPostgres, type TestRedis } from '@weft/testkit'
 import { Agent } from '../agents/agent.js'
 import { startServer, type ServerProcess } from '../servers/start-server.js'
 import { relayProfiled, type WeftRelayOptions } from '../servers/weft-relay.js'
 import type { ServerKind } from '../systems.js'
 
-/** Tracks what a run starts so that `release()` stops all of it, whatever failed. */
+/**
+ * Tracks what a run starts (agents, servers, PostgreSQL and Redis, directories) so that
+ * `release()` stops all of it, whatever failed.
+ */
 export class Resources {
   readonly #root: string
   readonly #servers: ServerProcess[] = []
   readonly #agents: Agent[] = []
   readonly #dirs: string[] = []
+  /** Backing services (PostgreSQL, Redis), stopped after the servers that use them. */
+  readonly #services: Array<TestPostgres | TestRedis> = []
 
   constructor(root: string) {
     this.#root = root
@@ -42,7 +48,21 @@ export class Resources {
     return agents
   }
 
-  /** Stops every agent and server and removes the directories. */
+  /** Starts a PostgreSQL server of its own (testkit's, in a temp directory; `fsync` on). */
+  async postgres(): Promise<TestPostgres> {
+    const postgres = await startPostgres()
+    this.#services.push(postgres)
+    return postgres
+  }
+
+  /** Starts a redis-server of its own (testkit's, no persistence). */
+  async redis(): Promise<TestRedis> {
+    const redis = await startRedis()
+    this.#services.push(redis)
+    return redis
+  }
+
+  /** Stops every agent, server and backing service and removes the directories. */
   async release(): Promise<void> {
     await Promise.all(this.#agents.splice(0).map((agent) => agent.stop()))
     // A profiled relay writes its profile as it exits: it gets SIGTERM (SIGKILL after 30 s).
@@ -53,6 +73,7 @@ export class Resources {
           server.stop(server.kind === 'weft' && relayProfiled() ? 'SIGTERM' : 'SIGKILL'),
         ),
     )
+    await Promise.all(this.#services.splice(0).map((service) => service.stop()))
     await Promise.all(this.#dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })))
   }
 }

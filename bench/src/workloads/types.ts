@@ -46,6 +46,11 @@ export interface WorkloadSpec {
   readonly metrics: readonly Metric[]
   /** Metrics for which the Weft/peer ratio is computed per run (peers present only). */
   readonly ratios: readonly string[]
+  /**
+   * For a workload comparing Weft with itself: the column the others are divided by, per run,
+   * for each metric of `ratios` (instead of Weft/peer).
+   */
+  readonly baseline?: string
   evaluate(runs: RunTable, columns: readonly Column[], context: EvaluateContext): TargetRow[]
 }
 

@@ -18,7 +18,8 @@ import type { Methods } from './methods.js'
 /** Parameters of `fanout.open`. */
 export interface FanoutOpenParams {
   readonly kind: ClientKind
-  readonly url: string
+  /** The server each client connects to, one per entry of `clients`. */
+  readonly urls: readonly string[]
   readonly name: string
   /** Global indices of this agent's clients (0 … totalClients-1). */
   readonly clients: readonly number[]
@@ -88,7 +89,7 @@ const recordArrivals = (current: Session, slot: number, transaction: Y.Transacti
 
 const open = async (params: FanoutOpenParams): Promise<number[]> => {
   const totalEdits = params.totalClients * params.editsPerClient
-  const docs = params.clients.map(() => openDoc(params.kind, params.url, params.name))
+  const docs = params.urls.map((url) => openDoc(params.kind, url, params.name))
   const current: Session = {
     params,
     docs,
