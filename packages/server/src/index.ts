@@ -39,6 +39,7 @@ export type {
   UpdateMeta,
 } from './doc-store.js'
 export type { ExclusiveLocks, HeldLock } from './exclusive-locks.js'
+export type { LogHeads } from './log-heads.js'
 export { MemoryStore } from './memory-store.js'
 export {
   decodeBusMessage,

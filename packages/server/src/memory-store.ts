@@ -12,6 +12,7 @@ import type {
   StateRecord,
   StoredDoc,
 } from './doc-store.js'
+import type { LogHeads } from './log-heads.js'
 import { MemoryFeed } from './memory-feed.js'
 import { stateJson } from './state-json.js'
 
@@ -41,7 +42,7 @@ const newestOf = (record: MemoryRecord): number => {
 }
 
 /** A {@link DocStore} that keeps everything in memory; nothing survives the process. */
-export class MemoryStore implements DocStore {
+export class MemoryStore implements DocStore, LogHeads {
   readonly #docs = new Map<string, MemoryDoc>()
   readonly #historyMs: number
   readonly #feed = new MemoryFeed()
@@ -71,6 +72,12 @@ export class MemoryStore implements DocStore {
 
   get feedRetentionMs(): number {
     return this.#historyMs
+  }
+
+  /** The document's head sequence (see `LogHeads`): 0 for one it does not hold. */
+  async headSeq(name: string): Promise<number> {
+    this.#assertOpen()
+    return this.#docs.get(name)?.headSeq ?? 0
   }
 
   async append(

@@ -7,6 +7,7 @@ import * as awarenessProtocol from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import { applyTransaction, type AppliedTransaction } from './apply-transaction.js'
 import type { DocStore, StoredDoc } from './doc-store.js'
+import { hasLogHeads } from './log-heads.js'
 import type { Logger } from './logger.js'
 import { endFailed, inChildSpan, startUpdateSpan } from './tracing.js'
 import type { RelayMetrics } from './metrics.js'
@@ -138,12 +139,14 @@ export class Room implements BusRoom {
     this.#doc = doc
     this.#settings = settings
     const bus = settings.busLink ?? null
+    const { store } = settings
     this.#sequence =
       bus === null
         ? null
         : new RoomSequence({
             headSeq: log.headSeq,
             catchUp: () => this.#catchUp(),
+            ...(hasLogHeads(store) ? { readHead: () => store.headSeq(name) } : {}),
             failed: (error) =>
               settings.logger.warn('catching up from the store failed', {
                 doc: name,

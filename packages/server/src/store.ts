@@ -18,6 +18,7 @@ export type {
 } from './doc-store.js'
 export type { DocImage, FeedSeqImage } from './doc-image.js'
 export type { ExclusiveLocks, HeldLock } from './exclusive-locks.js'
+export type { LogHeads } from './log-heads.js'
 export { decodeLogRecord, encodeLogRecord, newestReceivedAtMs } from './log-record.js'
 export { stateJson } from './state-json.js'
 export {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { decodeBusMessage, encodeBusMessage, type BusMessage } from '../src/relay-bus.js'
-import { GAP_GRACE_MS, RoomSequence } from '../src/room-sequence.js'
+import { GAP_GRACE_MS, QUIET_CHECK_MS, RoomSequence } from '../src/room-sequence.js'
 
 beforeEach(() => {
   vi.useFakeTimers()
@@ -54,6 +54,69 @@ describe('RoomSequence', () => {
     sequence.stop()
     await vi.advanceTimersByTimeAsync(GAP_GRACE_MS * 2)
     expect(calls.count).toBe(0)
+  })
+})
+
+/** A sequence with a head read: the store's head is `store.head`; both reads are counted. */
+const withHead = (headSeq: number) => {
+  const store = { head: headSeq, heads: 0, loads: 0 }
+  const sequence = new RoomSequence({
+    headSeq,
+    catchUp: () => {
+      store.loads += 1
+      return Promise.resolve(store.head)
+    },
+    readHead: () => {
+      store.heads += 1
+      return Promise.resolve(store.head)
+    },
+    failed: () => {},
+  })
+  return { sequence, store }
+}
+
+describe('RoomSequence once quiet', () => {
+  it("reads the head once after the burst's last record, and catches up when the store is ahead", async () => {
+    const { sequence, store } = withHead(0)
+    for (let seq = 1; seq <= 5; seq += 1) {
+      sequence.add(seq)
+      await vi.advanceTimersByTimeAsync(QUIET_CHECK_MS / 2)
+    }
+    // Record 6 was written, its announcement lost: no gap shows.
+    store.head = 6
+    await vi.advanceTimersByTimeAsync(QUIET_CHECK_MS / 2 - 1)
+    expect(store.heads).toBe(0)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(store.heads).toBe(1)
+    expect(store.loads).toBe(0)
+    await vi.advanceTimersByTimeAsync(GAP_GRACE_MS)
+    expect(store.loads).toBe(1)
+    expect(sequence.through).toBe(6)
+    // Quiet now: nothing more is read.
+    await vi.advanceTimersByTimeAsync(QUIET_CHECK_MS * 5)
+    expect([store.heads, store.loads]).toEqual([1, 1])
+  })
+
+  it('reads nothing for a room that held no new record, nor when the head is not ahead', async () => {
+    const { sequence, store } = withHead(3)
+    await vi.advanceTimersByTimeAsync(QUIET_CHECK_MS * 3)
+    expect(store.heads).toBe(0)
+    sequence.add(4)
+    store.head = 4
+    await vi.advanceTimersByTimeAsync(QUIET_CHECK_MS * 3)
+    expect([store.heads, store.loads]).toEqual([1, 0])
+    sequence.add(5)
+    sequence.stop()
+    await vi.advanceTimersByTimeAsync(QUIET_CHECK_MS * 3)
+    expect(store.heads).toBe(1)
+  })
+
+  it('catches up instead when the store cannot read a head alone', async () => {
+    const { sequence, calls } = tracked(0, () => 2)
+    sequence.add(1)
+    await vi.advanceTimersByTimeAsync(QUIET_CHECK_MS)
+    expect(calls.count).toBe(1)
+    expect(sequence.through).toBe(2)
   })
 })
 

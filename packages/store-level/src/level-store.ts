@@ -14,6 +14,7 @@ import {
   type FeedPage,
   type FeedSeqImage,
   type HistoryRecord,
+  type LogHeads,
   type StateRecord,
   type StoredDoc,
 } from '@weft/server/store'
@@ -94,7 +95,7 @@ const textDecoder = new TextDecoder()
  * With `encryption`, every value is sealed on its own (see `value-cipher.ts`); a value that does
  * not decrypt makes `load` throw `DECRYPTION_FAILED`, so a document is never served without it.
  */
-export class LevelStore implements DocStore {
+export class LevelStore implements DocStore, LogHeads {
   readonly #db: Db
   readonly #commits: GroupCommit<Op>
   readonly #keyring: Keyring | null
@@ -240,6 +241,13 @@ export class LevelStore implements DocStore {
     // An append prepared meanwhile knows a later head than this read: keep it.
     if (this.#heads.get(name) === undefined) this.#heads.set(name, headSeq)
     return { snapshot, updates, headSeq, logBytes }
+  }
+
+  /** The document's head sequence (see `LogHeads`): 0 for one the store does not hold. */
+  async headSeq(name: string): Promise<number> {
+    this.#assertOpen()
+    await this.#lastWrite.get(name)
+    return this.#readHead(name)
   }
 
   async append(

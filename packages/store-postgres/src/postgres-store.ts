@@ -20,6 +20,7 @@ import {
   type HeldLock,
   type HistoryRecord,
   type Keyring,
+  type LogHeads,
   type StateRecord,
   type StoredDoc,
 } from '@weft/server/store'
@@ -102,7 +103,7 @@ const positiveInteger = (value: number | undefined, name: string, fallback: numb
  * callers — is one transaction; an append resolves after its COMMIT. Several stores (relays) may
  * share one database: sequences and feed positions come from row locks, not from memory.
  */
-export class PostgresStore implements DocStore, ExclusiveLocks {
+export class PostgresStore implements DocStore, ExclusiveLocks, LogHeads {
   readonly #pool: pg.Pool
   readonly #ownsPool: boolean
   readonly #schema: string
@@ -249,6 +250,22 @@ export class PostgresStore implements DocStore, ExclusiveLocks {
         logBytes,
       }
     })
+  }
+
+  /**
+   * The document's head sequence (see `LogHeads`), as committed now: one primary-key read of its
+   * row, no record. 0 for a document the store does not hold.
+   */
+  async headSeq(name: string): Promise<number> {
+    this.#assertOpen()
+    const { rows } = await this.#pool
+      .query<{ head_seq: string }>(`SELECT head_seq FROM ${this.#schema}.docs WHERE name = $1`, [
+        name,
+      ])
+      .catch((cause: unknown) => {
+        throw storageError('reading a document head', cause)
+      })
+    return rows[0] === undefined ? 0 : Number(rows[0].head_seq)
   }
 
   async append(

@@ -1,5 +1,5 @@
 /** runDocStoreSuite: the conformance suite every DocStore implementation must pass. */
-import type { AppendEntry, DocStore } from '@weft/server/store'
+import type { AppendEntry, DocStore, LogHeads } from '@weft/server/store'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
 import { compactionConformanceTests } from './doc-store-compaction-suite.js'
@@ -131,6 +131,26 @@ export const runDocStoreSuite = (
       await store.append('doc', [entry(textUpdate(2, 'b'))])
       await store.compact('doc', textUpdate(1, 'a'), 2)
       expect(await store.append('doc', [entry(textUpdate(3, 'c'))])).toBe(3)
+    })
+
+    it('reads a head alone (where it offers LogHeads) as load would report it', async () => {
+      const { store } = await open()
+      const heads = store as Partial<LogHeads>
+      if (heads.headSeq === undefined) return
+      const headOf = (docName: string): Promise<number> =>
+        (heads.headSeq as (name: string) => Promise<number>).call(store, docName)
+      expect(await headOf('doc')).toBe(0)
+      await store.append('doc', [entry(textUpdate(1, 'a'))])
+      // Not yet resolved: the head covers it once it is durable, as a load would.
+      const second = store.append('doc', [entry(textUpdate(2, 'b'))])
+      expect(await headOf('doc')).toBeGreaterThanOrEqual(1)
+      expect(await second).toBe(2)
+      expect(await headOf('doc')).toBe(2)
+      await store.compact('doc', textUpdate(1, 'a'), 1)
+      expect(await headOf('doc')).toBe(2)
+      expect(await headOf('other')).toBe(0)
+      await store.delete('doc')
+      expect(await headOf('doc')).toBe(0)
     })
 
     it('lists every document with its sizes, log length and last write', async () => {

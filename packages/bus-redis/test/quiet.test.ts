@@ -1,0 +1,46 @@
+/** A quiet document whose last bus message was lost: the other relay notices from the store's head. */
+import { startRedis, testClient, untilSameState, type TestRedis } from '@weft/testkit'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { droppingBus, startRelayPair } from './support.js'
+
+let redis: TestRedis
+
+beforeAll(async () => {
+  redis = await startRedis()
+}, 300_000)
+
+afterAll(async () => {
+  await redis?.stop()
+})
+
+const EDITS = 12
+
+describe('a document nobody writes to after a lost message', () => {
+  it('converges on the other relay within 2 s, though nothing announces the last record again', async () => {
+    const dropped: number[] = []
+    const { a, b } = await startRelayPair(redis.url, {
+      // The burst's last record (one per acknowledged edit, so its sequence is EDITS) is lost.
+      wrapA: (bus) =>
+        droppingBus(bus, (message) => {
+          if (message.kind !== 'update' || message.seq !== EDITS) return false
+          dropped.push(message.seq)
+          return true
+        }),
+    })
+    const writer = testClient(a).open('quiet')
+    const reader = testClient(b).open('quiet')
+    await Promise.all([writer.whenSynced(), reader.whenSynced()])
+    const text = writer.doc.getText('t')
+    for (let edit = 1; edit <= EDITS; edit += 1) {
+      text.insert(text.length, `${edit};`)
+      await writer.whenSaved()
+    }
+    const lastSavedAt = Date.now()
+    expect(dropped).toEqual([EDITS])
+    await untilSameState([writer.doc, reader.doc], 5_000)
+    const tookMs = Date.now() - lastSavedAt
+    expect(reader.doc.getText('t').toString()).toBe(text.toString())
+    expect(tookMs).toBeLessThan(2_000)
+    console.log(`quiet catch-up: converged ${tookMs} ms after the last acknowledgement`)
+  })
+})
