@@ -1,7 +1,7 @@
 /** The relay's command line: parsed from flags and WEFT_* variables, with --help generated. */
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { envName, OPTIONS, SECRET_OPTIONS, type OptionName, type RelayConfig } from './options.js'
+import { envName, OPTIONS, readOptions, type OptionName, type RelayConfig } from './options.js'
 
 export { envName, OPTIONS, type RelayConfig } from './options.js'
 export {
@@ -46,25 +46,14 @@ export const parseCommand = (argv: readonly string[], env: NodeJS.ProcessEnv): P
   const configFile = (values.config as string | undefined) ?? (env['WEFT_CONFIG'] || undefined)
   const file = configFile === undefined ? {} : readConfigFile(configFile)
   if (typeof file === 'string') return { kind: 'invalid', message: file }
-  const config: Record<string, unknown> = {}
-  for (const name of names) {
-    const fromEnv = env[envName(name)] || undefined
-    const raw = values[name] ?? fromEnv ?? file[name]
-    const source =
-      values[name] !== undefined
-        ? `--${name}`
-        : fromEnv !== undefined
-          ? envName(name)
-          : `${configFile} "${name}"`
-    const result = OPTIONS[name].schema.safeParse(raw)
-    if (!result.success) {
-      const issue = result.error.issues[0]?.message ?? 'invalid value'
-      // A secret is never echoed: the message goes to stderr and into whatever collects it.
-      const shown = SECRET_OPTIONS.has(name) ? '(hidden)' : String(raw)
-      return { kind: 'invalid', message: `${source}=${shown}: ${issue}` }
-    }
-    config[name] = result.data
-  }
+  const read = readOptions(
+    names,
+    values,
+    env,
+    configFile === undefined ? undefined : { path: configFile, values: file },
+  )
+  if ('invalid' in read) return { kind: 'invalid', message: read.invalid }
+  const { config } = read
   const problem = authProblem(config as RelayConfig) ?? encryptionTlsProblem(config as RelayConfig)
   if (problem !== undefined) return { kind: 'invalid', message: problem }
   return { kind: 'run', config: config as RelayConfig }

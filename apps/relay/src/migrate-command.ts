@@ -9,7 +9,7 @@ import type { Logger } from '@weft/server'
 import { LevelStore, type EncryptionKey } from '@weft/store-level'
 import { PostgresImport, PostgresStore } from '@weft/store-postgres'
 import * as Y from 'yjs'
-import { envName, OPTIONS } from './options.js'
+import { envName, OPTIONS, readOptions } from './options.js'
 
 /** The options of `relay migrate`. */
 export interface MigrateConfig {
@@ -51,18 +51,9 @@ export const parseMigrateCommand = (
     return { kind: 'invalid', message: `${(error as Error).message}\nRun with --help.` }
   }
   if (values.help === true) return { kind: 'help', text: migrateHelpText() }
-  const config: Record<string, unknown> = { force: values.force === true }
-  for (const name of MIGRATE_OPTIONS) {
-    const raw = values[name] ?? (env[envName(name)] || undefined)
-    const result = OPTIONS[name].schema.safeParse(raw)
-    if (!result.success) {
-      const source = values[name] !== undefined ? `--${name}` : envName(name)
-      const issue = result.error.issues[0]?.message ?? 'invalid value'
-      const shown = name === 'postgres-url' ? '(hidden)' : String(raw)
-      return { kind: 'invalid', message: `${source}=${shown}: ${issue}` }
-    }
-    config[name] = result.data
-  }
+  const read = readOptions(MIGRATE_OPTIONS, values, env)
+  if ('invalid' in read) return { kind: 'invalid', message: read.invalid }
+  const config: Record<string, unknown> = { ...read.config, force: values.force === true }
   if (config['postgres-url'] === undefined) {
     return { kind: 'invalid', message: 'migrate needs --postgres-url (or WEFT_POSTGRES_URL)' }
   }

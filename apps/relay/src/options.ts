@@ -238,3 +238,37 @@ export type RelayConfig = { [K in OptionName]: z.output<(typeof OPTIONS)[K]['sch
 /** The environment variable of an option: `--max-message-bytes` ↔ `WEFT_MAX_MESSAGE_BYTES`. */
 export const envName = (option: string): string =>
   `WEFT_${option.toUpperCase().replaceAll('-', '_')}`
+
+/**
+ * Reads each option in `names`: its flag (from `flags`), else its `WEFT_*` variable, else its
+ * key in `file` (the `--config` file's values, named `file.path` in messages), else its default.
+ * Returns the values, or a message naming the first invalid option and where it was set; a
+ * secret's value is never shown (the message goes to stderr and whatever collects it).
+ */
+export const readOptions = (
+  names: readonly OptionName[],
+  flags: Readonly<Record<string, string | boolean | undefined>>,
+  env: NodeJS.ProcessEnv,
+  file?: { readonly path: string; readonly values: Readonly<Record<string, string>> },
+): { config: Record<string, unknown> } | { invalid: string } => {
+  const config: Record<string, unknown> = {}
+  for (const name of names) {
+    const fromFlag = flags[name]
+    const fromEnv = env[envName(name)] || undefined
+    const raw = fromFlag ?? fromEnv ?? file?.values[name]
+    const result = OPTIONS[name].schema.safeParse(raw)
+    if (!result.success) {
+      const source =
+        fromFlag !== undefined
+          ? `--${name}`
+          : fromEnv !== undefined
+            ? envName(name)
+            : `${file?.path ?? 'default'} "${name}"`
+      const issue = result.error.issues[0]?.message ?? 'invalid value'
+      const shown = SECRET_OPTIONS.has(name) ? '(hidden)' : String(raw)
+      return { invalid: `${source}=${shown}: ${issue}` }
+    }
+    config[name] = result.data
+  }
+  return { config }
+}

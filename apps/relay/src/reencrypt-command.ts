@@ -1,6 +1,6 @@
 /** `relay reencrypt`: its options, parsing and help text. */
 import { parseArgs } from 'node:util'
-import { envName, OPTIONS } from './options.js'
+import { envName, OPTIONS, readOptions } from './options.js'
 
 /** The options of `relay reencrypt`. */
 export interface ReencryptConfig {
@@ -44,17 +44,9 @@ Run with --help.`,
     }
   }
   if (values.help === true) return { kind: 'help', text: reencryptHelpText() }
-  const config: Record<string, unknown> = {}
-  for (const name of REENCRYPT_OPTIONS) {
-    const raw = values[name] ?? (env[envName(name)] || undefined)
-    const result = OPTIONS[name].schema.safeParse(raw)
-    if (!result.success) {
-      const source = values[name] !== undefined ? `--${name}` : envName(name)
-      const issue = result.error.issues[0]?.message ?? 'invalid value'
-      return { kind: 'invalid', message: `${source}=${String(raw)}: ${issue}` }
-    }
-    config[name] = result.data
-  }
+  const read = readOptions(REENCRYPT_OPTIONS, values, env)
+  if ('invalid' in read) return { kind: 'invalid', message: read.invalid }
+  const { config } = read
   if (config['encryption-keys-file'] === undefined) {
     return { kind: 'invalid', message: 'reencrypt needs --encryption-keys-file' }
   }
