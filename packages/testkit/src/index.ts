@@ -25,6 +25,11 @@ export { chromiumPath, launchChromium } from './chromium.js'
 export { redisServerPath, startRedis, type TestRedis } from './redis.js'
 export { tabLocks } from './tab-locks.js'
 export { runSetCheck, type SetCheckOptions, type SetCheckResult } from './set-check.js'
+export {
+  runClusterSetCheck,
+  type ClusterSetCheckOptions,
+  type ClusterSetCheckResult,
+} from './cluster-set-check.js'
 export { mulberry32 } from './fault-lane.js'
 export {
   runProtocolFuzz,

@@ -13,6 +13,7 @@ import { mulberry32 } from './fault-lane.js'
 import { startFaultProxy } from './fault-proxy.js'
 import { spawnRelay, type RelayProcess } from './relay-process.js'
 import { freePort, percentile } from './run-support.js'
+import { writeSetItems, type SetItemStatus } from './set-writers.js'
 
 /** Options of {@link runSetCheck}. */
 export interface SetCheckOptions {
@@ -67,13 +68,11 @@ export const runSetCheck = async (options: SetCheckOptions): Promise<SetCheckRes
   proxy.setDuplicate(0.02)
   proxy.setReorder(0.02)
   const clients: WeftClient[] = []
-  const status = new Map<string, { addedAt: number; savedMs: number | null }>()
-  // How many other writers have seen each item, and when the last of them did.
-  const seenBy = new Map<string, number>()
-  const convergeTimes: number[] = []
+  const status = new Map<string, SetItemStatus>()
+  let convergeTimes: number[] = []
   const interval = options.intervalMs ?? 10
   try {
-    const writers = Array.from({ length: options.clients }, async (_, index) => {
+    const writers = Array.from({ length: options.clients }, (_, index) => {
       const client = createClient({
         url: proxy.url,
         WebSocket: WebSocket,
@@ -83,42 +82,11 @@ export const runSetCheck = async (options: SetCheckOptions): Promise<SetCheckRes
         heartbeatTimeoutMs: 1000,
       })
       clients.push(client)
-      const handle = client.open('set')
-      const items = handle.doc.getArray<string>('items')
-      items.observe((event) => {
-        for (const change of event.changes.delta) {
-          if (!Array.isArray(change.insert)) continue
-          for (const item of change.insert as string[]) {
-            if (item.startsWith(`${index}:`)) continue
-            const seen = (seenBy.get(item) ?? 0) + 1
-            seenBy.set(item, seen)
-            const added = status.get(item)
-            if (seen === options.clients - 1 && added !== undefined)
-              convergeTimes.push(performance.now() - added.addedAt)
-          }
-        }
-      })
-      const waits: Array<Promise<void>> = []
-      for (let seq = 0; seq < options.itemsPerClient; seq++) {
-        const item = `${index}:${seq}`
-        const entry = { addedAt: performance.now(), savedMs: null as number | null }
-        status.set(item, entry)
-        items.push([item])
-        waits.push(
-          handle.whenSaved().then(
-            () => {
-              entry.savedMs = performance.now() - entry.addedAt
-            },
-            () => {},
-          ),
-        )
-        await new Promise((resolve) => setTimeout(resolve, interval))
-      }
-      // Give the last adds a bounded chance to be acknowledged.
-      await Promise.race([
-        Promise.all(waits),
-        new Promise((resolve) => setTimeout(resolve, 15_000)),
-      ])
+      return { index, handle: client.open('set') }
+    })
+    const writing = writeSetItems(writers, status, {
+      items: options.itemsPerClient,
+      intervalMs: interval,
     })
     const writeWindowMs = options.itemsPerClient * interval
     const killer = (async () => {
@@ -130,7 +98,7 @@ export const runSetCheck = async (options: SetCheckOptions): Promise<SetCheckRes
         relay = await start()
       }
     })()
-    await Promise.all([...writers, killer])
+    ;[convergeTimes] = await Promise.all([writing, killer])
   } finally {
     for (const client of clients) await client.close()
     await proxy.close()

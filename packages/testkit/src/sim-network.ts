@@ -162,12 +162,19 @@ export class SimNetwork {
     cuts: 0,
   }
 
-  /** A WebSocket constructor for client `client`. */
-  socketClass(client: number): new (url: string, protocols?: string | string[]) => SimSocket {
+  /**
+   * A WebSocket constructor for client `client`. `route` maps the URL the client asked for to the
+   * one its `n`th connection opens (several relays); default: as asked.
+   */
+  socketClass(
+    client: number,
+    route: (url: string, connection: number) => string = (url) => url,
+  ): new (url: string, protocols?: string | string[]) => SimSocket {
     const network = this
+    let connections = 0
     return class extends SimSocket {
       constructor(url: string, protocols?: string | string[]) {
-        super(network, client, url, protocols)
+        super(network, client, route(url, connections++), protocols)
       }
     }
   }

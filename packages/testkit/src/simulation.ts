@@ -1,10 +1,11 @@
 /**
  * The seeded convergence simulation: Weft clients and stock y-websocket clients edit one document
- * through the real relay (on LevelDB, in this process) while a seeded scheduler decides every
- * move: which queued frame goes next, duplicates, reorders (relay → client), lost frames with
- * their broken connection, partitions, client restarts from their local stores and relay
- * restarts from LevelDB. After each move the scheduler waits until the system is quiet, so a seed
- * replays exactly. At the end every partition heals and the run checks convergence.
+ * through the real relay (on LevelDB, in this process, or several relay processes on PostgreSQL
+ * and Redis: sim-relays.ts) while a seeded scheduler decides every move: which queued frame goes
+ * next, duplicates, reorders (relay → client), lost frames with their broken connection,
+ * partitions, client restarts from their local stores and relay restarts. After each move the
+ * scheduler waits until the system is quiet, so a seed replays exactly (on the one relay in this
+ * process). At the end every partition heals and the run checks convergence.
  */
 import { createHash } from 'node:crypto'
 import {
@@ -27,7 +28,8 @@ import {
   type SimModel,
 } from './sim-edits.js'
 import { SimNetwork, type SimConnection, type SimNetworkCounters } from './sim-network.js'
-import { startTestRelay, type TestRelay } from './test-relay.js'
+import { clusterRelays, type ClusterRelaysOptions } from './sim-cluster-relays.js'
+import { localRelay, type SimRelays } from './sim-relays.js'
 
 /** Options of {@link runSimulation}. */
 export interface SimulationOptions {
@@ -40,6 +42,14 @@ export interface SimulationOptions {
   readonly yjsClients?: number
   /** Makes each Weft client's local store (kept across its restarts). Default: a memory store. */
   readonly localStore?: () => LocalStore
+  /**
+   * Run against relay processes on one PostgreSQL and one Redis (a relay restart is a SIGKILL of
+   * a seeded relay) instead of one relay in this process on LevelDB. The moves still come from
+   * the seed, but the relays' timing is their own: a seed no longer replays exactly.
+   */
+  readonly cluster?: ClusterRelaysOptions
+  /** Steps whose move is a relay restart, whatever the roll (besides the seeded ones). Default none. */
+  readonly relayRestartSteps?: readonly number[]
 }
 
 /** Faults and restarts the scheduler chose, by type. */
@@ -52,6 +62,8 @@ export interface SimulationFaults extends SimNetworkCounters {
 /** What one run did and found. An empty `failures` means every check passed. */
 export interface SimulationResult {
   readonly seed: number
+  /** Relays the clients were spread over. */
+  readonly relays: number
   readonly steps: number
   readonly edits: number
   /** Edits whose Weft client had learned they were durable before the heal. */
@@ -105,11 +117,12 @@ export const runSimulation = async (options: SimulationOptions): Promise<Simulat
   const failures: string[] = []
   const faults = { partitions: 0, clientRestarts: 0, relayRestarts: 0 }
   let tick = 0
-  const relayOptions = { unloadGraceMs: 1, compactAfterUpdates: 25 }
-  let relay: TestRelay = await startTestRelay(relayOptions)
-  const { dataDir, port } = relay
-  const url = `ws://127.0.0.1:${port}`
+  const relays: SimRelays =
+    options.cluster === undefined ? await localRelay() : await clusterRelays(options.cluster)
+  const { url } = relays
   const nextClientId = (): number => 1 + Math.floor(random() * 0x7ffffffe)
+  const socketClass = (client: number) =>
+    network.socketClass(client, (asked, connection) => relays.route(asked, client, connection))
 
   const newDoc = (actor: {
     label: string
@@ -126,7 +139,7 @@ export const runSimulation = async (options: SimulationOptions): Promise<Simulat
     Object.assign(actor, { doc, model, awareness })
     const client = createClient({
       url,
-      WebSocket: network.socketClass(actor.index) as never,
+      WebSocket: socketClass(actor.index) as never,
       store: actor.store as LocalStore,
       correlationId: actor.label,
       backoff: { initialMs: 1, maxMs: 1, slowRetryMs: 1, stableMs: NEVER_MS },
@@ -149,7 +162,7 @@ export const runSimulation = async (options: SimulationOptions): Promise<Simulat
 
   const startYjs = (actor: Actor): void => {
     actor.provider = new WebsocketProvider(url, DOC, actor.doc, {
-      WebSocketPolyfill: network.socketClass(actor.index) as never,
+      WebSocketPolyfill: socketClass(actor.index) as never,
       awareness: actor.awareness,
       maxBackoffTime: 0,
       disableBc: true,
@@ -176,10 +189,10 @@ export const runSimulation = async (options: SimulationOptions): Promise<Simulat
   const settle = async (): Promise<void> => {
     for (let round = 0; round < 500; round++) {
       const before = network.activity
-      await relay.relay.whenDurable()
+      await relays.whenIdle()
       await network.barrier()
       await new Promise((resolve) => setTimeout(resolve, 1))
-      await relay.relay.whenDurable()
+      await relays.whenIdle()
       await network.barrier()
       if (network.activity === before) return
     }
@@ -198,10 +211,10 @@ export const runSimulation = async (options: SimulationOptions): Promise<Simulat
     return `${owner}#${connection.id}(${connection.up.length}/${connection.down.length})`
   }
 
-  const restartRelay = async (): Promise<void> => {
-    await relay.close({ keepData: true })
-    relay = await startTestRelay({ ...relayOptions, dataDir, port })
+  const restartRelay = async (): Promise<string> => {
+    const move = await relays.restart((count) => Math.floor(random() * count))
     faults.relayRestarts += 1
+    return move
   }
 
   const restartClient = async (actor: Actor): Promise<void> => {
@@ -279,8 +292,7 @@ export const runSimulation = async (options: SimulationOptions): Promise<Simulat
       }
     }
     if (roll < 0.986) {
-      await restartRelay()
-      return 'restart relay'
+      return restartRelay()
     }
     return 'wait'
   }
@@ -321,7 +333,7 @@ export const runSimulation = async (options: SimulationOptions): Promise<Simulat
   try {
     await settle()
     for (tick = 1; tick <= steps; tick++) {
-      const move = await step()
+      const move = options.relayRestartSteps?.includes(tick) ? await restartRelay() : await step()
       await settle()
       acknowledge()
       trace.push(`${tick} ${move}`)
@@ -330,10 +342,7 @@ export const runSimulation = async (options: SimulationOptions): Promise<Simulat
     if (!(await heal()))
       failures.push('the clients did not reach a synced, empty-outbox state after healing')
     convergeMs = Math.round(performance.now() - healStarted)
-    const loaded = await relay.store.load(DOC)
-    const stored = new Y.Doc()
-    if (loaded.snapshot !== null) Y.applyUpdate(stored, loaded.snapshot)
-    for (const update of loaded.updates) Y.applyUpdate(stored, update)
+    const stored = await relays.stored(DOC)
     const replicas = [
       ...actors.map((actor) => ({ label: actor.label, doc: actor.handle?.doc ?? actor.doc })),
       { label: 'relay store', doc: stored },
@@ -358,7 +367,7 @@ export const runSimulation = async (options: SimulationOptions): Promise<Simulat
       await actor.client?.close()
       actor.awareness.destroy()
     }
-    await relay.close()
+    await relays.close()
   }
   const traceHash = createHash('sha256')
     .update(trace.join('\n'))
@@ -368,6 +377,7 @@ export const runSimulation = async (options: SimulationOptions): Promise<Simulat
     .slice(0, 16)
   return {
     seed,
+    relays: relays.count,
     steps,
     edits: edits().length,
     acknowledged: edits().filter((edit) => edit.acknowledged).length,
