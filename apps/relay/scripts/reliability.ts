@@ -1,26 +1,31 @@
 /**
  * `pnpm reliability`: the reliability runs — seeded convergence simulation, crash consistency
  * (SIGKILL aimed inside appends, compactions and unloads), disk-full injection, the Jepsen-style
- * set check and protocol fuzzing — and docs/RELIABILITY.md from their figures.
+ * set check, protocol fuzzing, and the set check and simulation against three relays on one
+ * PostgreSQL and one Redis — and docs/RELIABILITY.md from their figures.
  *
  *   (default)          a few minutes; writes docs/RELIABILITY.md
  *   --long             hundreds of kills, many more seeds (about half an hour)
- *   --only a,b         only these runs: simulation, crash, disk-full, set, fuzz (report not written)
+ *   --only a,b         only these runs: simulation, crash, disk-full, set, fuzz, cluster-set,
+ *                      cluster-simulation (report not written)
  *   --seeds a,b | a..b replay exact seeds in the selected runs (report not written)
  *
  * Exits 1 if any run lost an acknowledged edit, diverged, doubled an item or crashed the relay.
  */
+import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import {
+  runClusterSetCheck,
   runCrashCheck,
   runDiskFullCheck,
   runProtocolFuzz,
   runSetCheck,
   runSimulation,
   spawnRelay,
+  type ClusterSetCheckResult,
   type CrashCheckResult,
   type DiskFullCheckResult,
   type ProtocolFuzzResult,
@@ -30,7 +35,15 @@ import {
 import { format } from 'prettier'
 import { renderReport, type ReliabilityRun } from './reliability-report.js'
 
-const RUNS = ['simulation', 'crash', 'disk-full', 'set', 'fuzz'] as const
+const RUNS = [
+  'simulation',
+  'crash',
+  'disk-full',
+  'set',
+  'fuzz',
+  'cluster-set',
+  'cluster-simulation',
+] as const
 type RunName = (typeof RUNS)[number]
 
 const args = process.argv.slice(2)
@@ -74,6 +87,8 @@ const sizes = long
       diskFull: { seeds: 10, windows: 5 },
       set: { seeds: 30, clients: 5, itemsPerClient: 200, kills: 6 },
       fuzz: 20_000,
+      clusterSet: { seeds: 10, clients: 5, itemsPerClient: 200, kills: 6 },
+      clusterSimulation: { seeds: 20, steps: 500 },
     }
   : {
       simulation: { seeds: 20, steps: 300 },
@@ -81,6 +96,8 @@ const sizes = long
       diskFull: { seeds: 3, windows: 3 },
       set: { seeds: 5, clients: 3, itemsPerClient: 100, kills: 3 },
       fuzz: 2_000,
+      clusterSet: { seeds: 3, clients: 3, itemsPerClient: 100, kills: 3 },
+      clusterSimulation: { seeds: 3, steps: 300 },
     }
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url))
 const OUT = fileURLToPath(new URL('../../../docs/RELIABILITY.md', import.meta.url))
@@ -88,15 +105,20 @@ const command = `npx -y pnpm@12.4.2 reliability${long ? ' --long' : ''}`
 const log = (name: string, result: object): void =>
   console.log(`[reliability] ${name}: ${JSON.stringify(result)}`)
 
+const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim()
+
 const run: ReliabilityRun = {
   long,
   command,
+  commit,
   sizes,
   simulation: [],
   crash: [],
   diskFull: [],
   set: [],
   fuzz: null,
+  clusterSet: [],
+  clusterSimulation: [],
 }
 const failures: string[] = []
 
@@ -178,6 +200,49 @@ if (selected('fuzz')) {
   run.fuzz = { ...result, peakRssMiB, crashes }
   log('fuzz', run.fuzz)
   if (crashes > 0) failures.push(`fuzz seed ${seed}: the relay crashed`)
+}
+
+if (selected('cluster-set')) {
+  const { seeds: _count, ...setSizes } = sizes.clusterSet
+  for (const seed of seedsFor(sizes.clusterSet.seeds)) {
+    const result: ClusterSetCheckResult = await runClusterSetCheck({
+      relayMain: MAIN,
+      seed,
+      ...setSizes,
+    })
+    run.clusterSet.push(result)
+    log('cluster-set', result)
+    if (result.lost + result.unexpected + result.duplicates + result.divergences > 0)
+      failures.push(`cluster-set seed ${seed}: ${JSON.stringify(result)}`)
+  }
+}
+
+if (selected('cluster-simulation')) {
+  const { steps } = sizes.clusterSimulation
+  // Every seed kills a relay at least twice, besides the seeded restarts.
+  const relayRestartSteps = [Math.round(steps / 3), Math.round((2 * steps) / 3)]
+  for (const seed of seedsFor(sizes.clusterSimulation.seeds, true)) {
+    const result = await runSimulation({
+      seed,
+      steps,
+      cluster: { relayMain: MAIN },
+      relayRestartSteps,
+    })
+    run.clusterSimulation.push(result)
+    const { trace: _trace, ...figures } = result
+    log('cluster-simulation', figures)
+    if (result.failures.length > 0) {
+      failures.push(`cluster-simulation seed ${seed}: ${result.failures.slice(0, 5).join('; ')}`)
+      console.error(
+        [
+          `[reliability] cluster-simulation seed ${seed} FAILED — replay: ${command} --only cluster-simulation --seeds ${seed}`,
+          ...result.failures,
+          'last moves:',
+          ...result.trace.slice(-20),
+        ].join('\n'),
+      )
+    }
+  }
 }
 
 if (givenSeeds === null && only.length === RUNS.length) {
