@@ -31,8 +31,14 @@ const SLOW_TESTS = [
   'packages/service-client/test/feed-consumer.crash.test.ts',
   'packages/store-level/test/light-entry.test.ts',
   'packages/store-postgres/test/light-entry.test.ts',
-  // They inject faults: a faulty network, full disks, the seeded simulation, engine outages.
+  // The PostgreSQL store's conformance runs (three variants on a real server, about 9 s).
+  'packages/store-postgres/test/postgres-store.conformance.test.ts',
+  // They inject faults or races: a faulty network, full disks, the seeded simulation, engine
+  // outages, dropped bus messages, several stores racing on one PostgreSQL.
   'packages/bus-redis/test/outage.test.ts',
+  'packages/bus-redis/test/quiet.test.ts',
+  'packages/store-postgres/test/exclusive-lock.test.ts',
+  'packages/store-postgres/test/postgres-store.relays.test.ts',
   'packages/client/test/client.faults.test.ts',
   'packages/testkit/test/disk-full-check.test.ts',
   'packages/store-postgres/test/postgres-store.restart.test.ts',

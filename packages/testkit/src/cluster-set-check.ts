@@ -6,7 +6,7 @@
  * every relay and at every writer, with all of them in the same state.
  */
 import { createClient, MemoryLocalStore, type WeftClient } from '@weft/client'
-import { PostgresStore } from '@weft/store-postgres'
+import type { PostgresStore } from '@weft/store-postgres'
 import { WebSocket } from 'ws'
 import * as Y from 'yjs'
 import { sameStateVector } from './convergence.js'
@@ -98,6 +98,8 @@ const untilAgreed = async (
   replicas: readonly Y.Doc[],
   timeoutMs: number,
 ): Promise<Y.Doc> => {
+  // Loaded here, not with the kit: every test file imports the kit, few need PostgreSQL.
+  const { PostgresStore } = await import('@weft/store-postgres')
   const store = await PostgresStore.open({ url: postgresUrl })
   try {
     const deadline = performance.now() + timeoutMs

@@ -6,7 +6,6 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { PostgresStore } from '@weft/store-postgres'
 import { startPostgres } from './postgres.js'
 import { startRedis } from './redis.js'
 import { spawnRelay, type RelayProcess } from './relay-process.js'
@@ -59,6 +58,8 @@ export const clusterRelays = async (options: ClusterRelaysOptions): Promise<SimR
     }
     // One at a time: the first creates the schema.
     for (let index = 0; index < count; index++) processes.push(await start(index))
+    // Loaded here, not with the kit: every test file imports the kit, few need PostgreSQL.
+    const { PostgresStore } = await import('@weft/store-postgres')
     const store = await PostgresStore.open({ url: postgresUrl })
     return {
       count,
