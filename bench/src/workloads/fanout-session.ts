@@ -45,8 +45,11 @@ export interface FanoutSetup {
 
 /** The largest of the known values, or null when none is known. */
 const worst = (values: ReadonlyArray<number | null>): number | null => {
-  const known = values.filter((value): value is number => value !== null)
-  return known.length === 0 ? null : Math.max(...known)
+  let largest: number | null = null
+  for (const value of values) {
+    if (value !== null && (largest === null || value > largest)) largest = value
+  }
+  return largest
 }
 
 /**

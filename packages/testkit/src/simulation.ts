@@ -356,7 +356,7 @@ export const runSimulation = async (options: SimulationOptions): Promise<Simulat
       openSimModel(first.doc, 'checker', () => 0),
       edits(),
     )
-    failures.push(...check.missing.slice(0, 20))
+    for (const missing of check.missing.slice(0, 20)) failures.push(missing)
     for (const actor of actors) {
       if (actor.kind === 'weft' && actor.handle !== undefined && actor.handle.pending > 0)
         failures.push(`${actor.label}: ${actor.handle.pending} edits still in the outbox`)
