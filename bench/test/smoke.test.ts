@@ -219,7 +219,10 @@ describe('pnpm bench --quick (Weft only)', () => {
       expect(trace.savedMs, column).toBeGreaterThan(0)
       expect(trace.updatesPerSec, column).toBeGreaterThan(0)
     }
-    expect(values('12', 'weft-postgres').postgresCpuMs).toBeGreaterThan(0)
+    // Measured (a number) only where there is a PostgreSQL; the quick trace may use less than one
+    // clock tick (10 ms) of its CPU, so zero is a possible measurement here.
+    expect(values('12', 'weft-level').postgresCpuMs).toBeNull()
+    expect(values('12', 'weft-postgres').postgresCpuMs).toBeGreaterThanOrEqual(0)
   })
 
   it('writes a report with every workload and its targets', async () => {
