@@ -14,6 +14,7 @@ const SLOW_TESTS = [
   'apps/relay/test/cluster.postgres.process.test.ts',
   'apps/relay/test/cluster.process.test.ts',
   'apps/relay/test/cluster.reliability.test.ts',
+  'apps/relay/test/cluster.redis.process.test.ts',
   'apps/relay/test/crash-check.test.ts',
   'apps/relay/test/docs-command.test.ts',
   'apps/relay/test/encryption.relay.test.ts',
