@@ -36,6 +36,7 @@ const SLOW_TESTS = [
   'packages/store-postgres/test/postgres-store.conformance.test.ts',
   // They inject faults or races: a faulty network, full disks, the seeded simulation, engine
   // outages, dropped bus messages, several stores racing on one PostgreSQL.
+  'apps/relay/test/metrics.bus.test.ts',
   'packages/bus-redis/test/outage.test.ts',
   'packages/bus-redis/test/quiet.test.ts',
   'packages/store-postgres/test/exclusive-lock.test.ts',

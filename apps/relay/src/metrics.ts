@@ -1,13 +1,15 @@
 /**
  * The relay's Prometheus metrics (prom-client): the relay core reports through RelayMetrics;
  * gauges read the relay and the data directory when `/metrics` is scraped. Process metrics
- * (CPU, memory, event-loop lag, GC) come from prom-client's defaults.
+ * (CPU, memory, event-loop lag, GC) come from prom-client's defaults; the bus's are in
+ * bus-metrics.ts.
  */
 import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { RelayMetrics } from '@weft/server'
 import type { WebhookEvent } from '@weft/server/webhooks'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { createBusMetrics, type BusMetrics } from './bus-metrics.js'
 
 /** What the gauges read at scrape time. */
 export interface MetricsSources {
@@ -15,6 +17,11 @@ export interface MetricsSources {
   readonly rooms: () => number
   /** The LevelDB directory, or null for the memory store. */
   readonly dataDir: string | null
+  /**
+   * Whether the bus to the other relays is up now, or null for a relay without one: then no
+   * `weft_bus_*` metric is served (an absent `weft_bus_up` means no bus, 0 a bus down).
+   */
+  readonly busUp: (() => boolean) | null
 }
 
 /** The registry to serve at `/metrics`, and the RelayMetrics that feed it. */
@@ -23,6 +30,14 @@ export interface RelayPrometheus {
   readonly metrics: RelayMetrics
   /** Counts a webhook delivery's outcome (the dispatcher's `onEvent`). */
   readonly webhook: (event: WebhookEvent) => void
+}
+
+/** The bus hooks of a relay without a bus: never called. */
+const NO_BUS: BusMetrics = {
+  busMessageOut: () => {},
+  busMessageIn: () => {},
+  busGap: () => {},
+  caughtUp: () => {},
 }
 
 /** Latency buckets in seconds: 0.5 ms to 10 s. */
@@ -167,7 +182,9 @@ export const createRelayPrometheus = (sources: MetricsSources): RelayPrometheus 
     help: 'Appends the store refused (disk full, I/O error); their documents were closed',
     registers,
   })
+  const bus = sources.busUp === null ? NO_BUS : createBusMetrics(registry, sources.busUp)
   const metrics: RelayMetrics = {
+    ...bus,
     socketOpened: (dialect) => socketsOpened.inc({ dialect }),
     socketClosed: (code) => socketsClosed.inc({ code: String(code) }),
     frameIn: (bytes) => {

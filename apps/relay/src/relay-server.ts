@@ -77,6 +77,7 @@ export const startRelayServer = async (
     connections: () => relay.connectionCount,
     rooms: () => relay.roomCount,
     dataDir: config.store === 'level' ? config.data : null,
+    busUp: bus === null ? null : () => bus.up,
   })
   const readiness = new Readiness(store, {
     ...(store instanceof PostgresStore ? { probe: () => store.ping(PROBE_TIMEOUT_MS) } : {}),

@@ -8,19 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { parseCommand, type RelayConfig } from '../src/config.js'
 import { startRelayServer, type RunningRelay } from '../src/relay-server.js'
-
-/** `/metrics` as a map from `name{labels}` to value. */
-const scrape = async (url: string): Promise<Map<string, number>> => {
-  const response = await fetch(`${url}/metrics`)
-  expect(response.headers.get('content-type')).toContain('text/plain')
-  const samples = new Map<string, number>()
-  for (const line of (await response.text()).split('\n')) {
-    if (line.startsWith('#') || line.trim() === '') continue
-    const at = line.lastIndexOf(' ')
-    samples.set(line.slice(0, at), Number(line.slice(at + 1)))
-  }
-  return samples
-}
+import { untilScraped } from './metrics-scrape.js'
 
 let running: RunningRelay | undefined
 const clients: WeftClient[] = []
@@ -65,16 +53,11 @@ describe('GET /metrics', () => {
     await until(forged, 'status', () => forged.status.state === 'error')
 
     // The relay counts the close once the closing handshake is over: scrape until it shows.
-    let samples = await scrape(running.url)
-    for (
-      let waited = 0;
-      samples.get('weft_sockets_closed_total{code="4401"}') !== 1;
-      waited += 20
-    ) {
-      if (waited > 5_000) break
-      await new Promise((resolve) => setTimeout(resolve, 20))
-      samples = await scrape(running.url)
-    }
+    const samples = await untilScraped(
+      running.url,
+      (value) => value('weft_sockets_closed_total{code="4401"}') === 1,
+      5_000,
+    )
     const value = (key: string): number => samples.get(key) ?? Number.NaN
     expect(value('weft_connections')).toBe(2)
     expect(value('weft_rooms_open')).toBe(1)
@@ -94,5 +77,7 @@ describe('GET /metrics', () => {
     expect(value('weft_store_bytes')).toBeGreaterThan(0)
     expect(value('weft_slow_consumers_total')).toBe(0)
     expect(samples.has('nodejs_eventloop_lag_seconds')).toBe(true)
+    // No bus, so no bus metric: an absent weft_bus_up is a single relay, 0 a bus down.
+    expect([...samples.keys()].filter((key) => key.startsWith('weft_bus_'))).toEqual([])
   })
 })

@@ -1,7 +1,7 @@
 import { startRedis, testClient, untilSameState, type TestRedis } from '@weft/testkit'
 import type { DocHandle } from '@weft/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startRelayPair, storedDoc, untilBus } from './support.js'
+import { recordBusMetrics, startRelayPair, storedDoc, untilBus } from './support.js'
 
 let redis: TestRedis
 
@@ -37,7 +37,10 @@ const outages = [
 
 describe.each(outages)('Redis $name while both relays take writes', ({ begin, end }) => {
   it('converges afterwards, with every acknowledged edit on both relays and in the store', async () => {
-    const { a, b, busA, busB, store } = await startRelayPair(redis.url)
+    const [reportsA, reportsB] = [recordBusMetrics(), recordBusMetrics()]
+    const { a, b, busA, busB, store } = await startRelayPair(redis.url, {
+      metrics: { a: reportsA.metrics, b: reportsB.metrics },
+    })
     const onA = testClient(a).open('outage')
     const onB = testClient(b).open('outage')
     await Promise.all([onA.whenSynced(), onB.whenSynced()])
@@ -52,12 +55,18 @@ describe.each(outages)('Redis $name while both relays take writes', ({ begin, en
     await round('before')
     await begin()
     await Promise.all([untilBus(busA, false), untilBus(busB, false)])
+    const sentBefore = reportsA.count('out', 'update')
     // Only A writes: B sees no later record, so no gap tells it what it missed.
     await round('during', [onA])
+    // Nothing went out while the bus was down.
+    expect(reportsA.count('out', 'update')).toBe(sentBefore)
     await end()
     await Promise.all([untilBus(busA, true), untilBus(busB, true)])
     // No write since: only the catch-up on the bus's return can bring the edits made meanwhile.
     await untilSameState([onA.doc, onB.doc])
+    for (const reports of [reportsA, reportsB]) {
+      await reports.until(() => reports.catchUps.some(({ reason }) => reason === 'reconnect'))
+    }
     await round('after')
 
     await untilSameState([onA.doc, onB.doc])

@@ -1,7 +1,7 @@
 /** A quiet document whose last bus message was lost: the other relay notices from the store's head. */
 import { startRedis, testClient, untilSameState, type TestRedis } from '@weft/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { droppingBus, startRelayPair } from './support.js'
+import { droppingBus, recordBusMetrics, startRelayPair } from './support.js'
 
 let redis: TestRedis
 
@@ -18,7 +18,9 @@ const EDITS = 12
 describe('a document nobody writes to after a lost message', () => {
   it('converges on the other relay within 2 s, though nothing announces the last record again', async () => {
     const dropped: number[] = []
+    const onB = recordBusMetrics()
     const { a, b } = await startRelayPair(redis.url, {
+      metrics: { b: onB.metrics },
       // The burst's last record (one per acknowledged edit, so its sequence is EDITS) is lost.
       wrapA: (bus) =>
         droppingBus(bus, (message) => {
@@ -41,6 +43,10 @@ describe('a document nobody writes to after a lost message', () => {
     const tookMs = Date.now() - lastSavedAt
     expect(reader.doc.getText('t').toString()).toBe(text.toString())
     expect(tookMs).toBeLessThan(2_000)
+    // No gap showed: the check of the quiet document's head found the record, and one read it.
+    await onB.until(() => onB.catchUps.length > 0)
+    expect(onB.catchUps.map(({ reason, ok }) => [reason, ok])).toEqual([['quiet', true]])
+    expect([onB.gaps, onB.count('in', 'update')]).toEqual([0, EDITS - 1])
     console.log(`quiet catch-up: converged ${tookMs} ms after the last acknowledgement`)
   })
 })

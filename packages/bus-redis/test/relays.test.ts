@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import {
   droppingBus,
+  recordBusMetrics,
   startRelayPair,
   stockProvider,
   untilAwareness,
@@ -86,6 +87,37 @@ describe('two relays sharing a store and Redis', () => {
     await untilSameState([writer.doc, reader.doc])
     expect(dropped).toBeGreaterThan(0)
     expect(reader.doc.getText('t').toString()).toBe(text.toString())
+  })
+
+  it('reports its messages, the gap a lost message opens and the catch-up that fills it', async () => {
+    const [onA, onB] = [recordBusMetrics(), recordBusMetrics()]
+    const { a, b } = await startRelayPair(redis.url, {
+      // Record 3 of the document (one per acknowledged edit) never reaches B.
+      wrapA: (bus) => droppingBus(bus, (message) => message.kind === 'update' && message.seq === 3),
+      metrics: { a: onA.metrics, b: onB.metrics },
+    })
+    const writer = testClient(a).open('counted')
+    const reader = testClient(b).open('counted')
+    await Promise.all([writer.whenSynced(), reader.whenSynced()])
+    const text = writer.doc.getText('t')
+    for (let edit = 1; edit <= 6; edit += 1) {
+      text.insert(text.length, `${edit};`)
+      await writer.whenSaved()
+    }
+    await untilSameState([writer.doc, reader.doc])
+    await onB.until(() => onB.count('in', 'update') === 5 && onB.catchUps.length === 1)
+
+    // A published six records (the lost one too: it left A), B heard the five others.
+    expect([onA.count('out', 'update'), onB.count('in', 'update')]).toEqual([6, 5])
+    expect([onB.count('out', 'update'), onA.count('in', 'update')]).toEqual([0, 0])
+    // Record 4 opened one gap on B; it outlived the grace period and one read filled it.
+    expect(onB.gaps).toBe(1)
+    expect(onB.catchUps.map(({ reason, ok }) => [reason, ok])).toEqual([['gap', true]])
+    expect([onA.gaps, onA.catchUps.length]).toEqual([0, 0])
+    // Each relay asked the other for presence once, on loading the document.
+    expect([onA.count('out', 'awareness-query'), onB.count('out', 'awareness-query')]).toEqual([
+      1, 1,
+    ])
   })
 
   it('a relay that unloads and reloads a document keeps receiving', async () => {

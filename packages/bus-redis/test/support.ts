@@ -1,6 +1,14 @@
 /** Two relays sharing one store and one Redis, for the tests of this package. */
-import { MemoryStore, type BusMessage, type DocStore, type RelayBus } from '@weft/server'
-import { startTestRelay, type TestRelay, type TestRelayOptions } from '@weft/testkit'
+import { EventEmitter } from 'node:events'
+import {
+  MemoryStore,
+  type BusMessage,
+  type CatchUpReason,
+  type DocStore,
+  type RelayBus,
+  type RelayMetrics,
+} from '@weft/server'
+import { startTestRelay, until, type TestRelay, type TestRelayOptions } from '@weft/testkit'
 import { onTestFinished } from 'vitest'
 import { WebSocket } from 'ws'
 import { WebsocketProvider } from 'y-websocket'
@@ -26,21 +34,90 @@ export const testBus = (url: string): RedisBus =>
  */
 export const startRelayPair = async (
   redisUrl: string,
-  options: { wrapA?: (bus: RelayBus) => RelayBus; relay?: TestRelayOptions } = {},
+  options: {
+    wrapA?: (bus: RelayBus) => RelayBus
+    relay?: TestRelayOptions
+    /** What each relay reports its work to (see {@link recordBusMetrics}). */
+    metrics?: { a?: Partial<RelayMetrics>; b?: Partial<RelayMetrics> }
+  } = {},
 ): Promise<RelayPair> => {
   const store = new MemoryStore()
   const busA = testBus(redisUrl)
   const busB = testBus(redisUrl)
   await Promise.all([busA.whenUp(), busB.whenUp()])
   const shared = { ...options.relay, store, keepStore: true }
-  const a = await startTestRelay({ ...shared, bus: options.wrapA?.(busA) ?? busA })
-  const b = await startTestRelay({ ...shared, bus: busB })
+  const { a: metricsA, b: metricsB } = options.metrics ?? {}
+  const a = await startTestRelay({
+    ...shared,
+    ...(metricsA === undefined ? {} : { metrics: metricsA }),
+    bus: options.wrapA?.(busA) ?? busA,
+  })
+  const b = await startTestRelay({
+    ...shared,
+    ...(metricsB === undefined ? {} : { metrics: metricsB }),
+    bus: busB,
+  })
   onTestFinished(async () => {
     await Promise.all([a.close(), b.close()])
     await Promise.all([busA.close(), busB.close()])
     await store.close()
   })
   return { a, b, busA, busB, store }
+}
+
+/** What a relay reported through its bus hooks of RelayMetrics. */
+export interface BusReports {
+  /** The hooks to pass as the relay's `metrics`. */
+  readonly metrics: Partial<RelayMetrics>
+  /** Messages of `kind` sent (`out`) or received from another relay (`in`). */
+  count(direction: 'out' | 'in', kind: BusMessage['kind']): number
+  /** Gaps opened in a document's sequence. */
+  readonly gaps: number
+  /** Catch-ups from the store, in the order they ended. */
+  readonly catchUps: readonly { reason: CatchUpReason; seconds: number; ok: boolean }[]
+  /** Resolves once `check()` holds, re-checked at every report; rejects after `timeoutMs`. */
+  until(check: () => boolean, timeoutMs?: number): Promise<void>
+}
+
+/** Records the bus hooks a relay calls. */
+export const recordBusMetrics = (): BusReports => {
+  const messages = new Map<string, number>()
+  const catchUps: { reason: CatchUpReason; seconds: number; ok: boolean }[] = []
+  const reported = new EventEmitter()
+  let gaps = 0
+  const message = (direction: 'out' | 'in', kind: BusMessage['kind']): void => {
+    const key = `${direction} ${kind}`
+    messages.set(key, (messages.get(key) ?? 0) + 1)
+    reported.emit('report')
+  }
+  const reports: BusReports = {
+    metrics: {
+      busMessageOut: (kind) => message('out', kind),
+      busMessageIn: (kind) => message('in', kind),
+      busGap: () => {
+        gaps += 1
+        reported.emit('report')
+      },
+      caughtUp: (reason, seconds, ok) => {
+        catchUps.push({ reason, seconds, ok })
+        reported.emit('report')
+      },
+    },
+    count: (direction, kind) => messages.get(`${direction} ${kind}`) ?? 0,
+    get gaps() {
+      return gaps
+    },
+    catchUps,
+    until: (check, timeoutMs = 10_000) =>
+      until(
+        reported,
+        'report',
+        check,
+        () => `bus reports ${JSON.stringify({ messages: [...messages], gaps, catchUps })}`,
+        timeoutMs,
+      ),
+  }
+  return reports
 }
 
 /** A bus that passes everything through except the update publishes `drop` picks. */

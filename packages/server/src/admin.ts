@@ -143,7 +143,7 @@ export class RelayAdmin {
       (await this.#store.list()).find((doc) => doc.name === name) ?? nothingStored(name)
     return this.#withRoom(name, 'inspect', async (room) => {
       // On relays sharing a store, a loaded room may still wait for another relay's last edits.
-      await room.catchUp()
+      await room.catchUp('admin')
       const { doc } = room
       const vector = Y.decodeStateVector(Y.encodeStateVector(doc))
       return {
@@ -162,7 +162,7 @@ export class RelayAdmin {
   async export(name: string): Promise<Uint8Array> {
     validName(name)
     return this.#withRoom(name, 'export', async (room) => {
-      await room.catchUp()
+      await room.catchUp('admin')
       return Y.encodeStateAsUpdate(room.doc)
     })
   }

@@ -1,6 +1,8 @@
 /** BusRouter: a relay's end of the bus — subscriptions of loaded documents, delivery to their rooms, catch-up after an outage. */
 import type { Logger } from './logger.js'
+import type { RelayMetrics } from './metrics.js'
 import type { BusMessage, RelayBus } from './relay-bus.js'
+import type { CatchUpReason } from './room-sequence.js'
 
 /** What the router needs from a loaded room. */
 export interface BusRoom {
@@ -11,8 +13,8 @@ export interface BusRoom {
   receiveAwareness(origin: string, update: Uint8Array): void
   /** Another relay asks for the presence of this relay's sessions. */
   answerAwarenessQuery(): void
-  /** Reads the store into the room (messages may have been lost). */
-  catchUp(): Promise<void>
+  /** Reads the store into the room (messages may have been lost), for `reason`. */
+  catchUp(reason: CatchUpReason): Promise<void>
 }
 
 /** How a room publishes: the bus id and a publish that drops messages while the bus is down. */
@@ -37,6 +39,16 @@ export interface BusRouterEvents {
   readonly deleted?: (doc: string) => void
 }
 
+/** Options of {@link BusRouter}. */
+export interface BusRouterOptions {
+  readonly bus: RelayBus
+  readonly logger: Logger
+  /** Counts the messages going out and coming in. */
+  readonly metrics: Pick<RelayMetrics, 'busMessageIn' | 'busMessageOut'>
+  /** What this relay does about relay-wide messages and deletions. Default: nothing. */
+  readonly events?: BusRouterEvents
+}
+
 interface Subscription {
   room: BusRoom | null
   buffered: BusMessage[]
@@ -52,15 +64,16 @@ interface Subscription {
 export class BusRouter implements RoomBusLink {
   readonly #bus: RelayBus
   readonly #logger: Logger
+  readonly #metrics: BusRouterOptions['metrics']
   readonly #subscriptions = new Map<string, Subscription>()
   readonly #detach: () => void
   readonly #events: BusRouterEvents
   #wasDown: boolean
 
-  /** `events` is what this relay does about relay-wide messages and deletions. */
-  constructor(bus: RelayBus, logger: Logger, events: BusRouterEvents = {}) {
+  constructor({ bus, logger, metrics, events = {} }: BusRouterOptions) {
     this.#bus = bus
     this.#logger = logger
+    this.#metrics = metrics
     this.#events = events
     this.#wasDown = !bus.up
     this.#detach = bus.listen({
@@ -79,7 +92,9 @@ export class BusRouter implements RoomBusLink {
   }
 
   publish(message: BusMessage): void {
-    if (this.#bus.up) this.#bus.publish(message)
+    if (!this.#bus.up) return
+    this.#metrics.busMessageOut(message.kind)
+    this.#bus.publish(message)
   }
 
   /** Subscribes to `name` before its room loads; resolves once active, or after a short wait. */
@@ -92,7 +107,8 @@ export class BusRouter implements RoomBusLink {
         active = true
         // Subscribed only after the room loaded: what was published in between may be missing.
         const { room } = subscription
-        if (room !== null && this.#subscriptions.get(name) === subscription) void room.catchUp()
+        if (room !== null && this.#subscriptions.get(name) === subscription)
+          void room.catchUp('load')
       },
       (error: unknown) => {
         this.#logger.warn('bus subscription failed', { doc: name, error: String(error) })
@@ -115,7 +131,7 @@ export class BusRouter implements RoomBusLink {
     const { buffered, overflowed } = subscription
     subscription.buffered = []
     for (const message of buffered) this.#deliver(room, message)
-    if (overflowed) void room.catchUp()
+    if (overflowed) void room.catchUp('load')
     this.publish({ kind: 'awareness-query', doc: room.name, origin: this.#bus.id })
   }
 
@@ -136,6 +152,7 @@ export class BusRouter implements RoomBusLink {
 
   #message(message: BusMessage): void {
     if (message.origin === this.#bus.id) return
+    this.#metrics.busMessageIn(message.kind)
     if (message.kind === 'revoke') return this.#events.revoke?.(message.subject, message.reason)
     const subscription = this.#subscriptions.get(message.doc)
     if (subscription === undefined) return
@@ -171,7 +188,7 @@ export class BusRouter implements RoomBusLink {
     this.#wasDown = false
     for (const [name, { room }] of this.#subscriptions) {
       if (room === null) continue
-      void room.catchUp()
+      void room.catchUp('reconnect')
       this.publish({ kind: 'awareness-query', doc: name, origin: this.#bus.id })
     }
   }

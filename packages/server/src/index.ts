@@ -51,6 +51,7 @@ export {
 export { ForwardingStore } from './forwarding-store.js'
 export { bindLogger, silentLogger, type LogContext, type Logger } from './logger.js'
 export { silentMetrics, type RefusalScope, type RelayMetrics } from './metrics.js'
+export type { CatchUpReason } from './room-sequence.js'
 export {
   RelayAdmin,
   type RelayAdminEvents,

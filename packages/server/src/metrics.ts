@@ -2,6 +2,8 @@
  * RelayMetrics: what the relay reports as it works, for a metrics system to count. The relay
  * calls these synchronously on its hot paths: implementations only add to counters.
  */
+import type { BusMessage } from './relay-bus.js'
+import type { CatchUpReason } from './room-sequence.js'
 
 /** Where a refusal applies: one update, one document on a socket, or the whole socket. */
 export type RefusalScope = 'update' | 'document' | 'socket'
@@ -35,6 +37,20 @@ export interface RelayMetrics {
   compacted(seconds: number, ok: boolean): void
   /** An append failed (disk full, I/O error): its document was closed, nothing acknowledged. */
   storageFailed(): void
+  /** A message of `kind` went out on the bus to the other relays (none do while it is down). */
+  busMessageOut(kind: BusMessage['kind']): void
+  /** A message of `kind` arrived on the bus from another relay. */
+  busMessageIn(kind: BusMessage['kind']): void
+  /**
+   * A loaded document's sequence opened a gap: a record arrived beyond the next one expected.
+   * Most fill within the grace period; the rest are read from the store (`caughtUp` `gap`).
+   */
+  busGap(): void
+  /**
+   * A room read the store for records the bus did not bring, for `reason`; it took `seconds`, and
+   * `ok` is false when it failed (it is tried again while the gap remains).
+   */
+  caughtUp(reason: CatchUpReason, seconds: number, ok: boolean): void
 }
 
 const noop = (): void => {}
@@ -55,4 +71,8 @@ export const silentMetrics: RelayMetrics = {
   socketThrottled: noop,
   compacted: noop,
   storageFailed: noop,
+  busMessageOut: noop,
+  busMessageIn: noop,
+  busGap: noop,
+  caughtUp: noop,
 }

@@ -75,9 +75,14 @@ export class Relay {
     this.#router =
       bus === null
         ? null
-        : new BusRouter(bus, logger, {
-            revoke: (subject, reason) => this.#revokeHere(subject, reason),
-            deleted: (name) => this.#deletedElsewhere(name),
+        : new BusRouter({
+            bus,
+            logger,
+            metrics: this.#options.metrics,
+            events: {
+              revoke: (subject, reason) => this.#revokeHere(subject, reason),
+              deleted: (name) => this.#deletedElsewhere(name),
+            },
           })
     this.#registry = new RoomRegistry({
       ...this.#options,

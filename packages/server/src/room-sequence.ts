@@ -9,6 +9,19 @@ export const GAP_GRACE_MS = 250
  */
 export const QUIET_CHECK_MS = 1_000
 
+/**
+ * Why a room reads the store for records the bus did not bring it:
+ * - `gap`: a record arrived beyond the next one expected, and the gap outlived the grace period;
+ * - `quiet`: the check of a quiet document's head found records nobody announced (or, on a store
+ *   that cannot read a head alone, every such check);
+ * - `reconnect`: the bus came back after an outage;
+ * - `load`: the room loaded before its subscription was active, or more messages arrived while
+ *   it loaded than wait for it;
+ * - `large-record`: a record was announced without its bytes (too large for the bus);
+ * - `admin`: an operator's read of the document (inspect, export) wants the latest records.
+ */
+export type CatchUpReason = 'gap' | 'quiet' | 'reconnect' | 'load' | 'large-record' | 'admin'
+
 /** What a sequence tracker needs from its room. */
 export interface RoomSequenceOptions {
   /** Where the log stood when the room loaded. */
@@ -17,6 +30,17 @@ export interface RoomSequenceOptions {
   readonly catchUp: () => Promise<number>
   /** A catch-up failed (it is tried again after the grace period while the gap remains). */
   readonly failed: (error: unknown) => void
+  /**
+   * A record arrived (announced or appended) beyond the next one expected while the sequence was
+   * whole: a gap opened. Most fill within the grace period (records of several relays cross on
+   * the bus); the rest are read from the store. Default: nothing.
+   */
+  readonly gapOpened?: () => void
+  /**
+   * A catch-up started for `reason` ended after `seconds`; `ok` is false when it failed. A
+   * catch-up asked for while one runs joins it and is not reported again. Default: nothing.
+   */
+  readonly caughtUp?: (reason: CatchUpReason, seconds: number, ok: boolean) => void
   /**
    * Reads the store's head sequence of the document without its records, for the check once
    * quiet; without it that check is a whole catch-up.
@@ -36,6 +60,7 @@ export interface RoomSequenceOptions {
  * catch-up at a time. A record after the last one announced leaves no gap: so a while after
  * the last record it held, the room reads the store's head once, and treats a later head like
  * an announced record. One such check is pending at most, and none once the room is quiet.
+ * Each catch-up is reported with the reason that started it.
  */
 export class RoomSequence {
   readonly #options: RoomSequenceOptions
@@ -43,6 +68,8 @@ export class RoomSequence {
   /** Records held beyond `through`. */
   readonly #held = new Set<number>()
   #highest: number
+  /** What opened the gap the timer waits on: a record beyond the next one, or a head read. */
+  #gapReason: 'gap' | 'quiet' = 'gap'
   #timer: ReturnType<typeof setTimeout> | null = null
   #catchingUp: Promise<void> | null = null
   #stopped = false
@@ -69,6 +96,10 @@ export class RoomSequence {
   /** Record `seq` is in the document now. */
   add(seq: number): void {
     if (this.holds(seq)) return
+    if (this.#through >= this.#highest && seq > this.#through + 1) {
+      this.#gapReason = 'gap'
+      this.#options.gapOpened?.()
+    }
     this.#held.add(seq)
     if (seq > this.#highest) this.#highest = seq
     this.#advance()
@@ -76,23 +107,13 @@ export class RoomSequence {
     if (this.#quietTimer === null && !this.#stopped) this.#checkWhenQuiet(this.#quietCheckMs)
   }
 
-  /** Reads the store now (a bus that came back, or a record announced without its bytes). */
-  catchUp(): Promise<void> {
+  /**
+   * Reads the store now, for `reason` (a bus that came back, a record announced without its
+   * bytes); joins the catch-up already running, if any.
+   */
+  catchUp(reason: CatchUpReason): Promise<void> {
     if (this.#stopped) return Promise.resolve()
-    this.#catchingUp ??= this.#options
-      .catchUp()
-      .then(
-        (headSeq) => {
-          if (headSeq > this.#highest) this.#highest = headSeq
-          if (headSeq > this.#through) this.#through = headSeq
-          for (const seq of this.#held) if (seq <= this.#through) this.#held.delete(seq)
-        },
-        (error: unknown) => this.#options.failed(error),
-      )
-      .finally(() => {
-        this.#catchingUp = null
-        this.#advance()
-      })
+    this.#catchingUp ??= this.#readStore(reason)
     return this.#catchingUp
   }
 
@@ -103,6 +124,30 @@ export class RoomSequence {
     this.#timer = null
     if (this.#quietTimer !== null) clearTimeout(this.#quietTimer)
     this.#quietTimer = null
+  }
+
+  #readStore(reason: CatchUpReason): Promise<void> {
+    const startedMs = performance.now()
+    const report = (ok: boolean): void =>
+      this.#options.caughtUp?.(reason, (performance.now() - startedMs) / 1000, ok)
+    return this.#options
+      .catchUp()
+      .then(
+        (headSeq) => {
+          if (headSeq > this.#highest) this.#highest = headSeq
+          if (headSeq > this.#through) this.#through = headSeq
+          for (const seq of this.#held) if (seq <= this.#through) this.#held.delete(seq)
+          report(true)
+        },
+        (error: unknown) => {
+          this.#options.failed(error)
+          report(false)
+        },
+      )
+      .finally(() => {
+        this.#catchingUp = null
+        this.#advance()
+      })
   }
 
   get #quietCheckMs(): number {
@@ -124,7 +169,7 @@ export class RoomSequence {
 
   async #checkHead(): Promise<void> {
     const { readHead } = this.#options
-    if (readHead === undefined) return this.catchUp()
+    if (readHead === undefined) return this.catchUp('quiet')
     let head: number
     try {
       head = await readHead()
@@ -133,6 +178,7 @@ export class RoomSequence {
     }
     if (this.#stopped || head <= this.#highest) return
     // As if the record had been announced: the grace period lets an own append in flight land.
+    if (this.#through >= this.#highest) this.#gapReason = 'quiet'
     this.#highest = head
     this.#advance()
   }
@@ -147,7 +193,7 @@ export class RoomSequence {
     if (this.#timer !== null || this.#stopped || this.#catchingUp !== null) return
     this.#timer = setTimeout(() => {
       this.#timer = null
-      if (this.#through < this.#highest) void this.catchUp()
+      if (this.#through < this.#highest) void this.catchUp(this.#gapReason)
     }, this.#options.graceMs ?? GAP_GRACE_MS)
   }
 }

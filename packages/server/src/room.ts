@@ -21,7 +21,7 @@ import {
 import { Outgoing, type Dialect } from './outgoing.js'
 import type { BusRoom, RoomBusLink } from './bus-router.js'
 import { RoomAwareness } from './room-awareness.js'
-import { RoomSequence } from './room-sequence.js'
+import { RoomSequence, type CatchUpReason } from './room-sequence.js'
 import { RoomWriter } from './room-writer.js'
 
 /** Largest log record whose bytes go on the bus; other relays read bigger ones from the store. */
@@ -152,6 +152,8 @@ export class Room implements BusRoom {
                 doc: name,
                 error: String(error),
               }),
+            gapOpened: () => settings.metrics.busGap(),
+            caughtUp: (reason, seconds, ok) => settings.metrics.caughtUp(reason, seconds, ok),
           })
     this.#writer = new RoomWriter<RoomPeer>({
       ...settings,
@@ -206,7 +208,7 @@ export class Room implements BusRoom {
     const sequence = this.#sequence
     if (sequence === null || this.#closed || sequence.holds(seq)) return
     if (updates.length === 0) {
-      void sequence.catchUp()
+      void sequence.catchUp('large-record')
       return
     }
     if (this.#applyRemote(updates)) sequence.add(seq)
@@ -225,9 +227,9 @@ export class Room implements BusRoom {
     if (update !== null) bus.publish({ kind: 'awareness', doc: this.name, origin: bus.id, update })
   }
 
-  /** Reads the store and applies what the document lacks (after lost bus messages). */
-  catchUp(): Promise<void> {
-    return this.#sequence?.catchUp() ?? Promise.resolve()
+  /** Reads the store and applies what the document lacks (lost bus messages), for `reason`. */
+  catchUp(reason: CatchUpReason): Promise<void> {
+    return this.#sequence?.catchUp(reason) ?? Promise.resolve()
   }
 
   async #catchUp(): Promise<number> {

@@ -1,6 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { decodeBusMessage, encodeBusMessage, type BusMessage } from '../src/relay-bus.js'
-import { GAP_GRACE_MS, QUIET_CHECK_MS, RoomSequence } from '../src/room-sequence.js'
+import {
+  GAP_GRACE_MS,
+  QUIET_CHECK_MS,
+  RoomSequence,
+  type CatchUpReason,
+} from '../src/room-sequence.js'
+import { deferred } from './fakes.js'
 
 beforeEach(() => {
   vi.useFakeTimers()
@@ -117,6 +123,97 @@ describe('RoomSequence once quiet', () => {
     await vi.advanceTimersByTimeAsync(QUIET_CHECK_MS)
     expect(calls.count).toBe(1)
     expect(sequence.through).toBe(2)
+  })
+})
+
+/**
+ * A sequence whose reports are recorded; each catch-up waits for `reads` to be answered, and the
+ * store's head (for the check once quiet) is `store.head`.
+ */
+const reporting = (headSeq: number, options: { readHead?: boolean } = {}) => {
+  const store = { head: headSeq }
+  const reads: ReturnType<typeof deferred<number>>[] = []
+  const reports = { gaps: 0, catchUps: [] as [CatchUpReason, number, boolean][] }
+  const sequence = new RoomSequence({
+    headSeq,
+    catchUp: () => {
+      const read = deferred<number>()
+      reads.push(read)
+      return read.promise
+    },
+    ...(options.readHead === false ? {} : { readHead: () => Promise.resolve(store.head) }),
+    failed: () => {},
+    gapOpened: () => (reports.gaps += 1),
+    caughtUp: (reason, seconds, ok) => reports.catchUps.push([reason, seconds, ok]),
+  })
+  return { sequence, store, reads, reports }
+}
+
+describe('RoomSequence reports', () => {
+  it('a gap when a record skips one, and no catch-up when the gap fills within the grace period', async () => {
+    const { sequence, reads, reports } = reporting(3)
+    sequence.add(4)
+    expect(reports.gaps).toBe(0)
+    sequence.add(6)
+    sequence.add(7)
+    expect(reports.gaps).toBe(1)
+    sequence.add(5)
+    await vi.advanceTimersByTimeAsync(GAP_GRACE_MS * 2)
+    expect([reports.gaps, reads.length, reports.catchUps]).toEqual([1, 0, []])
+    // A later skip is a new gap.
+    sequence.add(9)
+    expect(reports.gaps).toBe(2)
+  })
+
+  it('a gap outliving the grace period as a catch-up for "gap", with its duration, once it ends', async () => {
+    const { sequence, reads, reports } = reporting(0)
+    sequence.add(2)
+    await vi.advanceTimersByTimeAsync(GAP_GRACE_MS)
+    expect(reads).toHaveLength(1)
+    expect(reports.catchUps).toEqual([])
+    await vi.advanceTimersByTimeAsync(40)
+    reads[0]?.resolve(2)
+    await vi.advanceTimersByTimeAsync(0)
+    expect(reports.catchUps).toEqual([['gap', expect.closeTo(0.04, 2), true]])
+    expect([reports.gaps, sequence.through]).toEqual([1, 2])
+  })
+
+  it('a catch-up asked for while one runs once, with the reason that started it; a failure as not ok', async () => {
+    const { sequence, reads, reports } = reporting(0)
+    const first = sequence.catchUp('reconnect')
+    const joined = sequence.catchUp('admin')
+    reads[0]?.reject(new Error('store down'))
+    await Promise.all([first, joined])
+    expect(reads).toHaveLength(1)
+    expect(reports.catchUps).toEqual([['reconnect', expect.any(Number), false]])
+    const next = sequence.catchUp('large-record')
+    reads[1]?.resolve(0)
+    await next
+    expect(reports.catchUps.map(([reason, , ok]) => [reason, ok])).toEqual([
+      ['reconnect', false],
+      ['large-record', true],
+    ])
+  })
+
+  it('records found by the check once quiet as a catch-up for "quiet", not as a gap', async () => {
+    const { sequence, store, reads, reports } = reporting(0)
+    sequence.add(1)
+    store.head = 2
+    await vi.advanceTimersByTimeAsync(QUIET_CHECK_MS + GAP_GRACE_MS)
+    expect(reads).toHaveLength(1)
+    reads[0]?.resolve(2)
+    await vi.advanceTimersByTimeAsync(0)
+    expect(reports.catchUps.map(([reason]) => reason)).toEqual(['quiet'])
+    expect(reports.gaps).toBe(0)
+  })
+
+  it('the check once quiet on a store without a head read as a catch-up for "quiet"', async () => {
+    const { sequence, reads, reports } = reporting(0, { readHead: false })
+    sequence.add(1)
+    await vi.advanceTimersByTimeAsync(QUIET_CHECK_MS)
+    reads[0]?.resolve(1)
+    await vi.advanceTimersByTimeAsync(0)
+    expect(reports.catchUps.map(([reason]) => reason)).toEqual(['quiet'])
   })
 })
 
