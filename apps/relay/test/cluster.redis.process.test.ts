@@ -2,7 +2,8 @@
  * Three relay processes on one PostgreSQL and one Redis while Redis is frozen (SIGSTOP) or
  * killed and restarted under continuous writes on every relay, and while two relays race to
  * compact the same document: every relay keeps acknowledging its own clients, they converge
- * once Redis is back, and nothing acknowledged is lost.
+ * once Redis is back, and nothing acknowledged is lost. A document deleted while Redis is frozen
+ * is not recreated by a relay that missed the deletion.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -11,6 +12,7 @@ import type { DocHandle, WeftClient } from '@weft/client'
 import {
   startPostgres,
   startRedis,
+  until,
   untilSameState,
   type RelayProcess,
   type TestPostgres,
@@ -169,5 +171,36 @@ describe('two relays racing to compact one document', () => {
     await untilHolds([...writers, ...readers], acked, 'every acknowledged edit after the race')
     const stored = await storedKeys(databaseUrl, 'race')
     for (const key of acked) expect(stored.has(key), key).toBe(true)
+  }, 60_000)
+})
+
+describe('a document deleted on one relay while Redis is frozen', () => {
+  it('is not recreated by the relays that missed it: a writer there gets DOC_DELETED, an idle one too once Redis is back', async () => {
+    const [a, b, c] = relays as [RelayProcess, RelayProcess, RelayProcess]
+    const [onA, writer, idle] = await writersOn([a, b, c], 'gone')
+    onA!.doc.getMap('m').set('before', 1)
+    await onA!.whenSaved()
+    await within(untilSameState([onA!.doc, writer!.doc, idle!.doc]), 10_000, 'first sync')
+
+    redis.pause()
+    try {
+      const deleted = await fetch(`http://127.0.0.1:${a.port}/admin/docs/gone`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      })
+      expect(deleted.status).toBe(204)
+      // B never heard of the deletion: its next append requires the life of the document it
+      // loaded, which is gone.
+      writer!.doc.getMap('m').set('orphan', 2)
+      await until(writer!, 'status', () => writer!.status.state === 'error')
+      expect(writer!.status).toMatchObject({ state: 'error', code: 'DOC_DELETED' })
+      expect(idle!.status.state).not.toBe('error')
+    } finally {
+      redis.resume()
+    }
+    // C catches up once its bus reconnects, and finds the document gone.
+    await until(idle!, 'status', () => idle!.status.state === 'error', undefined, 15_000)
+    expect(idle!.status).toMatchObject({ state: 'error', code: 'DOC_DELETED' })
+    expect([...(await storedKeys(databaseUrl, 'gone'))]).toEqual([])
   }, 60_000)
 })

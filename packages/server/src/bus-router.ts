@@ -8,7 +8,7 @@ import type { CatchUpReason } from './room-sequence.js'
 export interface BusRoom {
   readonly name: string
   /** A durable log record another relay wrote (empty `updates`: read it from the store). */
-  receiveUpdate(seq: number, updates: readonly Uint8Array[]): void
+  receiveUpdate(seq: number, updates: readonly Uint8Array[], incarnation?: string): void
   /** Presence changes of another relay's sessions. */
   receiveAwareness(origin: string, update: Uint8Array): void
   /** Another relay asks for the presence of this relay's sessions. */
@@ -167,7 +167,7 @@ export class BusRouter implements RoomBusLink {
   #deliver(room: BusRoom, message: BusMessage): void {
     switch (message.kind) {
       case 'update':
-        return room.receiveUpdate(message.seq, message.updates)
+        return room.receiveUpdate(message.seq, message.updates, message.incarnation)
       case 'awareness':
         return room.receiveAwareness(message.origin, message.update)
       case 'awareness-query':

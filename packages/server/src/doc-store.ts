@@ -28,6 +28,29 @@ export interface StoredDoc {
   readonly headSeq: number
   /** Total bytes of `updates`. */
   readonly logBytes: number
+  /**
+   * Which life of the document this is, for stores several relays share: each time the
+   * document is created (its first append, also after a deletion) it gets a new one, never
+   * reused. A relay passes it back with its appends (see {@link AppendOptions}), so a document
+   * another relay deleted is not silently recreated from what this relay still holds. Absent
+   * while the document is not stored, and from stores only one relay uses.
+   */
+  readonly incarnation?: string
+}
+
+/** Conditions of one append, and what it reports besides its sequence number. */
+export interface AppendOptions {
+  /**
+   * The document's {@link StoredDoc.incarnation} the caller loaded: unless the document is stored
+   * with it, the append writes nothing and rejects with `DOC_DELETED` (another relay deleted the
+   * document since). Stores without incarnations ignore it.
+   */
+  readonly incarnation?: string
+  /**
+   * Called before the append resolves with the incarnation it was written under (stores with
+   * incarnations only): how a relay that loaded the document absent, or created it, learns it.
+   */
+  readonly written?: (incarnation: string) => void
 }
 
 /** One log record kept for history: its sequence number and its entries (who, when, what). */
@@ -138,12 +161,13 @@ export interface DocStore {
   /**
    * Appends entries to a document's log as one record; resolves with its sequence number once
    * durable. With a change feed (`feedRetentionMs > 0`), `changes` are written to the feed in the
-   * same atomic write, in order.
+   * same atomic write, in order. With `options.incarnation`, see {@link AppendOptions}.
    */
   append(
     name: string,
     entries: readonly AppendEntry[],
     changes?: readonly FeedChange[],
+    options?: AppendOptions,
   ): Promise<number>
   /**
    * Atomically stores `snapshot` and drops log records with sequence numbers up to `throughSeq`

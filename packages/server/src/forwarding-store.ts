@@ -1,6 +1,7 @@
 /** ForwardingStore: a DocStore that passes every call to another, for wrappers to extend. */
 import type {
   AppendEntry,
+  AppendOptions,
   DocHistory,
   DocStore,
   DocSummary,
@@ -33,8 +34,9 @@ export class ForwardingStore implements DocStore {
     name: string,
     entries: readonly AppendEntry[],
     changes?: readonly FeedChange[],
+    options?: AppendOptions,
   ): Promise<number> {
-    return this.inner.append(name, entries, changes)
+    return this.inner.append(name, entries, changes, options)
   }
 
   compact(name: string, snapshot: Uint8Array, throughSeq: number): Promise<void> {

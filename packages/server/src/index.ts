@@ -27,6 +27,7 @@ export {
 } from './relay-options.js'
 export type {
   AppendEntry,
+  AppendOptions,
   DocHistory,
   DocStore,
   DocSummary,

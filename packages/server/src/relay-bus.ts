@@ -20,6 +20,8 @@ export type BusMessage =
       readonly origin: string
       readonly seq: number
       readonly updates: readonly Uint8Array[]
+      /** The document's incarnation the record was written under, when the store has them. */
+      readonly incarnation?: string
     }
   | {
       readonly kind: 'awareness'
@@ -80,7 +82,8 @@ export interface RelayBus {
 /**
  * Version of the byte format below; a message in another version is ignored. New kinds are added
  * at the end of `KINDS` without a new version: a relay that does not know one ignores it.
- * History: 1 — update, awareness, awareness-query; then revoke; then deleted.
+ * History: 1 — update, awareness, awareness-query; then revoke; then deleted; then an update's
+ * incarnation, after its updates (absent in older messages, ignored by older relays).
  */
 const BUS_FORMAT = 1
 const KINDS = ['update', 'awareness', 'awareness-query', 'revoke', 'deleted'] as const
@@ -96,6 +99,7 @@ export const encodeBusMessage = (message: BusMessage): Uint8Array => {
     encoding.writeVarUint(encoder, message.seq)
     encoding.writeVarUint(encoder, message.updates.length)
     for (const update of message.updates) encoding.writeVarUint8Array(encoder, update)
+    if (message.incarnation !== undefined) encoding.writeVarString(encoder, message.incarnation)
   } else if (message.kind === 'awareness') {
     encoding.writeVarUint8Array(encoder, message.update)
   } else if (message.kind === 'revoke') {
@@ -123,7 +127,8 @@ export const decodeBusMessage = (bytes: Uint8Array): BusMessage | null => {
         const updates: Uint8Array[] = []
         for (let index = 0; index < count; index += 1)
           updates.push(decoding.readVarUint8Array(decoder))
-        return { kind, doc, origin, seq, updates }
+        if (!decoding.hasContent(decoder)) return { kind, doc, origin, seq, updates }
+        return { kind, doc, origin, seq, updates, incarnation: decoding.readVarString(decoder) }
       }
       case 'awareness':
         return { kind, doc, origin, update: decoding.readVarUint8Array(decoder) }

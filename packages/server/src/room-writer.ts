@@ -2,7 +2,7 @@
 import type { ChangeEvent } from '@weft/doc'
 import { WeftError } from '@weft/protocol'
 import * as Y from 'yjs'
-import type { AppendEntry, DocStore, FeedChange } from './doc-store.js'
+import type { AppendEntry, AppendOptions, DocStore, FeedChange } from './doc-store.js'
 import type { Logger } from './logger.js'
 import type { RelayMetrics } from './metrics.js'
 import { endFailed, startChildSpan, type Traced } from './tracing.js'
@@ -47,6 +47,15 @@ export interface RoomWriterOptions<Peer> {
    * other relays. Default: this writer's last durable record.
    */
   readonly compactThroughSeq?: () => number
+  /**
+   * The document's incarnation as the room knows it (see `AppendOptions`), required of each
+   * append on a shared store so a document another relay deleted is not recreated from this
+   * one; `learned` gets the incarnation each append was written under.
+   */
+  readonly incarnation?: {
+    readonly current: () => string | undefined
+    readonly learned: (incarnation: string) => void
+  }
 }
 
 /**
@@ -192,7 +201,8 @@ export class RoomWriter<Peer> {
         ? null
         : startChildSpan(write.traced.context, 'weft.persist', { 'weft.entries': entries.length }),
     )
-    const written = entries.length > 0 ? store.append(name, entries, changes) : null
+    const written =
+      entries.length > 0 ? store.append(name, entries, changes, this.#appendOptions()) : null
     this.#writing = written !== null
     this.#tail = Promise.all([this.#tail, written]).then(
       ([, seq]) => {
@@ -220,10 +230,22 @@ export class RoomWriter<Peer> {
             endFailed(write.traced.span, { code: 'STORAGE_FAILED', message: 'not written' })
         })
         this.stop()
+        // Deleted by another relay since the room loaded: nothing was written, nothing failed.
+        if (cause instanceof WeftError && cause.code === 'DOC_DELETED')
+          return this.#options.failed(cause)
         this.#options.metrics.storageFailed()
         this.#options.failed(new WeftError('STORAGE_FAILED', `writing "${name}" failed`, { cause }))
       },
     )
+  }
+
+  #appendOptions(): AppendOptions {
+    const hooks = this.#options.incarnation
+    if (hooks === undefined) return {}
+    const incarnation = hooks.current()
+    return incarnation === undefined
+      ? { written: hooks.learned }
+      : { incarnation, written: hooks.learned }
   }
 
   #durable(

@@ -94,6 +94,8 @@ export class Room implements BusRoom {
   readonly #settings: RoomSettings
   /** What the store held, until it is applied to the document. */
   #stored: StoredDoc | null = null
+  /** The life of the document this room holds, on a store that tells (see `AppendOptions`). */
+  #incarnation: string | undefined
   readonly #peers = new Set<RoomPeer>()
   readonly #clientIds = new ClientIdOwners()
   readonly #presence: RoomAwareness<RoomPeer>
@@ -125,6 +127,7 @@ export class Room implements BusRoom {
     // A guid of our own: Yjs's default draws 31 random numbers, a cost paid per document load.
     const room = new Room(name, new Y.Doc({ guid: randomUUID() }), log, settings)
     room.#stored = stored
+    room.#incarnation = stored.incarnation
     setImmediate(() => room.#loadStored())
     return room
   }
@@ -180,10 +183,14 @@ export class Room implements BusRoom {
     })
   }
 
-  /** Writer hooks with a bus: each durable record is published, compaction stops at a gap. */
+  /**
+   * Writer hooks with a bus: each durable record is published, compaction stops at a gap, and
+   * appends require the life of the document the room loaded.
+   */
   #busWriterOptions(bus: RoomBusLink): {
     appended: (seq: number, updates: readonly Uint8Array[]) => void
     compactThroughSeq: () => number
+    incarnation: { current: () => string | undefined; learned: (incarnation: string) => void }
   } {
     return {
       appended: (seq, updates) => {
@@ -191,11 +198,25 @@ export class Room implements BusRoom {
         let bytes = 0
         for (const update of updates) bytes += update.length
         const carried = bytes <= MAX_BUS_RECORD_BYTES ? updates : []
-        bus.publish({ kind: 'update', doc: this.name, origin: bus.id, seq, updates: carried })
+        const incarnation = this.#incarnation
+        bus.publish({
+          kind: 'update',
+          doc: this.name,
+          origin: bus.id,
+          seq,
+          updates: carried,
+          ...(incarnation === undefined ? {} : { incarnation }),
+        })
       },
       // The document may lack records of other relays after the first gap: the snapshot must not
       // replace them.
       compactThroughSeq: () => this.#sequence?.through ?? 0,
+      incarnation: {
+        current: () => this.#incarnation,
+        learned: (incarnation) => {
+          this.#incarnation ??= incarnation
+        },
+      },
     }
   }
 
@@ -204,9 +225,19 @@ export class Room implements BusRoom {
    * (not stored again, not published again). One announced without its bytes is read from the
    * store.
    */
-  receiveUpdate(seq: number, updates: readonly Uint8Array[]): void {
+  receiveUpdate(seq: number, updates: readonly Uint8Array[], incarnation?: string): void {
     const sequence = this.#sequence
-    if (sequence === null || this.#closed || sequence.holds(seq)) return
+    if (sequence === null || this.#closed) return
+    if (incarnation !== undefined && incarnation !== this.#incarnation) {
+      if (this.#incarnation === undefined) this.#incarnation = incarnation
+      else {
+        // Another life of the document (deleted and created again, or an old message): the
+        // store tells which this room holds.
+        void this.#checkIncarnation()
+        return
+      }
+    }
+    if (sequence.holds(seq)) return
     if (updates.length === 0) {
       void sequence.catchUp('large-record')
       return
@@ -235,6 +266,7 @@ export class Room implements BusRoom {
   async #catchUp(): Promise<number> {
     const stored = await this.#settings.store.load(this.name)
     if (this.#closed) return stored.headSeq
+    if (this.#deletedSince(stored)) return stored.headSeq
     const updates = stored.snapshot === null ? stored.updates : [stored.snapshot, ...stored.updates]
     if (updates.length > 0 && !this.#applyRemote(updates)) return 0
     this.#settings.logger.debug('caught up', { doc: this.name, seq: stored.headSeq })
@@ -255,6 +287,33 @@ export class Room implements BusRoom {
     if (emitted !== null)
       this.#broadcast(new Outgoing(this.name, { kind: 'update', update: emitted }), null)
     return true
+  }
+
+  /**
+   * Whether the store holds another life of the document than this room (deleted by another
+   * relay whose announcement this relay missed, maybe created again): then the room fails with
+   * `DOC_DELETED`, so what it holds is not written into the new one.
+   */
+  #deletedSince(stored: StoredDoc): boolean {
+    if (this.#incarnation === undefined || stored.incarnation === this.#incarnation) {
+      this.#incarnation ??= stored.incarnation
+      return false
+    }
+    this.#fail(new WeftError('DOC_DELETED', `document "${this.name}" was deleted`), false)
+    this.#settings.logger.info('document deleted on another relay', { doc: this.name })
+    return true
+  }
+
+  async #checkIncarnation(): Promise<void> {
+    try {
+      const stored = await this.#settings.store.load(this.name)
+      if (!this.#closed) this.#deletedSince(stored)
+    } catch (error) {
+      this.#settings.logger.warn('checking the document in the store failed', {
+        doc: this.name,
+        error: String(error),
+      })
+    }
   }
 
   /** The document, with everything stored and received so far applied. */

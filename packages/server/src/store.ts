@@ -5,6 +5,7 @@
  */
 export type {
   AppendEntry,
+  AppendOptions,
   DocHistory,
   DocStore,
   DocSummary,

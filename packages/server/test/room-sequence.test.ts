@@ -228,6 +228,7 @@ describe('bus messages', () => {
         updates: [new Uint8Array([1, 2]), new Uint8Array([3])],
       },
       { kind: 'update', doc: 'big', origin: 'relay-a', seq: 7, updates: [] },
+      { kind: 'update', doc: 'n', origin: 'relay-a', seq: 1, updates: [], incarnation: '1234' },
       { kind: 'awareness', doc: 'notes/1', origin: 'relay-b', update: new Uint8Array([9, 9]) },
       { kind: 'awareness-query', doc: 'ü', origin: 'relay-c' },
       { kind: 'revoke', doc: '', origin: 'relay-d', subject: 'user-7', reason: 'gone' },
@@ -235,6 +236,12 @@ describe('bus messages', () => {
     ]
     for (const message of messages)
       expect(decodeBusMessage(encodeBusMessage(message))).toEqual(message)
+    // An update without its incarnation (as relays before it wrote them) decodes without one.
+    expect(
+      decodeBusMessage(
+        encodeBusMessage({ kind: 'update', doc: 'n', origin: 'o', seq: 3, updates: [] }),
+      ),
+    ).not.toHaveProperty('incarnation')
     expect(decodeBusMessage(new Uint8Array([2, 0]))).toBeNull()
     expect(decodeBusMessage(new Uint8Array([1, 0, 5]))).toBeNull()
     // A revoke names no document: one that does is not one this format writes.

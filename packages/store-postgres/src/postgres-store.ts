@@ -10,6 +10,7 @@ import {
   sealValue,
   stateJson,
   type AppendEntry,
+  type AppendOptions,
   type DocHistory,
   type DocStore,
   type DocSummary,
@@ -230,9 +231,12 @@ export class PostgresStore implements DocStore, ExclusiveLocks, LogHeads {
         snapshot: Buffer | null
         head_seq: string
         compacted_through: string
-      }>(`SELECT snapshot, head_seq, compacted_through FROM ${this.#schema}.docs WHERE name = $1`, [
-        name,
-      ])
+        incarnation: string
+      }>(
+        `SELECT snapshot, head_seq, compacted_through, incarnation FROM ${this.#schema}.docs
+         WHERE name = $1`,
+        [name],
+      )
       const row = rows[0]
       if (row === undefined) return { snapshot: null, updates: [], headSeq: 0, logBytes: 0 }
       const updates: Uint8Array[] = []
@@ -248,6 +252,7 @@ export class PostgresStore implements DocStore, ExclusiveLocks, LogHeads {
         updates,
         headSeq: Number(row.head_seq),
         logBytes,
+        incarnation: row.incarnation,
       }
     })
   }
@@ -272,12 +277,26 @@ export class PostgresStore implements DocStore, ExclusiveLocks, LogHeads {
     name: string,
     entries: readonly AppendEntry[],
     changes: readonly FeedChange[] = [],
+    options: AppendOptions = {},
   ): Promise<number> {
     this.#assertOpen()
     let bytes = 0
     for (const { update } of entries) bytes += update.length
-    const job: AppendJob = { alone: false, bytes, name, entries, changes, seq: 0 }
+    const { incarnation } = options
+    const job: AppendJob = {
+      alone: false,
+      bytes,
+      name,
+      entries,
+      changes,
+      incarnation,
+      seq: 0,
+      refused: null,
+      written: null,
+    }
     await this.#track(name, job)
+    if (job.refused !== null) throw job.refused
+    if (job.written !== null) options.written?.(job.written)
     return job.seq
   }
 

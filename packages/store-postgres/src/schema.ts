@@ -24,6 +24,10 @@ interface Migration {
  *   document's last feed sequence (kept apart from `docs`, so a deletion does not reset it).
  * - `state`: the relay's small records (webhook cursors, dead letters).
  * - `markers`: the encryption marker.
+ *
+ * Version 2 gives each `docs` row an `incarnation`, drawn from the `incarnations` sequence when
+ * the row is created: a document deleted and created again gets a new one, so a relay's append
+ * can require the life of the document it loaded (see `AppendOptions`).
  */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -58,6 +62,15 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE TABLE ${s}.feed_seqs (doc text COLLATE "C" PRIMARY KEY, seq bigint NOT NULL)`,
       `CREATE TABLE ${s}.state (key text COLLATE "C" PRIMARY KEY, value bytea NOT NULL)`,
       `CREATE TABLE ${s}.markers (name text PRIMARY KEY, value text NOT NULL)`,
+    ],
+  },
+  {
+    version: 2,
+    statements: (s) => [
+      `CREATE SEQUENCE ${s}.incarnations`,
+      // Existing rows get one each too: the default is evaluated per row.
+      `ALTER TABLE ${s}.docs ADD COLUMN incarnation bigint NOT NULL
+         DEFAULT nextval('${s}.incarnations')`,
     ],
   },
 ]

@@ -148,7 +148,7 @@ describe('PostgresStore shared by several relays', () => {
         'SELECT version FROM weft.weft_schema_version',
         url,
       )
-      expect(rows.map((row) => row.version)).toEqual([1])
+      expect(rows.map((row) => row.version)).toEqual([1, 2])
       await stores[0]!.append('doc', [entry(update(1, 'a'))])
       expect((await stores[7]!.load('doc')).headSeq).toBe(1)
     } finally {

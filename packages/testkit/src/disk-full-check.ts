@@ -10,7 +10,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createClient, MemoryLocalStore, type WeftClient } from '@weft/client'
 import type { WeftError } from '@weft/protocol'
-import { ForwardingStore, type AppendEntry, type FeedChange } from '@weft/server'
+import {
+  ForwardingStore,
+  type AppendEntry,
+  type AppendOptions,
+  type FeedChange,
+} from '@weft/server'
 import { LevelStore } from '@weft/store-level'
 import { WebSocket } from 'ws'
 import * as Y from 'yjs'
@@ -59,9 +64,10 @@ class FillableStore extends ForwardingStore {
     name: string,
     entries: readonly AppendEntry[],
     changes?: readonly FeedChange[],
+    options?: AppendOptions,
   ): Promise<number> {
     this.#check()
-    const seq = await this.inner.append(name, entries, changes)
+    const seq = await this.inner.append(name, entries, changes, options)
     for (const entry of entries) Y.applyUpdate(this.#mirror(name), entry.update)
     return seq
   }
