@@ -36,6 +36,8 @@ export const startRelayPair = async (
   redisUrl: string,
   options: {
     wrapA?: (bus: RelayBus) => RelayBus
+    /** Wraps the shared store as relay A sees it (to hold its appends back, say). */
+    storeA?: (store: DocStore) => DocStore
     relay?: TestRelayOptions
     /** What each relay reports its work to (see {@link recordBusMetrics}). */
     metrics?: { a?: Partial<RelayMetrics>; b?: Partial<RelayMetrics> }
@@ -49,6 +51,7 @@ export const startRelayPair = async (
   const { a: metricsA, b: metricsB } = options.metrics ?? {}
   const a = await startTestRelay({
     ...shared,
+    ...(options.storeA === undefined ? {} : { store: options.storeA(store) }),
     ...(metricsA === undefined ? {} : { metrics: metricsA }),
     bus: options.wrapA?.(busA) ?? busA,
   })
@@ -135,6 +138,21 @@ export const droppingBus = (bus: RelayBus, drop: (message: BusMessage) => boolea
     if (!drop(message)) bus.publish(message)
   },
 })
+
+/**
+ * Picks both copies of edit `n` a relay publishes when each edit is acknowledged before the next
+ * is made: its update sent ahead (the `n`th with sequence 0) and its durable record (sequence
+ * `n`). Dropping both loses the edit on the bus, as a lost message does.
+ */
+export const bothCopiesOfEdit = (n: number): ((message: BusMessage) => boolean) => {
+  let ahead = 0
+  return (message) => {
+    if (message.kind !== 'update') return false
+    if (message.seq !== 0) return message.seq === n
+    ahead += 1
+    return ahead === n
+  }
+}
 
 /** A stock y-websocket provider of `relay`, destroyed once the test has finished. */
 export const stockProvider = (relay: TestRelay, name: string, doc: Y.Doc): WebsocketProvider => {

@@ -7,7 +7,10 @@ import type { CatchUpReason } from './room-sequence.js'
 /** What the router needs from a loaded room. */
 export interface BusRoom {
   readonly name: string
-  /** A durable log record another relay wrote (empty `updates`: read it from the store). */
+  /**
+   * A durable log record another relay wrote (empty `updates`: read it from the store), or an
+   * update sent ahead of its record (`seq` 0).
+   */
   receiveUpdate(seq: number, updates: readonly Uint8Array[], incarnation?: string): void
   /** Presence changes of another relay's sessions. */
   receiveAwareness(origin: string, update: Uint8Array): void

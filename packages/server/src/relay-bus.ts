@@ -18,6 +18,7 @@ export type BusMessage =
       readonly kind: 'update'
       readonly doc: string
       readonly origin: string
+      /** The record's sequence number; 0 for an update sent ahead of its durable record. */
       readonly seq: number
       readonly updates: readonly Uint8Array[]
       /** The document's incarnation the record was written under, when the store has them. */

@@ -221,9 +221,28 @@ export class Room implements BusRoom {
   }
 
   /**
-   * A durable record of another relay: applied and forwarded to every peer like a peer's update
-   * (not stored again, not published again). One announced without its bytes is read from the
-   * store.
+   * What a peer's update changed goes to the other relays at once, as it goes to this room's
+   * peers, without waiting for the store (sequence 0: not durable yet); the durable record
+   * follows with its sequence number (see `appended`), so a lost early copy costs only time.
+   */
+  #publishAhead(update: Uint8Array): void {
+    const bus = this.#settings.busLink
+    if (bus == null || update.length > MAX_BUS_RECORD_BYTES) return
+    const incarnation = this.#incarnation
+    bus.publish({
+      kind: 'update',
+      doc: this.name,
+      origin: bus.id,
+      seq: 0,
+      updates: [update],
+      ...(incarnation === undefined ? {} : { incarnation }),
+    })
+  }
+
+  /**
+   * An update of another relay: applied and forwarded to every peer like a peer's update (not
+   * stored again, not published again). Sequence 0 is one sent ahead of its durable record,
+   * which tracks nothing; a durable one announced without its bytes is read from the store.
    */
   receiveUpdate(seq: number, updates: readonly Uint8Array[], incarnation?: string): void {
     const sequence = this.#sequence
@@ -236,6 +255,10 @@ export class Room implements BusRoom {
         void this.#checkIncarnation()
         return
       }
+    }
+    if (seq === 0) {
+      this.#applyRemote(updates)
+      return
     }
     if (sequence.holds(seq)) return
     if (updates.length === 0) {
@@ -273,7 +296,7 @@ export class Room implements BusRoom {
     return stored.headSeq
   }
 
-  /** Applies durable updates from elsewhere and forwards what they changed; false if the room failed. */
+  /** Applies updates from elsewhere and forwards what they changed; false if the room failed. */
   #applyRemote(updates: readonly Uint8Array[]): boolean {
     this.#loadStored()
     if (this.#failure !== null) return false
@@ -557,6 +580,7 @@ export class Room implements BusRoom {
       inChildSpan(traced, 'weft.fanout', { 'weft.peers': peers }, () =>
         this.#broadcast(new Outgoing(this.name, { kind: 'update', update: emitted }), sender),
       )
+      this.#publishAhead(emitted)
       metrics.fannedOut((Date.now() - receivedAtMs) / 1000, peers)
     }
     const stored = this.#hasPending() ? updates : emitted === null ? [] : [emitted]
