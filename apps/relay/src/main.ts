@@ -1,17 +1,17 @@
 #!/usr/bin/env node
 /**
  * The relay's command line: parse config, log JSON with pino, start, and stop cleanly on signals;
- * or, as `relay reencrypt`, re-encrypt a stopped relay's data directory; or, as `relay docs`,
+ * or, as `relay reencrypt`, re-encrypt a stopped relay's data directory or the PostgreSQL
+ * database relays share; or, as `relay docs`,
  * list, inspect, export, import, delete and compact its documents; or, as `relay migrate`, copy
  * it into PostgreSQL.
  */
-import { access } from 'node:fs/promises'
 import { pino } from 'pino'
 import type { Logger } from '@weft/server'
-import { LevelStore } from '@weft/store-level'
-import { parseCommand, parseReencryptCommand, type ReencryptConfig } from './config.js'
+import { parseCommand } from './config.js'
 import { parseDocsCommand, runDocsCommand } from './docs-command.js'
 import { parseMigrateCommand, runMigrateCommand } from './migrate-command.js'
+import { parseReencryptCommand, runReencryptCommand } from './reencrypt-command.js'
 import { readEncryptionKeys, startRelayServer } from './relay-server.js'
 
 const argv = process.argv.slice(2)
@@ -58,10 +58,26 @@ if (argv[0] === 'migrate') {
         : 2,
   )
 }
-const command =
-  argv[0] === 'reencrypt'
-    ? parseReencryptCommand(argv.slice(1), process.env)
-    : parseCommand(argv, process.env)
+if (argv[0] === 'reencrypt') {
+  const reencrypt = parseReencryptCommand(argv.slice(1), process.env)
+  if (reencrypt.kind === 'help') console.log(reencrypt.text)
+  if (reencrypt.kind === 'invalid') console.error(`weft reencrypt: ${reencrypt.message}`)
+  // SIGINT or SIGTERM stop it after the batch in progress.
+  const stopping = new AbortController()
+  process.once('SIGINT', () => stopping.abort()).once('SIGTERM', () => stopping.abort())
+  process.exit(
+    reencrypt.kind === 'reencrypt'
+      ? await runReencryptCommand(reencrypt.config, {
+          readKeys: readEncryptionKeys,
+          logger: jsonLogger(process.env['WEFT_LOG_LEVEL'] || 'info'),
+          signal: stopping.signal,
+        })
+      : reencrypt.kind === 'help'
+        ? 0
+        : 2,
+  )
+}
+const command = parseCommand(argv, process.env)
 if (command.kind === 'help') {
   console.log(command.text)
   process.exit(0)
@@ -71,38 +87,9 @@ if (command.kind === 'invalid') {
   process.exit(2)
 }
 
-const logger = jsonLogger(command.kind === 'run' ? command.config['log-level'] : 'info')
-
-/** Runs `relay reencrypt`; SIGINT or SIGTERM stop it after the batch in progress. */
-const reencrypt = async (config: ReencryptConfig): Promise<number> => {
-  const keys = await readEncryptionKeys(config['encryption-keys-file'])
-  // LevelDB would create a missing directory; a mistyped --data must not look like a success.
-  await access(config.data).catch((cause: unknown) => {
-    throw new Error(`--data ${config.data} is not a relay data directory`, { cause })
-  })
-  const store = await LevelStore.open({ path: config.data, encryption: { keys } })
-  const stopping = new AbortController()
-  const stop = (): void => stopping.abort()
-  process.once('SIGINT', stop).once('SIGTERM', stop)
-  try {
-    const result = await store.reencrypt({
-      signal: stopping.signal,
-      onBatch: (progress) => logger.debug('reencrypt batch', { ...progress }),
-    })
-    const key = keys.at(-1)!.id
-    if (!result.complete) {
-      logger.warn('reencrypt stopped; run it again to finish', { ...result, key })
-      return 1
-    }
-    logger.info('reencrypted', { ...result, key, data: config.data })
-    return 0
-  } finally {
-    await store.close()
-  }
-}
+const logger = jsonLogger(command.config['log-level'])
 
 try {
-  if (command.kind === 'reencrypt') process.exit(await reencrypt(command.config))
   const relay = await startRelayServer(command.config, logger)
   const stop = (signal: string): void => {
     logger.info('stopping', { signal })
@@ -117,7 +104,7 @@ try {
   process.once('SIGTERM', () => stop('SIGTERM'))
   process.once('SIGINT', () => stop('SIGINT'))
 } catch (error) {
-  logger.error(command.kind === 'run' ? 'relay failed to start' : 'reencrypt failed', {
+  logger.error('relay failed to start', {
     error: String(error),
     cause: String((error as Error).cause ?? ''),
   })

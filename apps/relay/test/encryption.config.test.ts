@@ -34,11 +34,11 @@ describe('relay reencrypt', () => {
       parseReencryptCommand(['--data', '/srv/weft', '--encryption-keys-file', 'k.json'], {}),
     ).toEqual({
       kind: 'reencrypt',
-      config: { data: '/srv/weft', 'encryption-keys-file': 'k.json' },
+      config: { store: 'level', data: '/srv/weft', 'encryption-keys-file': 'k.json' },
     })
     expect(parseReencryptCommand([], { WEFT_ENCRYPTION_KEYS_FILE: 'k.json' })).toEqual({
       kind: 'reencrypt',
-      config: { data: './data', 'encryption-keys-file': 'k.json' },
+      config: { store: 'level', data: './data', 'encryption-keys-file': 'k.json' },
     })
     expect(parseReencryptCommand(['--data', 'd'], {})).toMatchObject({
       kind: 'invalid',

@@ -20,6 +20,12 @@ export type {
 export type { DocImage, FeedSeqImage } from './doc-image.js'
 export type { ExclusiveLocks, HeldLock } from './exclusive-locks.js'
 export type { LogHeads } from './log-heads.js'
+export {
+  resolveReencryptLimits,
+  type ReencryptLimits,
+  type ReencryptOptions,
+  type ReencryptResult,
+} from './reencrypt-options.js'
 export { decodeLogRecord, encodeLogRecord, newestReceivedAtMs } from './log-record.js'
 export { stateJson } from './state-json.js'
 export {

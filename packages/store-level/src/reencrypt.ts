@@ -1,33 +1,15 @@
 /** reencryptValues: rewrites a store's values under its newest key, one bounded batch at a time. */
-import { WeftError } from '@weft/protocol'
+import {
+  resolveReencryptLimits,
+  type ReencryptOptions,
+  type ReencryptResult,
+} from '@weft/server/store'
 import type { Level } from 'level'
 import type { CommitJob } from './group-commit.js'
 import { ENCRYPTION_KEY, FORMAT_KEY, sealedRange } from './keys.js'
 import { openValue, sealedKeyId, sealValue, type Keyring } from './value-cipher.js'
 
-/** Options of `LevelStore.reencrypt`. */
-export interface ReencryptOptions {
-  /** Most values read and rewritten per batch. Default 1,000. */
-  readonly maxBatchValues?: number
-  /** A batch ends once the values it read reach this many bytes. Default 16 MiB. */
-  readonly maxBatchBytes?: number
-  /** Stops after the batch in progress; the result then has `complete: false`. */
-  readonly signal?: AbortSignal
-  /** Called after each committed batch with the totals so far. */
-  readonly onBatch?: (progress: ReencryptResult) => void
-}
-
-/** What a re-encryption did. */
-export interface ReencryptResult {
-  /** Values read (each document's snapshot, metadata and log records). */
-  readonly scanned: number
-  /** Values rewritten under the newest key: plaintext ones and those under older keys. */
-  readonly rewritten: number
-  /** Batches committed. */
-  readonly batches: number
-  /** False when `signal` stopped it before the last value; run it again to finish. */
-  readonly complete: boolean
-}
+export type { ReencryptOptions, ReencryptResult } from '@weft/server/store'
 
 type Put = { type: 'put'; key: string; value: Uint8Array }
 
@@ -39,9 +21,6 @@ export interface ReencryptTarget {
   readonly commit: (job: CommitJob<Put>) => Promise<void>
 }
 
-const DEFAULT_BATCH_VALUES = 1000
-const DEFAULT_BATCH_BYTES = 16 * 1024 * 1024
-
 /**
  * Walks every sealed key in order (documents, the change feed, state records). Each batch is read and sealed inside the writer as a group
  * of its own, so no concurrent write (an append, a compaction) can fall between reading a value
@@ -51,8 +30,10 @@ export const reencryptValues = async (
   { db, keyring, commit }: ReencryptTarget,
   options: ReencryptOptions,
 ): Promise<ReencryptResult> => {
-  const maxValues = positive(options.maxBatchValues, 'maxBatchValues') ?? DEFAULT_BATCH_VALUES
-  const maxBytes = positive(options.maxBatchBytes, 'maxBatchBytes') ?? DEFAULT_BATCH_BYTES
+  const { maxBatchValues: maxValues, maxBatchBytes: maxBytes } = resolveReencryptLimits(
+    options,
+    'LevelStore.reencrypt',
+  )
   const range = sealedRange()
   let after = range.gt
   let totals = { scanned: 0, rewritten: 0, batches: 0 }
@@ -103,12 +84,4 @@ export const reencryptValues = async (
     if (batch.end) return { ...totals, complete: true }
     options.onBatch?.({ ...totals, complete: false })
   }
-}
-
-const positive = (value: number | undefined, name: string): number | undefined => {
-  if (value === undefined) return undefined
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new WeftError('INVALID_ARGUMENT', `reencrypt: ${name} must be a positive integer`)
-  }
-  return value
 }

@@ -3,6 +3,7 @@
  * server releases it when that connection ends, a dead relay's included), and a fencing token
  * kept in the state table that writes of the holder check in their transaction.
  */
+import { WeftError } from '@weft/protocol'
 import type { HeldLock } from '@weft/server/store'
 import pg from 'pg'
 import { storageError } from './transaction.js'
@@ -50,6 +51,50 @@ export const writeStateRows = async (
        ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
       [rows.puts, rows.values],
     )
+}
+
+/**
+ * The exclusive locks one store holds, for its `close` to release: a closed store's lock would
+ * otherwise stay held, its connection open, until the process exits.
+ */
+export class StoreLocks {
+  readonly #held = new Set<HeldLock>()
+  readonly #taking = new Set<Promise<unknown>>()
+  #closed = false
+
+  /**
+   * Takes a lock with `take` and keeps it until it is released or lost. A lock taken once
+   * {@link releaseAll} began is released at once and `CLOSED` thrown.
+   */
+  async take(take: () => Promise<HeldLock | null>): Promise<HeldLock | null> {
+    const taking = this.#keep(take)
+    this.#taking.add(taking)
+    try {
+      return await taking
+    } finally {
+      this.#taking.delete(taking)
+    }
+  }
+
+  /** Waits for the locks being taken, then releases every lock held (ending its connection). */
+  async releaseAll(): Promise<void> {
+    this.#closed = true
+    await Promise.allSettled([...this.#taking])
+    await Promise.all([...this.#held].map((lock) => lock.release()))
+    this.#held.clear()
+  }
+
+  async #keep(take: () => Promise<HeldLock | null>): Promise<HeldLock | null> {
+    const lock = await take()
+    if (lock === null) return null
+    if (this.#closed) {
+      await lock.release()
+      throw new WeftError('CLOSED', 'the PostgreSQL store closed while a lock was being taken')
+    }
+    this.#held.add(lock)
+    void lock.lost.then(() => this.#held.delete(lock))
+    return lock
+  }
 }
 
 /** Takes lock `name` if no other session holds it; null when one does. */

@@ -22,6 +22,8 @@ import {
   type HistoryRecord,
   type Keyring,
   type LogHeads,
+  type ReencryptOptions,
+  type ReencryptResult,
   type StateRecord,
   type StoredDoc,
 } from '@weft/server/store'
@@ -35,13 +37,14 @@ import {
 } from './addresses.js'
 import { writeAppendGroup, type AppendJob } from './append-group.js'
 import { compactDoc } from './compaction.js'
-import { tryExclusiveLock, writeStateRows, type StateRows } from './exclusive-lock.js'
+import { StoreLocks, tryExclusiveLock, writeStateRows, type StateRows } from './exclusive-lock.js'
 import { pruneFeedRows, readFeedPage, writeFeed } from './feed.js'
 import { GroupCommit } from './group-commit.js'
 import { inTransaction, storageError, type TxMode } from './transaction.js'
 import { decodeLogRecord } from '@weft/server/store'
 import { listDocs } from './doc-listing.js'
 import { checkEncryptionMarker } from './encryption-marker.js'
+import { reencryptRows } from './reencrypt.js'
 import { migrate, quoteSchema } from './schema.js'
 
 /** Options of {@link PostgresStore.open}. */
@@ -112,6 +115,7 @@ export class PostgresStore implements DocStore, ExclusiveLocks, LogHeads {
   readonly #keyring: Keyring | null
   readonly #commits: GroupCommit<Job>
   readonly #lastWrite = new Map<string, Promise<void>>()
+  readonly #locks = new StoreLocks()
   #closed = false
   #staleCompactions = 0
 
@@ -418,32 +422,75 @@ export class PostgresStore implements DocStore, ExclusiveLocks, LogHeads {
   /**
    * Takes lock `name` if no other relay holds it (see `ExclusiveLocks`): a session advisory lock
    * on a connection of its own, which PostgreSQL releases when that connection ends (the relay
-   * stopped, died, or lost the server), with a fencing token its `writeState` checks.
+   * stopped, died, or lost the server), with a fencing token its `writeState` checks. `close`
+   * releases the locks the store still holds.
    */
   async tryLock(name: string): Promise<HeldLock | null> {
     this.#assertOpen()
-    return tryExclusiveLock(
+    return this.#locks.take(() =>
+      tryExclusiveLock(
+        {
+          connection: this.#pool.options,
+          schema: this.#schema,
+          schemaName: this.#schema.slice(1, -1),
+          stateRows: (records) => this.#stateRows(records),
+          readValue: (key, value) =>
+            JSON.parse(textDecoder.decode(this.#open(stateAddress(key), value))) as unknown,
+          write: (run) => {
+            this.#assertOpen()
+            return this.#commits.submit({ alone: true, bytes: 0, run })
+          },
+          checkIntervalMs: LOCK_CHECK_MS,
+        },
+        name,
+      ),
+    )
+  }
+
+  /**
+   * Rewrites every sealed value not under the newest key (plaintext ones included) under it:
+   * documents' snapshots, history bases and log records, change-feed entries and state records.
+   * Works in batches of at most `maxBatchValues` (1,000) values and `maxBatchBytes` (16 MiB),
+   * each one transaction that locks the rows it rewrites, so it may run while relays write to the
+   * same database: no append, compaction or state write is lost or overwritten with older data.
+   * Stopping it (`signal`, or killing the process) loses nothing; running it again continues
+   * (values under the newest key are read, not rewritten). Throws `INVALID_ARGUMENT` for bad
+   * options or a store opened without keys, `DECRYPTION_FAILED` for a value no key opens
+   * (earlier batches stay committed), and `CLOSED` once the store closes.
+   */
+  async reencrypt(options: ReencryptOptions = {}): Promise<ReencryptResult> {
+    this.#assertOpen()
+    const keyring = this.#keyring
+    if (keyring === null) {
+      throw new WeftError(
+        'INVALID_ARGUMENT',
+        'PostgresStore.reencrypt needs a store opened with encryption keys (options.encryption)',
+      )
+    }
+    return reencryptRows(
       {
-        connection: this.#pool.options,
         schema: this.#schema,
-        schemaName: this.#schema.slice(1, -1),
-        stateRows: (records) => this.#stateRows(records),
-        readValue: (key, value) =>
-          JSON.parse(textDecoder.decode(this.#open(stateAddress(key), value))) as unknown,
+        keyring,
+        open: (at, value) => this.#open(at, value),
+        seal: (at, plain) => this.#seal(at, plain),
         write: (run) => {
           this.#assertOpen()
           return this.#commits.submit({ alone: true, bytes: 0, run })
         },
-        checkIntervalMs: LOCK_CHECK_MS,
       },
-      name,
+      options,
     )
   }
 
+  /**
+   * Waits for the writes in flight, releases the exclusive locks this store holds (so another
+   * relay can take them at once) and, with `url`, ends the pool.
+   */
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
     await this.#commits.idle()
+    await this.#locks.releaseAll()
     if (this.#ownsPool) await this.#pool.end()
   }
 

@@ -29,7 +29,7 @@ const openStores = async (count: number): Promise<PostgresStore[]> => {
   return stores
 }
 
-/** Releases `lock` after the test (a lock outlives its store's close: it has its own connection). */
+/** Releases `lock` after the test, whether or not its store closed first. */
 const releasedAfter = (lock: HeldLock | null): HeldLock => {
   if (lock === null) throw new Error('the lock was not taken')
   onTestFinished(() => lock.release())
