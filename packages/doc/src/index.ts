@@ -6,6 +6,12 @@ export {
   type UpdateSummary,
 } from './update-summary.js'
 export { inspectWrite, type WriteInspection } from './write-inspection.js'
+export {
+  inspectRecordWrites,
+  type RecordWrite,
+  type RecordWriteInspection,
+  type SchemaViolation,
+} from './record-writes.js'
 export { foldUpdates } from './fold-updates.js'
 export { encodeStamp, decodeStamp, HybridClock, type Stamp } from './hlc.js'
 export {

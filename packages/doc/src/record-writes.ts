@@ -1,0 +1,521 @@
+/**
+ * What an update would do to a schema's records, found from its decoded structs without applying
+ * it: which records it creates or writes, and the first thing in it the model does not allow.
+ */
+import * as Y from 'yjs'
+import { decodeStamp } from './hlc.js'
+import { CREATED_AT_KEY, CREATED_BY_KEY, DELETED_KEY, OWNER_KEY } from './record-json.js'
+import { entriesOf, fieldOfKey } from './register.js'
+import { SCHEMA_ROOT, type AnySchema, type Field } from './schema.js'
+
+/** Longest record id the model creates (as `MAX_ID_LENGTH` of collections). */
+const MAX_RECORD_ID_LENGTH = 256
+
+/** One record an update touches, with its ownership as stored before the update. */
+export interface RecordWrite {
+  readonly collection: string
+  readonly id: string
+  /** The update creates the record (it was not in the document). */
+  readonly created: boolean
+  /** Fields whose values it writes or deletes (scalars, text or list content). */
+  readonly fields: ReadonlySet<string>
+  /** It writes or deletes an entry of the deletion flag (a delete or a restore). */
+  readonly deletion: boolean
+  /** It writes or deletes an entry of `@owner` (an ownership change). */
+  readonly ownerChange: boolean
+  /** Owners it writes to `@owner` (empty when it only deletes entries). */
+  readonly newOwners: readonly string[]
+  /** `createdBy` as stored, or as the update sets it for a record it creates. */
+  readonly createdBy: string | null
+  /** The owner as stored before the update (`@owner`, else `createdBy`); `null` when new. */
+  readonly owner: string | null
+}
+
+/** Where a write breaks the schema, and how. */
+export interface SchemaViolation {
+  readonly collection: string
+  /** The record's id, or `null` when the write is not inside a record. */
+  readonly id: string | null
+  /** The field (or metadata key such as `createdBy`), or `null`. */
+  readonly field: string | null
+  /** What is wrong, in words that name the record and field. */
+  readonly problem: string
+}
+
+/** What {@link inspectRecordWrites} found. */
+export type RecordWriteInspection =
+  | { readonly ok: true; readonly records: readonly RecordWrite[] }
+  | { readonly ok: false; readonly violation: SchemaViolation }
+
+type Decoded = ReturnType<typeof Y.decodeUpdate>
+/** Where a type lives: its root, then the keys of the items holding it (`null` inside a list). */
+type Path = readonly string[]
+/** Where an item lives: the path of its parent type and its key there (`null` in a sequence). */
+interface Place {
+  readonly path: Path
+  readonly key: string | null
+}
+
+class Violation extends Error {
+  constructor(readonly violation: SchemaViolation) {
+    super(violation.problem)
+  }
+}
+
+/** How far parent and neighbour references are followed before an update counts as unresolvable. */
+const MAX_HOPS = 10_000
+
+/**
+ * Inspects a decoded update against `doc` (the room's document, everything so far applied) and
+ * `schema`: every struct the document does not have yet, and every deletion of something it
+ * holds undeleted. Refused (`ok: false`, naming collection, record and field): root types other
+ * than the schema's collections and `weft:schema`; a record that is not a map under a valid id,
+ * or that exists already (ids are immutable); keys the model does not write; values of the wrong
+ * type; `createdBy`, `createdAt` and text or list fields set again on a record that has them;
+ * deletions of records, of their metadata or of their text and list fields (records are deleted
+ * with their flag); content nested deeper than the model goes; and content whose parent neither
+ * the document nor the update holds. Known content is ignored: re-sending it is never a write.
+ */
+export const inspectRecordWrites = (
+  doc: Y.Doc,
+  decoded: Decoded,
+  schema: AnySchema,
+): RecordWriteInspection => {
+  const inspector = new Inspector(doc, decoded, schema)
+  try {
+    return { ok: true, records: inspector.run() }
+  } catch (error) {
+    if (error instanceof Violation) return { ok: false, violation: error.violation }
+    throw error
+  }
+}
+
+interface Touch {
+  created: boolean
+  readonly fields: Set<string>
+  deletion: boolean
+  ownerChange: boolean
+  readonly newOwners: string[]
+  createdBy: string | null
+}
+
+class Inspector {
+  readonly #doc: Y.Doc
+  readonly #schema: AnySchema
+  readonly #decoded: Decoded
+  readonly #byClient = new Map<number, Y.Item[]>()
+  readonly #typePaths = new Map<Y.AbstractType<unknown>, Path | null>()
+  readonly #touches = new Map<string, Touch>()
+
+  constructor(doc: Y.Doc, decoded: Decoded, schema: AnySchema) {
+    this.#doc = doc
+    this.#decoded = decoded
+    this.#schema = schema
+    for (const struct of decoded.structs) {
+      if (!(struct instanceof Y.Item)) continue
+      const list = this.#byClient.get(struct.id.client)
+      if (list === undefined) this.#byClient.set(struct.id.client, [struct])
+      else list.push(struct)
+    }
+  }
+
+  run(): RecordWrite[] {
+    for (const struct of this.#decoded.structs) {
+      if (!(struct instanceof Y.Item)) continue
+      if (struct.id.clock + struct.length <= Y.getState(this.#doc.store, struct.id.client)) continue
+      this.#checkNew(struct, this.#placeOfNew(struct))
+    }
+    for (const [client, ranges] of this.#decoded.ds.clients) {
+      for (const { clock, len } of ranges) this.#checkDeletion(client, clock, len)
+    }
+    return [...this.#touches].map(([key, touch]) => this.#recordWrite(key, touch))
+  }
+
+  #checkNew(item: Y.Item, place: Place): void {
+    const { path, key } = place
+    const [root, id, sequence] = path as [string, string?, string?]
+    if (root === SCHEMA_ROOT) return this.#checkSchemaMeta(item, path, key)
+    const fields = this.#schema.collections[root]
+    if (fields === undefined) {
+      fail(root, null, null, `the schema has no collection "${root}"`)
+    }
+    if (id === undefined) return this.#checkRecordItem(item, root, key)
+    if (sequence === undefined) return this.#checkRecordKey(item, root, id, key, fields)
+    if (path.length > 3 || key !== null) {
+      fail(root, id, null, `${root} record "${id}" holds content nested deeper than its fields`)
+    }
+    const field = sequence.slice(1)
+    const spec: Field | undefined = fields[field]
+    if (!sequence.startsWith('~') || spec === undefined || spec.kind === 'scalar') {
+      fail(root, id, field, `${root} record "${id}" has no text or list field "${field}"`)
+    }
+    this.#touch(root, id).fields.add(field)
+    if (item.content instanceof Y.ContentType) {
+      fail(root, id, field, `${root}.${field} of record "${id}" may not hold nested types`)
+    }
+    if (spec.kind !== 'list' || !(item.content instanceof Y.ContentAny)) return
+    for (const value of item.content.arr) {
+      const problem = spec.item.check(value)
+      if (problem !== undefined)
+        fail(root, id, field, `an item of ${root}.${field} of record "${id}" ${problem}`)
+    }
+  }
+
+  /** A record: a map under a valid id that the collection does not hold. */
+  #checkRecordItem(item: Y.Item, collection: string, id: string | null): void {
+    if (id === null) fail(collection, null, null, `collection "${collection}" holds records by id`)
+    if (
+      id.length === 0 ||
+      id.length > MAX_RECORD_ID_LENGTH ||
+      /[\u0000-\u001f\u007f-\u009f]/.test(id)
+    ) {
+      fail(collection, id, null, `"${id}" is not a valid ${collection} record id`)
+    }
+    if (this.#docMapHas([collection], id)) {
+      fail(collection, id, null, `${collection} record "${id}" exists: record ids are immutable`)
+    }
+    if (!isType(item, Y.Map) && !(item.content instanceof Y.ContentDeleted)) {
+      fail(collection, id, null, `${collection} record "${id}" must be a map`)
+    }
+    this.#touch(collection, id).created = true
+  }
+
+  #checkRecordKey(
+    item: Y.Item,
+    collection: string,
+    id: string,
+    key: string | null,
+    fields: AnySchema['collections'][string],
+  ): void {
+    const where = `${collection} record "${id}"`
+    if (key === null) fail(collection, id, null, `${where} must be a map`)
+    const touch = this.#touch(collection, id)
+    const deleted = item.content instanceof Y.ContentDeleted
+    if (key === CREATED_BY_KEY || key === CREATED_AT_KEY) {
+      const name = key.slice(1)
+      if (this.#docMapHas([collection, id], key)) {
+        fail(collection, id, name, `${name} of ${where} is set when it is created and never after`)
+      }
+      const value = deleted ? undefined : singleValue(item)
+      const fits = key === CREATED_BY_KEY ? typeof value === 'string' : Number.isFinite(value)
+      if (!fits)
+        fail(
+          collection,
+          id,
+          name,
+          `${name} of ${where} must be a ${key === CREATED_BY_KEY ? 'string' : 'number'}`,
+        )
+      if (key === CREATED_BY_KEY) touch.createdBy = value as string
+      return
+    }
+    if (key.startsWith('~')) {
+      const field = key.slice(1)
+      const spec = fields[field]
+      if (spec === undefined || spec.kind === 'scalar') {
+        fail(collection, id, field, `${collection} has no text or list field "${field}" (${where})`)
+      }
+      if (this.#docMapHas([collection, id], key)) {
+        fail(
+          collection,
+          id,
+          field,
+          `${collection}.${field} of ${where} exists and may not be replaced`,
+        )
+      }
+      if (!isType(item, spec.kind === 'text' ? Y.Text : Y.Array)) {
+        fail(collection, id, field, `${collection}.${field} of ${where} must be a ${spec.kind}`)
+      }
+      touch.fields.add(field)
+      return
+    }
+    const field = fieldOfKey(key)
+    const stamp = field === null ? null : parseRegisterKey(key)
+    if (field === null || stamp === null) {
+      fail(collection, id, key, `${where} may not hold the key "${key}" (not a field of the model)`)
+    }
+    const value = deleted ? undefined : registerValue(item)
+    if (!deleted && value === NOT_A_REGISTER) {
+      fail(
+        collection,
+        id,
+        field,
+        `${collection}.${field} of ${where} must be stored as { v: value }`,
+      )
+    }
+    this.#checkRegister(touch, { collection, id, field, where }, value, fields)
+  }
+
+  #checkRegister(
+    touch: Touch,
+    at: { collection: string; id: string; field: string; where: string },
+    value: unknown,
+    fields: AnySchema['collections'][string],
+  ): void {
+    const { collection, id, field, where } = at
+    const problem = (text: string): never =>
+      fail(collection, id, field, `${collection}.${field} of ${where} ${text}`)
+    if (field === DELETED_KEY) {
+      touch.deletion = true
+      if (value !== undefined && typeof value !== 'boolean') problem('must be true or false')
+      return
+    }
+    if (field === OWNER_KEY) {
+      touch.ownerChange = true
+      if (value === undefined) return
+      if (typeof value !== 'string' || value.length === 0) problem('must be a non-empty string')
+      touch.newOwners.push(value as string)
+      return
+    }
+    const spec = fields[field]
+    if (spec === undefined || spec.kind !== 'scalar') {
+      return problem('is not a scalar field of the schema')
+    }
+    touch.fields.add(field)
+    if (value === undefined) return
+    const wrong = spec.check(value)
+    if (wrong !== undefined) problem(wrong)
+  }
+
+  /** `weft:schema` holds the registers `version` and `minWriter`, numbers. */
+  #checkSchemaMeta(item: Y.Item, path: Path, key: string | null): void {
+    const field = key === null ? null : fieldOfKey(key)
+    if (path.length > 1 || field === null || (field !== 'version' && field !== 'minWriter')) {
+      fail(SCHEMA_ROOT, null, key, `${SCHEMA_ROOT} holds only the registers version and minWriter`)
+    }
+    if (item.content instanceof Y.ContentDeleted) return
+    const value = registerValue(item)
+    if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
+      fail(SCHEMA_ROOT, null, field, `${SCHEMA_ROOT}.${field} must be an integer`)
+    }
+  }
+
+  /** Deleting: register entries and text or list content only. */
+  #checkDeletion(client: number, clock: number, len: number): void {
+    const structs = this.#doc.store.clients.get(client)
+    const known = Y.getState(this.#doc.store, client)
+    if (structs !== undefined && clock < known) {
+      for (let index = Y.findIndexSS(structs, clock); index < structs.length; index++) {
+        const struct = structs[index] as Y.Item | Y.GC
+        if (struct.id.clock >= clock + len) break
+        if (struct.deleted || !(struct instanceof Y.Item)) continue
+        this.#checkDeleted(this.#placeOfDocItem(struct))
+      }
+    }
+    if (clock + len <= known) return
+    // The rest of the range deletes structs of this update (made and deleted offline); a
+    // deletion of structs nobody has sent would wait in the document and strike when they came.
+    const items = this.#byClient.get(client) ?? []
+    const from = Math.max(clock, known)
+    const last = items[items.length - 1]
+    if (last === undefined || last.id.clock + last.length < clock + len) {
+      unresolvable({ client, clock: from })
+    }
+    for (let index = this.#indexInUpdate(items, from); index < items.length; index++) {
+      const item = items[index] as Y.Item
+      if (item.id.clock >= clock + len) break
+      this.#checkDeleted(this.#placeOfNew(item))
+    }
+  }
+
+  #checkDeleted(place: Place): void {
+    const { path, key } = place
+    const [root, id, sequence] = path as [string, string?, string?]
+    if (root === SCHEMA_ROOT) return
+    if (this.#schema.collections[root] === undefined) {
+      fail(root, null, null, `the schema has no collection "${root}"`)
+    }
+    if (id === undefined) {
+      fail(root, key, null, `${root} record "${key}" may not be removed (delete it with its flag)`)
+    }
+    const touch = this.#touch(root, id)
+    if (sequence !== undefined) {
+      touch.fields.add(sequence.slice(1))
+      return
+    }
+    const field = key === null ? null : fieldOfKey(key)
+    if (field === null) {
+      const name = key === null ? null : key.replace(/^[@~]/, '')
+      fail(root, id, name, `${name ?? 'content'} of ${root} record "${id}" may not be removed`)
+    }
+    if (field === DELETED_KEY) touch.deletion = true
+    else if (field === OWNER_KEY) touch.ownerChange = true
+    else touch.fields.add(field)
+  }
+
+  #touch(collection: string, id: string): Touch {
+    const key = `${collection}\u0000${id}`
+    let touch = this.#touches.get(key)
+    if (touch === undefined) {
+      touch = {
+        created: false,
+        fields: new Set(),
+        deletion: false,
+        ownerChange: false,
+        newOwners: [],
+        createdBy: null,
+      }
+      this.#touches.set(key, touch)
+    }
+    return touch
+  }
+
+  #recordWrite(key: string, touch: Touch): RecordWrite {
+    const [collection, id] = key.split('\u0000') as [string, string]
+    const stored = this.#docMap([collection, id])
+    const storedCreatedBy = stored?.get(CREATED_BY_KEY)
+    const createdBy = typeof storedCreatedBy === 'string' ? storedCreatedBy : touch.createdBy
+    const owner =
+      stored === null ? null : ((entriesOf(stored, OWNER_KEY)[0]?.value as string) ?? createdBy)
+    return { collection, id, ...touch, created: touch.created && stored === null, createdBy, owner }
+  }
+
+  /** The map at `path` in the document (a collection's records are maps), or `null`. */
+  #docMap(path: Path): Y.Map<unknown> | null {
+    const [root, id] = path as [string, string?]
+    const type = this.#doc.share.get(root)
+    if (type === undefined) return null
+    if (id === undefined) return type as unknown as Y.Map<unknown>
+    const item = type._map.get(id)
+    if (item === undefined || item.deleted || !(item.content instanceof Y.ContentType)) return null
+    return item.content.type instanceof Y.Map ? (item.content.type as Y.Map<unknown>) : null
+  }
+
+  /** Whether the map at `path` has an item (even a deleted one) under `key`. */
+  #docMapHas(path: Path, key: string): boolean {
+    const map = this.#docMap(path)
+    return map !== null && map._map.has(key)
+  }
+
+  /** Where an item of the update lives: its own parent info, else its neighbour's. */
+  #placeOfNew(start: Y.Item): Place {
+    let item = start
+    for (let hops = 0; hops < MAX_HOPS; hops++) {
+      const parent = item.parent as unknown
+      if (typeof parent === 'string') return { path: [parent], key: item.parentSub }
+      if (parent instanceof Y.ID) {
+        return { path: this.#pathOfHolder(parent, start), key: item.parentSub }
+      }
+      const reference = item.origin ?? item.rightOrigin
+      if (reference === null) break
+      const inDoc = this.#findInDoc(reference)
+      if (inDoc !== null) return this.#placeOfDocItem(inDoc)
+      const inUpdate = this.#findInUpdate(reference)
+      if (inUpdate === null) break
+      item = inUpdate
+    }
+    return unresolvable(start.id)
+  }
+
+  /** The path of the type held by item `id` (in the document or in the update). */
+  #pathOfHolder(id: Y.ID, of: Y.Item): Path {
+    const inDoc = this.#findInDoc(id)
+    if (inDoc !== null) {
+      if (!(inDoc.content instanceof Y.ContentType)) unresolvable(of.id)
+      return this.#pathOfType(inDoc.content.type as Y.AbstractType<unknown>, of)
+    }
+    const holder = this.#findInUpdate(id)
+    if (holder === null || !(holder.content instanceof Y.ContentType)) return unresolvable(of.id)
+    const place = this.#placeOfNew(holder)
+    return [...place.path, place.key ?? '']
+  }
+
+  #placeOfDocItem(item: Y.Item): Place {
+    const parent = item.parent as Y.AbstractType<unknown> | null
+    if (!(parent instanceof Y.AbstractType)) return unresolvable(item.id)
+    return { path: this.#pathOfType(parent, item), key: item.parentSub }
+  }
+
+  #pathOfType(type: Y.AbstractType<unknown>, of: Y.Item): Path {
+    const cached = this.#typePaths.get(type)
+    if (cached !== undefined) return cached ?? unresolvable(of.id)
+    let path: Path | null
+    const holder = type._item
+    if (holder === null) {
+      try {
+        path = [Y.findRootTypeKey(type)]
+      } catch {
+        path = null
+      }
+    } else {
+      const parent = holder.parent as Y.AbstractType<unknown> | null
+      path =
+        parent instanceof Y.AbstractType && parent !== type
+          ? [...this.#pathOfType(parent, of), holder.parentSub ?? '']
+          : null
+    }
+    this.#typePaths.set(type, path)
+    return path ?? unresolvable(of.id)
+  }
+
+  #findInDoc(id: Y.ID): Y.Item | null {
+    const structs = this.#doc.store.clients.get(id.client)
+    if (structs === undefined || Y.getState(this.#doc.store, id.client) <= id.clock) return null
+    const struct = structs[Y.findIndexSS(structs, id.clock)]
+    return struct instanceof Y.Item ? struct : null
+  }
+
+  /** The update's item covering `id`. */
+  #findInUpdate(id: Y.ID): Y.Item | null {
+    const items = this.#byClient.get(id.client)
+    if (items === undefined) return null
+    const item = items[this.#indexInUpdate(items, id.clock)]
+    return item !== undefined && item.id.clock <= id.clock ? item : null
+  }
+
+  /** Index of the first item ending after `clock` (binary search: items come in clock order). */
+  #indexInUpdate(items: readonly Y.Item[], clock: number): number {
+    let low = 0
+    let high = items.length
+    while (low < high) {
+      const middle = (low + high) >> 1
+      const item = items[middle] as Y.Item
+      if (item.id.clock + item.length <= clock) low = middle + 1
+      else high = middle
+    }
+    return low
+  }
+}
+
+const NOT_A_REGISTER = Symbol('not a register')
+
+/** The value of a register entry as written (`{ v: value }`), or {@link NOT_A_REGISTER}. */
+const registerValue = (item: Y.Item): unknown => {
+  const stored = singleValue(item)
+  if (typeof stored !== 'object' || stored === null || !Object.hasOwn(stored, 'v')) {
+    return NOT_A_REGISTER
+  }
+  const value = (stored as { v: unknown }).v
+  // A register holds JSON values; `undefined` reads as null.
+  return value === undefined ? null : value
+}
+
+const singleValue = (item: Y.Item): unknown =>
+  item.content instanceof Y.ContentAny && item.content.arr.length === 1
+    ? item.content.arr[0]
+    : NOT_A_REGISTER
+
+/** The stamp and author of a register key `=field|stamp|author`, or `null` when malformed. */
+const parseRegisterKey = (key: string): { stamp: string; author: string } | null => {
+  const first = key.indexOf('|')
+  const second = key.indexOf('|', first + 1)
+  if (first < 0 || second < 0) return null
+  const stamp = key.slice(first + 1, second)
+  const author = key.slice(second + 1)
+  return decodeStamp(stamp) === null || author.length === 0 ? null : { stamp, author }
+}
+
+const isType = (item: Y.Item, type: typeof Y.Map | typeof Y.Text | typeof Y.Array): boolean =>
+  item.content instanceof Y.ContentType && item.content.type.constructor === type
+
+function fail(collection: string, id: string | null, field: string | null, problem: string): never {
+  throw new Violation({ collection, id, field, problem })
+}
+
+function unresolvable(item: { client: number; clock: number }): never {
+  return fail(
+    '',
+    null,
+    null,
+    `the update builds on content the relay does not have (Yjs client ${item.client}, clock ${item.clock}), so it cannot be checked against the schema`,
+  )
+}
