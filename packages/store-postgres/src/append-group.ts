@@ -45,11 +45,12 @@ const advanceHeads = async (
 ): Promise<Map<string, { seq: number; incarnation: string }>> => {
   const counts = new Map<string, number>()
   for (const job of jobs) counts.set(job.name, (counts.get(job.name) ?? 0) + 1)
-  // Sorted, so two relays writing the same documents lock their rows in the same order.
-  const names = [...counts.keys()].sort()
+  // Locked in the order of the "C" collation of the `docs` key, whatever the database's locale,
+  // so two relays writing the same documents (and `checkIncarnations`) take rows in one order.
+  const names = [...counts.keys()]
   const { rows } = await client.query<{ name: string; head_seq: string; incarnation: string }>(
     `INSERT INTO ${schema}.docs AS d (name, head_seq)
-     SELECT name, n FROM unnest($1::text[], $2::bigint[]) AS u(name, n) ORDER BY name
+     SELECT name, n FROM unnest($1::text[], $2::bigint[]) AS u(name, n) ORDER BY name COLLATE "C"
      ON CONFLICT (name) DO UPDATE SET head_seq = d.head_seq + excluded.head_seq
      RETURNING name, head_seq, incarnation`,
     [names, names.map((name) => counts.get(name) ?? 0)],

@@ -41,7 +41,7 @@ export const writeFeed = async (
   const names = [...counts.keys()].sort()
   const { rows: seqRows } = await client.query<{ doc: string; seq: string }>(
     `INSERT INTO ${schema}.feed_seqs AS f (doc, seq)
-     SELECT doc, n FROM unnest($1::text[], $2::bigint[]) AS u(doc, n) ORDER BY doc
+     SELECT doc, n FROM unnest($1::text[], $2::bigint[]) AS u(doc, n) ORDER BY doc COLLATE "C"
      ON CONFLICT (doc) DO UPDATE SET seq = f.seq + excluded.seq
      RETURNING doc, seq`,
     [names, names.map((name) => counts.get(name) ?? 0)],
