@@ -54,7 +54,10 @@ export const parseCommand = (argv: readonly string[], env: NodeJS.ProcessEnv): P
   )
   if ('invalid' in read) return { kind: 'invalid', message: read.invalid }
   const { config } = read
-  const problem = authProblem(config as RelayConfig) ?? encryptionTlsProblem(config as RelayConfig)
+  const problem =
+    authProblem(config as RelayConfig) ??
+    encryptionTlsProblem(config as RelayConfig) ??
+    listenerProblem(config as RelayConfig)
   if (problem !== undefined) return { kind: 'invalid', message: problem }
   return { kind: 'run', config: config as RelayConfig }
 }
@@ -132,6 +135,18 @@ const encryptionTlsProblem = (config: RelayConfig): string | undefined => {
   }
   if ((config['tls-cert-file'] === undefined) !== (config['tls-key-file'] === undefined)) {
     return '--tls-cert-file and --tls-key-file go together: give both (TLS) or neither'
+  }
+  return undefined
+}
+
+/** What is wrong with the listener and operator-route options taken together, if anything. */
+const listenerProblem = (config: RelayConfig): string | undefined => {
+  if (config['metrics-auth'] === 'admin-token' && config['admin-token'] === undefined) {
+    return '--metrics-auth admin-token needs --admin-token (or WEFT_ADMIN_TOKEN)'
+  }
+  const adminPort = config['admin-port']
+  if (adminPort !== undefined && adminPort !== 0 && adminPort === config.port) {
+    return `--admin-port ${adminPort} is --port too: give the admin listener a port of its own`
   }
   return undefined
 }

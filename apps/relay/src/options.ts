@@ -83,6 +83,29 @@ export const OPTIONS = {
     schema: z.string().min(32, 'the admin token must be at least 32 characters').optional(),
     help: 'bearer token of the /admin routes, which are off without it (prefer WEFT_ADMIN_TOKEN)',
   },
+  'admin-port': {
+    schema: integer(0).max(65535).optional(),
+    help:
+      'serve /admin, /metrics and /stats on this separate port (0 picks a free one) instead of ' +
+      '--port, which then answers them 404; /healthz and /readyz are on both (default: none, ' +
+      'everything on --port)',
+  },
+  'admin-host': {
+    schema: z.string().min(1).default('127.0.0.1'),
+    help: 'interface of --admin-port; keep it on loopback or a private network',
+  },
+  'metrics-auth': {
+    schema: z.enum(['none', 'admin-token']).default('none'),
+    help:
+      'who may read /metrics and /stats: none (anyone who reaches their listener) or ' +
+      'admin-token (Authorization: Bearer <--admin-token>, as /admin)',
+  },
+  'max-requests-per-sec': {
+    schema: integer(0).default(200),
+    help:
+      'HTTP /v1 requests a second from one client address (twice that in a burst); beyond, 429 ' +
+      'with Retry-After; 0: no limit',
+  },
   'jwt-public-key-file': {
     schema: z.string().min(1).optional(),
     help: 'PEM (SPKI) public key file for RS256, EdDSA or ES256 tokens',
@@ -164,7 +187,9 @@ export const OPTIONS = {
               .map((origin) => origin.trim())
               .filter((origin) => origin.length > 0),
       ),
-    help: 'comma-separated browser origins allowed to connect (others get 403); default any',
+    help:
+      'comma-separated browser origins allowed to connect and to call /v1 (CORS; others get ' +
+      '403); default any origin may connect, and /v1 sends no CORS headers',
   },
   'trusted-proxies': {
     schema: z

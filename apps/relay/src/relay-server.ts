@@ -1,9 +1,9 @@
 /**
  * startRelayServer: the relay's HTTP(S) server — WebSocket upgrades, health routes and a landing
- * page — and the store under it.
+ * page — its admin listener if any, and the store under it.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import { createServer as createHttpsServer } from 'node:https'
+import { createServer, type Server } from 'node:http'
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { readFile } from 'node:fs/promises'
@@ -16,22 +16,24 @@ import {
   type DocStore,
   type Logger,
 } from '@weft/server'
-import { createHttpApi, type HttpHandler } from '@weft/server/http'
+import { createHttpApi } from '@weft/server/http'
 import { WebhookDispatcher } from '@weft/server/webhooks'
 import { LevelStore, type EncryptionKey } from '@weft/store-level'
 import { PostgresStore } from '@weft/store-postgres'
 import { RedisBus } from '@weft/bus-redis'
 import type { RelayConfig } from './config.js'
 import { createRelayPrometheus } from './metrics.js'
+import { routeRequests, type ListenerRole, type RouteContext } from './http-routes.js'
 import { Readiness } from './readiness.js'
 import { fullGc, startMemoryReclaim } from './memory-reclaim.js'
 import { readSchemasFile, readWebhooksFile } from './service-files.js'
-import { serveStatic } from './static-files.js'
 
 /** A running relay server. */
 export interface RunningRelay {
   readonly port: number
   readonly url: string
+  /** The admin listener's URL (`--admin-port`), or null when the operator routes share `url`. */
+  readonly adminUrl: string | null
   /** Stops accepting, closes sockets, flushes writes, closes the store. */
   close(): Promise<void>
 }
@@ -155,10 +157,10 @@ export const startRelayServer = async (
         5_000,
       )
     : null
-  const stats = (): Record<string, unknown> => {
+  const stats = (reset: boolean): Record<string, unknown> => {
     const { rss, heapUsed, heapTotal, external, arrayBuffers } = process.memoryUsage()
     const ms = (ns: number): number => Math.round(ns / 1e4) / 100
-    return {
+    const document = {
       connections: relay.connectionCount,
       rooms: relay.roomCount,
       redis: busState(),
@@ -173,30 +175,52 @@ export const startRelayServer = async (
         max: ms(lag.max),
       },
     }
+    if (reset) lag.reset()
+    return document
   }
   const api = createHttpApi(relay, {
     maxBodyBytes: config['max-message-bytes'],
     adminToken: config['admin-token'],
     webhooks,
+    maxRequestsPerSecond: config['max-requests-per-sec'],
   })
-  const handle = (request: IncomingMessage, response: ServerResponse): void =>
-    route(request, response, {
-      api,
-      readiness,
-      stats,
-      metrics: () => prometheus.registry.metrics(),
-      metricsType: prometheus.registry.contentType,
-      staticDir: config['static-dir'],
-    })
-  const server = tls === null ? createServer(handle) : createHttpsServer(tls, handle)
+  const context: RouteContext = {
+    api,
+    readiness,
+    stats,
+    metrics: () => prometheus.registry.metrics(),
+    metricsType: prometheus.registry.contentType,
+    staticDir: config['static-dir'],
+    opsToken: config['metrics-auth'] === 'admin-token' ? (config['admin-token'] ?? null) : null,
+  }
+  const adminPort = config['admin-port']
+  const serve = (role: ListenerRole): Server | HttpsServer => {
+    const handle = routeRequests(context, role)
+    return tls === null ? createServer(handle) : createHttpsServer(tls, handle)
+  }
+  const server = serve(adminPort === undefined ? 'all' : 'public')
   server.on('upgrade', (request, socket, head) => relay.handleUpgrade(request, socket, head))
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(config.port, config.host, () => resolve())
-  })
+  await listen(server, config.port, config.host)
+  const adminServer = adminPort === undefined ? null : serve('admin')
+  if (adminServer !== null) {
+    await listen(adminServer, adminPort ?? 0, config['admin-host']).catch(
+      async (error: unknown) => {
+        server.close()
+        await webhooks.close()
+        await relay.close()
+        await bus?.close()
+        await store.close()
+        throw new Error(`--admin-port ${adminPort}: ${(error as Error).message}`, { cause: error })
+      },
+    )
+  }
   const { port } = server.address() as AddressInfo
   const scheme = tls === null ? 'http' : 'https'
-  const url = `${scheme}://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`
+  const url = `${scheme}://${hostOf(config.host)}:${port}`
+  const adminUrl =
+    adminServer === null
+      ? null
+      : `${scheme}://${hostOf(config['admin-host'])}:${(adminServer.address() as AddressInfo).port}`
   logger.info('relay listening', {
     port,
     url,
@@ -206,20 +230,27 @@ export const startRelayServer = async (
     redis: bus !== null,
     tls: tls !== null,
     encryptionKey: keys?.at(-1)?.id ?? null,
+    adminUrl,
   })
   let closing: Promise<void> | null = null
   return {
     port,
     url,
+    adminUrl,
     close: () =>
       (closing ??= (async () => {
         readiness.stopAccepting()
         reclaim?.stop()
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()))
+        const adminStopped = new Promise<void>((resolve) =>
+          adminServer === null ? resolve() : adminServer.close(() => resolve()),
+        )
         await webhooks.close()
         await relay.close()
         server.closeAllConnections()
+        adminServer?.closeAllConnections()
         await stopped
+        await adminStopped
         await bus?.close()
         await store.close()
         logger.info('relay stopped')
@@ -227,74 +258,18 @@ export const startRelayServer = async (
   }
 }
 
-interface RouteContext {
-  /** The `/v1` HTTP API for backend services and the `/admin` operator routes. */
-  readonly api: HttpHandler
-  readonly readiness: Readiness
-  readonly stats: () => Record<string, unknown>
-  /** The Prometheus exposition text, and its content type. */
-  readonly metrics: () => Promise<string>
-  readonly metricsType: string
-  /** Directory of the web app served at `/`, if any. */
-  readonly staticDir: string | undefined
-}
-
-const route = (request: IncomingMessage, response: ServerResponse, context: RouteContext): void => {
-  const [path, query = ''] = (request.url ?? '/').split('?')
-  if (path === '/healthz') return reply(response, 200, 'text/plain', 'ok\n')
-  if (context.api(request, response)) return
-  if (path === '/stats') {
-    const body = JSON.stringify(context.stats())
-    if (new URLSearchParams(query).has('reset')) lag.reset()
-    return reply(response, 200, 'application/json', `${body}\n`)
-  }
-  if (path === '/metrics') {
-    void context.metrics().then(
-      (text) => reply(response, 200, context.metricsType, text),
-      () => reply(response, 500, 'text/plain', 'metrics failed\n'),
-    )
-    return
-  }
-  if (path === '/readyz') {
-    void context.readiness
-      .check()
-      .then((state) =>
-        state.ready
-          ? reply(
-              response,
-              200,
-              'text/plain',
-              state.degraded === undefined ? 'ready\n' : `ready (${state.degraded})\n`,
-            )
-          : reply(response, 503, 'text/plain', `${state.reason}\n`),
-      )
-    return
-  }
-  void serveStatic(context.staticDir, path ?? '/', response).then((served) => {
-    if (served) return
-    // No app built there: the landing page says how to reach the relay.
-    if (path === '/') reply(response, 200, 'text/html; charset=utf-8', LANDING_PAGE)
-    else reply(response, 404, 'text/plain', 'not found\n')
+/** Listens on `host:port`; rejects when it cannot (port taken, no such interface). */
+const listen = (server: Server | HttpsServer, port: number, host: string): Promise<void> =>
+  new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => {
+      server.off('error', reject)
+      resolve()
+    })
   })
-}
 
-const reply = (response: ServerResponse, status: number, type: string, body: string): void => {
-  response.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' })
-  response.end(body)
-}
-
-const LANDING_PAGE = `<!doctype html>
-<meta charset="utf-8"><title>Weft relay</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#222}code{background:#f2f2f2;padding:.1em .3em;border-radius:4px}</style>
-<h1>Weft relay</h1>
-<p>This relay syncs Yjs documents over WebSockets on this port:</p>
-<ul>
-<li>Weft clients: <code>createClient({ url: 'ws://' + location.host })</code> (subprotocol <code>weft</code>)</li>
-<li>y-websocket clients: <code>new WebsocketProvider('ws://' + location.host, docName, doc)</code></li>
-</ul>
-<p>When this page is served over https, use <code>wss://</code> instead of <code>ws://</code>.</p>
-<p>Health: <a href="/healthz">/healthz</a>, readiness: <a href="/readyz">/readyz</a>.</p>
-`
+/** The host of a URL for a bound interface: `0.0.0.0` is reached as `localhost`. */
+const hostOf = (host: string): string => (host === '0.0.0.0' ? 'localhost' : host)
 
 /**
  * Reads an `--encryption-keys-file`: JSON `{ "keys": [{ "id": "…", "key": "<base64>" }, …] }`,

@@ -119,7 +119,8 @@ export const ERROR_CODES = {
     httpStatus: 429,
     retry: 'slow-retry',
     scope: 'connection',
-    advice: 'Too many messages or connections. Reconnect after a longer wait.',
+    advice:
+      'Too many messages, connections or HTTP requests from one address. Reconnect (or retry the request) after a longer wait; an HTTP answer says how long in Retry-After.',
   },
   TOO_MANY_DOCS: {
     closeCode: 4430,
@@ -227,6 +228,14 @@ export const ERROR_CODES = {
     scope: 'local',
     advice:
       'The change feed no longer holds events after this cursor (they left the retention window). Read the documents afresh, then follow the feed from its head.',
+  },
+  ORIGIN_NOT_ALLOWED: {
+    closeCode: 0,
+    httpStatus: 403,
+    retry: 'stop',
+    scope: 'local',
+    advice:
+      'A browser page from an origin the relay does not allow called its HTTP API. Add the origin to the relay allowedOrigins (--allowed-origins), or call from a server.',
   },
   INTERNAL: {
     closeCode: 4500,

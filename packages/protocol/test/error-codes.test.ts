@@ -35,6 +35,7 @@ describe('ERROR_CODES', () => {
       'NOT_FOUND',
       'ALREADY_EXISTS',
       'CURSOR_EXPIRED',
+      'ORIGIN_NOT_ALLOWED',
     ])
     for (const code of localCodes) expect(ERROR_CODES[code].closeCode).toBe(0)
     expect(errorCodeForClose(0)).toBeUndefined()

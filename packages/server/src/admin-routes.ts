@@ -17,11 +17,9 @@
  *   POST   /admin/webhooks/<id>/dead/replay     post them again, oldest first, until one fails
  *   DELETE /admin/webhooks/<id>/dead            discard them
  */
-import { timingSafeEqual } from 'node:crypto'
-import type { IncomingMessage } from 'node:http'
 import { WeftError } from '@weft/protocol'
 import type { RelayAdmin } from './admin.js'
-import { readHttpBody } from './http-support.js'
+import { hasBearerToken, readHttpBody } from './http-support.js'
 import { route, type Route, type RouteGroup } from './route-table.js'
 import type { WebhookDispatcher } from './webhook-dispatcher.js'
 
@@ -84,7 +82,7 @@ export const adminRoutes = (options: AdminRoutesOptions): RouteGroup<void> => {
       if (token === undefined) {
         throw new WeftError('NOT_FOUND', 'admin routes are off: start the relay with --admin-token')
       }
-      if (!authorized(request, token)) {
+      if (!hasBearerToken(request, token)) {
         throw new WeftError('UNAUTHORIZED', 'send Authorization: Bearer <admin token>')
       }
     },
@@ -112,14 +110,6 @@ const webhookRoutes = (webhooks: WebhookDispatcher): Route<void>[] => [
     reply(200, await webhooks.replay(params.id)),
   ),
 ]
-
-/** Compares in constant time, so the answer's timing does not tell how much of a guess was right. */
-const authorized = (request: IncomingMessage, token: string): boolean => {
-  const header = request.headers.authorization ?? ''
-  const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '')
-  const expected = Buffer.from(token)
-  return given.length === expected.length && timingSafeEqual(given, expected)
-}
 
 const decodeName = (encoded: string): string => {
   try {

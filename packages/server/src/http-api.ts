@@ -3,13 +3,16 @@
  * `/admin` operator routes — as one request handler to mount on any Node HTTP server.
  */
 import { WeftError } from '@weft/protocol'
+import { AddressRateLimit } from './address-rate-limit.js'
 import { adminRoutes } from './admin-routes.js'
+import { guardRoutes } from './api-guard.js'
 import { apiRoutes } from './api-routes.js'
 import type { Relay } from './relay.js'
 import { serveRoutes, type HttpHandler } from './route-table.js'
 import type { WebhookDispatcher } from './webhook-dispatcher.js'
 
 export type { HttpHandler } from './route-table.js'
+export { hasBearerToken } from './http-support.js'
 
 /** Options of {@link createHttpApi}. */
 export interface HttpApiOptions {
@@ -19,11 +22,34 @@ export interface HttpApiOptions {
   readonly adminToken?: string | undefined
   /** The dispatcher `/admin/webhooks` reports on and replays. Default none: no such routes. */
   readonly webhooks?: WebhookDispatcher | undefined
+  /**
+   * Browser origins that may call `/v1` (`https://app.example.com`): they get CORS answers
+   * (preflights, `Access-Control-Allow-Origin`), other origins 403 `ORIGIN_NOT_ALLOWED`, and
+   * requests without `Origin` (servers) pass. `null`: no CORS answers, so browsers keep pages of
+   * other origins from reading `/v1`, and no request is refused for its origin. Default: the
+   * relay's `allowedOrigins`.
+   */
+  readonly allowedOrigins?: readonly string[] | null | undefined
+  /**
+   * `/v1` requests a second one client address may make, twice that in a burst; beyond, 429
+   * `RATE_LIMITED` with `Retry-After`. The address is the relay's `clientAddress` (the one a
+   * trusted proxy forwards). 0: no limit. Default 200.
+   */
+  readonly maxRequestsPerSecond?: number | undefined
+  /**
+   * Client addresses whose request rate is tracked at once; past it the least recently seen is
+   * forgotten (bounded memory). Default 10,000.
+   */
+  readonly maxTrackedAddresses?: number | undefined
 }
+
+/** Default of {@link HttpApiOptions.maxRequestsPerSecond}. */
+export const DEFAULT_MAX_REQUESTS_PER_SECOND = 200
 
 /**
  * Builds the handler of `relay`'s HTTP routes: it takes requests under `/v1` and `/admin` (and
- * answers them itself, errors included) and returns false for every other path.
+ * answers them itself, errors included) and returns false for every other path. Throws
+ * `INVALID_ARGUMENT` naming a bad option.
  *
  * ```ts
  * const api = createHttpApi(relay, { adminToken: process.env.WEFT_ADMIN_TOKEN })
@@ -42,9 +68,51 @@ export const createHttpApi = (relay: Relay, options: HttpApiOptions = {}): HttpH
   if (adminToken !== undefined && (typeof adminToken !== 'string' || adminToken === '')) {
     throw new WeftError('INVALID_ARGUMENT', 'adminToken must be a non-empty string')
   }
-  const api = serveRoutes(apiRoutes(relay, maxBodyBytes))
+  const group = apiRoutes(relay, maxBodyBytes)
+  const api = guardRoutes(serveRoutes(group), {
+    prefix: group.prefix,
+    allowedOrigins: checkOrigins(options.allowedOrigins, relay.allowedOrigins),
+    methods: group.routes.map((each) => each.method),
+    rateLimit: rateLimitOf(options),
+    clientAddress: (request) => relay.clientAddress(request),
+  })
   const admin = serveRoutes(
     adminRoutes({ admin: relay.admin, webhooks, token: adminToken, maxBodyBytes }),
   )
   return (request, response) => api(request, response) || admin(request, response)
+}
+
+const checkOrigins = (
+  given: readonly string[] | null | undefined,
+  fallback: readonly string[] | null,
+): readonly string[] | null => {
+  if (given === undefined) return fallback
+  if (
+    given !== null &&
+    !(Array.isArray(given) && given.every((item) => typeof item === 'string'))
+  ) {
+    throw new WeftError(
+      'INVALID_ARGUMENT',
+      'allowedOrigins must be a list of origins such as "https://app.example.com", or null',
+    )
+  }
+  return given
+}
+
+const rateLimitOf = (options: HttpApiOptions): AddressRateLimit | null => {
+  const perSecond = options.maxRequestsPerSecond ?? DEFAULT_MAX_REQUESTS_PER_SECOND
+  const maxAddresses = options.maxTrackedAddresses ?? 10_000
+  if (!Number.isSafeInteger(perSecond) || perSecond < 0) {
+    throw new WeftError(
+      'INVALID_ARGUMENT',
+      `maxRequestsPerSecond must be a non-negative integer (0: no limit), got ${String(perSecond)}`,
+    )
+  }
+  if (!Number.isSafeInteger(maxAddresses) || maxAddresses < 1) {
+    throw new WeftError(
+      'INVALID_ARGUMENT',
+      `maxTrackedAddresses must be a positive integer, got ${String(maxAddresses)}`,
+    )
+  }
+  return perSecond === 0 ? null : new AddressRateLimit({ perSecond, maxAddresses })
 }

@@ -2,6 +2,7 @@
  * HTTP plumbing shared by the relay's HTTP routes: JSON and byte replies, `{ code, message }`
  * errors with a status per error code, bounded request bodies, bearer tokens.
  */
+import { timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { httpStatusForCode, WeftError } from '@weft/protocol'
 
@@ -52,10 +53,8 @@ export const sendHttpError = (
     response,
     httpStatusOf(coded),
     { code: coded.code, message: messageOf(coded) },
-    {
-      ...headers,
-      ...(retryAfter ? { 'retry-after': '1' } : {}),
-    },
+    // A Retry-After among `headers` (a rate limit's wait) wins over the default second.
+    { ...(retryAfter ? { 'retry-after': '1' } : {}), ...headers },
   )
 }
 
@@ -97,6 +96,17 @@ export const readHttpJson = async (request: IncomingMessage, limit: number): Pro
 export const bearerToken = (request: IncomingMessage): string => {
   const header = request.headers.authorization ?? ''
   return header.startsWith('Bearer ') ? header.slice(7).trim() : ''
+}
+
+/**
+ * Whether `request` carries `Authorization: Bearer <token>`. Compares in constant time, so the
+ * answer's timing does not tell how much of a guess was right.
+ */
+export const hasBearerToken = (request: IncomingMessage, token: string): boolean => {
+  const header = request.headers.authorization ?? ''
+  const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '')
+  const expected = Buffer.from(token)
+  return given.length === expected.length && timingSafeEqual(given, expected)
 }
 
 /** A WeftError's message without its `CODE: ` prefix (the code travels on its own). */

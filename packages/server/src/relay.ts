@@ -126,6 +126,14 @@ export class Relay {
   }
 
   /**
+   * Browser origins allowed to connect (`allowedOrigins`), or null for any. The HTTP API of
+   * `createHttpApi` answers the same origins by default.
+   */
+  get allowedOrigins(): readonly string[] | null {
+    return this.#options.allowedOrigins
+  }
+
+  /**
    * The client address of a request: the socket's, or the one a trusted proxy forwarded
    * (`trustedProxies`). Per-address limits count it; the HTTP API uses it too.
    */

@@ -24,6 +24,19 @@ export class TokenBucket {
     return this.#tokens
   }
 
+  /**
+   * Takes `amount` tokens when the bucket holds them and returns 0; otherwise takes nothing and
+   * returns the milliseconds until it will hold them (never into debt: for refusing, not pausing).
+   */
+  tryTake(amount: number, nowMs = Date.now()): number {
+    this.#refill(nowMs)
+    if (this.#tokens >= amount) {
+      this.#tokens -= amount
+      return 0
+    }
+    return Math.ceil(((amount - this.#tokens) / this.#perSecond) * 1000)
+  }
+
   /** Milliseconds until the bucket is out of debt (0 when it is not in debt). */
   waitMs(nowMs = Date.now()): number {
     this.#refill(nowMs)

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { MemoryStore, openAuth, Relay, type DocStore, type RelayOptions } from '@weft/server'
-import { createHttpApi } from '@weft/server/http'
+import { createHttpApi, type HttpApiOptions } from '@weft/server/http'
 import { LevelStore } from '@weft/store-level'
 
 /** A relay listening on 127.0.0.1 for a test. */
@@ -37,8 +37,8 @@ export interface TestRelayOptions extends Partial<Omit<RelayOptions, 'store'>> {
   port?: number
   /** History window of the LevelDB store (and so its change feed), in ms. Default 0: none. */
   historyMs?: number
-  /** Serve the `/v1` HTTP API on the same port. Default false. */
-  httpApi?: boolean
+  /** Serve the `/v1` HTTP API on the same port (with these options when given). Default false. */
+  httpApi?: boolean | HttpApiOptions
 }
 
 /** Starts a relay on a free port with a LevelDB store in a temp dir (or the given store). */
@@ -56,7 +56,8 @@ export const startTestRelay = async (options: TestRelayOptions = {}): Promise<Te
   const store = givenStore ?? (await LevelStore.open({ path: dataDir, historyMs }))
   const { auth = openAuth() } = relayOptions
   const relay = new Relay({ heartbeatIntervalMs: 0, ...relayOptions, auth, store })
-  const api = httpApi ? createHttpApi(relay) : () => false
+  const api =
+    httpApi === false ? () => false : createHttpApi(relay, httpApi === true ? {} : httpApi)
   const server = createServer((request, response) => {
     if (!api(request, response)) response.writeHead(404).end()
   })
