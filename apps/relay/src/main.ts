@@ -4,7 +4,7 @@
  * or, as `relay reencrypt`, re-encrypt a stopped relay's data directory or the PostgreSQL
  * database relays share; or, as `relay docs`,
  * list, inspect, export, import, delete and compact its documents; or, as `relay migrate`, copy
- * it into PostgreSQL.
+ * it into PostgreSQL; or, as `relay revoke`, add, list and lift token revocations on a running relay.
  */
 import { pino } from 'pino'
 import type { Logger } from '@weft/server'
@@ -13,6 +13,7 @@ import { parseDocsCommand, runDocsCommand } from './docs-command.js'
 import { parseMigrateCommand, runMigrateCommand } from './migrate-command.js'
 import { parseReencryptCommand, runReencryptCommand } from './reencrypt-command.js'
 import { readEncryptionKeys, startRelayServer } from './relay-server.js'
+import { parseRevokeCommand, runRevokeCommand } from './revoke-command.js'
 
 const argv = process.argv.slice(2)
 if (argv[0] === 'docs') {
@@ -28,6 +29,21 @@ if (argv[0] === 'docs') {
           err: (line) => console.error(`weft docs: ${line}`),
         })
       : docs.kind === 'help'
+        ? 0
+        : 2,
+  )
+}
+if (argv[0] === 'revoke') {
+  const revoke = parseRevokeCommand(argv.slice(1), process.env)
+  if (revoke.kind === 'help') console.log(revoke.text)
+  if (revoke.kind === 'invalid') console.error(`weft revoke: ${revoke.message}`)
+  process.exit(
+    revoke.kind === 'revoke'
+      ? await runRevokeCommand(revoke, {
+          out: (text) => process.stdout.write(text),
+          err: (line) => console.error(`weft revoke: ${line}`),
+        })
+      : revoke.kind === 'help'
         ? 0
         : 2,
   )

@@ -36,6 +36,14 @@ export interface ClientOptions {
   url: string
   /** Bearer token sent in `hello`. Default: none. */
   token?: TokenSource
+  /**
+   * With `token` a function returning JWTs: how long before a token's `exp` the client asks for
+   * a fresh one and sends it on the open socket (`refresh-token`), with no gap in sync. Default:
+   * a tenth of the token's lifetime, at most 60,000; never before half its lifetime. A failed
+   * refresh is tried again with backoff until the token expires. Tokens that are not JWTs with
+   * `exp` are not refreshed by themselves. `null` turns automatic refresh off.
+   */
+  tokenRefreshMarginMs?: number | null
   /** WebSocket implementation. Default: `globalThis.WebSocket`. */
   WebSocket?: WebSocketConstructor
   /** Written on every relay log line about this client. Default: a random UUID. */
@@ -107,6 +115,8 @@ export interface ResolvedTabOptions {
 export interface ResolvedClientOptions {
   readonly url: string
   readonly token: TokenSource | undefined
+  /** `undefined`: the default margin; `null`: no automatic refresh. */
+  readonly tokenRefreshMarginMs: number | null | undefined
   readonly WebSocket: WebSocketConstructor
   readonly correlationId: string
   readonly clientName: string
@@ -200,6 +210,10 @@ export const resolveClientOptions = (options: ClientOptions): ResolvedClientOpti
   if (token !== undefined && typeof token !== 'string' && typeof token !== 'function') {
     throw invalid('options.token must be a string or a function returning one')
   }
+  const { tokenRefreshMarginMs } = options
+  if (tokenRefreshMarginMs !== undefined && tokenRefreshMarginMs !== null) {
+    positive('options.tokenRefreshMarginMs', tokenRefreshMarginMs)
+  }
   const backoff = { ...DEFAULT_BACKOFF, ...options.backoff }
   for (const [key, value] of Object.entries(backoff)) positive(`options.backoff.${key}`, value)
   const store = checkStore(options.store)
@@ -212,6 +226,7 @@ export const resolveClientOptions = (options: ClientOptions): ResolvedClientOpti
   return {
     url,
     token,
+    tokenRefreshMarginMs,
     WebSocket: WebSocketImpl,
     correlationId: options.correlationId ?? globalThis.crypto.randomUUID(),
     clientName: options.clientName ?? 'weft-client',

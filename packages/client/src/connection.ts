@@ -17,6 +17,7 @@ import { backoffDelayMs } from './backoff.js'
 import type { ResolvedClientOptions, WebSocketLike } from './client-options.js'
 import type { NetworkHint } from './network-hints.js'
 import type { SyncStatus } from './status.js'
+import { TokenRefresher } from './token-refresh.js'
 
 /** What the connection tells its owner. */
 export interface ConnectionHandlers {
@@ -57,10 +58,23 @@ export class Connection {
   #deviceOffline = false
   #unsubscribeHints: (() => void) | null = null
   #nonce = 0
+  /** The token of the current socket's session (its `hello`, or the last refresh sent). */
+  #token = ''
+  readonly #refresher: TokenRefresher | null
 
   constructor(options: ResolvedClientOptions, handlers: ConnectionHandlers) {
     this.#options = options
     this.#handlers = handlers
+    const { token, tokenRefreshMarginMs, backoff, random } = options
+    this.#refresher =
+      typeof token === 'function' && tokenRefreshMarginMs !== null
+        ? new TokenRefresher({
+            refresh: () => this.#sendFreshToken(),
+            marginMs: tokenRefreshMarginMs ?? null,
+            backoff,
+            random,
+          })
+        : null
   }
 
   /** The relay's frame limit, from `welcome`. */
@@ -134,8 +148,19 @@ export class Connection {
         'refreshToken() needs options.token to be a function returning a fresh token',
       )
     }
+    const token = await this.#sendFreshToken()
+    if (this.#ready && token === this.#token) this.#refresher?.follow(token)
+  }
+
+  /** Asks the token function for a token and sends it when ready; resolves with the token. */
+  async #sendFreshToken(): Promise<string> {
+    const source = this.#options.token as () => string | Promise<string>
     const token = await source()
-    if (this.#ready) this.send({ type: 'refresh-token', token })
+    if (typeof token !== 'string') {
+      throw new WeftError('INVALID_ARGUMENT', 'options.token() must return a string')
+    }
+    if (this.#ready && this.send({ type: 'refresh-token', token })) this.#token = token
+    return token
   }
 
   async #open(reason: string): Promise<void> {
@@ -150,6 +175,7 @@ export class Connection {
       return
     }
     if (!this.#wanted || this.#socket !== null) return
+    this.#token = token
     let socket: WebSocketLike
     try {
       socket = new this.#options.WebSocket(this.#options.url, [WEFT_SUBPROTOCOL])
@@ -244,6 +270,7 @@ export class Connection {
     this.#readyAtMs = Date.now()
     this.#handlers.onStatus({ state: 'syncing' })
     this.#startHeartbeat()
+    this.#refresher?.follow(this.#token)
     this.#handlers.onReady()
   }
 
@@ -295,6 +322,7 @@ export class Connection {
   #closed(socket: WebSocketLike, closeCode: number, closeReason: string): void {
     if (socket !== this.#socket) return
     this.#socket = null
+    this.#refresher?.stop()
     if (this.#heartbeatTimer !== null) clearInterval(this.#heartbeatTimer)
     if (this.#deadlineTimer !== null) clearTimeout(this.#deadlineTimer)
     this.#heartbeatTimer = this.#deadlineTimer = null

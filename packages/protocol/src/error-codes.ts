@@ -45,6 +45,14 @@ export const ERROR_CODES = {
     advice:
       'The token is missing, invalid or expired. Get a fresh token and reconnect (or send refresh-token).',
   },
+  REVOKED: {
+    closeCode: 4402,
+    httpStatus: 401,
+    retry: 'stop',
+    scope: 'connection',
+    advice:
+      'An operator revoked this token (or every token of its subject issued before then). Sign in again for a new token, then connect.',
+  },
   FORBIDDEN: {
     closeCode: 4403,
     httpStatus: 403,

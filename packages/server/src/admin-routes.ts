@@ -16,16 +16,23 @@
  *   GET    /admin/webhooks/<id>/dead            its dead letters (events, attempts, last error)
  *   POST   /admin/webhooks/<id>/dead/replay     post them again, oldest first, until one fails
  *   DELETE /admin/webhooks/<id>/dead            discard them
+ *   POST   /admin/revocations                   revoke a subject's or one token's tokens until a time
+ *   GET    /admin/revocations                   the revocations in force
+ *   DELETE /admin/revocations/<id>              lift one
  */
+import type { IncomingMessage } from 'node:http'
 import { WeftError } from '@weft/protocol'
 import type { RelayAdmin } from './admin.js'
-import { hasBearerToken, readHttpBody } from './http-support.js'
+import { hasBearerToken, readHttpBody, readHttpJson } from './http-support.js'
+import type { RelayRevocations, RevocationInput } from './revocations.js'
 import { route, type Route, type RouteGroup } from './route-table.js'
 import type { WebhookDispatcher } from './webhook-dispatcher.js'
 
 /** What the `/admin` routes act on. */
 export interface AdminRoutesOptions {
   readonly admin: RelayAdmin
+  /** What the `/admin/revocations` routes list, add and lift. */
+  readonly revocations: RelayRevocations
   /** The `/admin/webhooks` routes exist only with a dispatcher. */
   readonly webhooks: WebhookDispatcher | undefined
   /** The routes' bearer token; without one every `/admin` path answers 404. */
@@ -43,7 +50,7 @@ const OPERATOR = 'admin-api'
  * routes are off, 503 while stopping.
  */
 export const adminRoutes = (options: AdminRoutesOptions): RouteGroup<void> => {
-  const { admin, webhooks, token, maxBodyBytes } = options
+  const { admin, revocations, webhooks, token, maxBodyBytes } = options
   const docs: Route<void>[] = [
     route('GET', '/docs', async ({ reply }) => reply(200, await admin.list())),
     route('GET', '/docs/:name', async ({ params, reply }) =>
@@ -86,7 +93,11 @@ export const adminRoutes = (options: AdminRoutesOptions): RouteGroup<void> => {
         throw new WeftError('UNAUTHORIZED', 'send Authorization: Bearer <admin token>')
       }
     },
-    routes: webhooks === undefined ? docs : [...docs, ...webhookRoutes(webhooks)],
+    routes: [
+      ...docs,
+      ...revocationRoutes(revocations),
+      ...(webhooks === undefined ? [] : webhookRoutes(webhooks)),
+    ],
     noRoute: (method, path, allowed) =>
       new WeftError(
         'INVALID_ARGUMENT',
@@ -94,6 +105,42 @@ export const adminRoutes = (options: AdminRoutesOptions): RouteGroup<void> => {
           ? `no route ${method} ${path}`
           : `${method} ${path}: use ${allowed.join(' or ')}`,
       ),
+  }
+}
+
+/** Largest body `POST /admin/revocations` reads. */
+const MAX_REVOCATION_BODY_BYTES = 16 * 1024
+
+/** `/admin/revocations[/<id>]`: add (201 with the revocation), list, lift (200 with it). */
+const revocationRoutes = (revocations: RelayRevocations): Route<void>[] => [
+  route('POST', '/revocations', async ({ request, reply }) =>
+    reply(201, await revocations.add(await readRevocationBody(request))),
+  ),
+  route('GET', '/revocations', async ({ reply }) =>
+    reply(200, { revocations: await revocations.list() }),
+  ),
+  route('DELETE', '/revocations/:id', async ({ params, reply }) =>
+    reply(200, await revocations.remove(decodeURIComponentOr(params.id))),
+  ),
+]
+
+/** The JSON body of a revocation; the relay's `add` validates its fields. */
+const readRevocationBody = async (request: IncomingMessage): Promise<RevocationInput> => {
+  const body = await readHttpJson(request, MAX_REVOCATION_BODY_BYTES)
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new WeftError(
+      'INVALID_ARGUMENT',
+      'send a JSON object { "subject" | "tokenId", "ttlMs" | "expiresAtMs", "reason"? }',
+    )
+  }
+  return body as RevocationInput
+}
+
+const decodeURIComponentOr = (encoded: string): string => {
+  try {
+    return decodeURIComponent(encoded)
+  } catch {
+    throw new WeftError('INVALID_ARGUMENT', 'the revocation id is not valid percent-encoding')
   }
 }
 

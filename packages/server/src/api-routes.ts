@@ -167,7 +167,8 @@ const authenticate = async (relay: Relay, request: IncomingMessage): Promise<Ide
   try {
     return await relay.authenticate(bearerToken(request))
   } catch (error) {
-    if (error instanceof WeftError && error.code === 'UNAUTHORIZED') throw error
+    if (error instanceof WeftError && (error.code === 'UNAUTHORIZED' || error.code === 'REVOKED'))
+      throw error
     throw new WeftError('UNAUTHORIZED', 'send Authorization: Bearer <token>', { cause: error })
   }
 }

@@ -31,6 +31,13 @@ export interface Identity {
   readonly scopes: readonly DocScope[]
   /** When the token stops being accepted (`exp` plus the clock tolerance), or `null` if never. */
   readonly expiresAtMs: number | null
+  /** The token's id (`jti`), if it has one: a revocation by token id names it. */
+  readonly tokenId?: string
+  /**
+   * When the token was issued (`iat`, ms since the epoch), if it says: a revocation by subject
+   * refuses the tokens issued at or before it (all of them when this is missing).
+   */
+  readonly issuedAtMs?: number
 }
 
 /**
@@ -199,6 +206,10 @@ export const identityOf = (payload: JWTPayload): Identity => {
     subject: payload.sub,
     scopes: parseScopes(payload[SCOPES_CLAIM]),
     expiresAtMs: typeof payload.exp === 'number' ? payload.exp * 1000 : null,
+    ...(typeof payload.jti === 'string' && payload.jti !== '' ? { tokenId: payload.jti } : {}),
+    ...(typeof payload.iat === 'number' && Number.isFinite(payload.iat)
+      ? { issuedAtMs: payload.iat * 1000 }
+      : {}),
   }
 }
 

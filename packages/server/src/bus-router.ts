@@ -33,8 +33,8 @@ const MAX_BUFFERED = 1_024
 
 /** What a relay does about the bus messages that concern more than one room's content. */
 export interface BusRouterEvents {
-  /** Closes this relay's sessions of a subject another relay revoked. */
-  readonly revoke?: (subject: string, reason: string) => void
+  /** Closes this relay's sessions of a subject (or token) another relay revoked. */
+  readonly revoke?: (message: Extract<BusMessage, { kind: 'revoke' }>) => void
   /**
    * Another relay deleted document `doc`, which this relay has loaded (or is loading): close its
    * sessions and unload it without writing.
@@ -156,7 +156,7 @@ export class BusRouter implements RoomBusLink {
   #message(message: BusMessage): void {
     if (message.origin === this.#bus.id) return
     this.#metrics.busMessageIn(message.kind)
-    if (message.kind === 'revoke') return this.#events.revoke?.(message.subject, message.reason)
+    if (message.kind === 'revoke') return this.#events.revoke?.(message)
     const subscription = this.#subscriptions.get(message.doc)
     if (subscription === undefined) return
     // Not buffered for a room still loading: the relay's deletion waits for the load itself.

@@ -77,7 +77,13 @@ export const createHttpApi = (relay: Relay, options: HttpApiOptions = {}): HttpH
     clientAddress: (request) => relay.clientAddress(request),
   })
   const admin = serveRoutes(
-    adminRoutes({ admin: relay.admin, webhooks, token: adminToken, maxBodyBytes }),
+    adminRoutes({
+      admin: relay.admin,
+      revocations: relay.revocations,
+      webhooks,
+      token: adminToken,
+      maxBodyBytes,
+    }),
   )
   return (request, response) => api(request, response) || admin(request, response)
 }

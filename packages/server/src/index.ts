@@ -43,6 +43,14 @@ export type { ExclusiveLocks, HeldLock } from './exclusive-locks.js'
 export type { LogHeads } from './log-heads.js'
 export { MemoryStore } from './memory-store.js'
 export {
+  MAX_REVOCATIONS,
+  MAX_REVOCATION_TTL_MS,
+  REVOCATION_PREFIX,
+  type RelayRevocations,
+  type Revocation,
+  type RevocationInput,
+} from './revocations.js'
+export {
   decodeBusMessage,
   encodeBusMessage,
   type BusMessage,

@@ -10,6 +10,8 @@ import * as encoding from 'lib0/encoding'
  * - `awareness-query`: the sender has just loaded `doc` and asks for everyone's presence;
  * - `revoke`: close every session of token subject `subject` (with `reason`). It concerns no
  *   document: its `doc` is `''`, the relay-wide channel every relay receives whatever it loaded.
+ *   With `revocation`, it announces a revocation the sender wrote to the shared store (by subject,
+ *   `subject` non-empty, or by token id, `subject` `''`): receivers refuse what it covers at once.
  *
  * `origin` is the sending relay's bus id: a relay ignores its own messages.
  */
@@ -37,6 +39,13 @@ export type BusMessage =
       readonly origin: string
       readonly subject: string
       readonly reason: string
+      /** The stored revocation this announces; absent for a close without one (`relay.revoke`). */
+      readonly revocation?: {
+        readonly id: string
+        readonly tokenId?: string
+        readonly revokedAtMs: number
+        readonly expiresAtMs: number
+      }
     }
   | { readonly kind: 'deleted'; readonly doc: string; readonly origin: string }
 
@@ -84,7 +93,8 @@ export interface RelayBus {
  * Version of the byte format below; a message in another version is ignored. New kinds are added
  * at the end of `KINDS` without a new version: a relay that does not know one ignores it.
  * History: 1 — update, awareness, awareness-query; then revoke; then deleted; then an update's
- * incarnation, after its updates (absent in older messages, ignored by older relays).
+ * incarnation, after its updates (absent in older messages, ignored by older relays); then a
+ * revoke's stored revocation, after its reason (id, token id or `''`, revoked at, expires at).
  */
 const BUS_FORMAT = 1
 const KINDS = ['update', 'awareness', 'awareness-query', 'revoke', 'deleted'] as const
@@ -106,6 +116,13 @@ export const encodeBusMessage = (message: BusMessage): Uint8Array => {
   } else if (message.kind === 'revoke') {
     encoding.writeVarString(encoder, message.subject)
     encoding.writeVarString(encoder, message.reason)
+    const { revocation } = message
+    if (revocation !== undefined) {
+      encoding.writeVarString(encoder, revocation.id)
+      encoding.writeVarString(encoder, revocation.tokenId ?? '')
+      encoding.writeVarUint(encoder, revocation.revokedAtMs)
+      encoding.writeVarUint(encoder, revocation.expiresAtMs)
+    }
   }
   return encoding.toUint8Array(encoder)
 }
@@ -138,7 +155,21 @@ export const decodeBusMessage = (bytes: Uint8Array): BusMessage | null => {
       case 'revoke': {
         if (doc !== '') return null
         const subject = decoding.readVarString(decoder)
-        return { kind, doc, origin, subject, reason: decoding.readVarString(decoder) }
+        const reason = decoding.readVarString(decoder)
+        if (!decoding.hasContent(decoder)) return { kind, doc, origin, subject, reason }
+        const id = decoding.readVarString(decoder)
+        const tokenId = decoding.readVarString(decoder)
+        const revokedAtMs = decoding.readVarUint(decoder)
+        const expiresAtMs = decoding.readVarUint(decoder)
+        // One of the two names what is revoked.
+        if (id === '' || (subject === '') === (tokenId === '')) return null
+        const revocation = {
+          id,
+          ...(tokenId !== '' ? { tokenId } : {}),
+          revokedAtMs,
+          expiresAtMs,
+        }
+        return { kind, doc, origin, subject, reason, revocation }
       }
       case 'deleted':
         // A deletion names its document: the relay-wide channel carries none.

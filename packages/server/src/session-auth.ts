@@ -2,9 +2,11 @@
 import { WeftError } from '@weft/protocol'
 import { accessFor, type Authenticator, type DocAccess, type Identity } from './auth.js'
 
-/** A session the relay can find by subject, to revoke it. */
+/** A session the relay can find by subject or token, to revoke it. */
 export interface AuthenticatedSession {
   readonly subject: string
+  /** The identity of its current token (`null` before login). */
+  readonly identity: Identity | null
   revoke(error: WeftError): void
 }
 

@@ -11,7 +11,7 @@ import {
   type OpenMessage,
   type WeftMessage,
 } from '@weft/protocol'
-import type { Authenticator } from './auth.js'
+import type { Authenticator, Identity } from './auth.js'
 import { bindLogger, type LogContext, type Logger } from './logger.js'
 import type { RelayMetrics } from './metrics.js'
 import type { Room } from './room.js'
@@ -90,6 +90,10 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
 
   get author(): string {
     return this.#auth.subject
+  }
+
+  get identity(): Identity | null {
+    return this.#auth.identity
   }
 
   get owner(): string | null {
@@ -428,7 +432,7 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
 
 /** An authentication failure as the error that closes the socket. */
 const authError = (error: unknown): WeftError =>
-  error instanceof WeftError && error.code === 'UNAUTHORIZED'
+  error instanceof WeftError && (error.code === 'UNAUTHORIZED' || error.code === 'REVOKED')
     ? error
     : new WeftError('UNAUTHORIZED', 'the token could not be verified', { cause: error })
 

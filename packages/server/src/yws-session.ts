@@ -3,6 +3,7 @@ import type { Context } from '@opentelemetry/api'
 import { WeftError } from '@weft/protocol'
 import type { Outgoing } from './outgoing.js'
 import type { Room, RoomPeer } from './room.js'
+import type { Identity } from './auth.js'
 import { SessionAuth, type AuthenticatedSession } from './session-auth.js'
 import type { SocketHandler, SocketLink } from './socket-link.js'
 import type { SessionContext } from './weft-session.js'
@@ -59,7 +60,7 @@ export class YwsSession implements SocketHandler, RoomPeer, AuthenticatedSession
       (error: unknown) => {
         clearTimeout(timer)
         link.close(
-          error instanceof WeftError && error.code === 'UNAUTHORIZED'
+          error instanceof WeftError && (error.code === 'UNAUTHORIZED' || error.code === 'REVOKED')
             ? error
             : new WeftError('UNAUTHORIZED', 'the token could not be verified', { cause: error }),
         )
@@ -78,6 +79,10 @@ export class YwsSession implements SocketHandler, RoomPeer, AuthenticatedSession
 
   get author(): string {
     return this.#auth.subject
+  }
+
+  get identity(): Identity | null {
+    return this.#auth.identity
   }
 
   get owner(): string | null {

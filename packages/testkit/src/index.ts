@@ -54,6 +54,13 @@ export {
   type DiskFullCheckOptions,
   type DiskFullCheckResult,
 } from './disk-full-check.js'
-export { scopedToken, TEST_SECRET, writeToken, type TestScope } from './tokens.js'
+export {
+  scopedToken,
+  signedToken,
+  TEST_SECRET,
+  writeToken,
+  type TestScope,
+  type TestTokenClaims,
+} from './tokens.js'
 export { modulesLoadedBy, type LoadedModules } from './loaded-modules.js'
 export { appendEntries, keyUpdates, runLongLogSuite, type LongLogSizes } from './long-log-suite.js'
