@@ -40,6 +40,7 @@ const SLOW_TESTS = [
   'apps/relay/test/metrics.bus.test.ts',
   'packages/bus-redis/test/outage.test.ts',
   'packages/bus-redis/test/quiet.test.ts',
+  'packages/bus-redis/test/revocations.test.ts',
   'packages/store-postgres/test/exclusive-lock.test.ts',
   'packages/store-postgres/test/postgres-store.close.test.ts',
   'packages/store-postgres/test/postgres-store.reencrypt.test.ts',
