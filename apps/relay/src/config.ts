@@ -157,6 +157,7 @@ export const helpText = (): string => {
     'Usage: pnpm relay [options]',
     '       pnpm relay reencrypt --help',
     '       pnpm relay migrate --help',
+    '       pnpm relay revoke --help',
     '',
     'Runs the Weft relay: WebSocket sync (Weft and y-websocket dialects) on one port, with',
     'documents stored on disk or in PostgreSQL. Every option can also be set with its WEFT_* variable or in',
