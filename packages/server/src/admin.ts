@@ -7,6 +7,7 @@ import { fieldOfKey, foldUpdates } from '@weft/doc'
 import { checkDocName, WeftError } from '@weft/protocol'
 import * as Y from 'yjs'
 import type { DocStore, DocSummary, FeedChange } from './doc-store.js'
+import { forgetClientIdBindings } from './client-id-owners.js'
 import type { Logger } from './logger.js'
 import type { Room } from './room.js'
 import type { RoomRegistry } from './room-registry.js'
@@ -206,7 +207,10 @@ export class RelayAdmin {
       bytes: 0,
       events: [],
     }
-    await this.#registry.remove(name, error, () => this.#store.delete(name, change))
+    await this.#registry.remove(name, error, async () => {
+      await this.#store.delete(name, change)
+      await forgetClientIdBindings(this.#store, name)
+    })
     // Only once it is gone from the store: a relay told earlier could load it again meanwhile.
     this.#events.deleted?.(name)
     this.#events.changed?.()

@@ -16,6 +16,9 @@ import {
   awarenessSubset,
   awarenessEntryChanges,
   ClientIdOwners,
+  readClientIdBindings,
+  writeClientIdBindings,
+  type ClientIdBinding,
   type AwarenessEntry,
 } from './client-id-owners.js'
 import { Outgoing, type Dialect } from './outgoing.js'
@@ -97,7 +100,9 @@ export class Room implements BusRoom {
   /** The life of the document this room holds, on a store that tells (see `AppendOptions`). */
   #incarnation: string | undefined
   readonly #peers = new Set<RoomPeer>()
-  readonly #clientIds = new ClientIdOwners()
+  readonly #clientIds = new ClientIdOwners((bindings) => this.#storeBindings(bindings))
+  /** Bindings of client ids being stored (awaited before the room closes). */
+  readonly #bindingWrites = new Set<Promise<void>>()
   readonly #presence: RoomAwareness<RoomPeer>
   readonly #writer: RoomWriter<RoomPeer>
   /** Which records of the shared log the document holds (with a bus only). */
@@ -114,8 +119,12 @@ export class Room implements BusRoom {
    */
   static async load(name: string, settings: RoomSettings): Promise<Room> {
     let stored: StoredDoc
+    let bindings: ClientIdBinding[]
     try {
-      stored = await settings.store.load(name)
+      ;[stored, bindings] = await Promise.all([
+        settings.store.load(name),
+        readClientIdBindings(settings.store, name),
+      ])
     } catch (cause) {
       throw new WeftError('UNAVAILABLE', `document "${name}" could not be loaded`, { cause })
     }
@@ -128,6 +137,7 @@ export class Room implements BusRoom {
     const room = new Room(name, new Y.Doc({ guid: randomUUID() }), log, settings)
     room.#stored = stored
     room.#incarnation = stored.incarnation
+    room.#clientIds.restore(bindings)
     setImmediate(() => room.#loadStored())
     return room
   }
@@ -496,6 +506,7 @@ export class Room implements BusRoom {
     this.#loadStored()
     this.#integrate()
     await this.#writer.finish()
+    await Promise.all(this.#bindingWrites)
     this.#closed = true
     this.#sequence?.stop()
     this.#presence.destroy()
@@ -611,6 +622,20 @@ export class Room implements BusRoom {
   async discard(error: WeftError): Promise<void> {
     this.#fail(error, false)
     await this.#writer.settled()
+  }
+
+  /**
+   * Stores client ids bound just now. Issued before the update that bound them is applied and
+   * appended, so the store writes the binding first; a failure is logged (the binding still
+   * holds while the room is loaded).
+   */
+  #storeBindings(bindings: readonly ClientIdBinding[]): void {
+    const { store, logger } = this.#settings
+    const write = writeClientIdBindings(store, this.name, bindings).catch((error: unknown) =>
+      logger.warn('storing client id owners failed', { doc: this.name, error: String(error) }),
+    )
+    this.#bindingWrites.add(write)
+    void write.finally(() => this.#bindingWrites.delete(write))
   }
 
   /** Writes what is pending, then folds the log into the snapshot; resolves with entries folded. */
