@@ -115,6 +115,14 @@ export const ERROR_CODES = {
     scope: 'document',
     advice: 'A Yjs update could not be decoded; it was not applied or stored. Fix the sender.',
   },
+  SCHEMA_VIOLATION: {
+    closeCode: 4423,
+    httpStatus: 422,
+    retry: 'stop',
+    scope: 'document',
+    advice:
+      "An update broke the document's schema (the reason names record and field); nothing was applied. Write through the model, or update the relay's schema.",
+  },
   VERSION_UNSUPPORTED: {
     closeCode: 4426,
     httpStatus: 500,

@@ -134,7 +134,8 @@ const docRequest = (
   if (need === 'write' && !access.write) {
     throw new WeftError('FORBIDDEN', `the token may only read document "${name}"`)
   }
-  const writer = { author: context.identity.subject, correlationId: context.correlationId, access }
+  const { subject, roles = [] } = context.identity
+  const writer = { author: subject, correlationId: context.correlationId, access, roles }
   return { name, writer }
 }
 

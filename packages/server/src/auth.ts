@@ -29,6 +29,11 @@ export interface Identity {
   /** Token subject (`sub`): the user or service, written beside its edits. */
   readonly subject: string
   readonly scopes: readonly DocScope[]
+  /**
+   * Roles the token grants (`weft.roles`, a list of strings), which record rules may require
+   * (`{ role: 'admin' }`). Absent: none.
+   */
+  readonly roles?: readonly string[]
   /** When the token stops being accepted (`exp` plus the clock tolerance), or `null` if never. */
   readonly expiresAtMs: number | null
   /** The token's id (`jti`), if it has one: a revocation by token id names it. */
@@ -91,7 +96,10 @@ export interface JwtAuthOptions {
   audience?: string
 }
 
-/** Claim that carries a token's document scopes: `{ "weft": { "docs": [DocScope…] } }`. */
+/**
+ * Claim that carries a token's document scopes and roles:
+ * `{ "weft": { "docs": [DocScope…], "roles": ["admin"] } }`.
+ */
 export const SCOPES_CLAIM = 'weft'
 
 /**
@@ -202,15 +210,26 @@ export const identityOf = (payload: JWTPayload): Identity => {
   if (typeof payload.sub !== 'string' || payload.sub.length === 0) {
     throw new WeftError('UNAUTHORIZED', 'the token has no subject (sub)')
   }
+  const roles = parseRoles(payload[SCOPES_CLAIM])
   return {
     subject: payload.sub,
     scopes: parseScopes(payload[SCOPES_CLAIM]),
+    ...(roles.length > 0 ? { roles } : {}),
     expiresAtMs: typeof payload.exp === 'number' ? payload.exp * 1000 : null,
     ...(typeof payload.jti === 'string' && payload.jti !== '' ? { tokenId: payload.jti } : {}),
     ...(typeof payload.iat === 'number' && Number.isFinite(payload.iat)
       ? { issuedAtMs: payload.iat * 1000 }
       : {}),
   }
+}
+
+const parseRoles = (claim: unknown): string[] => {
+  const roles = (claim as { roles?: unknown } | null | undefined)?.roles
+  if (roles === undefined) return []
+  if (!Array.isArray(roles) || !roles.every((role) => typeof role === 'string' && role !== '')) {
+    throw new WeftError('UNAUTHORIZED', `${SCOPES_CLAIM}.roles must be a list of role names`)
+  }
+  return [...roles]
 }
 
 const parseScopes = (claim: unknown): DocScope[] => {

@@ -20,6 +20,12 @@ export {
   type JwtAuthOptions,
 } from './auth.js'
 export {
+  parseRecordRules,
+  type CollectionRules,
+  type RecordRule,
+  type RecordRules,
+} from './record-rules.js'
+export {
   resolveRelayOptions,
   type DocSchema,
   type RelayOptions,

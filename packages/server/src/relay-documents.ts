@@ -18,7 +18,8 @@ import { LocalPeer } from './local-peer.js'
 import type { Room } from './room.js'
 import type { RoomRegistry } from './room-registry.js'
 import { ServiceDocument } from './service-document.js'
-import { writeDenied } from './write-rules.js'
+import type { RecordWriter } from './record-rules.js'
+import { FULL_ACCESS, writeDenied } from './write-rules.js'
 
 /** Who writes, for {@link RelayDocuments.open} and {@link RelayDocuments.applyUpdate}. */
 export interface WriterOptions {
@@ -28,8 +29,13 @@ export interface WriterOptions {
   readonly author?: string
   /** Recorded beside each change, as a client's correlation id is. Default empty. */
   readonly correlationId?: string
-  /** Limits the writes to a token's scope. Default: anything. */
+  /**
+   * Limits the writes to a token's scope, and makes them obey the document's record rules as
+   * `author` with `roles`. Default: anything the schema allows.
+   */
   readonly access?: DocAccess
+  /** The token's roles, for the record rules (with `access`). Default none. */
+  readonly roles?: readonly string[]
 }
 
 /** A document as JSON: its records through the schema when it has one, else its root types. */
@@ -80,6 +86,7 @@ export class RelayDocuments {
       release: (leaving) => registry.release(room, leaving),
       schema: schemaFor(name),
       access: options.access ?? null,
+      writer: writerOf(options),
     })
     return handle
   }
@@ -127,9 +134,8 @@ export class RelayDocuments {
     const { registry } = this.#context
     const room = await registry.acquire(name, peer)
     try {
-      const access = options.access
       const error =
-        (access === undefined ? undefined : writeDenied(access, () => room.doc, [update])) ??
+        writeDenied(options.access ?? FULL_ACCESS, room, [update], writerOf(options)) ??
         room.applyUpdate(peer, update, 1)
       if (error !== undefined) throw error
       await peer.whenSaved(1)
@@ -171,6 +177,16 @@ export class RelayDocuments {
     }
     return new LocalPeer({ author, correlationId, owner: author })
   }
+}
+
+/** The writer the record rules judge: a token's (given with `access`), else none. */
+const writerOf = (options: WriterOptions): RecordWriter | null => {
+  const { access, author, roles = [] } = options
+  if (access === undefined || author === undefined) return null
+  if (!Array.isArray(roles) || !roles.every((role) => typeof role === 'string')) {
+    throw new WeftError('INVALID_ARGUMENT', 'roles must be a list of role names')
+  }
+  return { subject: author, roles }
 }
 
 const authorOf = (options: WriterOptions): string => {

@@ -7,6 +7,7 @@ import type { DocStore } from './doc-store.js'
 import { silentLogger, type Logger } from './logger.js'
 import { silentMetrics, type RelayMetrics } from './metrics.js'
 import type { RelayBus } from './relay-bus.js'
+import { parseRecordRules, type RecordRules } from './record-rules.js'
 
 const MiB = 1024 * 1024
 
@@ -99,10 +100,15 @@ export interface RelayOptions {
   bus?: RelayBus | null
 }
 
-/** A schema for the documents whose names match `pattern`. */
+/** A schema for the documents whose names match `pattern`, and who may write their records. */
 export interface DocSchema {
   readonly pattern: string
   readonly schema: AnySchema
+  /**
+   * Record rules by collection (see `CollectionRules`), applied to writers with a verified token.
+   * Default none: any writer the token's scope allows may write any record that fits the schema.
+   */
+  readonly rules?: RecordRules
 }
 
 /** {@link RelayOptions} with every default filled in. */
@@ -242,6 +248,9 @@ const checkSchemas = (schemas: unknown): void => {
         'INVALID_ARGUMENT',
         `options.schemas[${index}].schema must be a schema from defineSchema or schemaFromJson`,
       )
+    }
+    if (entry.rules !== undefined) {
+      parseRecordRules(entry.rules, schema as AnySchema, `options.schemas[${index}].rules`)
     }
   })
 }

@@ -15,6 +15,7 @@ import { bindLogger } from './logger.js'
 import { traceContextOf } from './tracing.js'
 import {
   resolveRelayOptions,
+  type DocSchema,
   type RelayOptions,
   type ResolvedRelayOptions,
 } from './relay-options.js'
@@ -99,6 +100,7 @@ export class Relay {
       ...this.#options,
       router: this.#router,
       schemaFor: (name) => this.schemaFor(name),
+      rulesFor: (name) => this.#schemaEntry(name)?.rules ?? null,
       onChanges: () => this.#feed.changed(),
     })
     this.#documents = new RelayDocuments({
@@ -336,10 +338,11 @@ export class Relay {
 
   /** The schema of document `name` (the first `schemas` entry whose pattern matches), or null. */
   schemaFor(name: string): AnySchema | null {
-    for (const entry of this.#options.schemas) {
-      if (matchesPattern(entry.pattern, name)) return entry.schema
-    }
-    return null
+    return this.#schemaEntry(name)?.schema ?? null
+  }
+
+  #schemaEntry(name: string): DocSchema | undefined {
+    return this.#options.schemas.find((entry) => matchesPattern(entry.pattern, name))
   }
 
   /** Verifies a token with the relay's authenticator (for the HTTP API): its identity and scopes. */

@@ -2,6 +2,7 @@
 import type { AnySchema } from '@weft/doc'
 import { WeftError } from '@weft/protocol'
 import type { BusRouter } from './bus-router.js'
+import type { RecordRules } from './record-rules.js'
 import { Room, type RoomPeer, type RoomSettings } from './room.js'
 
 interface Entry {
@@ -13,12 +14,14 @@ interface Entry {
 /** Settings of the registry, resolved by the relay. */
 export interface RoomRegistrySettings extends Omit<
   RoomSettings,
-  'onFailed' | 'schema' | 'busLink'
+  'onFailed' | 'schema' | 'rules' | 'busLink'
 > {
   /** How long a room with no peers stays loaded, in milliseconds. */
   readonly unloadGraceMs: number
   /** The schema of a document, if it has one. Default: none has. */
   readonly schemaFor?: (name: string) => AnySchema | null
+  /** The record rules of a document with a schema, if it has some. Default: none has. */
+  readonly rulesFor?: (name: string) => RecordRules | null
   /**
    * The bus to other relays sharing the store: a document is subscribed before it loads and
    * unsubscribed once unloaded. Default none.
@@ -154,6 +157,7 @@ export class RoomRegistry {
     const settings = {
       ...this.#settings,
       schema: this.#settings.schemaFor?.(name) ?? null,
+      rules: this.#settings.rulesFor?.(name) ?? null,
       busLink: router,
       onFailed: (failed: Room) => {
         if (this.#entries.get(failed.name)?.room === entry.room) this.#entries.delete(failed.name)

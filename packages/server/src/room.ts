@@ -26,6 +26,8 @@ import type { BusRoom, RoomBusLink } from './bus-router.js'
 import { RoomAwareness } from './room-awareness.js'
 import { RoomSequence, type CatchUpReason } from './room-sequence.js'
 import { RoomWriter } from './room-writer.js'
+import type { RecordRules } from './record-rules.js'
+import type { WritePolicy } from './write-rules.js'
 
 /** Largest log record whose bytes go on the bus; other relays read bigger ones from the store. */
 const MAX_BUS_RECORD_BYTES = 1024 * 1024
@@ -65,8 +67,13 @@ export interface RoomSettings {
   readonly compactAfterBytes: number
   /** Called once when the room fails, so its owner can forget it. */
   readonly onFailed: (room: Room) => void
-  /** The document's schema: its changes are described as domain events. Default none. */
+  /**
+   * The document's schema: its changes are described as domain events, and writes must fit it
+   * (see `writePolicy`). Default none.
+   */
   readonly schema?: AnySchema | null
+  /** Who may write which records of the schema's collections. Default none. */
+  readonly rules?: RecordRules | null
   /** Called after changes became durable (and entered the store's change feed, if it keeps one). */
   readonly onChanges?: () => void
   /**
@@ -347,6 +354,12 @@ export class Room implements BusRoom {
         error: String(error),
       })
     }
+  }
+
+  /** What writes must obey besides scopes (schema, record rules), or `null` without a schema. */
+  get writePolicy(): WritePolicy | null {
+    const schema = this.#settings.schema ?? null
+    return schema === null ? null : { schema, rules: this.#settings.rules ?? null }
   }
 
   /** The document, with everything stored and received so far applied. */

@@ -10,7 +10,8 @@ import type { DocAccess } from './auth.js'
 import { LocalPeer } from './local-peer.js'
 import type { Outgoing } from './outgoing.js'
 import type { Room } from './room.js'
-import { writeDenied } from './write-rules.js'
+import type { RecordWriter } from './record-rules.js'
+import { FULL_ACCESS, writeDenied } from './write-rules.js'
 
 /** Marks updates that came from the room, so they are not sent back to it. */
 const FROM_ROOM = Symbol('weft:from-room')
@@ -23,6 +24,8 @@ export interface ServiceDocumentContext {
   readonly schema: AnySchema | null
   /** What its writes may touch (a token's scope over HTTP); `null`: anything. */
   readonly access: DocAccess | null
+  /** Who the record rules judge (a token's subject and roles over HTTP); `null`: not applied. */
+  readonly writer?: RecordWriter | null
 }
 
 /**
@@ -171,8 +174,9 @@ export class ServiceDocument {
   /** Sends a local edit to the room (edits made outside `transact` too: none is lost). */
   #send = (update: Uint8Array, origin: unknown): void => {
     if (origin === FROM_ROOM || this.#aborting || this.#closed !== null) return
-    const { room, access } = this.#context
-    const denied = access === null ? undefined : writeDenied(access, () => room.doc, [update])
+    const { room, access, writer = null } = this.#context
+    // Schema and record rules hold for services too: only the token's scope is theirs to skip.
+    const denied = writeDenied(access ?? FULL_ACCESS, room, [update], writer)
     const error = denied ?? room.applyUpdate(this.#peer, update, this.#ref + 1)
     if (error === undefined) {
       this.#ref += 1

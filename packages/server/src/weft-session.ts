@@ -18,7 +18,7 @@ import type { Room } from './room.js'
 import type { RoomRegistry } from './room-registry.js'
 import { SessionAuth, type AuthenticatedSession } from './session-auth.js'
 import type { SocketHandler, SocketLink } from './socket-link.js'
-import { writeDenied } from './write-rules.js'
+import { recordWriterOf, writeDenied } from './write-rules.js'
 import { DocLink, queuedSize, type DocMessage } from './doc-link.js'
 
 /** What a session needs from its relay. */
@@ -368,7 +368,8 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
       case 'update':
       case 'updates': {
         const updates = message.type === 'updates' ? message.updates : [message.update]
-        const denied = writeDenied(this.#auth.access(link.name), () => room.doc, updates)
+        const access = this.#auth.access(link.name)
+        const denied = writeDenied(access, room, updates, recordWriterOf(this.#auth))
         if (denied !== undefined) {
           // Refused whole: not applied, stored or forwarded; the socket and document stay open.
           this.#context.metrics.refused(denied.code, 'update')

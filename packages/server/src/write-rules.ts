@@ -1,23 +1,61 @@
-/** Write rules: what a session's scope lets it change in a document, decided before applying. */
-import { inspectWrite } from '@weft/doc'
+/**
+ * Write rules: what a session's scope, the document's schema and its record rules let a writer
+ * change, decided before applying.
+ */
+import { inspectRecordWrites, inspectWrite, type AnySchema } from '@weft/doc'
 import { WeftError } from '@weft/protocol'
 import * as Y from 'yjs'
-import type { DocAccess } from './auth.js'
+import type { DocAccess, Identity } from './auth.js'
+import { recordWriteDenied, type RecordRules, type RecordWriter } from './record-rules.js'
+
+/** What a document's writes must obey besides scopes: its schema and its record rules. */
+export interface WritePolicy {
+  readonly schema: AnySchema
+  readonly rules: RecordRules | null
+}
+
+/** The document a write goes to: its content so far and its policy. */
+export interface WriteTarget {
+  /** Getting it applies what the room has queued: asked for only when needed. */
+  readonly doc: Y.Doc
+  readonly writePolicy: WritePolicy | null
+}
+
+/** Access to everything (in-process services without a token's scope). */
+export const FULL_ACCESS: DocAccess = { read: true, write: true, types: null }
 
 /**
- * Why `updates` may not be applied for a session with `access` to a document, or `undefined`
- * when they may. `doc` is asked for only when the access is limited: getting a room's document
- * applies what it has queued, which a session that may write everything must not force on every
- * message (its updates are applied together at the end of the tick). Read-only sessions may send what changes nothing (a sync step 2 of content the document
- * has); sessions limited to root types may change only those. Malformed updates pass here: the
- * room refuses them as `BAD_UPDATE`.
+ * The writer the record rules judge, for a session: its verified token's subject and roles.
+ * `null` (rules are not applied) without one: in open mode (`owner` is `null`) or before login.
+ */
+export const recordWriterOf = (session: {
+  readonly owner: string | null
+  readonly identity: Identity | null
+}): RecordWriter | null => {
+  const { identity } = session
+  if (session.owner === null || identity === null) return null
+  return { subject: identity.subject, roles: identity.roles ?? [] }
+}
+
+/**
+ * Why `updates` may not be applied to `target` for a session with `access` (and, for the record
+ * rules, `writer`), or `undefined` when they may. The updates of one message are judged together
+ * and refused whole. The room's document is asked for only when something must be checked:
+ * getting it applies what the room has queued, which a session that may write everything to a
+ * document without a schema must not force on every message (its updates are applied together
+ * at the end of the tick). Read-only sessions may send what changes nothing (a sync step 2 of
+ * content the document has); sessions limited to root types may change only those; a document
+ * with a schema takes only what fits it (`SCHEMA_VIOLATION`) and what its record rules allow
+ * (`FORBIDDEN`). Malformed updates pass here: the room refuses them as `BAD_UPDATE`.
  */
 export const writeDenied = (
   access: DocAccess,
-  doc: () => Y.Doc,
+  target: WriteTarget,
   updates: readonly Uint8Array[],
+  writer: RecordWriter | null = null,
 ): WeftError | undefined => {
-  if (access.write && access.types === null) return undefined
+  const policy = target.writePolicy
+  if (access.write && access.types === null && policy === null) return undefined
   let decoded: ReturnType<typeof Y.decodeUpdate>
   try {
     const merged = updates.length === 1 ? (updates[0] as Uint8Array) : Y.mergeUpdates([...updates])
@@ -25,7 +63,20 @@ export const writeDenied = (
   } catch {
     return undefined
   }
-  const inspection = inspectWrite(doc(), decoded)
+  const doc = target.doc
+  if (!access.write || access.types !== null) {
+    const denied = scopeDenied(access, doc, decoded)
+    if (denied !== undefined) return denied
+  }
+  return policy === null ? undefined : policyDenied(policy, doc, decoded, writer)
+}
+
+const scopeDenied = (
+  access: DocAccess,
+  doc: Y.Doc,
+  decoded: ReturnType<typeof Y.decodeUpdate>,
+): WeftError | undefined => {
+  const inspection = inspectWrite(doc, decoded)
   if (!inspection.changes) return undefined
   if (!access.write) return new WeftError('FORBIDDEN', 'this session may only read this document')
   const allowed = access.types as ReadonlySet<string>
@@ -39,6 +90,31 @@ export const writeDenied = (
     if (!allowed.has(type)) {
       return new WeftError('FORBIDDEN', `this session may not write root type "${type}"`)
     }
+  }
+  return undefined
+}
+
+const policyDenied = (
+  policy: WritePolicy,
+  doc: Y.Doc,
+  decoded: ReturnType<typeof Y.decodeUpdate>,
+  writer: RecordWriter | null,
+): WeftError | undefined => {
+  let inspection: ReturnType<typeof inspectRecordWrites>
+  try {
+    inspection = inspectRecordWrites(doc, decoded, policy.schema)
+  } catch (cause) {
+    return new WeftError('BAD_UPDATE', 'the update could not be checked against the schema', {
+      cause,
+    })
+  }
+  if (!inspection.ok) {
+    return new WeftError('SCHEMA_VIOLATION', `${inspection.violation.problem}; nothing was applied`)
+  }
+  if (policy.rules === null || writer === null) return undefined
+  for (const write of inspection.records) {
+    const denied = recordWriteDenied(policy.rules, write, writer)
+    if (denied !== undefined) return denied
   }
   return undefined
 }

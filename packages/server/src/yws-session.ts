@@ -7,7 +7,7 @@ import type { Identity } from './auth.js'
 import { SessionAuth, type AuthenticatedSession } from './session-auth.js'
 import type { SocketHandler, SocketLink } from './socket-link.js'
 import type { SessionContext } from './weft-session.js'
-import { writeDenied } from './write-rules.js'
+import { recordWriterOf, writeDenied } from './write-rules.js'
 import {
   decodeYwsMessage,
   encodeYwsAwareness,
@@ -186,7 +186,9 @@ export class YwsSession implements SocketHandler, RoomPeer, AuthenticatedSession
       }
       case 'sync-step-2':
       case 'update': {
-        const denied = writeDenied(this.#auth.access(this.#name), () => room.doc, [message.update])
+        const access = this.#auth.access(this.#name)
+        const writer = recordWriterOf(this.#auth)
+        const denied = writeDenied(access, room, [message.update], writer)
         if (denied !== undefined) throw denied
         const error = room.applyUpdate(this, message.update, 0)
         if (error !== undefined) throw error
