@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises'
 import { schemaFromJson } from '@weft/doc'
-import type { DocSchema } from '@weft/server'
+import { parseRecordRules, type DocSchema } from '@weft/server'
 import type { WebhookEndpointOptions } from '@weft/server/webhooks'
 import { z } from 'zod'
 
@@ -24,10 +24,19 @@ const readJson = async (option: string, file: string): Promise<unknown> => {
 }
 
 const schemasFile = z.strictObject({
-  schemas: z.array(z.strictObject({ pattern: z.string().min(1), schema: z.unknown() })),
+  schemas: z.array(
+    z.strictObject({
+      pattern: z.string().min(1),
+      schema: z.unknown(),
+      rules: z.unknown().optional(),
+    }),
+  ),
 })
 
-/** Reads `--schemas-file`: `{ "schemas": [{ "pattern", "schema" }] }`, each schema as JSON. */
+/**
+ * Reads `--schemas-file`: `{ "schemas": [{ "pattern", "schema", "rules"? }] }`, each schema as
+ * JSON, each entry's record rules checked against its schema.
+ */
 export const readSchemasFile = async (file: string): Promise<DocSchema[]> => {
   const parsed = schemasFile.safeParse(await readJson('schemas-file', file))
   if (!parsed.success) {
@@ -37,9 +46,12 @@ export const readSchemasFile = async (file: string): Promise<DocSchema[]> => {
         'expected { "schemas": [{ "pattern": "boards/*", "schema": { "version": 1, "collections": { … } } }] }',
     )
   }
-  return parsed.data.schemas.map(({ pattern, schema }, index) => {
+  return parsed.data.schemas.map(({ pattern, schema, rules }, index) => {
     try {
-      return { pattern, schema: schemaFromJson(schema, `schemas[${index}].schema`) }
+      const parsedSchema = schemaFromJson(schema, `schemas[${index}].schema`)
+      if (rules === undefined) return { pattern, schema: parsedSchema }
+      const where = `schemas[${index}].rules`
+      return { pattern, schema: parsedSchema, rules: parseRecordRules(rules, parsedSchema, where) }
     } catch (error) {
       throw new Error(`--schemas-file ${file}: ${(error as Error).message}`)
     }
