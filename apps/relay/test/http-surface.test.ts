@@ -1,5 +1,6 @@
 import { silentLogger } from '@weft/server'
 import { afterEach, describe, expect, it } from 'vitest'
+import { WebSocket } from 'ws'
 import { parseCommand, type RelayConfig } from '../src/config.js'
 import { startRelayServer, type RunningRelay } from '../src/relay-server.js'
 
@@ -88,6 +89,14 @@ describe('--admin-port', () => {
     expect(await statusOf(`${admin}/`)).toBe(404)
     expect(await statusOf(`${admin}/healthz`)).toBe(200)
     expect(await statusOf(`${admin}/readyz`)).toBe(200)
+    // No WebSockets there either: the upgrade is answered like any other path.
+    const upgrade = await new Promise<number>((resolve, reject) => {
+      const socket = new WebSocket(`${admin.replace('http', 'ws')}/notes`)
+      socket.once('open', () => resolve(101))
+      socket.once('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0))
+      socket.once('error', reject)
+    })
+    expect(upgrade).toBe(404)
   })
 
   it('combines with --metrics-auth admin-token', async () => {
