@@ -138,7 +138,7 @@ describe('hostile updates that look like the model', () => {
         const response = await fetch(`${relay.httpUrl}/v1/docs/${encodeURIComponent(DOC)}/update`, {
           method: 'POST',
           headers: { authorization: `Bearer ${benToken}` },
-          body: update,
+          body: update as BodyInit,
         })
         const { code } = (await response.json()) as { code?: string }
         expect([403, 422], where).toContain(response.status)

@@ -102,7 +102,7 @@ describe('schema-enforced writes', () => {
       const response = await fetch(`${relay!.httpUrl}/v1/docs/boards%2F3/update`, {
         method: 'POST',
         headers: { authorization: `Bearer ${await writeToken('mallory')}` },
-        body: update,
+        body: update as BodyInit,
       })
       return { status: response.status, body: (await response.json()) as { code: string } }
     }
