@@ -113,13 +113,17 @@ export class Relay {
     })
     this.#revocations = new RevocationList({ store: this.#options.store, logger })
     this.#auth = checkingRevocations(this.#options.auth, this.#revocations)
-    this.#revocations.whenLoaded().catch((error: unknown) => {
-      logger.warn('reading the revocations failed; the next authentication tries again', {
-        error: String(error),
+    if (this.#options.auth.mode === 'token') {
+      this.#revocations.whenLoaded().catch((error: unknown) => {
+        logger.warn('reading the revocations failed; the next authentication tries again', {
+          error: String(error),
+        })
       })
-    })
+    }
     this.#revocationReload =
-      bus === null ? null : setInterval(() => this.#reloadRevocations(), REVOCATION_RELOAD_MS)
+      bus === null || this.#options.auth.mode === 'open'
+        ? null
+        : setInterval(() => this.#reloadRevocations(), REVOCATION_RELOAD_MS)
     this.#revocationReload?.unref()
     this.#context = {
       ...this.#options,
@@ -448,18 +452,21 @@ const STATUS_TEXT: Record<number, string> = {
 
 /**
  * `auth`, then the revocations: a token they cover is refused with `REVOKED`. Nothing is accepted
- * before the store's revocations were read once.
+ * before the store's revocations were read once. Open mode has no tokens to revoke.
  */
-const checkingRevocations = (auth: Authenticator, revocations: RevocationList): Authenticator => ({
-  mode: auth.mode,
-  authenticate: async (token) => {
-    const identity = await auth.authenticate(token)
-    await revocations.whenLoaded()
-    const refusal = revocations.refusal(identity)
-    if (refusal !== null) throw refusal
-    return identity
-  },
-})
+const checkingRevocations = (auth: Authenticator, revocations: RevocationList): Authenticator =>
+  auth.mode === 'open'
+    ? auth
+    : {
+        mode: auth.mode,
+        authenticate: async (token) => {
+          const identity = await auth.authenticate(token)
+          await revocations.whenLoaded()
+          const refusal = revocations.refusal(identity)
+          if (refusal !== null) throw refusal
+          return identity
+        },
+      }
 
 /** Ends an upgrade request with a plain HTTP error: the WebSocket handshake never happens. */
 const refuseUpgrade = (socket: Duplex, status: number, reason: string): void => {
