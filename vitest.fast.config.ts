@@ -44,6 +44,7 @@ const SLOW_TESTS = [
   'packages/store-postgres/test/exclusive-lock.test.ts',
   'packages/store-postgres/test/postgres-store.close.test.ts',
   'packages/store-postgres/test/postgres-store.reencrypt.test.ts',
+  'packages/store-postgres/test/postgres-store.revocations.test.ts',
   'packages/store-postgres/test/postgres-store.relays.test.ts',
   'packages/client/test/client.faults.test.ts',
   'packages/testkit/test/disk-full-check.test.ts',
