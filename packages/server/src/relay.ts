@@ -199,8 +199,8 @@ export class Relay {
    * Revokes every session of `subject` (a token's `sub`) at once: each is closed with
    * `UNAUTHORIZED` (4401). With a bus, every other relay closes its sessions of `subject` too
    * (unless the bus is down: then only this relay's close, and the token's expiry is what ends
-   * the others). Returns how many this relay closed. Tokens still valid can connect again;
-   * refuse them in the authenticator too (for example with a deny list).
+   * the others). Returns how many this relay closed. Tokens still valid can connect again: to
+   * refuse them too, use {@link revocations} instead.
    */
   revoke(subject: string, reason = 'the session was revoked'): number {
     if (typeof subject !== 'string') {
