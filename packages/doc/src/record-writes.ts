@@ -7,6 +7,7 @@ import { decodeStamp } from './hlc.js'
 import { CREATED_AT_KEY, CREATED_BY_KEY, DELETED_KEY, OWNER_KEY } from './record-json.js'
 import { entriesOf, fieldOfKey } from './register.js'
 import { SCHEMA_ROOT, type AnySchema, type Field } from './schema.js'
+import { indexAfter, UpdatePlaces, type Path, type Place } from './update-places.js'
 
 /** Longest record id the model creates (as `MAX_ID_LENGTH` of collections). */
 const MAX_RECORD_ID_LENGTH = 256
@@ -48,22 +49,12 @@ export type RecordWriteInspection =
   | { readonly ok: false; readonly violation: SchemaViolation }
 
 type Decoded = ReturnType<typeof Y.decodeUpdate>
-/** Where a type lives: its root, then the keys of the items holding it (`null` inside a list). */
-type Path = readonly string[]
-/** Where an item lives: the path of its parent type and its key there (`null` in a sequence). */
-interface Place {
-  readonly path: Path
-  readonly key: string | null
-}
 
 class Violation extends Error {
   constructor(readonly violation: SchemaViolation) {
     super(violation.problem)
   }
 }
-
-/** How far parent and neighbour references are followed before an update counts as unresolvable. */
-const MAX_HOPS = 10_000
 
 /**
  * Inspects a decoded update against `doc` (the room's document, everything so far applied) and
@@ -103,27 +94,21 @@ class Inspector {
   readonly #doc: Y.Doc
   readonly #schema: AnySchema
   readonly #decoded: Decoded
-  readonly #byClient = new Map<number, Y.Item[]>()
-  readonly #typePaths = new Map<Y.AbstractType<unknown>, Path | null>()
+  readonly #places: UpdatePlaces
   readonly #touches = new Map<string, Touch>()
 
   constructor(doc: Y.Doc, decoded: Decoded, schema: AnySchema) {
     this.#doc = doc
     this.#decoded = decoded
     this.#schema = schema
-    for (const struct of decoded.structs) {
-      if (!(struct instanceof Y.Item)) continue
-      const list = this.#byClient.get(struct.id.client)
-      if (list === undefined) this.#byClient.set(struct.id.client, [struct])
-      else list.push(struct)
-    }
+    this.#places = new UpdatePlaces(doc, decoded, unresolvable)
   }
 
   run(): RecordWrite[] {
     for (const struct of this.#decoded.structs) {
       if (!(struct instanceof Y.Item)) continue
       if (struct.id.clock + struct.length <= Y.getState(this.#doc.store, struct.id.client)) continue
-      this.#checkNew(struct, this.#placeOfNew(struct))
+      this.#checkNew(struct, this.#places.ofNew(struct))
     }
     for (const [client, ranges] of this.#decoded.ds.clients) {
       for (const { clock, len } of ranges) this.#checkDeletion(client, clock, len)
@@ -298,22 +283,22 @@ class Inspector {
         const struct = structs[index] as Y.Item | Y.GC
         if (struct.id.clock >= clock + len) break
         if (struct.deleted || !(struct instanceof Y.Item)) continue
-        this.#checkDeleted(this.#placeOfDocItem(struct))
+        this.#checkDeleted(this.#places.ofDocItem(struct))
       }
     }
     if (clock + len <= known) return
     // The rest of the range deletes structs of this update (made and deleted offline); a
     // deletion of structs nobody has sent would wait in the document and strike when they came.
-    const items = this.#byClient.get(client) ?? []
+    const items = this.#places.itemsOf(client)
     const from = Math.max(clock, known)
     const last = items[items.length - 1]
     if (last === undefined || last.id.clock + last.length < clock + len) {
       unresolvable({ client, clock: from })
     }
-    for (let index = this.#indexInUpdate(items, from); index < items.length; index++) {
+    for (let index = indexAfter(items, from); index < items.length; index++) {
       const item = items[index] as Y.Item
       if (item.id.clock >= clock + len) break
-      this.#checkDeleted(this.#placeOfNew(item))
+      this.#checkDeleted(this.#places.ofNew(item))
     }
   }
 
@@ -385,95 +370,6 @@ class Inspector {
     const map = this.#docMap(path)
     return map !== null && map._map.has(key)
   }
-
-  /** Where an item of the update lives: its own parent info, else its neighbour's. */
-  #placeOfNew(start: Y.Item): Place {
-    let item = start
-    for (let hops = 0; hops < MAX_HOPS; hops++) {
-      const parent = item.parent as unknown
-      if (typeof parent === 'string') return { path: [parent], key: item.parentSub }
-      if (parent instanceof Y.ID) {
-        return { path: this.#pathOfHolder(parent, start), key: item.parentSub }
-      }
-      const reference = item.origin ?? item.rightOrigin
-      if (reference === null) break
-      const inDoc = this.#findInDoc(reference)
-      if (inDoc !== null) return this.#placeOfDocItem(inDoc)
-      const inUpdate = this.#findInUpdate(reference)
-      if (inUpdate === null) break
-      item = inUpdate
-    }
-    return unresolvable(start.id)
-  }
-
-  /** The path of the type held by item `id` (in the document or in the update). */
-  #pathOfHolder(id: Y.ID, of: Y.Item): Path {
-    const inDoc = this.#findInDoc(id)
-    if (inDoc !== null) {
-      if (!(inDoc.content instanceof Y.ContentType)) unresolvable(of.id)
-      return this.#pathOfType(inDoc.content.type as Y.AbstractType<unknown>, of)
-    }
-    const holder = this.#findInUpdate(id)
-    if (holder === null || !(holder.content instanceof Y.ContentType)) return unresolvable(of.id)
-    const place = this.#placeOfNew(holder)
-    return [...place.path, place.key ?? '']
-  }
-
-  #placeOfDocItem(item: Y.Item): Place {
-    const parent = item.parent as Y.AbstractType<unknown> | null
-    if (!(parent instanceof Y.AbstractType)) return unresolvable(item.id)
-    return { path: this.#pathOfType(parent, item), key: item.parentSub }
-  }
-
-  #pathOfType(type: Y.AbstractType<unknown>, of: Y.Item): Path {
-    const cached = this.#typePaths.get(type)
-    if (cached !== undefined) return cached ?? unresolvable(of.id)
-    let path: Path | null
-    const holder = type._item
-    if (holder === null) {
-      try {
-        path = [Y.findRootTypeKey(type)]
-      } catch {
-        path = null
-      }
-    } else {
-      const parent = holder.parent as Y.AbstractType<unknown> | null
-      path =
-        parent instanceof Y.AbstractType && parent !== type
-          ? [...this.#pathOfType(parent, of), holder.parentSub ?? '']
-          : null
-    }
-    this.#typePaths.set(type, path)
-    return path ?? unresolvable(of.id)
-  }
-
-  #findInDoc(id: Y.ID): Y.Item | null {
-    const structs = this.#doc.store.clients.get(id.client)
-    if (structs === undefined || Y.getState(this.#doc.store, id.client) <= id.clock) return null
-    const struct = structs[Y.findIndexSS(structs, id.clock)]
-    return struct instanceof Y.Item ? struct : null
-  }
-
-  /** The update's item covering `id`. */
-  #findInUpdate(id: Y.ID): Y.Item | null {
-    const items = this.#byClient.get(id.client)
-    if (items === undefined) return null
-    const item = items[this.#indexInUpdate(items, id.clock)]
-    return item !== undefined && item.id.clock <= id.clock ? item : null
-  }
-
-  /** Index of the first item ending after `clock` (binary search: items come in clock order). */
-  #indexInUpdate(items: readonly Y.Item[], clock: number): number {
-    let low = 0
-    let high = items.length
-    while (low < high) {
-      const middle = (low + high) >> 1
-      const item = items[middle] as Y.Item
-      if (item.id.clock + item.length <= clock) low = middle + 1
-      else high = middle
-    }
-    return low
-  }
 }
 
 const NOT_A_REGISTER = Symbol('not a register')
@@ -516,6 +412,6 @@ function unresolvable(item: { client: number; clock: number }): never {
     '',
     null,
     null,
-    `the update builds on content the relay does not have (Yjs client ${item.client}, clock ${item.clock}), so it cannot be checked against the schema`,
+    `the update builds on content the relay does not have, or nests types deeper than the model (Yjs client ${item.client}, clock ${item.clock}), so it cannot be checked against the schema`,
   )
 }

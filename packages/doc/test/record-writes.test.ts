@@ -180,4 +180,20 @@ describe('inspectRecordWrites', () => {
       'builds on content the relay does not have',
     )
   })
+
+  it('refuses types nested deeper than the model, without recursing through them', () => {
+    const { relay } = setup()
+    const result = rawEdit(relay, (doc) => {
+      let map = new Y.Map<unknown>()
+      doc.getMap('tasks').set('r', map)
+      for (let depth = 0; depth < 50; depth++) {
+        const inner = new Y.Map<unknown>()
+        // Each level under a higher client id: the deepest items come first in the update.
+        doc.clientID = 1_000 + depth
+        doc.transact(() => map.set('~notes', inner))
+        map = inner
+      }
+    })
+    expect(violation(result)?.problem).toContain('builds on content the relay does not have')
+  })
 })

@@ -1,0 +1,143 @@
+/** Where the structs of an update and of a document live: root type, keys of their holders, key. */
+import * as Y from 'yjs'
+
+/** Where a type lives: its root, then the keys of the items holding it (`''` inside a list). */
+export type Path = readonly string[]
+/** Where an item lives: the path of its parent type and its key there (`null` in a sequence). */
+export interface Place {
+  readonly path: Path
+  readonly key: string | null
+}
+
+/** How far neighbour references are followed before an update counts as unresolvable. */
+const MAX_HOPS = 10_000
+/**
+ * How deep types of an update may nest in each other (the model nests three: collection, record,
+ * text or list); deeper, or cyclic, holders are unresolvable rather than a deep recursion.
+ */
+const MAX_NESTING = 8
+
+/**
+ * Finds where the items of a decoded update would go in `doc`, and where the document's own
+ * items are, by following parent and neighbour references through the update and the document
+ * (binary searches, a type's path computed once). An item whose references lead to structs
+ * neither holds is passed to `unresolvable`, which throws.
+ */
+export class UpdatePlaces {
+  readonly #doc: Y.Doc
+  readonly #byClient = new Map<number, Y.Item[]>()
+  readonly #typePaths = new Map<Y.AbstractType<unknown>, Path | null>()
+  readonly #unresolvable: (id: { client: number; clock: number }) => never
+
+  constructor(
+    doc: Y.Doc,
+    decoded: ReturnType<typeof Y.decodeUpdate>,
+    unresolvable: (id: { client: number; clock: number }) => never,
+  ) {
+    this.#doc = doc
+    this.#unresolvable = unresolvable
+    for (const struct of decoded.structs) {
+      if (!(struct instanceof Y.Item)) continue
+      const list = this.#byClient.get(struct.id.client)
+      if (list === undefined) this.#byClient.set(struct.id.client, [struct])
+      else list.push(struct)
+    }
+  }
+
+  /** The update's items of `client`, in clock order. */
+  itemsOf(client: number): readonly Y.Item[] {
+    return this.#byClient.get(client) ?? []
+  }
+
+  /** Where an item of the update lives: its own parent info, else its neighbour's. */
+  ofNew(start: Y.Item, nesting = 0): Place {
+    if (nesting > MAX_NESTING) return this.#unresolvable(start.id)
+    let item = start
+    for (let hops = 0; hops < MAX_HOPS; hops++) {
+      const parent = item.parent as unknown
+      if (typeof parent === 'string') return { path: [parent], key: item.parentSub }
+      if (parent instanceof Y.ID) {
+        return { path: this.#pathOfHolder(parent, start, nesting), key: item.parentSub }
+      }
+      const reference = item.origin ?? item.rightOrigin
+      if (reference === null) break
+      const inDoc = this.#findInDoc(reference)
+      if (inDoc !== null) return this.ofDocItem(inDoc)
+      const inUpdate = this.#findInUpdate(reference)
+      if (inUpdate === null) break
+      item = inUpdate
+    }
+    return this.#unresolvable(start.id)
+  }
+
+  /** The path of the type held by item `id` (in the document or in the update). */
+  #pathOfHolder(id: Y.ID, of: Y.Item, nesting: number): Path {
+    const inDoc = this.#findInDoc(id)
+    if (inDoc !== null) {
+      if (!(inDoc.content instanceof Y.ContentType)) this.#unresolvable(of.id)
+      return this.#pathOfType(inDoc.content.type as Y.AbstractType<unknown>, of)
+    }
+    const holder = this.#findInUpdate(id)
+    if (holder === null || !(holder.content instanceof Y.ContentType))
+      return this.#unresolvable(of.id)
+    const place = this.ofNew(holder, nesting + 1)
+    return [...place.path, place.key ?? '']
+  }
+
+  /** Where an item of the document lives. */
+  ofDocItem(item: Y.Item): Place {
+    const parent = item.parent as Y.AbstractType<unknown> | null
+    if (!(parent instanceof Y.AbstractType)) return this.#unresolvable(item.id)
+    return { path: this.#pathOfType(parent, item), key: item.parentSub }
+  }
+
+  #pathOfType(type: Y.AbstractType<unknown>, of: Y.Item): Path {
+    const cached = this.#typePaths.get(type)
+    if (cached !== undefined) return cached ?? this.#unresolvable(of.id)
+    let path: Path | null
+    const holder = type._item
+    if (holder === null) {
+      try {
+        path = [Y.findRootTypeKey(type)]
+      } catch {
+        path = null
+      }
+    } else {
+      const parent = holder.parent as Y.AbstractType<unknown> | null
+      path =
+        parent instanceof Y.AbstractType && parent !== type
+          ? [...this.#pathOfType(parent, of), holder.parentSub ?? '']
+          : null
+    }
+    this.#typePaths.set(type, path)
+    return path ?? this.#unresolvable(of.id)
+  }
+
+  #findInDoc(id: Y.ID): Y.Item | null {
+    const structs = this.#doc.store.clients.get(id.client)
+    if (structs === undefined || Y.getState(this.#doc.store, id.client) <= id.clock) return null
+    const struct = structs[Y.findIndexSS(structs, id.clock)]
+    return struct instanceof Y.Item ? struct : null
+  }
+
+  /** The update's item covering `id`. */
+  #findInUpdate(id: Y.ID): Y.Item | null {
+    const items = this.#byClient.get(id.client)
+    if (items === undefined) return null
+    const item = items[indexAfter(items, id.clock)]
+    return item !== undefined && item.id.clock <= id.clock ? item : null
+  }
+}
+
+/** Index of the first of `items` (in clock order) ending after `clock`: a binary search. */
+export const indexAfter = (items: readonly Y.Item[], clock: number): number => {
+  let low = 0
+  let high = items.length
+  while (low < high) {
+    const middle = (low + high) >> 1
+    const item = items[middle] as Y.Item
+    if (item.id.clock + item.length <= clock) low = middle + 1
+    else high = middle
+  }
+  return low
+}
