@@ -7,6 +7,7 @@ import {
   type TestRedis,
 } from '@weft/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { MemoryStore } from '@weft/server'
 import * as Y from 'yjs'
 import {
   bothCopiesOfEdit,
@@ -120,6 +121,46 @@ describe('two relays sharing a store and Redis', () => {
     expect([onA.count('out', 'awareness-query'), onB.count('out', 'awareness-query')]).toEqual([
       1, 1,
     ])
+  })
+
+  it("reads a lost edit from the log's tail, not the whole document", async () => {
+    const reads = { loads: 0, tails: [] as number[] }
+    const { a, b } = await startRelayPair(redis.url, {
+      wrapA: (bus) => droppingBus(bus, bothCopiesOfEdit(3)),
+      storeB: (shared) => {
+        // B's view of the store, counting whole loads and tail reads.
+        const counting: Partial<MemoryStore> = {
+          load: (name) => {
+            reads.loads += 1
+            return shared.load(name)
+          },
+          readLogAfter: (name, afterSeq) => {
+            reads.tails.push(afterSeq)
+            return shared.readLogAfter(name, afterSeq)
+          },
+        }
+        return new Proxy(shared, {
+          get: (target, key) => {
+            const own = counting[key as keyof MemoryStore]
+            const value = own ?? (Reflect.get(target, key, target) as unknown)
+            return typeof value === 'function' && own === undefined ? value.bind(target) : value
+          },
+        })
+      },
+    })
+    const writer = testClient(a).open('tail')
+    const reader = testClient(b).open('tail')
+    await Promise.all([writer.whenSynced(), reader.whenSynced()])
+    const loadsAfterOpen = reads.loads
+    const text = writer.doc.getText('t')
+    for (let edit = 1; edit <= 5; edit += 1) {
+      text.insert(text.length, `${edit};`)
+      await writer.whenSaved()
+    }
+    await untilSameState([writer.doc, reader.doc])
+    // B held records 1 and 2 in sequence when record 4 opened the gap: it read what followed.
+    expect(reads.tails).toContain(2)
+    expect(reads.loads).toBe(loadsAfterOpen)
   })
 
   it('a relay that unloads and reloads a document keeps receiving', async () => {

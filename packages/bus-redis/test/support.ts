@@ -37,7 +37,9 @@ export const startRelayPair = async (
   options: {
     wrapA?: (bus: RelayBus) => RelayBus
     /** Wraps the shared store as relay A sees it (to hold its appends back, say). */
-    storeA?: (store: DocStore) => DocStore
+    storeA?: (store: MemoryStore) => DocStore
+    /** Wraps the shared store as relay B sees it (to count its reads, say). */
+    storeB?: (store: MemoryStore) => DocStore
     relay?: TestRelayOptions
     /** What each relay reports its work to (see {@link recordBusMetrics}). */
     metrics?: { a?: Partial<RelayMetrics>; b?: Partial<RelayMetrics> }
@@ -57,6 +59,7 @@ export const startRelayPair = async (
   })
   const b = await startTestRelay({
     ...shared,
+    ...(options.storeB === undefined ? {} : { store: options.storeB(store) }),
     ...(metricsB === undefined ? {} : { metrics: metricsB }),
     bus: busB,
   })

@@ -46,7 +46,7 @@ export type {
   UpdateMeta,
 } from './doc-store.js'
 export type { ExclusiveLocks, HeldLock } from './exclusive-locks.js'
-export type { LogHeads } from './log-heads.js'
+export type { LogHeads, LogTail } from './log-heads.js'
 export { MemoryStore } from './memory-store.js'
 export {
   MAX_REVOCATIONS,

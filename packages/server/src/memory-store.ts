@@ -12,7 +12,7 @@ import type {
   StateRecord,
   StoredDoc,
 } from './doc-store.js'
-import type { LogHeads } from './log-heads.js'
+import type { LogHeads, LogTail } from './log-heads.js'
 import { MemoryFeed } from './memory-feed.js'
 import { stateJson } from './state-json.js'
 
@@ -78,6 +78,18 @@ export class MemoryStore implements DocStore, LogHeads {
   async headSeq(name: string): Promise<number> {
     this.#assertOpen()
     return this.#docs.get(name)?.headSeq ?? 0
+  }
+
+  /** The records after `afterSeq` (see `LogHeads.readLogAfter`). */
+  async readLogAfter(name: string, afterSeq: number): Promise<LogTail | null> {
+    this.#assertOpen()
+    const doc = this.#docs.get(name)
+    if (doc === undefined) return { updates: [], headSeq: 0 }
+    if (afterSeq < doc.compactedThrough) return null
+    const updates = doc.log
+      .filter((record) => record.seq > afterSeq)
+      .flatMap((record) => record.entries.map((entry) => entry.update))
+    return { updates, headSeq: doc.headSeq }
   }
 
   async append(

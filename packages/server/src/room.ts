@@ -7,7 +7,7 @@ import * as awarenessProtocol from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import { applyTransaction, type AppliedTransaction } from './apply-transaction.js'
 import type { DocStore, StoredDoc } from './doc-store.js'
-import { hasLogHeads } from './log-heads.js'
+import { hasLogHeads, type LogTail } from './log-heads.js'
 import type { Logger } from './logger.js'
 import { endFailed, inChildSpan, startUpdateSpan } from './tracing.js'
 import type { RelayMetrics } from './metrics.js'
@@ -303,14 +303,24 @@ export class Room implements BusRoom {
     return this.#sequence?.catchUp(reason) ?? Promise.resolve()
   }
 
+  /**
+   * Reads what the room lacks: the log records after the last one it holds in sequence when the
+   * store can (`LogHeads.readLogAfter`), else (or once compaction folded them) the whole
+   * document. Resolves with the head it covered.
+   */
   async #catchUp(): Promise<number> {
-    const stored = await this.#settings.store.load(this.name)
-    if (this.#closed) return stored.headSeq
-    if (this.#deletedSince(stored)) return stored.headSeq
-    const updates = stored.snapshot === null ? stored.updates : [stored.snapshot, ...stored.updates]
-    if (updates.length > 0 && !this.#applyRemote(updates)) return 0
-    this.#settings.logger.debug('caught up', { doc: this.name, seq: stored.headSeq })
-    return stored.headSeq
+    const { store } = this.#settings
+    const through = this.#sequence?.through ?? 0
+    const tail =
+      hasLogHeads(store) && store.readLogAfter !== undefined
+        ? await store.readLogAfter(this.name, through)
+        : null
+    const read = tail ?? fullRead(await store.load(this.name))
+    if (this.#closed) return read.headSeq
+    if (this.#deletedSince(read)) return read.headSeq
+    if (read.updates.length > 0 && !this.#applyRemote(read.updates)) return 0
+    this.#settings.logger.debug('caught up', { doc: this.name, seq: read.headSeq })
+    return read.headSeq
   }
 
   /** Applies updates from elsewhere and forwards what they changed; false if the room failed. */
@@ -334,7 +344,7 @@ export class Room implements BusRoom {
    * relay whose announcement this relay missed, maybe created again): then the room fails with
    * `DOC_DELETED`, so what it holds is not written into the new one.
    */
-  #deletedSince(stored: StoredDoc): boolean {
+  #deletedSince(stored: { readonly incarnation?: string }): boolean {
     if (this.#incarnation === undefined || stored.incarnation === this.#incarnation) {
       this.#incarnation ??= stored.incarnation
       return false
@@ -680,6 +690,13 @@ export class Room implements BusRoom {
     this.#doc.destroy()
   }
 }
+
+/** A whole document as a log tail from nothing: its snapshot, then its log. */
+const fullRead = (stored: StoredDoc): LogTail => ({
+  updates: stored.snapshot === null ? stored.updates : [stored.snapshot, ...stored.updates],
+  headSeq: stored.headSeq,
+  ...(stored.incarnation === undefined ? {} : { incarnation: stored.incarnation }),
+})
 
 /** True when an encoded state vector names no client (a peer that has nothing). */
 const isEmptyStateVector = (stateVector: Uint8Array): boolean =>

@@ -19,7 +19,7 @@ export type {
 } from './doc-store.js'
 export type { DocImage, FeedSeqImage } from './doc-image.js'
 export type { ExclusiveLocks, HeldLock } from './exclusive-locks.js'
-export type { LogHeads } from './log-heads.js'
+export type { LogHeads, LogTail } from './log-heads.js'
 export {
   resolveReencryptLimits,
   type ReencryptLimits,

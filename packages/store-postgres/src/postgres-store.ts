@@ -22,6 +22,7 @@ import {
   type HistoryRecord,
   type Keyring,
   type LogHeads,
+  type LogTail,
   type ReencryptOptions,
   type ReencryptResult,
   type StateRecord,
@@ -258,6 +259,33 @@ export class PostgresStore implements DocStore, ExclusiveLocks, LogHeads {
         logBytes,
         incarnation: row.incarnation,
       }
+    })
+  }
+
+  /**
+   * The updates of the records after `afterSeq`, with the head and incarnation, in one snapshot
+   * (see `LogHeads.readLogAfter`): `null` once a compaction folded past `afterSeq`.
+   */
+  async readLogAfter(name: string, afterSeq: number): Promise<LogTail | null> {
+    this.#assertOpen()
+    await this.#lastWrite.get(name)
+    return this.#tx('reading a document log', 'read', async (client) => {
+      const { rows } = await client.query<{
+        head_seq: string
+        compacted_through: string
+        incarnation: string
+      }>(
+        `SELECT head_seq, compacted_through, incarnation FROM ${this.#schema}.docs WHERE name = $1`,
+        [name],
+      )
+      const row = rows[0]
+      if (row === undefined) return { updates: [], headSeq: 0 }
+      if (afterSeq < Number(row.compacted_through)) return null
+      const updates: Uint8Array[] = []
+      await this.#eachRecord(client, name, afterSeq, (_seq, entries) => {
+        for (const { update } of entries) updates.push(update)
+      })
+      return { updates, headSeq: Number(row.head_seq), incarnation: row.incarnation }
     })
   }
 

@@ -1,8 +1,13 @@
 /** The DocStore conformance suite on PostgresStore against a real PostgreSQL, plain and encrypted. */
 import { randomBytes } from 'node:crypto'
-import { runDocStoreSuite, startPostgres, type TestPostgres } from '@weft/testkit'
-import { afterAll, beforeAll } from 'vitest'
-import type { EncryptionKey } from '../src/index.js'
+import {
+  logTailConformanceTests,
+  runDocStoreSuite,
+  startPostgres,
+  type TestPostgres,
+} from '@weft/testkit'
+import { afterAll, beforeAll, describe } from 'vitest'
+import { PostgresStore, type EncryptionKey } from '../src/index.js'
 import { storeFixture } from './postgres-fixture.js'
 
 let server: TestPostgres
@@ -25,6 +30,13 @@ runDocStoreSuite(
   ({ historyMs }) => storeFixture(server, { historyMs, encryption: { keys: [keyA] } }),
   { durable: true },
 )
+
+describe('PostgresStore log tail', () => {
+  logTailConformanceTests(async () => {
+    const { store, cleanup } = await storeFixture(server, {})
+    return { store: store as PostgresStore, cleanup }
+  })
+})
 
 // Reopened after a rotation: what was written under A is read back with B encrypting.
 runDocStoreSuite(

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { MemoryStore } from '@weft/server'
 import { LevelStore } from '@weft/store-level'
+import { describe } from 'vitest'
+import { logTailConformanceTests } from '../src/doc-store-log-tail-suite.js'
 import { runDocStoreSuite } from '../src/doc-store-suite.js'
 
 runDocStoreSuite(
@@ -10,6 +12,10 @@ runDocStoreSuite(
   async ({ historyMs }) => ({ store: new MemoryStore({ historyMs }), cleanup: async () => {} }),
   { durable: false },
 )
+
+describe('MemoryStore log tail', () => {
+  logTailConformanceTests(async () => ({ store: new MemoryStore(), cleanup: async () => {} }))
+})
 
 runDocStoreSuite(
   'LevelStore',
