@@ -42,6 +42,11 @@ export interface Collection<S extends Fields> {
   delete(id: string): void
   /** Undoes a deletion. */
   restore(id: string): void
+  /**
+   * Gives the record another owner (`owner` as read; `createdBy` never changes). A relay with
+   * record rules may allow this to some writers only (`ownerChange`).
+   */
+  setOwner(id: string, owner: string): void
   /** Whether the record exists and is deleted. */
   isDeleted(id: string): boolean
   /** Calls `listener` after every change to this collection, local or remote; returns `off`. */
@@ -154,6 +159,14 @@ export const makeCollection = (
       context.assertWritable()
       const record = existing(id)
       doc.transact(() => context.write(record, DELETED_KEY, false))
+    },
+    setOwner: (id, owner) => {
+      context.assertWritable()
+      const record = existing(id)
+      if (typeof owner !== 'string' || owner.length === 0) {
+        throw invalid(`the owner of ${name} "${id}" must be a non-empty string`)
+      }
+      doc.transact(() => context.write(record, OWNER_KEY, owner))
     },
     isDeleted: (id) => {
       const record = root.get(id)

@@ -87,7 +87,7 @@ describe('inspectRecordWrites', () => {
     ben.tasks.delete(task.id)
     const deletion = ben.send()
     expect(deletion.ok && deletion.records[0]?.deletion).toBe(true)
-    ben.model.resolve({ collection: 'tasks', id: task.id, field: '@owner' }, 'ben')
+    ben.tasks.setOwner(task.id, 'ben')
     const owner = ben.send()
     expect(owner.ok && owner.records[0]).toMatchObject({ ownerChange: true, newOwners: ['ben'] })
     ben.tasks.restore(task.id)

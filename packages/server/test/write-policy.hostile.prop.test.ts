@@ -78,10 +78,7 @@ const hostileEdits: ReadonlyArray<(doc: Y.Doc, id: string, random: Random) => st
   (doc) => (doc.getMap('weft:schema').set(`=version|${stamp()}|x`, { v: 'two' }), 'bad version'),
   (doc, id) => (model(doc).collection('tasks').update(id, { title: 'mine now' }), 'foreign edit'),
   (doc, id) => (model(doc).collection('tasks').delete(id), 'foreign delete'),
-  (doc, id) => (
-    model(doc).resolve({ collection: 'tasks', id, field: '@owner' }, 'ben'),
-    'self-given ownership'
-  ),
+  (doc, id) => (model(doc).collection('tasks').setOwner(id, 'ben'), 'self-given ownership'),
   (doc) => (
     openModel(doc, board, { author: 'ana' })
       .collection('tasks')

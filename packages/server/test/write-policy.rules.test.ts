@@ -57,9 +57,12 @@ const storedTasks = async (name: string) => {
   return 'model' in json ? json.model.collections['tasks'] : null
 }
 
-/** Gives a record another owner, as the model stores it (a write of the `owner` register). */
-const giveTo = (model: ReturnType<typeof openModel>, id: string, owner: string): void =>
-  model.resolve({ collection: 'tasks', id, field: '@owner' }, owner)
+/** Gives a task another owner through the model. */
+const giveTo = (
+  model: ReturnType<typeof openModel<typeof board.collections>>,
+  id: string,
+  owner: string,
+): void => model.collection('tasks').setOwner(id, owner)
 
 describe('record rules', () => {
   it("refuses another user's task edited by a writer of tasks: rejected, kept aside, store untouched", async () => {
