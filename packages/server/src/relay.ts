@@ -8,7 +8,7 @@ import { checkDocName, WEFT_SUBPROTOCOL, WeftError } from '@weft/protocol'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { ROOT_CONTEXT } from '@opentelemetry/api'
 import { RelayAdmin } from './admin.js'
-import { matchesPattern, type Authenticator, type Identity } from './auth.js'
+import { matchesPattern, type Identity } from './auth.js'
 import { ChangeFeed } from './change-feed.js'
 import { RelayDocuments } from './relay-documents.js'
 import { bindLogger } from './logger.js'
@@ -20,8 +20,8 @@ import {
   type ResolvedRelayOptions,
 } from './relay-options.js'
 import { BusRouter } from './bus-router.js'
-import type { BusMessage } from './relay-bus.js'
-import { RevocationList, type RelayRevocations } from './revocations.js'
+import { RevocationGuard } from './revocation-guard.js'
+import type { RelayRevocations } from './revocations.js'
 import { RoomRegistry } from './room-registry.js'
 import { SocketLink } from './socket-link.js'
 import type { AuthenticatedSession } from './session-auth.js'
@@ -59,10 +59,7 @@ export class Relay {
   readonly #feed: ChangeFeed
   readonly #documents: RelayDocuments
   readonly #router: BusRouter | null
-  readonly #revocations: RevocationList
-  /** The configured authenticator, then the revocation check. */
-  readonly #auth: Authenticator
-  readonly #revocationReload: ReturnType<typeof setInterval> | null
+  readonly #revocations: RevocationGuard
   #closing: Promise<void> | null = null
   #admin: RelayAdmin | null = null
 
@@ -92,7 +89,10 @@ export class Relay {
             logger,
             metrics: this.#options.metrics,
             events: {
-              revoke: (message) => this.#revokedElsewhere(message),
+              revoke: (message) => {
+                if (!this.#revocations.learn(message))
+                  this.#revokeHere(message.subject, message.reason)
+              },
               deleted: (name) => this.#deletedElsewhere(name),
             },
           })
@@ -111,23 +111,19 @@ export class Relay {
           throw new WeftError('SHUTTING_DOWN', 'the relay is shutting down')
       },
     })
-    this.#revocations = new RevocationList({ store: this.#options.store, logger })
-    this.#auth = checkingRevocations(this.#options.auth, this.#revocations)
-    if (this.#options.auth.mode === 'token') {
-      this.#revocations.whenLoaded().catch((error: unknown) => {
-        logger.warn('reading the revocations failed; the next authentication tries again', {
-          error: String(error),
-        })
-      })
-    }
-    this.#revocationReload =
-      bus === null || this.#options.auth.mode === 'open'
-        ? null
-        : setInterval(() => this.#reloadRevocations(), REVOCATION_RELOAD_MS)
-    this.#revocationReload?.unref()
+    const router = this.#router
+    this.#revocations = new RevocationGuard({
+      store: this.#options.store,
+      logger,
+      auth: this.#options.auth,
+      sessions: this.#sessions,
+      announce:
+        router === null ? null : (message) => router.publish({ ...message, origin: router.id }),
+      reloadMs: bus === null ? 0 : REVOCATION_RELOAD_MS,
+    })
     this.#context = {
       ...this.#options,
-      auth: this.#auth,
+      auth: this.#revocations.auth,
       registry: this.#registry,
       logger,
       sessions: this.#sessions,
@@ -213,79 +209,7 @@ export class Relay {
 
   /** This relay's revocations: see {@link RelayRevocations}. */
   get revocations(): RelayRevocations {
-    return {
-      add: async (input) => {
-        const revocation = await this.#revocations.add(input)
-        const router = this.#router
-        router?.publish({
-          kind: 'revoke',
-          doc: '',
-          origin: router.id,
-          subject: revocation.subject ?? '',
-          reason: revocation.reason,
-          revocation: {
-            id: revocation.id,
-            ...(revocation.tokenId !== undefined ? { tokenId: revocation.tokenId } : {}),
-            revokedAtMs: revocation.revokedAtMs,
-            expiresAtMs: revocation.expiresAtMs,
-          },
-        })
-        this.#closeRevoked()
-        this.#options.logger.info('revocation added', {
-          revocation: revocation.id,
-          by: revocation.subject !== undefined ? 'subject' : 'token id',
-        })
-        return revocation
-      },
-      list: async () => {
-        await this.#revocations.whenLoaded()
-        return this.#revocations.list()
-      },
-      remove: async (id) => {
-        const revocation = await this.#revocations.remove(id)
-        this.#options.logger.info('revocation lifted', { revocation: id })
-        return revocation
-      },
-    }
-  }
-
-  /** Closes the sessions whose token a revocation covers, with `REVOKED`; returns how many. */
-  #closeRevoked(): number {
-    let closed = 0
-    for (const session of [...this.#sessions]) {
-      const identity = session.identity
-      const refusal = identity === null ? null : this.#revocations.refusal(identity)
-      if (refusal === null) continue
-      session.revoke(refusal)
-      closed += 1
-    }
-    return closed
-  }
-
-  /** Another relay revoked a subject or token: close its sessions here, and refuse it from now on. */
-  #revokedElsewhere(message: Extract<BusMessage, { kind: 'revoke' }>): void {
-    const { revocation } = message
-    if (revocation === undefined) {
-      this.#revokeHere(message.subject, message.reason)
-      return
-    }
-    this.#revocations.learn({
-      ...revocation,
-      ...(message.subject !== '' ? { subject: message.subject } : {}),
-      reason: message.reason,
-    })
-    this.#closeRevoked()
-  }
-
-  /** Reads the shared store's revocations again and closes what they cover (lost bus messages). */
-  #reloadRevocations(): void {
-    this.#revocations.reload().then(
-      () => this.#closeRevoked(),
-      (error: unknown) =>
-        this.#options.logger.warn('reading the revocations again failed', {
-          error: String(error),
-        }),
-    )
+    return this.#revocations
   }
 
   /** Closes this relay's sessions of `subject`; returns how many. */
@@ -351,7 +275,7 @@ export class Relay {
 
   /** Verifies a token with the relay's authenticator (for the HTTP API): its identity and scopes. */
   authenticate(token: string): Promise<Identity> {
-    return this.#auth.authenticate(token)
+    return this.#revocations.auth.authenticate(token)
   }
 
   /**
@@ -379,7 +303,7 @@ export class Relay {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       if (this.#heartbeat !== null) clearInterval(this.#heartbeat)
-      if (this.#revocationReload !== null) clearInterval(this.#revocationReload)
+      this.#revocations.close()
       const shuttingDown = new WeftError('SHUTTING_DOWN', 'the relay is shutting down')
       for (const link of this.#links) link.close(shuttingDown)
       await this.#registry.close()
@@ -449,24 +373,6 @@ const STATUS_TEXT: Record<number, string> = {
   431: 'Request Header Fields Too Large',
   503: 'Service Unavailable',
 }
-
-/**
- * `auth`, then the revocations: a token they cover is refused with `REVOKED`. Nothing is accepted
- * before the store's revocations were read once. Open mode has no tokens to revoke.
- */
-const checkingRevocations = (auth: Authenticator, revocations: RevocationList): Authenticator =>
-  auth.mode === 'open'
-    ? auth
-    : {
-        mode: auth.mode,
-        authenticate: async (token) => {
-          const identity = await auth.authenticate(token)
-          await revocations.whenLoaded()
-          const refusal = revocations.refusal(identity)
-          if (refusal !== null) throw refusal
-          return identity
-        },
-      }
 
 /** Ends an upgrade request with a plain HTTP error: the WebSocket handshake never happens. */
 const refuseUpgrade = (socket: Duplex, status: number, reason: string): void => {
