@@ -261,7 +261,10 @@ class Inspector {
     if (wrong !== undefined) problem(wrong)
   }
 
-  /** `weft:schema` holds the registers `version` and `minWriter`, numbers. */
+  /**
+   * `weft:schema` holds the registers `version` and `minWriter`: integers up to the schema's
+   * version. A higher `minWriter` would make every app open the document read-only.
+   */
   #checkSchemaMeta(item: Y.Item, path: Path, key: string | null): void {
     const field = key === null ? null : fieldOfKey(key)
     if (path.length > 1 || field === null || (field !== 'version' && field !== 'minWriter')) {
@@ -269,8 +272,14 @@ class Inspector {
     }
     if (item.content instanceof Y.ContentDeleted) return
     const value = registerValue(item)
-    if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
-      fail(SCHEMA_ROOT, null, field, `${SCHEMA_ROOT}.${field} must be an integer`)
+    const highest = this.#schema.version
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > highest) {
+      fail(
+        SCHEMA_ROOT,
+        null,
+        field,
+        `${SCHEMA_ROOT}.${field} must be an integer from 0 to ${highest}, the schema's version`,
+      )
     }
   }
 

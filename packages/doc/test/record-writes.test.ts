@@ -196,4 +196,21 @@ describe('inspectRecordWrites', () => {
     })
     expect(violation(result)?.problem).toContain('builds on content the relay does not have')
   })
+
+  it('takes schema versions up to its own, and no other key in weft:schema', () => {
+    const { relay, device } = setup()
+    const ana = device('ana', 1)
+    ana.model.migrate()
+    expect(ana.send()).toEqual({ ok: true, records: [] })
+    const register = (field: string, value: unknown) =>
+      rawEdit(relay, (doc) =>
+        doc.getMap('weft:schema').set(`=${field}|${encodeStamp(9, 0)}|x`, { v: value }),
+      )
+    expect(violation(register('minWriter', 99))?.problem).toBe(
+      "weft:schema.minWriter must be an integer from 0 to 1, the schema's version",
+    )
+    expect(violation(register('version', 'one'))).toMatchObject({ field: 'version' })
+    expect(violation(register('colour', 1))).toMatchObject({ collection: 'weft:schema' })
+    expect(register('minWriter', 1)).toEqual({ ok: true, records: [] })
+  })
 })
