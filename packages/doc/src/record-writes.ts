@@ -26,6 +26,8 @@ export interface RecordWrite {
   readonly ownerChange: boolean
   /** Owners it writes to `@owner` (empty when it only deletes entries). */
   readonly newOwners: readonly string[]
+  /** Authors its new field values are written as (the last part of their register keys). */
+  readonly authors: ReadonlySet<string>
   /** `createdBy` as stored, or as the update sets it for a record it creates. */
   readonly createdBy: string | null
   /** The owner as stored before the update (`@owner`, else `createdBy`); `null` when new. */
@@ -87,6 +89,7 @@ interface Touch {
   deletion: boolean
   ownerChange: boolean
   readonly newOwners: string[]
+  readonly authors: Set<string>
   createdBy: string | null
 }
 
@@ -227,6 +230,7 @@ class Inspector {
         `${collection}.${field} of ${where} must be stored as { v: value }`,
       )
     }
+    if (!deleted) touch.authors.add(stamp.author)
     this.#checkRegister(touch, { collection, id, field, where }, value, fields)
   }
 
@@ -346,6 +350,7 @@ class Inspector {
         deletion: false,
         ownerChange: false,
         newOwners: [],
+        authors: new Set(),
         createdBy: null,
       }
       this.#touches.set(key, touch)

@@ -16,7 +16,10 @@ export type RecordRule =
 
 /** The rules of one collection. Every action left out is allowed to `scope`, but `ownerChange`. */
 export interface CollectionRules {
-  /** Creating a record. Its `createdBy` must be the writer's subject. Default `scope`. */
+  /**
+   * Creating a record. Its `createdBy` must be the writer's subject (and, in every write to a
+   * collection with rules, the author of each value). Default `scope`.
+   */
   readonly create?: RecordRule
   /** Writing its fields (scalars, text, lists). Default `scope`. */
   readonly update?: RecordRule
@@ -102,13 +105,22 @@ export const recordWriteDenied = (
       'FORBIDDEN',
       `${where}: ${action} is allowed to ${describe(given)}, and ${writer.subject} is not (${ownerText(owner)}); the edit was not applied`,
     )
-  if (write.created) {
-    if (write.createdBy !== writer.subject) {
+  if (write.created && write.createdBy !== writer.subject) {
+    return new WeftError(
+      'FORBIDDEN',
+      `${where}: createdBy must be the writer's subject ${JSON.stringify(writer.subject)} (got ${JSON.stringify(write.createdBy)})`,
+    )
+  }
+  for (const author of write.authors) {
+    // Migration steps write under their own name, with a stamp below any user's.
+    if (author !== writer.subject && !MIGRATION_AUTHOR.test(author)) {
       return new WeftError(
         'FORBIDDEN',
-        `${where}: createdBy must be the writer's subject ${JSON.stringify(writer.subject)} (got ${JSON.stringify(write.createdBy)})`,
+        `${where}: values must be written as the writer's subject ${JSON.stringify(writer.subject)} (got ${JSON.stringify(author)})`,
       )
     }
+  }
+  if (write.created) {
     const create = collectionRule.create ?? 'scope'
     if (!allows(create)) return refuse('creating it', create)
     const givesAway = write.newOwners.some((next) => next !== writer.subject)
@@ -126,6 +138,9 @@ export const recordWriteDenied = (
   if (write.ownerChange && !allows(ownerChange)) return refuse('changing its owner', ownerChange)
   return undefined
 }
+
+/** The author a model's migration step writes as (`weft:migration:<version>`). */
+const MIGRATION_AUTHOR = /^weft:migration:\d+$/
 
 const permits = (given: RecordRule, owner: string | null, writer: RecordWriter): boolean => {
   if (Array.isArray(given)) return given.some((each: RecordRule) => permits(each, owner, writer))

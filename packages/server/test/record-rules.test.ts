@@ -13,6 +13,7 @@ const write = (overrides: Partial<RecordWrite>): RecordWrite => ({
   deletion: false,
   ownerChange: false,
   newOwners: [],
+  authors: new Set(),
   createdBy: 'ana',
   owner: 'ana',
   ...overrides,
@@ -82,5 +83,18 @@ describe('record rules', () => {
       'createdBy must be the writer',
     )
     expect(recordWriteDenied(rules, { ...created, newOwners: ['ana'] }, ben)).toBeDefined()
+  })
+
+  it('require values written as the writer, or as a migration step', () => {
+    const rules = { tasks: {} }
+    const forged = write({ fields: new Set(['title']), authors: new Set(['ana']) })
+    expect(recordWriteDenied(rules, forged, ben)?.message).toContain(
+      'values must be written as the writer\'s subject "ben" (got "ana")',
+    )
+    const own = write({ fields: new Set(['title']), authors: new Set(['ben']) })
+    expect(recordWriteDenied(rules, own, ben)).toBeUndefined()
+    const migration = write({ fields: new Set(['title']), authors: new Set(['weft:migration:2']) })
+    expect(recordWriteDenied(rules, migration, ben)).toBeUndefined()
+    expect(recordWriteDenied({}, forged, ben)).toBeUndefined()
   })
 })

@@ -91,15 +91,26 @@ describe('record rules', () => {
     ])
   })
 
-  it('refuses a create that claims another creator', async () => {
+  it('refuses a create or a value that claims another writer', async () => {
     await start()
     const ben = await device('ben', 'boards/2')
+    const reset = new Promise((resolve) => ben.handle.once('reset', resolve))
     openModel(ben.handle.doc, board, { author: 'ana' })
       .collection('tasks')
       .create({ title: 'Forged', done: false })
     await expect(ben.handle.whenSaved()).rejects.toMatchObject({ code: 'FORBIDDEN' })
     expect(ben.handle.rejected[0]?.reason).toContain('createdBy must be the writer')
     await expect(storedTasks('boards/2')).rejects.toMatchObject({ code: 'NOT_FOUND' })
+    await reset
+    const { id } = ben.tasks().create({ title: 'Mine', done: false })
+    await ben.handle.whenSaved()
+    // Ben's own task, but the value claims to be ana's (register keys name their author).
+    openModel(ben.handle.doc, board, { author: 'ana' })
+      .collection('tasks')
+      .update(id, { done: true })
+    await expect(ben.handle.whenSaved()).rejects.toMatchObject({ code: 'FORBIDDEN' })
+    expect(ben.handle.rejected.at(-1)?.reason).toContain('values must be written as')
+    expect(await storedTasks('boards/2')).toEqual([expect.objectContaining({ id, done: false })])
   })
 
   it('refuses an owner change by a non-admin and takes it from an admin', async () => {
