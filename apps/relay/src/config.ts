@@ -114,6 +114,9 @@ const authProblem = (config: RelayConfig): string | undefined => {
       (keys.length > 1 ? ` (got ${keys.map((key) => `--${key}`).join(', ')})` : '')
     )
   }
+  if (config['jwt-extra-secret'] !== undefined && config['jwt-secret'] === undefined) {
+    return '--jwt-extra-secret is accepted beside --jwt-secret only (HS256): give both'
+  }
   return undefined
 }
 

@@ -79,6 +79,12 @@ export const OPTIONS = {
     schema: z.string().min(32, 'the HS256 secret must be at least 32 characters').optional(),
     help: 'HS256 shared secret (prefer the WEFT_JWT_SECRET variable to a flag)',
   },
+  'jwt-extra-secret': {
+    schema: z.string().min(32, 'the HS256 secret must be at least 32 characters').optional(),
+    help:
+      'a second HS256 secret whose tokens are accepted too, while --jwt-secret is rotated ' +
+      '(prefer WEFT_JWT_EXTRA_SECRET)',
+  },
   'admin-token': {
     schema: z.string().min(32, 'the admin token must be at least 32 characters').optional(),
     help: 'bearer token of the /admin routes, which are off without it (prefer WEFT_ADMIN_TOKEN)',
@@ -252,6 +258,7 @@ export type OptionName = keyof typeof OPTIONS
 /** Options whose values are secrets, never repeated in messages. */
 export const SECRET_OPTIONS: ReadonlySet<string> = new Set<OptionName>([
   'jwt-secret',
+  'jwt-extra-secret',
   'admin-token',
   'postgres-url',
   'redis-url',

@@ -329,8 +329,13 @@ const authenticator = async (config: RelayConfig): Promise<Authenticator> => {
     ...(config['jwt-issuer'] !== undefined ? { issuer: config['jwt-issuer'] } : {}),
     ...(config['jwt-audience'] !== undefined ? { audience: config['jwt-audience'] } : {}),
   }
-  if (config['jwt-secret'] !== undefined)
-    return jwtAuth({ ...common, secret: config['jwt-secret'] })
+  if (config['jwt-secret'] !== undefined) {
+    const extra = config['jwt-extra-secret']
+    return jwtAuth({
+      ...common,
+      secret: extra === undefined ? config['jwt-secret'] : [config['jwt-secret'], extra],
+    })
+  }
   if (config['jwks-url'] !== undefined) return jwtAuth({ ...common, jwksUrl: config['jwks-url'] })
   const file = config['jwt-public-key-file'] as string
   return jwtAuth({

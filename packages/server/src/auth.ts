@@ -78,8 +78,12 @@ export const openAuth = (): Authenticator => ({
 
 /** Options of {@link jwtAuth}: exactly one of `secret`, `publicKey`, `jwks` or `jwksUrl`. */
 export interface JwtAuthOptions {
-  /** Shared secret for HS256 (at least 32 bytes). */
-  secret?: string | Uint8Array
+  /**
+   * Shared secret for HS256 (at least 32 bytes), or several: a token signed with any of them is
+   * accepted (the first that verifies it), so a secret can be rotated without refusing the
+   * tokens signed with the one it replaces while they live.
+   */
+  secret?: string | Uint8Array | ReadonlyArray<string | Uint8Array>
   /** PEM public key (SPKI) for RS256 or EdDSA; `algorithm` says which. */
   publicKey?: string
   /** Algorithm of `publicKey`. Default `RS256`. */
@@ -123,7 +127,27 @@ export const jwtAuth = (options: JwtAuthOptions): Authenticator => {
   if (!Number.isFinite(tolerance) || tolerance < 0) {
     throw new WeftError('INVALID_ARGUMENT', 'clockToleranceSec must be a non-negative number')
   }
-  const { key, algorithms } = verificationKey(options)
+  const { keys, algorithms } = verificationKeys(options)
+  const checks = {
+    algorithms,
+    clockTolerance: tolerance,
+    ...(options.issuer !== undefined ? { issuer: options.issuer } : {}),
+    ...(options.audience !== undefined ? { audience: options.audience } : {}),
+  }
+  /** The payload of the first key that verifies `token`; the error of the first key if none. */
+  const verify = async (token: string): Promise<JWTPayload> => {
+    let first: unknown
+    for (const [index, key] of keys.entries()) {
+      try {
+        return (await jwtVerify(token, await key, checks)).payload
+      } catch (cause) {
+        if (index === 0) first = cause
+        // Only a signature another key may verify is worth another try.
+        if (!(cause instanceof joseErrors.JWSSignatureVerificationFailed)) break
+      }
+    }
+    throw first
+  }
   return {
     mode: 'token',
     authenticate: async (token) => {
@@ -132,12 +156,7 @@ export const jwtAuth = (options: JwtAuthOptions): Authenticator => {
       }
       let payload: JWTPayload
       try {
-        ;({ payload } = await jwtVerify(token, await key, {
-          algorithms,
-          clockTolerance: tolerance,
-          ...(options.issuer !== undefined ? { issuer: options.issuer } : {}),
-          ...(options.audience !== undefined ? { audience: options.audience } : {}),
-        }))
+        payload = await verify(token)
       } catch (cause) {
         throw new WeftError('UNAUTHORIZED', `the token was refused: ${tokenProblem(cause)}`, {
           cause,
@@ -153,17 +172,33 @@ export const jwtAuth = (options: JwtAuthOptions): Authenticator => {
 
 type Key = Uint8Array | CryptoKey | JWTVerifyGetKey
 
+/** One HS256 secret as bytes; throws unless it is at least 32 bytes. */
+const secretKey = (secret: unknown): Uint8Array => {
+  const bytes = typeof secret === 'string' ? new TextEncoder().encode(secret) : secret
+  if (!(bytes instanceof Uint8Array) || bytes.length < 32) {
+    throw new WeftError('INVALID_ARGUMENT', 'the HS256 secret must be at least 32 bytes')
+  }
+  return bytes
+}
+
+const verificationKeys = (
+  options: JwtAuthOptions,
+): { keys: ReadonlyArray<Promise<Key> | Key>; algorithms: string[] } => {
+  if (options.secret !== undefined) {
+    const { secret } = options
+    const secrets = Array.isArray(secret) ? secret : [secret]
+    if (secrets.length === 0) {
+      throw new WeftError('INVALID_ARGUMENT', 'secret must name at least one HS256 secret')
+    }
+    return { keys: secrets.map(secretKey), algorithms: ['HS256'] }
+  }
+  const { key, algorithms } = verificationKey(options)
+  return { keys: [key], algorithms }
+}
+
 const verificationKey = (
   options: JwtAuthOptions,
 ): { key: Promise<Key> | Key; algorithms: string[] } => {
-  if (options.secret !== undefined) {
-    const secret =
-      typeof options.secret === 'string' ? new TextEncoder().encode(options.secret) : options.secret
-    if (!(secret instanceof Uint8Array) || secret.length < 32) {
-      throw new WeftError('INVALID_ARGUMENT', 'the HS256 secret must be at least 32 bytes')
-    }
-    return { key: secret, algorithms: ['HS256'] }
-  }
   if (options.publicKey !== undefined) {
     const algorithm = options.algorithm ?? 'RS256'
     const key = importSPKI(options.publicKey, algorithm).catch((cause: unknown) => {
