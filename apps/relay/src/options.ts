@@ -197,6 +197,37 @@ export const OPTIONS = {
       'comma-separated browser origins allowed to connect and to call /v1 (CORS; others get ' +
       '403); default any origin may connect, and /v1 sends no CORS headers',
   },
+  'presence-claims': {
+    schema: z
+      .string()
+      .optional()
+      .transform((value, context) => {
+        if (value === undefined) return undefined
+        const pairs = value
+          .split(',')
+          .map((pair) => pair.trim())
+          .filter((pair) => pair.length > 0)
+        const mapping: Record<string, string> = {}
+        for (const pair of pairs) {
+          const [field, claim, ...rest] = pair.split('=').map((part) => part.trim())
+          if (
+            field === undefined ||
+            field === '' ||
+            claim === undefined ||
+            claim === '' ||
+            rest.length > 0
+          ) {
+            context.addIssue({ code: 'custom', message: `"${pair}" is not field=claim` })
+            return z.NEVER
+          }
+          mapping[field] = claim
+        }
+        return mapping
+      }),
+    help:
+      'presence fields set from the token, as field=claim pairs, comma-separated (e.g. ' +
+      'user.name=name): others see the claim, whatever the client sent',
+  },
   'trusted-proxies': {
     schema: z
       .string()

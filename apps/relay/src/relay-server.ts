@@ -113,6 +113,7 @@ export const startRelayServer = async (
     maxConnectionsPerAddress: config['max-connections-per-address'],
     maxHeaderBytes: config['max-header-bytes'],
     allowedOrigins: config['allowed-origins'] ?? null,
+    presenceClaims: config['presence-claims'] ?? null,
     trustedProxies: config['trusted-proxies'],
     maxQueuedBytes: config['max-queued-bytes'],
     helloTimeoutMs: config['hello-timeout-ms'],

@@ -130,6 +130,22 @@ describe('relay configuration', () => {
     })
   })
 
+  it('reads --presence-claims as field=claim pairs and names a bad pair', () => {
+    expect(
+      parseCommand(
+        ['--auth', 'open', '--presence-claims', 'user.name=name, user.color = weft.color'],
+        {},
+      ),
+    ).toMatchObject({
+      kind: 'run',
+      config: { 'presence-claims': { 'user.name': 'name', 'user.color': 'weft.color' } },
+    })
+    expect(parseCommand(['--auth', 'open', '--presence-claims', 'user.name'], {})).toMatchObject({
+      kind: 'invalid',
+      message: expect.stringContaining('"user.name" is not field=claim'),
+    })
+  })
+
   it('--help lists every option with its variable and default', () => {
     const command = parseCommand(['--help'], {})
     expect(command.kind).toBe('help')

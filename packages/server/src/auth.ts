@@ -43,6 +43,11 @@ export interface Identity {
    * refuses the tokens issued at or before it (all of them when this is missing).
    */
   readonly issuedAtMs?: number
+  /**
+   * The verified token's claims, for presence fields the relay sets from them
+   * (`RelayOptions.presenceClaims`). Absent: none.
+   */
+  readonly claims?: Readonly<Record<string, unknown>>
 }
 
 /**
@@ -255,6 +260,7 @@ export const identityOf = (payload: JWTPayload): Identity => {
     ...(typeof payload.iat === 'number' && Number.isFinite(payload.iat)
       ? { issuedAtMs: payload.iat * 1000 }
       : {}),
+    claims: payload,
   }
 }
 

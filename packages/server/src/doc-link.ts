@@ -13,6 +13,7 @@ export interface DocLinkSession {
   readonly traceContext: Context
   readonly correlationId: string
   readonly owner: string | null
+  readonly claims: Readonly<Record<string, unknown>> | null
   send(message: WeftMessage): void
   sendFrame(frame: Uint8Array): void
   closeDoc(link: DocLink, error: WeftError): void
@@ -47,6 +48,10 @@ export class DocLink implements RoomPeer {
 
   get owner(): string | null {
     return this.#session.owner
+  }
+
+  get claims(): Readonly<Record<string, unknown>> | null {
+    return this.#session.claims
   }
 
   deliver(message: Outgoing): void {

@@ -7,6 +7,7 @@ import type { DocStore } from './doc-store.js'
 import { silentLogger, type Logger } from './logger.js'
 import { silentMetrics, type RelayMetrics } from './metrics.js'
 import type { RelayBus } from './relay-bus.js'
+import { checkPresenceClaims, type PresenceClaims } from './presence-claims.js'
 import { parseRecordRules, type RecordRules } from './record-rules.js'
 
 const MiB = 1024 * 1024
@@ -64,6 +65,13 @@ export interface RelayOptions {
    * any origin.
    */
   allowedOrigins?: readonly string[] | null
+  /**
+   * Presence fields the relay sets from each session's verified token, whatever the client
+   * sent: field → claim, both dot paths (`{ 'user.name': 'name' }`; a claim the token lacks
+   * removes the field). Others see these values; services in the relay process are not
+   * rewritten. Default none.
+   */
+  presenceClaims?: PresenceClaims | null
   /** Documents one Weft socket may have open. Default 256. */
   maxDocsPerSocket?: number
   /** Bytes a socket may send for a document while it loads. Default 32 MiB. */
@@ -173,6 +181,7 @@ export const resolveRelayOptions = (options: RelayOptions): ResolvedRelayOptions
   const resolved = {
     ...DEFAULTS,
     allowedOrigins: null as readonly string[] | null,
+    presenceClaims: null as PresenceClaims | null,
     logger: silentLogger,
     serverName: 'weft-relay',
     schemas: [] as readonly DocSchema[],
@@ -202,6 +211,7 @@ export const resolveRelayOptions = (options: RelayOptions): ResolvedRelayOptions
     )
   }
   checkSchemas(resolved.schemas)
+  checkPresenceClaims(resolved.presenceClaims)
   checkBus(resolved.bus)
   new TrustedProxies(resolved.trustedProxies)
   if (typeof resolved.serverName !== 'string') {

@@ -8,6 +8,7 @@ import * as Y from 'yjs'
 import { applyTransaction, type AppliedTransaction } from './apply-transaction.js'
 import type { DocStore, StoredDoc } from './doc-store.js'
 import { hasLogHeads, type LogTail } from './log-heads.js'
+import { withClaimedPresence, type PresenceClaims } from './presence-claims.js'
 import type { Logger } from './logger.js'
 import { endFailed, inChildSpan, startUpdateSpan } from './tracing.js'
 import type { RelayMetrics } from './metrics.js'
@@ -54,11 +55,15 @@ export interface RoomPeer {
   roomFailed(error: WeftError): void
   /** The trace context its client sent, parent of the spans of its updates. */
   readonly traceContext?: Context
+  /** Its verified token's claims (see `RoomSettings.presenceClaims`); none for services. */
+  readonly claims?: Readonly<Record<string, unknown>> | null
 }
 
 /** Settings of a room, resolved by the relay. */
 export interface RoomSettings {
   readonly store: DocStore
+  /** Presence fields set from each peer's token claims. Default none. */
+  readonly presenceClaims?: PresenceClaims | null
   readonly logger: Logger
   readonly metrics: RelayMetrics
   /** Compact the log into the snapshot once it holds this many entries. */
@@ -510,7 +515,14 @@ export class Room implements BusRoom {
       changing.push(entry)
     }
     if (changing.length === 0) return undefined
-    const applied = changing.length === entries.length ? update : awarenessSubset(update, changing)
+    const mapping = this.#settings.presenceClaims ?? null
+    const claims = peer.claims ?? null
+    const applied =
+      mapping !== null && claims !== null
+        ? withClaimedPresence(update, changing, mapping, claims)
+        : changing.length === entries.length
+          ? update
+          : awarenessSubset(update, changing)
     return this.#presence.apply(peer, applied, this.#peers.has(peer))
   }
 

@@ -89,6 +89,11 @@ export class YwsSession implements SocketHandler, RoomPeer, AuthenticatedSession
     return this.#auth.owner
   }
 
+  /** The verified token's claims, for presence set from them; `null` before login. */
+  get claims(): Readonly<Record<string, unknown>> | null {
+    return this.#auth.identity?.claims ?? null
+  }
+
   revoke(error: WeftError): void {
     this.#link.close(error)
   }
