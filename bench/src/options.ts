@@ -6,8 +6,8 @@ const SYSTEM_IDS: readonly string[] = Object.keys(SYSTEMS)
 
 /**
  * Workload ids in report order: 1 floor … 8 connections, 5b (fan-out at a fifth of 5's rate)
- * beside 5, then 9 presence, 10 churn, 11 fan-out across relays and 12 the trace through
- * PostgreSQL.
+ * beside 5, then 9 presence, 10 churn, 11 fan-out across relays, 12 the trace through
+ * PostgreSQL and 13 the trace into a record of a document with a schema.
  */
 export const WORKLOAD_IDS = [
   '1',
@@ -23,6 +23,7 @@ export const WORKLOAD_IDS = [
   '10',
   '11',
   '12',
+  '13',
 ] as const
 /** One workload id. */
 export type WorkloadId = (typeof WORKLOAD_IDS)[number]
@@ -33,7 +34,7 @@ export const compareWorkloadIds = (a: string, b: string): number =>
 
 /** How big each workload is. */
 export interface Sizes {
-  /** Patches of `automerge-paper` replayed (workloads 1–4, 7, 12); the trace has 259,778. */
+  /** Patches of `automerge-paper` replayed (workloads 1–4, 7, 12, 13); the trace has 259,778. */
   readonly tracePatches: number
   /** Fan-out (5, 5b, 11): clients on one document, edits per second each, seconds of editing. */
   readonly fanoutClients: number
@@ -142,7 +143,7 @@ export interface BenchOptions {
 const USAGE = `Usage: pnpm bench [options]
 
   --quick                 small sizes, one run; writes bench/results/quick.{md,json}
-  --only <ids>            comma-separated workload ids (1-8, 5b, 9, 10, 11, 12), e.g. --only 2,3
+  --only <ids>            comma-separated workload ids (1-8, 5b, 9, 10, 11, 12, 13), e.g. --only 2,3
   --runs <n>              runs per workload (default 3, or 1 with --quick)
   --no-peers              Weft only: skip Hocuspocus and y-websocket-server
   --systems <ids>         only these systems: weft-client, weft-yws, hocuspocus, y-websocket-server

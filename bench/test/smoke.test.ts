@@ -46,9 +46,10 @@ beforeAll(async () => {
   await mkdir(join(outDir, 'load'))
   await writeFile(join(outDir, 'load', 'quick.md'), `# old report\n\n${KEPT.join('\n\n')}\n`)
   // Two halves at once (one per core): the trace workloads on Weft's client (with the ones on
-  // PostgreSQL and Redis, 11 and 12), and the many-client workloads on both of Weft's dialects.
+  // PostgreSQL and Redis, 11 and 12, and the schema check, 13), and the many-client workloads on
+  // both of Weft's dialects.
   results = await Promise.all([
-    bench('trace', ['--only', '1,2,3,4,7,11,12', '--systems', 'weft-client']),
+    bench('trace', ['--only', '1,2,3,4,7,11,12,13', '--systems', 'weft-client']),
     bench('load', ['--only', LOAD_IDS.join(',')]),
   ])
 }, 180_000)
@@ -74,7 +75,7 @@ const values = (id: string, column: string): Values => {
 describe('pnpm bench --quick (Weft only)', () => {
   it('runs every workload, once, for every column', () => {
     const ids = results.flatMap((result) => result.workloads.map((w) => w.id)).sort()
-    expect(ids).toEqual(['1', '10', '11', '12', '2', '3', '4', '5', '5b', '6', '7', '8', '9'])
+    expect(ids).toEqual(['1', '10', '11', '12', '13', '2', '3', '4', '5', '5b', '6', '7', '8', '9'])
     for (const w of results.flatMap((result) => result.workloads)) {
       expect(w.runs).toHaveLength(1)
       for (const column of w.columns)
@@ -223,6 +224,22 @@ describe('pnpm bench --quick (Weft only)', () => {
     // clock tick (10 ms) of its CPU, so zero is a possible measurement here.
     expect(values('12', 'weft-level').postgresCpuMs).toBeNull()
     expect(values('12', 'weft-postgres').postgresCpuMs).toBeGreaterThanOrEqual(0)
+  })
+
+  it('schema check: the reader gets the text of the record without a schema, with one, with rules', () => {
+    for (const column of ['weft-no-schema', 'weft-schema', 'weft-schema-rules']) {
+      const check = values('13', column)
+      expect(check.readerMs, column).toBeGreaterThan(0)
+      expect(check.savedMs, column).toBeGreaterThan(0)
+      expect(check.serverCpuMs, column).toBeGreaterThan(0)
+    }
+    // Both checked set-ups are judged against the relay without a schema of the same run.
+    const targets = workload('13').targets
+    expect(targets.map((row) => row.column)).toEqual([
+      'Weft (Weft client), schema',
+      'Weft (Weft client), schema + record rules',
+    ])
+    for (const row of targets) expect(row.met, row.column).not.toBeNull()
   })
 
   it('writes a report with every workload and its targets', async () => {

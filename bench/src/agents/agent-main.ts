@@ -8,6 +8,7 @@ import { floorMethods } from './roles/floor.js'
 import { idleConnectionMethods } from './roles/idle-connections.js'
 import { manyDocsMethods } from './roles/many-docs.js'
 import type { Methods } from './roles/methods.js'
+import { paperMethods } from './roles/paper.js'
 import { presenceMethods } from './roles/presence.js'
 import { textWatchMethods } from './roles/text-watch.js'
 import { traceStoreMethods } from './roles/trace-store.js'
@@ -20,6 +21,7 @@ const methods: Methods = {
   ...docSessionMethods,
   ...traceStoreMethods,
   ...traceWriterMethods,
+  ...paperMethods,
   ...textWatchMethods,
   ...fanoutMethods,
   ...manyDocsMethods,

@@ -11,9 +11,15 @@ const KINDS: ClientKinds = {
   hocuspocus: openHocuspocusDoc,
 }
 
-/** Opens document `name` at `url` with a `kind` client. */
-export const openDoc = (kind: ClientKind, url: string, name: string): BenchDoc =>
-  KINDS[kind](url, name)
+/**
+ * Opens document `name` at `url` with a `kind` client; with `token` (a relay verifying tokens),
+ * Weft's client only: the peers' clients are never given one here.
+ */
+export const openDoc = (kind: ClientKind, url: string, name: string, token?: string): BenchDoc => {
+  if (token === undefined) return KINDS[kind](url, name)
+  if (kind !== 'weft') throw new Error(`a token is sent by Weft's client only, not by ${kind}`)
+  return openWeftDoc(url, name, token)
+}
 
 /** The shared text every workload edits. */
 export const TEXT_NAME = 'text'

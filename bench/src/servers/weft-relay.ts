@@ -12,6 +12,13 @@ export interface WeftRelayOptions {
   readonly postgresUrl?: string
   /** Share updates and presence with other relays over this Redis (`--redis-url`; needs `postgresUrl`). */
   readonly redisUrl?: string
+  /** Documents' schemas and record rules (`--schemas-file`): the relay checks every write to them. */
+  readonly schemasFile?: string
+  /**
+   * Verify tokens with this HS256 secret (`--auth jwt`, the secret in `WEFT_JWT_SECRET`) instead
+   * of `--auth open`: record rules judge only writers with a verified token.
+   */
+  readonly jwtSecret?: string
 }
 
 /** The relay's entry point; run as a program, not imported (apps are not libraries). */
@@ -42,7 +49,7 @@ export const startWeftRelay = (
     '--data',
     dataDir,
     '--auth',
-    'open',
+    options.jwtSecret === undefined ? 'open' : 'jwt',
     // Every limit at its default: the clients name their own addresses through X-Forwarded-For
     // (see ProxiedWebSocket), which the relay believes from loopback by default.
   ]
@@ -59,9 +66,12 @@ export const startWeftRelay = (
     args.push('--store', 'postgres', '--postgres-url', options.postgresUrl)
   }
   if (options.redisUrl !== undefined) args.push('--redis-url', options.redisUrl)
+  if (options.schemasFile !== undefined) args.push('--schemas-file', options.schemasFile)
   return spawnServer({
     kind: 'weft',
     args,
+    // The secret goes in the environment, as the relay advises, not on the command line.
+    ...(options.jwtSecret === undefined ? {} : { env: { WEFT_JWT_SECRET: options.jwtSecret } }),
     dataDir,
     tsx: true,
     ready: /"port":(\d+)[^\n]*"msg":"relay listening"/,

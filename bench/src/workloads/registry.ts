@@ -9,6 +9,7 @@ import { floorSpec, floorStep } from './floor.js'
 import { killSpec, killStep } from './kill.js'
 import { manyDocsSpec, manyDocsStep } from './many-docs.js'
 import { presenceSpec, presenceStep } from './presence.js'
+import { schemaCheckSpec, schemaCheckStep } from './schema-check.js'
 import { traceStep } from './trace.js'
 import { tracePostgresSpec, tracePostgresStep } from './trace-postgres.js'
 import { coldLoadSpec, traceSpec } from './trace-specs.js'
@@ -29,6 +30,7 @@ export const SPECS: Readonly<Record<WorkloadId, WorkloadSpec>> = {
   '10': churnSpec,
   '11': fanoutClusterSpec,
   '12': tracePostgresSpec,
+  '13': schemaCheckSpec,
 }
 
 /** Steps in the order they run; one step may produce several workloads (2 and 3). */
@@ -45,6 +47,7 @@ export const STEPS: readonly Step[] = [
   churnStep,
   fanoutClusterStep,
   tracePostgresStep,
+  schemaCheckStep,
 ]
 
 /** The spec's baseline column as an optional field (absent when it has none). */

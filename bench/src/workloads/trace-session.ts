@@ -1,6 +1,8 @@
-/** Workload 2's core, shared by 2/3, 4 and 7: one writer replays the trace, one reader waits for it. */
+/** Workload 2's core (2/3, 4, 7, 12, 13): one writer replays the trace, one reader waits for it. */
 import type { Agent } from '../agents/agent.js'
+import type { WaitParams } from '../agents/roles/text-watch.js'
 import type { WriteParams, WriteResult } from '../agents/roles/trace-writer.js'
+import type { TextPlace } from '../agents/text-place.js'
 import type { Sizes } from '../options.js'
 import { CpuWindow, readMemoryMb } from '../proc-metrics.js'
 import type { ServerProcess } from '../servers/start-server.js'
@@ -57,19 +59,51 @@ export const replayTrace = async (
     writer.call<{ clientId: number }>('doc.open', open),
     reader.call('doc.open', open),
   ])
+  return measureReplay({
+    server,
+    writer,
+    reader,
+    sizes,
+    kill,
+    waitConfirmed: system.client === 'weft',
+    writerClientId: clientId,
+  })
+}
+
+/** What {@link measureReplay} needs: agents that have the trace and the document open. */
+export interface ReplayParams {
+  readonly server: ServerProcess
+  readonly writer: Agent
+  readonly reader: Agent
+  readonly sizes: Sizes
+  readonly kill: KillMode
+  /** Wait for the server's confirmation of everything (Weft's client: `saved`). */
+  readonly waitConfirmed: boolean
+  readonly writerClientId: number
+  /** Where the text is in the document. Default `root`. */
+  readonly text?: TextPlace
+}
+
+/** Replays the trace from the writer while the reader waits for the text; measures both and the server. */
+export const measureReplay = async (params: ReplayParams): Promise<TraceOutcome> => {
+  const { server, writer, reader, sizes, kill } = params
+  const text = params.text ?? 'root'
   const timeoutMs = traceTimeoutMs(sizes)
   const serverCpu = new CpuWindow(server.pid)
   const cpuBefore = (await writer.cpuMs()) + (await reader.cpuMs())
-  const readerDone = reader.call<{ doneAt: number }>('text.waitFor', {
+  const waitParams: WaitParams = {
     timeoutMs,
+    text,
     ...(kill === 'on-reader' ? { killPidOnDone: server.pid } : {}),
-  })
+  }
+  const readerDone = reader.call<{ doneAt: number }>('text.waitFor', waitParams)
   const writeParams: WriteParams = {
     yieldEvery: 100,
     highWaterBytes: 1024 * 1024,
-    waitConfirmed: system.client === 'weft',
+    waitConfirmed: params.waitConfirmed,
     ...(kill === 'on-saved' ? { killPidOnConfirmed: server.pid } : {}),
     timeoutMs,
+    text,
   }
   const write = await writer.call<WriteResult>('trace.write', writeParams, timeoutMs + 5000)
   // When the relay is killed at `saved`, the reader may never complete: do not wait for it.
@@ -79,7 +113,7 @@ export const replayTrace = async (
   const memory = kill === 'none' ? readMemoryMb(server.pid) : { peakRssMb: Number.NaN }
   const clientCpuMs = (await writer.cpuMs()) + (await reader.cpuMs()) - cpuBefore
   return {
-    writerClientId: clientId,
+    writerClientId: params.writerClientId,
     write,
     readerDoneAt,
     clientCpuMs,

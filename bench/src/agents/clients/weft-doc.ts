@@ -2,10 +2,18 @@
 import { createClient } from '@weft/client'
 import { trackedWebSocket, type BenchDoc } from '../bench-doc.js'
 
-/** Opens `name` with a fresh Weft client on its own socket (in-memory local store). */
-export const openWeftDoc = (url: string, name: string): BenchDoc => {
+/**
+ * Opens `name` with a fresh Weft client on its own socket (in-memory local store), sending
+ * `token` in `hello` when given (a relay with `--auth jwt`).
+ */
+export const openWeftDoc = (url: string, name: string, token?: string): BenchDoc => {
   const tracked = trackedWebSocket()
-  const client = createClient({ url, WebSocket: tracked.Ctor, clientName: 'weft-bench' })
+  const client = createClient({
+    url,
+    WebSocket: tracked.Ctor,
+    clientName: 'weft-bench',
+    ...(token === undefined ? {} : { token }),
+  })
   const handle = client.open(name)
   return {
     doc: handle.doc,

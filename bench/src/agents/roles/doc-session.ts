@@ -19,14 +19,16 @@ export interface OpenParams {
   readonly url: string
   readonly name: string
   readonly timeoutMs?: number
+  /** Bearer token for a relay that verifies tokens (Weft's client only). */
+  readonly token?: string
 }
 
 export const docSessionMethods: Methods = {
   /** Opens the document and resolves with its Yjs client id once the client reports synced. */
   'doc.open': async (params) => {
-    const { kind, url, name, timeoutMs = 30_000 } = params as OpenParams
+    const { kind, url, name, timeoutMs = 30_000, token } = params as OpenParams
     if (current !== null) await current.close()
-    current = openDoc(kind, url, name)
+    current = openDoc(kind, url, name, token)
     await deadline(current.whenSynced(), timeoutMs, `${kind} client did not sync ${name}`)
     return { clientId: current.doc.clientID }
   },

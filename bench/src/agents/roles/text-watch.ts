@@ -1,20 +1,24 @@
 /** The reader side of trace workloads: wait for an exact text, cold-load, read back after a crash. */
+import type * as Y from 'yjs'
 import { deadline, nowMs } from '../../clock.js'
 import { ownCpuMs } from '../../proc-metrics.js'
 import type { ClientKind } from '../../systems.js'
 import type { BenchDoc } from '../bench-doc.js'
 import { openDoc, TEXT_NAME } from '../open-doc.js'
+import { textAt, type TextPlace } from '../text-place.js'
 import { currentDoc } from './doc-session.js'
 import type { Methods } from './methods.js'
 import { analyzeRecovered } from './recovered-text.js'
 import { loadedText } from './trace-store.js'
 
-/** Resolves with the time at which `bench`'s text first equals `expected` exactly. */
-const untilText = (bench: BenchDoc, expected: string): Promise<number> =>
+/** Resolves with the time at which `bench`'s text at `place` first equals `expected` exactly. */
+const untilText = (bench: BenchDoc, expected: string, place: TextPlace = 'root'): Promise<number> =>
   new Promise((resolve) => {
-    const text = bench.doc.getText(TEXT_NAME)
+    let text: Y.Text | null = null
     const check = (): void => {
-      if (text.length !== expected.length || text.toString() !== expected) return
+      // The paper record may arrive after the wait began: look for it until it is there.
+      text ??= textAt(bench.doc, place)
+      if (text === null || text.length !== expected.length || text.toString() !== expected) return
       bench.doc.off('afterTransaction', check)
       resolve(nowMs())
     }
@@ -27,6 +31,8 @@ export interface WaitParams {
   readonly timeoutMs: number
   /** SIGKILL this pid the moment the text is complete (workload 4 for systems without acks). */
   readonly killPidOnDone?: number
+  /** Where the text is. Default `root`. */
+  readonly text?: TextPlace
 }
 
 /** Parameters of `text.coldLoad`. */
@@ -86,10 +92,10 @@ const untilQuiet = (bench: BenchDoc, quietMs: number, timeoutMs: number): Promis
 
 export const textWatchMethods: Methods = {
   'text.waitFor': async (params) => {
-    const { timeoutMs, killPidOnDone } = params as WaitParams
+    const { timeoutMs, killPidOnDone, text } = params as WaitParams
     const expected = loadedText()
     const cpuBefore = ownCpuMs()
-    const doneAt = await deadline(untilText(currentDoc(), expected), timeoutMs, 'reader')
+    const doneAt = await deadline(untilText(currentDoc(), expected, text), timeoutMs, 'reader')
     if (killPidOnDone !== undefined) process.kill(killPidOnDone, 'SIGKILL')
     return { doneAt, cpuMs: ownCpuMs() - cpuBefore }
   },

@@ -1,7 +1,7 @@
 /** The trace writer: replays the trace one patch per transaction as fast as the socket allows. */
 import { delay, deadline, nextTurn, nowMs } from '../../clock.js'
 import { ownCpuMs } from '../../proc-metrics.js'
-import { TEXT_NAME } from '../open-doc.js'
+import { textAt, type TextPlace } from '../text-place.js'
 import { currentDoc } from './doc-session.js'
 import type { Methods } from './methods.js'
 import { applyPatch, loadedPatches } from './trace-store.js'
@@ -17,6 +17,8 @@ export interface WriteParams {
   /** SIGKILL this pid the moment everything is confirmed (workload 4). */
   readonly killPidOnConfirmed?: number
   readonly timeoutMs: number
+  /** Where the text is replayed. Default `root`. */
+  readonly text?: TextPlace
 }
 
 /** What `trace.write` reports (times on the shared monotonic clock, ms). */
@@ -32,7 +34,8 @@ export interface WriteResult {
 const write = async (params: WriteParams): Promise<WriteResult> => {
   const bench = currentDoc()
   const patches = loadedPatches()
-  const text = bench.doc.getText(TEXT_NAME)
+  const text = textAt(bench.doc, params.text ?? 'root')
+  if (text === null) throw new Error('trace.write: the document has no paper record to write into')
   const cpuBefore = ownCpuMs()
   const startAt = nowMs()
   for (let index = 0; index < patches.length; index++) {
