@@ -186,23 +186,27 @@ describe('WeftServiceClient against a relay', () => {
   it('refuses outside the token scope (403), a bad or missing token (401)', async () => {
     const { httpUrl } = await start()
     const writer = new WeftServiceClient({ url: httpUrl, token: await writeToken('svc') })
-    await writer.postUpdate('boards/1', textUpdate('x'))
+    // Plain text documents: boards/* take only what fits the board schema.
+    await writer.postUpdate('notes/1', textUpdate('x'))
     await writer.postUpdate('other/1', textUpdate('y'))
     const reader = new WeftServiceClient({
       url: httpUrl,
-      token: await scopedToken('rita', [{ pattern: 'boards/*', access: 'read' }]),
+      token: await scopedToken('rita', [
+        { pattern: 'notes/*', access: 'read' },
+        { pattern: 'boards/*', access: 'read' },
+      ]),
     })
-    expect('content' in (await reader.getDocument('boards/1', { raw: true }))).toBe(true)
+    expect('content' in (await reader.getDocument('notes/1', { raw: true }))).toBe(true)
     expect(await codeOf(reader.getDocument('other/1'))).toBe('FORBIDDEN')
     expect(await codeOf(reader.getUpdate('other/1'))).toBe('FORBIDDEN')
-    expect(await codeOf(reader.postUpdate('boards/1', textUpdate('z')))).toBe('FORBIDDEN')
+    expect(await codeOf(reader.postUpdate('notes/1', textUpdate('z')))).toBe('FORBIDDEN')
     const change = reader.changeRecords('boards/1', [
       { op: 'delete', collection: 'tasks', id: 'x' },
     ])
     expect(await codeOf(change)).toBe('FORBIDDEN')
     // The feed shows a token only what it may read.
     const page = await reader.readFeed()
-    expect(page.events.map((event) => event.doc)).toEqual(['boards/1'])
+    expect(page.events.map((event) => event.doc)).toEqual(['notes/1'])
     expect(page.cursor).toBe('2')
 
     const anonymous = new WeftServiceClient({ url: httpUrl })
