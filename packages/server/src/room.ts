@@ -7,7 +7,6 @@ import * as awarenessProtocol from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import { applyTransaction, type AppliedTransaction } from './apply-transaction.js'
 import type { DocStore, StoredDoc } from './doc-store.js'
-import { hasLogHeads, type LogTail } from './log-heads.js'
 import { withClaimedPresence, type PresenceClaims } from './presence-claims.js'
 import type { Logger } from './logger.js'
 import { endFailed, inChildSpan, startUpdateSpan } from './tracing.js'
@@ -25,13 +24,13 @@ import {
 import { Outgoing, type Dialect } from './outgoing.js'
 import type { BusRoom, RoomBusLink } from './bus-router.js'
 import { RoomAwareness } from './room-awareness.js'
-import { RoomSequence, type CatchUpReason } from './room-sequence.js'
+import type { CatchUpReason } from './room-sequence.js'
+import { RoomSharedLog } from './room-shared-log.js'
 import { RoomWriter } from './room-writer.js'
 import type { RecordRules } from './record-rules.js'
 import type { WritePolicy } from './write-rules.js'
 
 /** Largest log record whose bytes go on the bus; other relays read bigger ones from the store. */
-const MAX_BUS_RECORD_BYTES = 1024 * 1024
 
 /** A connection's view of one room: how the room reaches it. */
 export interface RoomPeer {
@@ -109,16 +108,14 @@ export class Room implements BusRoom {
   readonly #settings: RoomSettings
   /** What the store held, until it is applied to the document. */
   #stored: StoredDoc | null = null
-  /** The life of the document this room holds, on a store that tells (see `AppendOptions`). */
-  #incarnation: string | undefined
   readonly #peers = new Set<RoomPeer>()
   readonly #clientIds = new ClientIdOwners((bindings) => this.#storeBindings(bindings))
   /** Bindings of client ids being stored (awaited before the room closes). */
   readonly #bindingWrites = new Set<Promise<void>>()
   readonly #presence: RoomAwareness<RoomPeer>
   readonly #writer: RoomWriter<RoomPeer>
-  /** Which records of the shared log the document holds (with a bus only). */
-  readonly #sequence: RoomSequence | null
+  /** Its end of the log shared with other relays (with a bus only). */
+  readonly #shared: RoomSharedLog | null
   #incoming: Incoming[] = []
   #integrateScheduled = false
   #failure: WeftError | null = null
@@ -144,11 +141,11 @@ export class Room implements BusRoom {
       headSeq: stored.headSeq,
       logEntries: stored.updates.length,
       logBytes: stored.logBytes,
+      incarnation: stored.incarnation,
     }
     // A guid of our own: Yjs's default draws 31 random numbers, a cost paid per document load.
     const room = new Room(name, new Y.Doc({ guid: randomUUID() }), log, settings)
     room.#stored = stored
-    room.#incarnation = stored.incarnation
     room.#clientIds.restore(bindings)
     setImmediate(() => room.#loadStored())
     return room
@@ -157,35 +154,32 @@ export class Room implements BusRoom {
   private constructor(
     name: string,
     doc: Y.Doc,
-    log: { headSeq: number; logEntries: number; logBytes: number },
+    log: { headSeq: number; logEntries: number; logBytes: number; incarnation: string | undefined },
     settings: RoomSettings,
   ) {
     this.name = name
     this.#doc = doc
     this.#settings = settings
     const bus = settings.busLink ?? null
-    const { store } = settings
-    this.#sequence =
+    const { incarnation, ...writerLog } = log
+    this.#shared =
       bus === null
         ? null
-        : new RoomSequence({
-            headSeq: log.headSeq,
-            catchUp: () => this.#catchUp(),
-            ...(hasLogHeads(store) ? { readHead: () => store.headSeq(name) } : {}),
-            failed: (error) =>
-              settings.logger.warn('catching up from the store failed', {
-                doc: name,
-                error: String(error),
-              }),
-            gapOpened: () => settings.metrics.busGap(),
-            caughtUp: (reason, seconds, ok) => settings.metrics.caughtUp(reason, seconds, ok),
-          })
+        : new RoomSharedLog(
+            {
+              name,
+              closed: () => this.#closed,
+              applyRemote: (updates) => this.#applyRemote(updates),
+              deleted: (error) => this.#fail(error, false),
+            },
+            { ...settings, bus, headSeq: log.headSeq, incarnation },
+          )
     this.#writer = new RoomWriter<RoomPeer>({
       ...settings,
-      ...log,
+      ...writerLog,
       name,
       doc,
-      ...(bus === null ? {} : this.#busWriterOptions(bus)),
+      ...(this.#shared?.writerOptions() ?? {}),
       author: (peer) => ({ author: peer.author, correlationId: peer.correlationId }),
       acknowledge: (peer, ref, stateVector) => {
         if (this.#peers.has(peer)) peer.saved(ref, stateVector)
@@ -205,89 +199,9 @@ export class Room implements BusRoom {
     })
   }
 
-  /**
-   * Writer hooks with a bus: each durable record is published, compaction stops at a gap, and
-   * appends require the life of the document the room loaded.
-   */
-  #busWriterOptions(bus: RoomBusLink): {
-    appended: (seq: number, updates: readonly Uint8Array[]) => void
-    compactThroughSeq: () => number
-    incarnation: { current: () => string | undefined; learned: (incarnation: string) => void }
-  } {
-    return {
-      appended: (seq, updates) => {
-        this.#sequence?.add(seq)
-        let bytes = 0
-        for (const update of updates) bytes += update.length
-        const carried = bytes <= MAX_BUS_RECORD_BYTES ? updates : []
-        const incarnation = this.#incarnation
-        bus.publish({
-          kind: 'update',
-          doc: this.name,
-          origin: bus.id,
-          seq,
-          updates: carried,
-          ...(incarnation === undefined ? {} : { incarnation }),
-        })
-      },
-      // The document may lack records of other relays after the first gap: the snapshot must not
-      // replace them.
-      compactThroughSeq: () => this.#sequence?.through ?? 0,
-      incarnation: {
-        current: () => this.#incarnation,
-        learned: (incarnation) => {
-          this.#incarnation ??= incarnation
-        },
-      },
-    }
-  }
-
-  /**
-   * What a peer's update changed goes to the other relays at once, as it goes to this room's
-   * peers, without waiting for the store (sequence 0: not durable yet); the durable record
-   * follows with its sequence number (see `appended`), so a lost early copy costs only time.
-   */
-  #publishAhead(update: Uint8Array): void {
-    const bus = this.#settings.busLink
-    if (bus == null || update.length > MAX_BUS_RECORD_BYTES) return
-    const incarnation = this.#incarnation
-    bus.publish({
-      kind: 'update',
-      doc: this.name,
-      origin: bus.id,
-      seq: 0,
-      updates: [update],
-      ...(incarnation === undefined ? {} : { incarnation }),
-    })
-  }
-
-  /**
-   * An update of another relay: applied and forwarded to every peer like a peer's update (not
-   * stored again, not published again). Sequence 0 is one sent ahead of its durable record,
-   * which tracks nothing; a durable one announced without its bytes is read from the store.
-   */
+  /** An update of another relay (see `RoomSharedLog.receive`). */
   receiveUpdate(seq: number, updates: readonly Uint8Array[], incarnation?: string): void {
-    const sequence = this.#sequence
-    if (sequence === null || this.#closed) return
-    if (incarnation !== undefined && incarnation !== this.#incarnation) {
-      if (this.#incarnation === undefined) this.#incarnation = incarnation
-      else {
-        // Another life of the document (deleted and created again, or an old message): the
-        // store tells which this room holds.
-        void this.#checkIncarnation()
-        return
-      }
-    }
-    if (seq === 0) {
-      this.#applyRemote(updates)
-      return
-    }
-    if (sequence.holds(seq)) return
-    if (updates.length === 0) {
-      void sequence.catchUp('large-record')
-      return
-    }
-    if (this.#applyRemote(updates)) sequence.add(seq)
+    this.#shared?.receive(seq, updates, incarnation)
   }
 
   /** Presence changes of another relay's sessions, for this room's peers. */
@@ -305,27 +219,7 @@ export class Room implements BusRoom {
 
   /** Reads the store and applies what the document lacks (lost bus messages), for `reason`. */
   catchUp(reason: CatchUpReason): Promise<void> {
-    return this.#sequence?.catchUp(reason) ?? Promise.resolve()
-  }
-
-  /**
-   * Reads what the room lacks: the log records after the last one it holds in sequence when the
-   * store can (`LogHeads.readLogAfter`), else (or once compaction folded them) the whole
-   * document. Resolves with the head it covered.
-   */
-  async #catchUp(): Promise<number> {
-    const { store } = this.#settings
-    const through = this.#sequence?.through ?? 0
-    const tail =
-      hasLogHeads(store) && store.readLogAfter !== undefined
-        ? await store.readLogAfter(this.name, through)
-        : null
-    const read = tail ?? fullRead(await store.load(this.name))
-    if (this.#closed) return read.headSeq
-    if (this.#deletedSince(read)) return read.headSeq
-    if (read.updates.length > 0 && !this.#applyRemote(read.updates)) return 0
-    this.#settings.logger.debug('caught up', { doc: this.name, seq: read.headSeq })
-    return read.headSeq
+    return this.#shared?.catchUp(reason) ?? Promise.resolve()
   }
 
   /** Applies updates from elsewhere and forwards what they changed; false if the room failed. */
@@ -342,33 +236,6 @@ export class Room implements BusRoom {
     if (emitted !== null)
       this.#broadcast(new Outgoing(this.name, { kind: 'update', update: emitted }), null)
     return true
-  }
-
-  /**
-   * Whether the store holds another life of the document than this room (deleted by another
-   * relay whose announcement this relay missed, maybe created again): then the room fails with
-   * `DOC_DELETED`, so what it holds is not written into the new one.
-   */
-  #deletedSince(stored: { readonly incarnation?: string }): boolean {
-    if (this.#incarnation === undefined || stored.incarnation === this.#incarnation) {
-      this.#incarnation ??= stored.incarnation
-      return false
-    }
-    this.#fail(new WeftError('DOC_DELETED', `document "${this.name}" was deleted`), false)
-    this.#settings.logger.info('document deleted on another relay', { doc: this.name })
-    return true
-  }
-
-  async #checkIncarnation(): Promise<void> {
-    try {
-      const stored = await this.#settings.store.load(this.name)
-      if (!this.#closed) this.#deletedSince(stored)
-    } catch (error) {
-      this.#settings.logger.warn('checking the document in the store failed', {
-        doc: this.name,
-        error: String(error),
-      })
-    }
   }
 
   /** What writes must obey besides scopes (schema, record rules), or `null` without a schema. */
@@ -543,7 +410,7 @@ export class Room implements BusRoom {
     await this.#writer.finish()
     await Promise.all(this.#bindingWrites)
     this.#closed = true
-    this.#sequence?.stop()
+    this.#shared?.stop()
     this.#presence.destroy()
     this.#doc.destroy()
   }
@@ -626,7 +493,7 @@ export class Room implements BusRoom {
       inChildSpan(traced, 'weft.fanout', { 'weft.peers': peers }, () =>
         this.#broadcast(new Outgoing(this.name, { kind: 'update', update: emitted }), sender),
       )
-      this.#publishAhead(emitted)
+      this.#shared?.publishAhead(emitted)
       metrics.fannedOut((Date.now() - receivedAtMs) / 1000, peers)
     }
     const stored = this.#hasPending() ? updates : emitted === null ? [] : [emitted]
@@ -697,18 +564,11 @@ export class Room implements BusRoom {
     this.#settings.onFailed(this)
     for (const peer of peers) peer.roomFailed(error)
     this.#closed = true
-    this.#sequence?.stop()
+    this.#shared?.stop()
     this.#presence.destroy()
     this.#doc.destroy()
   }
 }
-
-/** A whole document as a log tail from nothing: its snapshot, then its log. */
-const fullRead = (stored: StoredDoc): LogTail => ({
-  updates: stored.snapshot === null ? stored.updates : [stored.snapshot, ...stored.updates],
-  headSeq: stored.headSeq,
-  ...(stored.incarnation === undefined ? {} : { incarnation: stored.incarnation }),
-})
 
 /** True when an encoded state vector names no client (a peer that has nothing). */
 const isEmptyStateVector = (stateVector: Uint8Array): boolean =>
