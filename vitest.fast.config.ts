@@ -46,11 +46,18 @@ const SLOW_TESTS = [
   'packages/store-postgres/test/postgres-store.reencrypt.test.ts',
   'packages/store-postgres/test/postgres-store.revocations.test.ts',
   'packages/store-postgres/test/postgres-store.relays.test.ts',
+  'packages/store-postgres/test/postgres-store.incarnation.test.ts',
+  'packages/bus-redis/test/relays.test.ts',
+  'packages/bus-redis/test/ahead.test.ts',
   'packages/client/test/client.faults.test.ts',
   'packages/testkit/test/disk-full-check.test.ts',
   'packages/store-postgres/test/postgres-store.restart.test.ts',
   'packages/testkit/test/simulation.test.ts',
-  // Soak and long runs: hundreds of clients or thousands of sockets, long traces, floods.
+  // Soak and long runs: hundreds of clients or thousands of sockets, long traces, floods, tokens
+  // living their real seconds, the longest property and conformance runs.
+  'packages/client/test/client.token-refresh.test.ts',
+  'packages/doc/test/change-events.prop.test.ts',
+  'packages/testkit/test/doc-stores.encrypted.conformance.test.ts',
   'packages/client/test/client.reconnect-storm.test.ts',
   'packages/server/test/limits.throttle.test.ts',
   'packages/server/test/relay.trusted-proxies.test.ts',
