@@ -3,10 +3,10 @@
  * directory, through the same `relay.admin` code as the `/admin` routes.
  */
 import { access, readFile, writeFile } from 'node:fs/promises'
-import { parseArgs } from 'node:util'
 import { WeftError } from '@weft/protocol'
 import { openAuth, Relay, silentLogger } from '@weft/server'
 import { LevelStore } from '@weft/store-level'
+import { parseCommandArgs } from './command-args.js'
 import { envName, OPTIONS } from './options.js'
 
 const ACTIONS = [
@@ -43,24 +43,11 @@ export const parseDocsCommand = (
   argv: readonly string[],
   env: NodeJS.ProcessEnv,
 ): ParsedDocsCommand => {
-  let parsed: ReturnType<typeof parseArgs>
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: {
-        help: { type: 'boolean', short: 'h' },
-        data: { type: 'string' },
-        'encryption-keys-file': { type: 'string' },
-        file: { type: 'string' },
-        at: { type: 'string' },
-        'history-ms': { type: 'string' },
-      },
-      strict: true,
-      allowPositionals: true,
-    })
-  } catch (error) {
-    return { kind: 'invalid', message: `${(error as Error).message}\nRun with --help.` }
-  }
+  const parsed = parseCommandArgs(argv, {
+    strings: ['data', 'encryption-keys-file', 'file', 'at', 'history-ms'],
+    positionals: true,
+  })
+  if ('invalid' in parsed) return { kind: 'invalid', message: parsed.invalid }
   const { values, positionals } = parsed
   if (values.help === true) return { kind: 'help', text: docsHelpText() }
   const [action, name, ...rest] = positionals

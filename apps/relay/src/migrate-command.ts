@@ -4,11 +4,11 @@
  * that every document reads the same from both.
  */
 import { access } from 'node:fs/promises'
-import { parseArgs } from 'node:util'
 import type { Logger } from '@weft/server'
 import { LevelStore, type EncryptionKey } from '@weft/store-level'
 import { PostgresImport, PostgresStore } from '@weft/store-postgres'
 import * as Y from 'yjs'
+import { parseCommandArgs } from './command-args.js'
 import { envName, OPTIONS, readOptions } from './options.js'
 
 /** The options of `relay migrate`. */
@@ -35,21 +35,9 @@ export const parseMigrateCommand = (
   argv: readonly string[],
   env: NodeJS.ProcessEnv,
 ): ParsedMigrateCommand => {
-  let values: Record<string, string | boolean | undefined>
-  try {
-    ;({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        help: { type: 'boolean', short: 'h' },
-        force: { type: 'boolean' },
-        ...Object.fromEntries(MIGRATE_OPTIONS.map((name) => [name, { type: 'string' as const }])),
-      },
-      strict: true,
-      allowPositionals: false,
-    }))
-  } catch (error) {
-    return { kind: 'invalid', message: `${(error as Error).message}\nRun with --help.` }
-  }
+  const parsed = parseCommandArgs(argv, { strings: MIGRATE_OPTIONS, booleans: ['force'] })
+  if ('invalid' in parsed) return { kind: 'invalid', message: parsed.invalid }
+  const { values } = parsed
   if (values.help === true) return { kind: 'help', text: migrateHelpText() }
   const read = readOptions(MIGRATE_OPTIONS, values, env)
   if ('invalid' in read) return { kind: 'invalid', message: read.invalid }

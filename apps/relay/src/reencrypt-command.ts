@@ -3,10 +3,10 @@
  * relay's LevelDB directory, or the PostgreSQL database relays share (while they run).
  */
 import { access } from 'node:fs/promises'
-import { parseArgs } from 'node:util'
 import type { Logger } from '@weft/server'
 import { LevelStore, type EncryptionKey } from '@weft/store-level'
 import { PostgresStore } from '@weft/store-postgres'
+import { parseCommandArgs } from './command-args.js'
 import { envName, OPTIONS, readOptions } from './options.js'
 
 /** The options of `relay reencrypt`: the store to rewrite, and the keys file. */
@@ -44,20 +44,9 @@ export const parseReencryptCommand = (
   argv: readonly string[],
   env: NodeJS.ProcessEnv,
 ): ParsedReencryptCommand => {
-  let values: Record<string, string | boolean | undefined>
-  try {
-    ;({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        help: { type: 'boolean', short: 'h' },
-        ...Object.fromEntries(REENCRYPT_OPTIONS.map((name) => [name, { type: 'string' as const }])),
-      },
-      strict: true,
-      allowPositionals: false,
-    }))
-  } catch (error) {
-    return { kind: 'invalid', message: `${(error as Error).message}\nRun with --help.` }
-  }
+  const parsed = parseCommandArgs(argv, { strings: REENCRYPT_OPTIONS })
+  if ('invalid' in parsed) return { kind: 'invalid', message: parsed.invalid }
+  const { values } = parsed
   if (values.help === true) return { kind: 'help', text: reencryptHelpText() }
   const read = readOptions(REENCRYPT_OPTIONS, values, env)
   if ('invalid' in read) return { kind: 'invalid', message: read.invalid }

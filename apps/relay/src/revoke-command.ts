@@ -3,7 +3,7 @@
  * running relay's `/admin/revocations` routes, so that every relay sharing its store and bus
  * enforces them at once.
  */
-import { parseArgs } from 'node:util'
+import { parseCommandArgs } from './command-args.js'
 
 const ACTIONS = ['add', 'list', 'lift'] as const
 type Action = (typeof ACTIONS)[number]
@@ -37,26 +37,11 @@ export const parseRevokeCommand = (
   argv: readonly string[],
   env: NodeJS.ProcessEnv,
 ): ParsedRevokeCommand => {
-  let parsed: ReturnType<typeof parseArgs>
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: {
-        help: { type: 'boolean', short: 'h' },
-        url: { type: 'string' },
-        'admin-token': { type: 'string' },
-        subject: { type: 'string' },
-        'token-id': { type: 'string' },
-        ttl: { type: 'string' },
-        'expires-at': { type: 'string' },
-        reason: { type: 'string' },
-      },
-      strict: true,
-      allowPositionals: true,
-    })
-  } catch (error) {
-    return { kind: 'invalid', message: `${(error as Error).message}\nRun with --help.` }
-  }
+  const parsed = parseCommandArgs(argv, {
+    strings: ['url', 'admin-token', 'subject', 'token-id', 'ttl', 'expires-at', 'reason'],
+    positionals: true,
+  })
+  if ('invalid' in parsed) return { kind: 'invalid', message: parsed.invalid }
   const { values, positionals } = parsed
   if (values.help === true) return { kind: 'help', text: revokeHelpText() }
   const [first, second, ...rest] = positionals
