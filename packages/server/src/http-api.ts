@@ -8,6 +8,7 @@ import { adminRoutes } from './admin-routes.js'
 import { guardRoutes } from './api-guard.js'
 import { apiRoutes } from './api-routes.js'
 import type { Relay } from './relay.js'
+import { checkAllowedOrigins } from './relay-options.js'
 import { serveRoutes, type HttpHandler } from './route-table.js'
 import type { WebhookDispatcher } from './webhook-dispatcher.js'
 
@@ -93,15 +94,7 @@ const checkOrigins = (
   fallback: readonly string[] | null,
 ): readonly string[] | null => {
   if (given === undefined) return fallback
-  if (
-    given !== null &&
-    !(Array.isArray(given) && given.every((item) => typeof item === 'string'))
-  ) {
-    throw new WeftError(
-      'INVALID_ARGUMENT',
-      'allowedOrigins must be a list of origins such as "https://app.example.com", or null',
-    )
-  }
+  checkAllowedOrigins(given, 'allowedOrigins')
   return given
 }
 

@@ -200,16 +200,7 @@ export const resolveRelayOptions = (options: RelayOptions): ResolvedRelayOptions
       )
     }
   }
-  const origins = resolved.allowedOrigins
-  if (
-    origins !== null &&
-    !(Array.isArray(origins) && origins.every((origin) => typeof origin === 'string'))
-  ) {
-    throw new WeftError(
-      'INVALID_ARGUMENT',
-      'options.allowedOrigins must be a list of origins such as "https://app.example.com", or null',
-    )
-  }
+  checkAllowedOrigins(resolved.allowedOrigins, 'options.allowedOrigins')
   checkSchemas(resolved.schemas)
   checkPresenceClaims(resolved.presenceClaims)
   checkBus(resolved.bus)
@@ -284,4 +275,14 @@ const resolveMetrics = (metrics: Partial<RelayMetrics> | undefined): RelayMetric
     }
   }
   return { ...silentMetrics, ...metrics }
+}
+
+/** Checks an `allowedOrigins` option (`what` names it): a list of origins, or null. */
+export const checkAllowedOrigins = (origins: unknown, what: string): void => {
+  if (origins === null) return
+  if (Array.isArray(origins) && origins.every((origin) => typeof origin === 'string')) return
+  throw new WeftError(
+    'INVALID_ARGUMENT',
+    `${what} must be a list of origins such as "https://app.example.com", or null`,
+  )
 }
