@@ -156,6 +156,12 @@ export interface StateRecord {
  *   consecutive, in the order writes became durable, and survive a reopen.
  */
 export interface DocStore {
+  /**
+   * Whether the store gives documents incarnations (see {@link StoredDoc.incarnation}): a
+   * relay that does not know yet which life of a document it holds then sends nothing of it to
+   * other relays ahead of its records, whose incarnation it learns when the first is written.
+   */
+  readonly keepsIncarnations?: boolean
   /** Reads a document's snapshot and log. */
   load(name: string): Promise<StoredDoc>
   /**

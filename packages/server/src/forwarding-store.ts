@@ -22,6 +22,10 @@ export class ForwardingStore implements DocStore {
     this.inner = inner
   }
 
+  get keepsIncarnations(): boolean {
+    return this.inner.keepsIncarnations === true
+  }
+
   get feedRetentionMs(): number {
     return this.inner.feedRetentionMs
   }

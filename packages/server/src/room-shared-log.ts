@@ -94,9 +94,13 @@ export class RoomSharedLog {
   /**
    * What a peer's update changed goes to the other relays at once, as it goes to the room's
    * peers, without waiting for the store (sequence 0: not durable yet); the durable record
-   * follows with its sequence number, so a lost early copy costs only time.
+   * follows with its sequence number, so a lost early copy costs only time. Not while the room
+   * does not know which life of the document it holds (it loaded it absent and its first record
+   * is not written yet): a relay that got such an update without its record, and missed a
+   * deletion, could not tell that what it holds belongs to a deleted life.
    */
   publishAhead(update: Uint8Array): void {
+    if (this.#incarnation === undefined && this.#options.store.keepsIncarnations === true) return
     if (update.length <= MAX_BUS_RECORD_BYTES) this.#publish(0, [update])
   }
 

@@ -198,6 +198,9 @@ export class PostgresStore implements DocStore, ExclusiveLocks, LogHeads {
     this.#commits = new GroupCommit<Job>((jobs) => this.#writeGroup(jobs), limits)
   }
 
+  /** Each life of a document has its own incarnation (see `StoredDoc.incarnation`). */
+  readonly keepsIncarnations = true
+
   get feedRetentionMs(): number {
     return this.#historyMs
   }
