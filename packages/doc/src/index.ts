@@ -7,11 +7,13 @@ export {
 } from './update-summary.js'
 export { inspectWrite, type WriteInspection } from './write-inspection.js'
 export {
+  inspectContentWrites,
   inspectRecordWrites,
   type RecordWrite,
   type RecordWriteInspection,
   type SchemaViolation,
 } from './record-writes.js'
+export { QueuedItems } from './update-places.js'
 export { foldUpdates } from './fold-updates.js'
 export { encodeStamp, decodeStamp, HybridClock, type Stamp } from './hlc.js'
 export {
@@ -41,7 +43,13 @@ export {
 } from './model.js'
 export { MAX_ID_LENGTH, type Collection, type CreateOptions } from './collection.js'
 export { fieldOfKey, type Entry } from './register.js'
-export { changeEventsOf, type ChangeEvent } from './change-events.js'
+export {
+  changeEventsOf,
+  type ChangeEvent,
+  type ContentChange,
+  type FieldChange,
+  type ValueChange,
+} from './change-events.js'
 export {
   schemaFromJson,
   schemaToJson,

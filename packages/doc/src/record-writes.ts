@@ -7,7 +7,7 @@ import { decodeStamp } from './hlc.js'
 import { CREATED_AT_KEY, CREATED_BY_KEY, DELETED_KEY, OWNER_KEY } from './record-json.js'
 import { entriesOf, fieldOfKey } from './register.js'
 import { SCHEMA_ROOT, type AnySchema, type Field } from './schema.js'
-import { indexAfter, UpdatePlaces, type Path, type Place } from './update-places.js'
+import { indexAfter, QueuedItems, UpdatePlaces, type Path, type Place } from './update-places.js'
 
 /** Longest record id the model creates (as `MAX_ID_LENGTH` of collections). */
 const MAX_RECORD_ID_LENGTH = 256
@@ -83,6 +83,34 @@ export const inspectRecordWrites = (
   }
 }
 
+/** Thrown while inspecting content writes only, at the first struct that is something else. */
+class NotContentOnly extends Error {}
+
+/**
+ * {@link inspectRecordWrites} for a relay that judges a write without applying first what it has
+ * queued: `doc` is the document as applied so far, `queued` the items of the updates accepted for
+ * it since. Judged here: updates that only write or delete the content of text and list fields
+ * of records in `doc`, their references resolved through the update, `doc` and `queued`. For
+ * anything else (records, register fields, metadata, `weft:schema`, references none of them
+ * resolves) it returns `null`: judge the update with `inspectRecordWrites` once the queue is
+ * applied. `queued` must hold only such content writes, so that ownership in `doc` is current.
+ */
+export const inspectContentWrites = (
+  doc: Y.Doc,
+  decoded: Decoded,
+  schema: AnySchema,
+  queued: QueuedItems,
+): RecordWriteInspection | null => {
+  const inspector = new Inspector(doc, decoded, schema, queued)
+  try {
+    return { ok: true, records: inspector.run() }
+  } catch (error) {
+    if (error instanceof NotContentOnly) return null
+    if (error instanceof Violation) return { ok: false, violation: error.violation }
+    throw error
+  }
+}
+
 interface Touch {
   created: boolean
   readonly fields: Set<string>
@@ -99,18 +127,31 @@ class Inspector {
   readonly #decoded: Decoded
   readonly #places: UpdatePlaces
   readonly #touches = new Map<string, Touch>()
+  /** Content writes only (see {@link inspectContentWrites}), resolved through these items too. */
+  readonly #queued: QueuedItems | null
 
-  constructor(doc: Y.Doc, decoded: Decoded, schema: AnySchema) {
+  constructor(doc: Y.Doc, decoded: Decoded, schema: AnySchema, queued: QueuedItems | null = null) {
     this.#doc = doc
     this.#decoded = decoded
     this.#schema = schema
-    this.#places = new UpdatePlaces(doc, decoded, unresolvable)
+    this.#queued = queued
+    this.#places = new UpdatePlaces(
+      doc,
+      decoded,
+      queued === null ? unresolvable : notContentOnly,
+      queued,
+    )
   }
 
   run(): RecordWrite[] {
+    const queued = this.#queued
     for (const struct of this.#decoded.structs) {
       if (!(struct instanceof Y.Item)) continue
-      if (struct.id.clock + struct.length <= Y.getState(this.#doc.store, struct.id.client)) continue
+      const { client, clock } = struct.id
+      const end = clock + struct.length
+      if (end <= Y.getState(this.#doc.store, client)) continue
+      // Sent again (a sync message): known content is never a write, queued or applied.
+      if (queued?.holds(client, Math.max(clock, Y.getState(this.#doc.store, client)), end)) continue
       this.#checkNew(struct, this.#places.ofNew(struct))
     }
     for (const [client, ranges] of this.#decoded.ds.clients) {
@@ -122,6 +163,9 @@ class Inspector {
   #checkNew(item: Y.Item, place: Place): void {
     const { path, key } = place
     const [root, id, sequence] = path as [string, string?, string?]
+    if (this.#queued !== null && (path.length !== 3 || key !== null || root === SCHEMA_ROOT)) {
+      notContentOnly()
+    }
     if (root === SCHEMA_ROOT) return this.#checkSchemaMeta(item, path, key)
     const fields = this.#schema.collections[root]
     if (fields === undefined) {
@@ -296,28 +340,51 @@ class Inspector {
         const struct = structs[index] as Y.Item | Y.GC
         if (struct.id.clock >= clock + len) break
         if (struct.deleted || !(struct instanceof Y.Item)) continue
+        if (this.#deletedInQueue(struct.id.client, struct.id.clock, struct.length, clock, len))
+          continue
         this.#checkDeleted(this.#places.ofDocItem(struct))
       }
     }
     if (clock + len <= known) return
-    // The rest of the range deletes structs of this update (made and deleted offline); a
-    // deletion of structs nobody has sent would wait in the document and strike when they came.
-    const items = this.#places.itemsOf(client)
+    // The rest of the range deletes structs of this update (made and deleted offline), or of
+    // queued ones; a deletion of structs nobody has sent would wait in the document and strike
+    // when they came.
     const from = Math.max(clock, known)
-    const last = items[items.length - 1]
-    if (last === undefined || last.id.clock + last.length < clock + len) {
+    const covers = (list: readonly Y.Item[]): boolean => {
+      const last = list[list.length - 1]
+      return last !== undefined && last.id.clock + last.length >= clock + len
+    }
+    let items = this.#places.itemsOf(client)
+    if (!covers(items) && this.#queued !== null) items = this.#queued.itemsOf(client)
+    if (!covers(items)) {
+      if (this.#queued !== null) notContentOnly()
       unresolvable({ client, clock: from })
     }
     for (let index = indexAfter(items, from); index < items.length; index++) {
       const item = items[index] as Y.Item
       if (item.id.clock >= clock + len) break
+      if (this.#deletedInQueue(client, item.id.clock, item.length, clock, len)) continue
       this.#checkDeleted(this.#places.ofNew(item))
     }
+  }
+
+  /**
+   * Whether the part of a struct (`start`, `length`) that a deletion (`clock`, `len`) covers is
+   * deleted by the queue already: deleting it again is no write (as for deleted structs of the
+   * document).
+   */
+  #deletedInQueue(client: number, start: number, length: number, clock: number, len: number) {
+    if (this.#queued === null) return false
+    const from = Math.max(start, clock)
+    return this.#queued.deletes(client, from, Math.min(start + length, clock + len))
   }
 
   #checkDeleted(place: Place): void {
     const { path, key } = place
     const [root, id, sequence] = path as [string, string?, string?]
+    if (this.#queued !== null && (path.length !== 3 || key !== null || root === SCHEMA_ROOT)) {
+      notContentOnly()
+    }
     if (root === SCHEMA_ROOT) return
     if (this.#schema.collections[root] === undefined) {
       fail(root, null, null, `the schema has no collection "${root}"`)
@@ -419,6 +486,10 @@ const isType = (item: Y.Item, type: typeof Y.Map | typeof Y.Text | typeof Y.Arra
 
 function fail(collection: string, id: string | null, field: string | null, problem: string): never {
   throw new Violation({ collection, id, field, problem })
+}
+
+function notContentOnly(): never {
+  throw new NotContentOnly()
 }
 
 function unresolvable(item: { client: number; clock: number }): never {

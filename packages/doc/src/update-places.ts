@@ -18,6 +18,107 @@ const MAX_HOPS = 10_000
 const MAX_NESTING = 8
 
 /**
+ * The items of updates accepted for a document but not applied to it yet (a relay's room queues
+ * what arrives within a tick), by client in clock order: a later update's references to them
+ * resolve through them without applying the queue first. Holds what it is given until
+ * {@link QueuedItems.clear}; an item given twice is found either way.
+ */
+export class QueuedItems {
+  readonly #byClient = new Map<number, Y.Item[]>()
+  /** The deletions of the queued updates, by client: ranges as added, then sorted and merged. */
+  readonly #deleted = new Map<number, { ranges: Range[]; merged: boolean }>()
+
+  /** Adds the items and deletions of a decoded update. */
+  add(decoded: ReturnType<typeof Y.decodeUpdate>): void {
+    for (const [client, ranges] of decoded.ds.clients) {
+      let known = this.#deleted.get(client)
+      if (known === undefined) this.#deleted.set(client, (known = { ranges: [], merged: true }))
+      for (const { clock, len } of ranges) known.ranges.push({ from: clock, to: clock + len })
+      known.merged = false
+    }
+    for (const struct of decoded.structs) {
+      if (!(struct instanceof Y.Item)) continue
+      const list = this.#byClient.get(struct.id.client)
+      if (list === undefined) {
+        this.#byClient.set(struct.id.client, [struct])
+        continue
+      }
+      const last = list[list.length - 1] as Y.Item
+      if (last.id.clock <= struct.id.clock) list.push(struct)
+      else list.splice(indexAfter(list, struct.id.clock), 0, struct)
+    }
+  }
+
+  /** The queued item covering `id`, or `null`. */
+  find(id: Y.ID): Y.Item | null {
+    return findCovering(this.#byClient.get(id.client), id.clock)
+  }
+
+  /** The queued items of `client`, in clock order. */
+  itemsOf(client: number): readonly Y.Item[] {
+    return this.#byClient.get(client) ?? []
+  }
+
+  /** Whether the queued items cover every clock of `client` from `from` to `to` (excluded). */
+  holds(client: number, from: number, to: number): boolean {
+    const items = this.#byClient.get(client)
+    if (items === undefined) return false
+    let at = from
+    for (let index = indexAfter(items, from); index < items.length && at < to; index++) {
+      const item = items[index] as Y.Item
+      if (item.id.clock > at) return false
+      at = Math.max(at, item.id.clock + item.length)
+    }
+    return at >= to
+  }
+
+  /** Whether the queued deletions cover every clock of `client` from `from` to `to` (excluded). */
+  deletes(client: number, from: number, to: number): boolean {
+    const known = this.#deleted.get(client)
+    if (known === undefined) return false
+    if (!known.merged) {
+      known.ranges = mergeRanges(known.ranges)
+      known.merged = true
+    }
+    const { ranges } = known
+    let low = 0
+    let high = ranges.length
+    while (low < high) {
+      const middle = (low + high) >> 1
+      if ((ranges[middle] as Range).to <= from) low = middle + 1
+      else high = middle
+    }
+    const range = ranges[low]
+    return range !== undefined && range.from <= from && range.to >= to
+  }
+
+  /** Forgets everything (the queue was applied). */
+  clear(): void {
+    this.#byClient.clear()
+    this.#deleted.clear()
+  }
+}
+
+/** Clocks `from` to `to` (excluded) of one client. */
+interface Range {
+  readonly from: number
+  readonly to: number
+}
+
+/** `ranges` sorted, with overlapping and adjacent ones merged. */
+const mergeRanges = (ranges: readonly Range[]): Range[] => {
+  const sorted = [...ranges].sort((a, b) => a.from - b.from)
+  const merged: Range[] = []
+  for (const range of sorted) {
+    const last = merged[merged.length - 1]
+    if (last !== undefined && range.from <= last.to) {
+      merged[merged.length - 1] = { from: last.from, to: Math.max(last.to, range.to) }
+    } else merged.push(range)
+  }
+  return merged
+}
+
+/**
  * Finds where the items of a decoded update would go in `doc`, and where the document's own
  * items are, by following parent and neighbour references through the update and the document
  * (binary searches, a type's path computed once). An item whose references lead to structs
@@ -28,14 +129,18 @@ export class UpdatePlaces {
   readonly #byClient = new Map<number, Y.Item[]>()
   readonly #typePaths = new Map<Y.AbstractType<unknown>, Path | null>()
   readonly #unresolvable: (id: { client: number; clock: number }) => never
+  readonly #queued: QueuedItems | null
 
+  /** With `queued`, references to items queued for the document resolve through them too. */
   constructor(
     doc: Y.Doc,
     decoded: ReturnType<typeof Y.decodeUpdate>,
     unresolvable: (id: { client: number; clock: number }) => never,
+    queued: QueuedItems | null = null,
   ) {
     this.#doc = doc
     this.#unresolvable = unresolvable
+    this.#queued = queued
     for (const struct of decoded.structs) {
       if (!(struct instanceof Y.Item)) continue
       const list = this.#byClient.get(struct.id.client)
@@ -120,13 +225,17 @@ export class UpdatePlaces {
     return struct instanceof Y.Item ? struct : null
   }
 
-  /** The update's item covering `id`. */
+  /** The update's item covering `id`, else the queued one. */
   #findInUpdate(id: Y.ID): Y.Item | null {
-    const items = this.#byClient.get(id.client)
-    if (items === undefined) return null
-    const item = items[indexAfter(items, id.clock)]
-    return item !== undefined && item.id.clock <= id.clock ? item : null
+    return findCovering(this.#byClient.get(id.client), id.clock) ?? this.#queued?.find(id) ?? null
   }
+}
+
+/** The item of `items` (in clock order) covering `clock`, or `null`. */
+const findCovering = (items: readonly Y.Item[] | undefined, clock: number): Y.Item | null => {
+  if (items === undefined) return null
+  const item = items[indexAfter(items, clock)]
+  return item !== undefined && item.id.clock <= clock ? item : null
 }
 
 /** Index of the first of `items` (in clock order) ending after `clock`: a binary search. */

@@ -130,7 +130,7 @@ describe('changeEventsOf', () => {
     expect(toRelay()).toEqual([{ type: 'record.restored', collection: 'tasks', id }])
   })
 
-  it('reports text and list edits with the content before and after', () => {
+  it('reports text and list edits by what went in and out, and the length after', () => {
     const { ana, toRelay } = setup(board)
     const task = ana.collection('tasks').create({ title: 't', done: false, notes: 'hello world' })
     toRelay()
@@ -143,20 +143,20 @@ describe('changeEventsOf', () => {
         collection: 'tasks',
         id: task.id,
         changes: [
-          { field: 'notes', old: 'hello world', new: 'world!' },
-          { field: 'tags', old: [], new: ['x', 'y'] },
+          { field: 'notes', inserted: '!', deleted: 'hello ', length: 6 },
+          { field: 'tags', inserted: ['x', 'y'], deleted: [], length: 2 },
         ],
       },
     ])
     task.tags.delete(0, 1)
     task.notes.insert(0, 'tmp')
-    task.notes.delete(0, 3) // back to what it was: not a change
+    task.notes.delete(0, 3) // inserted and deleted in one transaction: not a change
     expect(toRelay()).toEqual([
       {
         type: 'record.updated',
         collection: 'tasks',
         id: task.id,
-        changes: [{ field: 'tags', old: ['x', 'y'], new: ['y'] }],
+        changes: [{ field: 'tags', inserted: [], deleted: ['x'], length: 1 }],
       },
     ])
   })

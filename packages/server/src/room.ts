@@ -1,6 +1,6 @@
 /** Room: one loaded document, its peers, and the path receive → apply → fan out → persist → ack. */
 import { randomUUID } from 'node:crypto'
-import { decodeStateVector, summarizeUpdate, type AnySchema } from '@weft/doc'
+import { decodeStateVector, QueuedItems, summarizeUpdate, type AnySchema } from '@weft/doc'
 import { ROOT_CONTEXT, type Context } from '@opentelemetry/api'
 import { WeftError } from '@weft/protocol'
 import * as awarenessProtocol from 'y-protocols/awareness'
@@ -28,7 +28,7 @@ import type { CatchUpReason } from './room-sequence.js'
 import { RoomSharedLog } from './room-shared-log.js'
 import { RoomWriter } from './room-writer.js'
 import type { RecordRules } from './record-rules.js'
-import type { WritePolicy } from './write-rules.js'
+import type { QueuedContent, WritePolicy } from './write-rules.js'
 
 /** Largest log record whose bytes go on the bus; other relays read bigger ones from the store. */
 
@@ -117,6 +117,9 @@ export class Room implements BusRoom {
   /** Its end of the log shared with other relays (with a bus only). */
   readonly #shared: RoomSharedLog | null
   #incoming: Incoming[] = []
+  /** The items of the queued writes, while all of them write only text or list content. */
+  readonly #queuedItems = new QueuedItems()
+  #queueContentOnly = true
   #integrateScheduled = false
   #failure: WeftError | null = null
   #closed = false
@@ -242,6 +245,20 @@ export class Room implements BusRoom {
   get writePolicy(): WritePolicy | null {
     const schema = this.#settings.schema ?? null
     return schema === null ? null : { schema, rules: this.#settings.rules ?? null }
+  }
+
+  /**
+   * The document as applied so far and the items of what is queued, while everything queued
+   * writes only text or list content (see `WriteTarget.queuedContent`); else `null`.
+   */
+  queuedContent(): QueuedContent | null {
+    if (this.#stored !== null || !this.#queueContentOnly || this.#failure !== null) return null
+    return { doc: this.#doc, items: this.#queuedItems }
+  }
+
+  /** A write judged with the queue applied is to be queued: see `WriteTarget.queuedOther`. */
+  queuedOther(): void {
+    this.#queueContentOnly = false
   }
 
   /** The document, with everything stored and received so far applied. */
@@ -444,6 +461,8 @@ export class Room implements BusRoom {
     this.#loadStored()
     const queue = this.#incoming
     this.#incoming = []
+    this.#queuedItems.clear()
+    this.#queueContentOnly = true
     let start = 0
     while (start < queue.length && this.#failure === null) {
       const sender = (queue[start] as Incoming).peer
@@ -551,6 +570,7 @@ export class Room implements BusRoom {
     if (this.#failure !== null) return
     this.#failure = error
     this.#incoming = []
+    this.#queuedItems.clear()
     this.#writer.stop()
     if (unexpected) {
       this.#settings.logger.error('room failed', {

@@ -2,7 +2,14 @@
  * Write rules: what a session's scope, the document's schema and its record rules let a writer
  * change, decided before applying.
  */
-import { inspectRecordWrites, inspectWrite, type AnySchema } from '@weft/doc'
+import {
+  inspectContentWrites,
+  inspectRecordWrites,
+  inspectWrite,
+  type AnySchema,
+  type QueuedItems,
+  type RecordWriteInspection,
+} from '@weft/doc'
 import { WeftError } from '@weft/protocol'
 import * as Y from 'yjs'
 import type { DocAccess, Identity } from './auth.js'
@@ -14,11 +21,27 @@ export interface WritePolicy {
   readonly rules: RecordRules | null
 }
 
+/** What a room has queued besides its document: see {@link WriteTarget.queuedContent}. */
+export interface QueuedContent {
+  /** The document as applied so far, without the queue. */
+  readonly doc: Y.Doc
+  /** The items of the writes queued since, all content writes (see `inspectContentWrites`). */
+  readonly items: QueuedItems
+}
+
 /** The document a write goes to: its content so far and its policy. */
 export interface WriteTarget {
   /** Getting it applies what the room has queued: asked for only when needed. */
   readonly doc: Y.Doc
   readonly writePolicy: WritePolicy | null
+  /**
+   * The document without its queue, and the queued items, while everything queued writes only
+   * text or list content: a write that does too is judged without applying the queue first.
+   * `null` otherwise. Targets that never queue leave it out.
+   */
+  readonly queuedContent?: () => QueuedContent | null
+  /** A write judged with the queue applied was accepted: the queue now holds other writes. */
+  readonly queuedOther?: () => void
 }
 
 /** Access to everything (in-process services without a token's scope). */
@@ -63,12 +86,30 @@ export const writeDenied = (
   } catch {
     return undefined
   }
+  if (policy !== null && access.write && access.types === null) {
+    // The common case, typing into a text field: judged against the document and what the room
+    // queued this tick, without applying the queue for each message.
+    const queued = target.queuedContent?.() ?? null
+    const inspection =
+      queued === null
+        ? null
+        : inspected(() => inspectContentWrites(queued.doc, decoded, policy.schema, queued.items))
+    if (queued !== null && inspection !== null) {
+      const denied = judged(policy, inspection, writer)
+      if (denied === undefined) queued.items.add(decoded)
+      return denied
+    }
+  }
   const doc = target.doc
   if (!access.write || access.types !== null) {
     const denied = scopeDenied(access, doc, decoded)
     if (denied !== undefined) return denied
   }
-  return policy === null ? undefined : policyDenied(policy, doc, decoded, writer)
+  if (policy === null) return undefined
+  const inspection = inspected(() => inspectRecordWrites(doc, decoded, policy.schema))
+  const denied = judged(policy, inspection, writer)
+  if (denied === undefined) target.queuedOther?.()
+  return denied
 }
 
 const scopeDenied = (
@@ -94,20 +135,24 @@ const scopeDenied = (
   return undefined
 }
 
-const policyDenied = (
-  policy: WritePolicy,
-  doc: Y.Doc,
-  decoded: ReturnType<typeof Y.decodeUpdate>,
-  writer: RecordWriter | null,
-): WeftError | undefined => {
-  let inspection: ReturnType<typeof inspectRecordWrites>
+/** An inspection's result, or the error it threw (an update it could not decode as a write). */
+const inspected = <T extends RecordWriteInspection | null>(inspect: () => T): T | WeftError => {
   try {
-    inspection = inspectRecordWrites(doc, decoded, policy.schema)
+    return inspect()
   } catch (cause) {
     return new WeftError('BAD_UPDATE', 'the update could not be checked against the schema', {
       cause,
     })
   }
+}
+
+/** What the schema and the record rules say of an inspected write. */
+const judged = (
+  policy: WritePolicy,
+  inspection: RecordWriteInspection | WeftError,
+  writer: RecordWriter | null,
+): WeftError | undefined => {
+  if (inspection instanceof WeftError) return inspection
   if (!inspection.ok) {
     return new WeftError('SCHEMA_VIOLATION', `${inspection.violation.problem}; nothing was applied`)
   }

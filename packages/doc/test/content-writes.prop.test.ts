@@ -1,0 +1,149 @@
+/**
+ * inspectContentWrites judges a write against a document and the queue not yet applied to it, as
+ * a relay does within a tick: wherever it gives a verdict, the verdict is the one
+ * inspectRecordWrites gives with the queue applied; and it gives one for plain typing.
+ */
+import { chooseSeed, mulberry32 } from '@weft/testkit'
+import { describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import { HybridClock } from '../src/hlc.js'
+import { openModel } from '../src/model.js'
+import {
+  inspectContentWrites,
+  inspectRecordWrites,
+  type RecordWriteInspection,
+} from '../src/record-writes.js'
+import { defineSchema, field } from '../src/schema.js'
+import { QueuedItems } from '../src/update-places.js'
+
+const schema = defineSchema({
+  version: 1,
+  collections: {
+    tasks: {
+      title: field.string(),
+      notes: field.text(),
+      tags: field.list(field.string()),
+    },
+  },
+})
+
+const STEPS = 3_000
+const WRITERS = 3
+
+type Random = () => number
+const below = (random: Random, n: number): number => Math.floor(random() * n)
+
+/** What a verdict says, comparable across the two inspections. */
+const verdict = (inspection: RecordWriteInspection) =>
+  inspection.ok
+    ? {
+        ok: true,
+        records: inspection.records.map((write) => ({
+          ...write,
+          fields: [...write.fields].sort(),
+        })),
+      }
+    : { ok: false, violation: inspection.violation }
+
+/** Edits a writer makes; the last ones break the schema. */
+const edits: ReadonlyArray<(doc: Y.Doc, id: string, random: Random) => void> = [
+  (doc, id, random) => {
+    const notes = task(doc, id).get('~notes') as Y.Text
+    notes.insert(below(random, notes.length + 1), 'abc'.slice(below(random, 3)))
+  },
+  (doc, id, random) => {
+    const notes = task(doc, id).get('~notes') as Y.Text
+    if (notes.length > 0) notes.delete(below(random, notes.length), 1 + below(random, 2))
+  },
+  (doc, id, random) => {
+    const notes = task(doc, id).get('~notes') as Y.Text
+    notes.insert(notes.length, String(below(random, 10)))
+  },
+  (doc, id) => (task(doc, id).get('~tags') as Y.Array<unknown>).push(['t']),
+  (doc, id) => {
+    const tags = task(doc, id).get('~tags') as Y.Array<unknown>
+    if (tags.length > 0) tags.delete(0, 1)
+  },
+  (doc, id) => model(doc).collection('tasks').update(id, { title: 'renamed' }),
+  (doc) => model(doc).collection('tasks').create({ title: 'new', notes: 'n', tags: [] }),
+  (doc, id) => (task(doc, id).get('~tags') as Y.Array<unknown>).push([7]),
+  (doc, id) => task(doc, id).set('~notes', new Y.Text('replaced')),
+  (doc, id) => (task(doc, id).get('~notes') as Y.Text).insertEmbed(0, new Y.Map()),
+]
+
+const task = (doc: Y.Doc, id: string): Y.Map<unknown> =>
+  doc.getMap<Y.Map<unknown>>('tasks').get(id) as Y.Map<unknown>
+const model = (doc: Y.Doc) =>
+  openModel(doc, schema, { author: 'w', clock: new HybridClock(() => 1_000) })
+
+describe('content writes judged against a queue not yet applied', () => {
+  it('get the verdict of the full inspection with the queue applied (seeded)', () => {
+    const seed = chooseSeed('content writes')
+    const random = mulberry32(seed)
+    // The relay's document without its queue, and with it.
+    const applied = new Y.Doc()
+    const full = new Y.Doc()
+    const founder = new Y.Doc()
+    const ids = [0, 1].map(
+      (n) =>
+        model(founder)
+          .collection('tasks')
+          .create({ title: `t${n}`, notes: 'x', tags: [] }).id,
+    )
+    for (const doc of [applied, full]) Y.applyUpdate(doc, Y.encodeStateAsUpdate(founder))
+    const queue: Uint8Array[] = []
+    const items = new QueuedItems()
+    let contentOnly = true
+    const applyQueue = () => {
+      for (const update of queue.splice(0)) Y.applyUpdate(applied, update)
+      items.clear()
+      contentOnly = true
+    }
+    const writer = () => {
+      const doc = new Y.Doc()
+      Y.applyUpdate(doc, Y.encodeStateAsUpdate(full))
+      return doc
+    }
+    const writers = Array.from({ length: WRITERS }, writer)
+    let judgedFast = 0
+    let typing = 0
+    for (let step = 0; step < STEPS; step++) {
+      const at = `seed=${seed} step ${step}`
+      if (random() < 0.1) applyQueue()
+      const index = below(random, WRITERS)
+      const doc = writers[index] as Y.Doc
+      const before = Y.encodeStateVector(doc)
+      const kind = random() < 0.8 ? below(random, 3) : below(random, edits.length)
+      ;(edits[kind] as (typeof edits)[number])(
+        doc,
+        ids[below(random, ids.length)] as string,
+        random,
+      )
+      // Now and then all it has, as a sync message sends it: known content again.
+      const update = Y.encodeStateAsUpdate(doc, random() < 0.05 ? undefined : before)
+      const decoded = Y.decodeUpdate(update)
+      const expected = inspectRecordWrites(full, decoded, schema)
+      const fast = contentOnly ? inspectContentWrites(applied, decoded, schema, items) : null
+      if (kind < 3) typing += 1
+      if (fast !== null) {
+        judgedFast += 1
+        expect(verdict(fast), at).toEqual(verdict(expected))
+      }
+      if (!expected.ok) {
+        // Refused: the writer starts again from what the relay holds.
+        writers[index] = writer()
+        continue
+      }
+      if (fast !== null) items.add(decoded)
+      else {
+        applyQueue()
+        contentOnly = false
+      }
+      queue.push(update)
+      Y.applyUpdate(full, update)
+      writers.forEach((other, n) => n !== index && Y.applyUpdate(other, update))
+    }
+    // Typing is most of the steps, and the queue rarely holds anything else.
+    expect(judgedFast, `seed=${seed}`).toBeGreaterThan(typing / 2)
+  })
+})
