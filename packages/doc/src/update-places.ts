@@ -25,6 +25,8 @@ const MAX_NESTING = 8
  */
 export class QueuedItems {
   readonly #byClient = new Map<number, Y.Item[]>()
+  /** Where items were found to go, so that a chain of queued items is not walked again. */
+  #places = new WeakMap<Y.Item, Place>()
   /** The deletions of the queued updates, by client: ranges as added, then sorted and merged. */
   readonly #deleted = new Map<number, { ranges: Range[]; merged: boolean }>()
 
@@ -92,10 +94,21 @@ export class QueuedItems {
     return range !== undefined && range.from <= from && range.to >= to
   }
 
+  /** Where `item` goes, when an inspection found it. */
+  placeOf(item: Y.Item): Place | undefined {
+    return this.#places.get(item)
+  }
+
+  /** Notes where `item` goes. */
+  remember(item: Y.Item, place: Place): void {
+    this.#places.set(item, place)
+  }
+
   /** Forgets everything (the queue was applied). */
   clear(): void {
     this.#byClient.clear()
     this.#deleted.clear()
+    this.#places = new WeakMap()
   }
 }
 
@@ -130,6 +143,7 @@ export class UpdatePlaces {
   readonly #typePaths = new Map<Y.AbstractType<unknown>, Path | null>()
   readonly #unresolvable: (id: { client: number; clock: number }) => never
   readonly #queued: QueuedItems | null
+  readonly #known = new Map<Y.Item, Place>()
 
   /** With `queued`, references to items queued for the document resolve through them too. */
   constructor(
@@ -154,8 +168,21 @@ export class UpdatePlaces {
     return this.#byClient.get(client) ?? []
   }
 
-  /** Where an item of the update lives: its own parent info, else its neighbour's. */
+  /**
+   * Where an item of the update lives: its own parent info, else its neighbour's. Each item's
+   * place is kept (with the queue's, for queued items), so a run of items each built on the
+   * previous one (typing) costs one step each.
+   */
   ofNew(start: Y.Item, nesting = 0): Place {
+    const known = this.#known.get(start) ?? this.#queued?.placeOf(start)
+    if (known !== undefined) return known
+    const place = this.#findPlace(start, nesting)
+    this.#known.set(start, place)
+    this.#queued?.remember(start, place)
+    return place
+  }
+
+  #findPlace(start: Y.Item, nesting: number): Place {
     if (nesting > MAX_NESTING) return this.#unresolvable(start.id)
     let item = start
     for (let hops = 0; hops < MAX_HOPS; hops++) {
@@ -170,6 +197,9 @@ export class UpdatePlaces {
       if (inDoc !== null) return this.ofDocItem(inDoc)
       const inUpdate = this.#findInUpdate(reference)
       if (inUpdate === null) break
+      const known = this.#known.get(inUpdate) ?? this.#queued?.placeOf(inUpdate)
+      // Without parent info an item goes where its neighbour goes.
+      if (known !== undefined) return known
       item = inUpdate
     }
     return this.#unresolvable(start.id)
