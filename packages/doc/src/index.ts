@@ -1,6 +1,7 @@
 /** @weft/doc: the document model on Yjs, its change events and JSON schemas, and update helpers. */
 export {
   decodeStateVector,
+  decodeUpdate,
   stateVectorCovers,
   summarizeUpdate,
   type UpdateSummary,

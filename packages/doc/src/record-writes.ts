@@ -126,7 +126,9 @@ class Inspector {
   readonly #schema: AnySchema
   readonly #decoded: Decoded
   readonly #places: UpdatePlaces
-  readonly #touches = new Map<string, Touch>()
+  /** Records touched, by collection then id, and in the order they were first touched. */
+  readonly #touches = new Map<string, Map<string, Touch>>()
+  readonly #touched: Array<{ collection: string; id: string; touch: Touch }> = []
   /** Content writes only (see {@link inspectContentWrites}), resolved through these items too. */
   readonly #queued: QueuedItems | null
 
@@ -157,7 +159,9 @@ class Inspector {
     for (const [client, ranges] of this.#decoded.ds.clients) {
       for (const { clock, len } of ranges) this.#checkDeletion(client, clock, len)
     }
-    return [...this.#touches].map(([key, touch]) => this.#recordWrite(key, touch))
+    return this.#touched.map(({ collection, id, touch }) =>
+      this.#recordWrite(collection, id, touch),
+    )
   }
 
   #checkNew(item: Y.Item, place: Place): void {
@@ -408,8 +412,9 @@ class Inspector {
   }
 
   #touch(collection: string, id: string): Touch {
-    const key = `${collection}\u0000${id}`
-    let touch = this.#touches.get(key)
+    let records = this.#touches.get(collection)
+    if (records === undefined) this.#touches.set(collection, (records = new Map()))
+    let touch = records.get(id)
     if (touch === undefined) {
       touch = {
         created: false,
@@ -420,19 +425,15 @@ class Inspector {
         authors: new Set(),
         createdBy: null,
       }
-      this.#touches.set(key, touch)
+      records.set(id, touch)
+      this.#touched.push({ collection, id, touch })
     }
     return touch
   }
 
-  #recordWrite(key: string, touch: Touch): RecordWrite {
-    const [collection, id] = key.split('\u0000') as [string, string]
-    const stored = this.#docMap([collection, id])
-    const storedCreatedBy = stored?.get(CREATED_BY_KEY)
-    const createdBy = typeof storedCreatedBy === 'string' ? storedCreatedBy : touch.createdBy
-    const owner =
-      stored === null ? null : ((entriesOf(stored, OWNER_KEY)[0]?.value as string) ?? createdBy)
-    return { collection, id, ...touch, created: touch.created && stored === null, createdBy, owner }
+  /** A touched record as reported. */
+  #recordWrite(collection: string, id: string, touch: Touch): RecordWrite {
+    return new TouchedRecord(collection, id, touch, this.#docMap([collection, id]))
   }
 
   /** The map at `path` in the document (a collection's records are maps), or `null`. */
@@ -451,6 +452,54 @@ class Inspector {
     const map = this.#docMap(path)
     return map !== null && map._map.has(key)
   }
+}
+
+/** A {@link RecordWrite}, whose stored `createdBy` and owner are read when first asked for. */
+class TouchedRecord implements RecordWrite {
+  readonly collection: string
+  readonly id: string
+  readonly created: boolean
+  readonly fields: ReadonlySet<string>
+  readonly deletion: boolean
+  readonly ownerChange: boolean
+  readonly newOwners: readonly string[]
+  readonly authors: ReadonlySet<string>
+  readonly #stored: Y.Map<unknown> | null
+  readonly #createdBy: string | null
+  #ownership: { createdBy: string | null; owner: string | null } | undefined
+
+  constructor(collection: string, id: string, touch: Touch, stored: Y.Map<unknown> | null) {
+    this.collection = collection
+    this.id = id
+    this.created = touch.created && stored === null
+    this.fields = touch.fields
+    this.deletion = touch.deletion
+    this.ownerChange = touch.ownerChange
+    this.newOwners = touch.newOwners
+    this.authors = touch.authors
+    this.#stored = stored
+    this.#createdBy = touch.createdBy
+  }
+
+  get createdBy(): string | null {
+    return (this.#ownership ??= ownershipOf(this.#stored, this.#createdBy)).createdBy
+  }
+
+  get owner(): string | null {
+    return (this.#ownership ??= ownershipOf(this.#stored, this.#createdBy)).owner
+  }
+}
+
+/** `createdBy` and the owner of a record as `stored` (`@owner`, else `createdBy`). */
+const ownershipOf = (
+  stored: Y.Map<unknown> | null,
+  created: string | null,
+): { createdBy: string | null; owner: string | null } => {
+  const storedCreatedBy = stored?.get(CREATED_BY_KEY)
+  const createdBy = typeof storedCreatedBy === 'string' ? storedCreatedBy : created
+  const owner =
+    stored === null ? null : ((entriesOf(stored, OWNER_KEY)[0]?.value as string) ?? createdBy)
+  return { createdBy, owner }
 }
 
 const NOT_A_REGISTER = Symbol('not a register')

@@ -58,9 +58,11 @@ export const entryOfKey = (key: string, stored: unknown): Entry | null => {
 export const entriesOf = (record: Y.Map<unknown>, field: string): Entry[] => {
   const prefix = prefixOf(field)
   const entries: Entry[] = []
-  for (const [key, stored] of record.entries()) {
-    if (!key.startsWith(prefix)) continue
-    const entry = entryOfKey(key, stored)
+  // The map's items directly (what `record.entries()` yields, without its iterator objects).
+  for (const [key, item] of record._map) {
+    if (item.deleted || !key.startsWith(prefix)) continue
+    const content = item.content.getContent()
+    const entry = entryOfKey(key, content[content.length - 1])
     if (entry !== null) entries.push(entry)
   }
   return entries.sort(compareEntries)

@@ -12,6 +12,20 @@ export interface UpdateSummary {
   readonly isEmpty: boolean
 }
 
+/** Updates decoded before their summary was asked for, each taken once by summarizeUpdate. */
+const decodedAhead = new WeakMap<Uint8Array, ReturnType<typeof Y.decodeUpdate>>()
+
+/**
+ * `Y.decodeUpdate(update)`, kept for {@link summarizeUpdate} of the same bytes, which then does
+ * not decode them again: for a relay that inspects an update (its write check) before it
+ * summarizes and applies it. Throws what `Y.decodeUpdate` throws.
+ */
+export const decodeUpdate = (update: Uint8Array): ReturnType<typeof Y.decodeUpdate> => {
+  const decoded = Y.decodeUpdate(update)
+  decodedAhead.set(update, decoded)
+  return decoded
+}
+
 /**
  * Decodes a Yjs v1 update completely (structs and delete set) without applying it. A malformed
  * update (truncated, garbage, not a Uint8Array) yields a `BAD_UPDATE` error, so callers can
@@ -27,9 +41,10 @@ export const summarizeUpdate = (
       error: new WeftError('BAD_UPDATE', 'an update must be a non-empty Uint8Array'),
     }
   }
-  let decoded: ReturnType<typeof Y.decodeUpdate>
+  let decoded = decodedAhead.get(update)
   try {
-    decoded = Y.decodeUpdate(update)
+    if (decoded === undefined) decoded = Y.decodeUpdate(update)
+    else decodedAhead.delete(update)
   } catch (cause) {
     return {
       ok: false,

@@ -41,6 +41,8 @@ const verdict = (inspection: RecordWriteInspection) =>
         records: inspection.records.map((write) => ({
           ...write,
           fields: [...write.fields].sort(),
+          createdBy: write.createdBy,
+          owner: write.owner,
         })),
       }
     : { ok: false, violation: inspection.violation }

@@ -3,6 +3,7 @@
  * change, decided before applying.
  */
 import {
+  decodeUpdate,
   inspectContentWrites,
   inspectRecordWrites,
   inspectWrite,
@@ -137,15 +138,16 @@ const scopeDenied = (
 /**
  * The structs and deletions of `updates` as one decoded update (items of each client in clock
  * order), without merging them: what the inspections read, for far less than `Y.mergeUpdates`.
+ * Each update is decoded once: the room's summary of it takes the same decoding.
  */
 const decodeAll = (updates: readonly Uint8Array[]): ReturnType<typeof Y.decodeUpdate> => {
-  if (updates.length === 1) return Y.decodeUpdate(updates[0] as Uint8Array)
+  if (updates.length === 1) return decodeUpdate(updates[0] as Uint8Array)
   const structs: Array<Y.Item | Y.GC> = []
   const ds = Y.createDeleteSet()
   const lastClocks = new Map<number, number>()
   let ordered = true
   for (const update of updates) {
-    const decoded = Y.decodeUpdate(update)
+    const decoded = decodeUpdate(update)
     for (const struct of decoded.structs) {
       const { client, clock } = struct.id
       if ((lastClocks.get(client) ?? -1) > clock) ordered = false
