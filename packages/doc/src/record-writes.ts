@@ -5,34 +5,22 @@
 import * as Y from 'yjs'
 import { decodeStamp } from './hlc.js'
 import { CREATED_AT_KEY, CREATED_BY_KEY, DELETED_KEY, OWNER_KEY } from './record-json.js'
-import { entriesOf, fieldOfKey } from './register.js'
+import { fieldOfKey } from './register.js'
+import {
+  docMapAt,
+  newTouch,
+  TouchedRecord,
+  type RecordWrite,
+  type Touch,
+} from './touched-record.js'
+
+export type { RecordWrite } from './touched-record.js'
+import { typedText } from './typed-text.js'
 import { SCHEMA_ROOT, type AnySchema, type Field } from './schema.js'
 import { indexAfter, QueuedItems, UpdatePlaces, type Path, type Place } from './update-places.js'
 
 /** Longest record id the model creates (as `MAX_ID_LENGTH` of collections). */
 const MAX_RECORD_ID_LENGTH = 256
-
-/** One record an update touches, with its ownership as stored before the update. */
-export interface RecordWrite {
-  readonly collection: string
-  readonly id: string
-  /** The update creates the record (it was not in the document). */
-  readonly created: boolean
-  /** Fields whose values it writes or deletes (scalars, text or list content). */
-  readonly fields: ReadonlySet<string>
-  /** It writes or deletes an entry of the deletion flag (a delete or a restore). */
-  readonly deletion: boolean
-  /** It writes or deletes an entry of `@owner` (an ownership change). */
-  readonly ownerChange: boolean
-  /** Owners it writes to `@owner` (empty when it only deletes entries). */
-  readonly newOwners: readonly string[]
-  /** Authors its new field values are written as (the last part of their register keys). */
-  readonly authors: ReadonlySet<string>
-  /** `createdBy` as stored, or as the update sets it for a record it creates. */
-  readonly createdBy: string | null
-  /** The owner as stored before the update (`@owner`, else `createdBy`); `null` when new. */
-  readonly owner: string | null
-}
 
 /** Where a write breaks the schema, and how. */
 export interface SchemaViolation {
@@ -101,6 +89,8 @@ export const inspectContentWrites = (
   schema: AnySchema,
   queued: QueuedItems,
 ): RecordWriteInspection | null => {
+  const typed = typedText(doc, decoded, schema, queued)
+  if (typed !== undefined) return { ok: true, records: [typed] }
   const inspector = new Inspector(doc, decoded, schema, queued)
   try {
     return { ok: true, records: inspector.run() }
@@ -109,16 +99,6 @@ export const inspectContentWrites = (
     if (error instanceof Violation) return { ok: false, violation: error.violation }
     throw error
   }
-}
-
-interface Touch {
-  created: boolean
-  readonly fields: Set<string>
-  deletion: boolean
-  ownerChange: boolean
-  readonly newOwners: string[]
-  readonly authors: Set<string>
-  createdBy: string | null
 }
 
 class Inspector {
@@ -189,7 +169,11 @@ class Inspector {
     if (item.content instanceof Y.ContentType) {
       fail(root, id, field, `${root}.${field} of record "${id}" may not hold nested types`)
     }
-    if (spec.kind !== 'list' || !(item.content instanceof Y.ContentAny)) return
+    if (spec.kind !== 'list' || item.content instanceof Y.ContentDeleted) return
+    if (!(item.content instanceof Y.ContentAny)) {
+      // Bytes, strings or embeds put into a list by hand: not JSON items the schema can check.
+      fail(root, id, field, `an item of ${root}.${field} of record "${id}" is not a JSON value`)
+    }
     for (const value of item.content.arr) {
       const problem = spec.item.check(value)
       if (problem !== undefined)
@@ -416,15 +400,7 @@ class Inspector {
     if (records === undefined) this.#touches.set(collection, (records = new Map()))
     let touch = records.get(id)
     if (touch === undefined) {
-      touch = {
-        created: false,
-        fields: new Set(),
-        deletion: false,
-        ownerChange: false,
-        newOwners: [],
-        authors: new Set(),
-        createdBy: null,
-      }
+      touch = newTouch()
       records.set(id, touch)
       this.#touched.push({ collection, id, touch })
     }
@@ -438,13 +414,7 @@ class Inspector {
 
   /** The map at `path` in the document (a collection's records are maps), or `null`. */
   #docMap(path: Path): Y.Map<unknown> | null {
-    const [root, id] = path as [string, string?]
-    const type = this.#doc.share.get(root)
-    if (type === undefined) return null
-    if (id === undefined) return type as unknown as Y.Map<unknown>
-    const item = type._map.get(id)
-    if (item === undefined || item.deleted || !(item.content instanceof Y.ContentType)) return null
-    return item.content.type instanceof Y.Map ? (item.content.type as Y.Map<unknown>) : null
+    return docMapAt(this.#doc, path)
   }
 
   /** Whether the map at `path` has an item (even a deleted one) under `key`. */
@@ -452,54 +422,6 @@ class Inspector {
     const map = this.#docMap(path)
     return map !== null && map._map.has(key)
   }
-}
-
-/** A {@link RecordWrite}, whose stored `createdBy` and owner are read when first asked for. */
-class TouchedRecord implements RecordWrite {
-  readonly collection: string
-  readonly id: string
-  readonly created: boolean
-  readonly fields: ReadonlySet<string>
-  readonly deletion: boolean
-  readonly ownerChange: boolean
-  readonly newOwners: readonly string[]
-  readonly authors: ReadonlySet<string>
-  readonly #stored: Y.Map<unknown> | null
-  readonly #createdBy: string | null
-  #ownership: { createdBy: string | null; owner: string | null } | undefined
-
-  constructor(collection: string, id: string, touch: Touch, stored: Y.Map<unknown> | null) {
-    this.collection = collection
-    this.id = id
-    this.created = touch.created && stored === null
-    this.fields = touch.fields
-    this.deletion = touch.deletion
-    this.ownerChange = touch.ownerChange
-    this.newOwners = touch.newOwners
-    this.authors = touch.authors
-    this.#stored = stored
-    this.#createdBy = touch.createdBy
-  }
-
-  get createdBy(): string | null {
-    return (this.#ownership ??= ownershipOf(this.#stored, this.#createdBy)).createdBy
-  }
-
-  get owner(): string | null {
-    return (this.#ownership ??= ownershipOf(this.#stored, this.#createdBy)).owner
-  }
-}
-
-/** `createdBy` and the owner of a record as `stored` (`@owner`, else `createdBy`). */
-const ownershipOf = (
-  stored: Y.Map<unknown> | null,
-  created: string | null,
-): { createdBy: string | null; owner: string | null } => {
-  const storedCreatedBy = stored?.get(CREATED_BY_KEY)
-  const createdBy = typeof storedCreatedBy === 'string' ? storedCreatedBy : created
-  const owner =
-    stored === null ? null : ((entriesOf(stored, OWNER_KEY)[0]?.value as string) ?? createdBy)
-  return { createdBy, owner }
 }
 
 const NOT_A_REGISTER = Symbol('not a register')

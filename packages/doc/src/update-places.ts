@@ -26,7 +26,7 @@ const MAX_NESTING = 8
 export class QueuedItems {
   readonly #byClient = new Map<number, Y.Item[]>()
   /** Where items were found to go, so that a chain of queued items is not walked again. */
-  #places = new WeakMap<Y.Item, Place>()
+  readonly #places = new Map<Y.Item, Place>()
   /** The deletions of the queued updates, by client: ranges as added, then sorted and merged. */
   readonly #deleted = new Map<number, { ranges: Range[]; merged: boolean }>()
 
@@ -108,7 +108,7 @@ export class QueuedItems {
   clear(): void {
     this.#byClient.clear()
     this.#deleted.clear()
-    this.#places = new WeakMap()
+    this.#places.clear()
   }
 }
 

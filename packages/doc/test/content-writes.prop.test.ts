@@ -14,6 +14,7 @@ import {
   type RecordWriteInspection,
 } from '../src/record-writes.js'
 import { defineSchema, field } from '../src/schema.js'
+import { typedText } from '../src/typed-text.js'
 import { QueuedItems } from '../src/update-places.js'
 
 const schema = defineSchema({
@@ -108,6 +109,7 @@ describe('content writes judged against a queue not yet applied', () => {
     }
     const writers = Array.from({ length: WRITERS }, writer)
     let judgedFast = 0
+    let typedSteps = 0
     let typing = 0
     for (let step = 0; step < STEPS; step++) {
       const at = `seed=${seed} step ${step}`
@@ -116,15 +118,34 @@ describe('content writes judged against a queue not yet applied', () => {
       const doc = writers[index] as Y.Doc
       const before = Y.encodeStateVector(doc)
       const kind = random() < 0.8 ? below(random, 3) : below(random, edits.length)
+      // What the edit's transaction changed, as a client sends it (its own deletions only).
+      const made: Uint8Array[] = []
+      const capture = (update: Uint8Array) => made.push(update)
+      doc.on('update', capture)
       ;(edits[kind] as (typeof edits)[number])(
         doc,
         ids[below(random, ids.length)] as string,
         random,
       )
-      // Now and then all it has, as a sync message sends it: known content again.
-      const update = Y.encodeStateAsUpdate(doc, random() < 0.05 ? undefined : before)
+      doc.off('update', capture)
+      if (made.length === 0) continue
+      // Now and then all it has since the step before (with its whole delete set) or all it has,
+      // as sync messages send them: known content and deletions again.
+      const resend = random()
+      const update =
+        resend < 0.05
+          ? Y.encodeStateAsUpdate(doc)
+          : resend < 0.15
+            ? Y.encodeStateAsUpdate(doc, before)
+            : Y.mergeUpdates(made)
       const decoded = Y.decodeUpdate(update)
       const expected = inspectRecordWrites(full, decoded, schema)
+      // The shortcut for typing answers as the full inspection, where it answers.
+      const typed = contentOnly ? typedText(applied, decoded, schema, items) : undefined
+      if (typed !== undefined) {
+        typedSteps += 1
+        expect(verdict({ ok: true, records: [typed] }), at).toEqual(verdict(expected))
+      }
       const fast = contentOnly ? inspectContentWrites(applied, decoded, schema, items) : null
       if (kind < 3) typing += 1
       if (fast !== null) {
@@ -147,5 +168,6 @@ describe('content writes judged against a queue not yet applied', () => {
     }
     // Typing is most of the steps, and the queue rarely holds anything else.
     expect(judgedFast, `seed=${seed}`).toBeGreaterThan(typing / 2)
+    expect(typedSteps, `seed=${seed}`).toBeGreaterThan(typing / 4)
   })
 })

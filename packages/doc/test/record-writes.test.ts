@@ -122,6 +122,14 @@ describe('inspectRecordWrites', () => {
       (doc.getMap<Y.Map<unknown>>('tasks').get(id)!.get('~tags') as Y.Array<unknown>).push([7]),
     )
     expect(violation(list)).toMatchObject({ field: 'tags' })
+    // Bytes are stored as their own kind of content, not as a JSON item the schema could check.
+    const bytes = rawEdit(relay, (doc) =>
+      (doc.getMap<Y.Map<unknown>>('tasks').get(id)!.get('~tags') as Y.Array<unknown>).push([
+        Uint8Array.of(1, 2),
+      ]),
+    )
+    expect(violation(bytes)).toMatchObject({ field: 'tags' })
+    expect(violation(bytes)?.problem).toContain('is not a JSON value')
   })
 
   it('refuses unknown collections, keys and fields', () => {

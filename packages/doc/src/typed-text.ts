@@ -1,0 +1,91 @@
+/**
+ * The write check's shortcut for typing: one run of characters inserted into a text field after
+ * a character the document holds or the relay has queued, judged without building a whole
+ * inspection. It answers exactly as `inspectContentWrites` would, or not at all.
+ */
+import * as Y from 'yjs'
+import { SCHEMA_ROOT, type AnySchema } from './schema.js'
+import { docMapAt, TouchedRecord, type RecordWrite } from './touched-record.js'
+import type { Path, Place, QueuedItems } from './update-places.js'
+
+/**
+ * The record `decoded` writes, when it is one string item without parent info (typing) placed
+ * after an item of `doc` or of `queued` whose place is a text field of a collection of `schema`:
+ * it may be written. `undefined` for anything else, which the full inspection judges (a
+ * violation included: this never refuses).
+ */
+export const typedText = (
+  doc: Y.Doc,
+  decoded: ReturnType<typeof Y.decodeUpdate>,
+  schema: AnySchema,
+  queued: QueuedItems,
+): RecordWrite | undefined => {
+  const { structs, ds } = decoded
+  const item = structs[0]
+  if (structs.length !== 1 || ds.clients.size !== 0 || !(item instanceof Y.Item)) return undefined
+  const { origin } = item
+  if (item.parent !== null || origin === null || !(item.content instanceof Y.ContentString)) {
+    return undefined
+  }
+  const { client, clock } = item.id
+  if (clock < Y.getState(doc.store, client)) return undefined
+  if (queued.holds(client, clock, clock + item.length)) return undefined
+  const place = originPlace(doc, origin, queued)
+  if (place === undefined || place.key !== null || place.path.length !== 3) return undefined
+  const [collection, id, sequence] = place.path as [string, string, string]
+  const field = sequence.slice(1)
+  if (collection === SCHEMA_ROOT || !sequence.startsWith('~')) return undefined
+  if (schema.collections[collection]?.[field]?.kind !== 'text') return undefined
+  // Where the next keystroke, placed after this one, goes.
+  queued.remember(item, place)
+  const touch = {
+    created: false,
+    fields: new Set([field]),
+    deletion: false,
+    ownerChange: false,
+    newOwners: NO_OWNERS,
+    authors: NO_AUTHORS,
+    createdBy: null,
+  }
+  return new TouchedRecord(collection, id, touch, docMapAt(doc, [collection, id]))
+}
+
+/** A typed run writes no owner and no register value, so under no author. */
+const NO_OWNERS: string[] = []
+const NO_AUTHORS = new Set<string>()
+
+/** Where the item `origin` is: an item of `doc` in a nested type, or a queued one already placed. */
+const originPlace = (doc: Y.Doc, origin: Y.ID, queued: QueuedItems): Place | undefined => {
+  if (Y.getState(doc.store, origin.client) <= origin.clock) {
+    const item = queued.find(origin)
+    return item === null ? undefined : queued.placeOf(item)
+  }
+  const structs = doc.store.clients.get(origin.client)
+  const item = structs?.[Y.findIndexSS(structs, origin.clock)]
+  if (!(item instanceof Y.Item) || item.parentSub !== null) return undefined
+  const type = item.parent
+  const path = type instanceof Y.AbstractType ? pathOfField(type) : undefined
+  return path === undefined ? undefined : { path, key: null }
+}
+
+/** `[collection, id, '~field']` for a type held by a record of a root map, else `undefined`. */
+const pathOfField = (type: Y.AbstractType<unknown>): Path | undefined => {
+  const holder = type._item
+  const record = holder?.parent
+  if (holder === null || holder.parentSub === null || !(record instanceof Y.AbstractType)) {
+    return undefined
+  }
+  const recordItem = record._item
+  const root = recordItem?.parent
+  if (recordItem === null || recordItem.parentSub === null || !(root instanceof Y.AbstractType)) {
+    return undefined
+  }
+  if (root._item !== null) return undefined
+  let key: string
+  try {
+    key = Y.findRootTypeKey(root)
+  } catch {
+    return undefined
+  }
+  return [key, recordItem.parentSub, holder.parentSub]
+}
