@@ -1,7 +1,7 @@
 /**
  * `pnpm reliability`: the reliability runs — seeded convergence simulation, crash consistency
  * (SIGKILL aimed inside appends, compactions and unloads), disk-full injection, the Jepsen-style
- * set check, protocol fuzzing, and the set check and simulation against three relays on one
+ * set check, protocol and model fuzzing, and the set check and simulation against three relays on one
  * PostgreSQL and one Redis — and docs/RELIABILITY.md from their figures.
  *
  *   (default)          a few minutes; writes docs/RELIABILITY.md
@@ -18,13 +18,17 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import {
+  modelFuzzSchemasFile,
   runClusterSetCheck,
   runCrashCheck,
   runDiskFullCheck,
+  runModelFuzz,
   runProtocolFuzz,
   runSetCheck,
   runSimulation,
   spawnRelay,
+  TEST_SECRET,
+  writeToken,
   type ClusterSetCheckResult,
   type CrashCheckResult,
   type DiskFullCheckResult,
@@ -87,6 +91,7 @@ const sizes = long
       diskFull: { seeds: 10, windows: 5 },
       set: { seeds: 30, clients: 5, itemsPerClient: 200, kills: 6 },
       fuzz: 20_000,
+      modelFuzz: 2_000,
       clusterSet: { seeds: 10, clients: 5, itemsPerClient: 200, kills: 6 },
       clusterSimulation: { seeds: 20, steps: 500 },
     }
@@ -96,6 +101,7 @@ const sizes = long
       diskFull: { seeds: 3, windows: 3 },
       set: { seeds: 5, clients: 3, itemsPerClient: 100, kills: 3 },
       fuzz: 2_000,
+      modelFuzz: 200,
       clusterSet: { seeds: 3, clients: 3, itemsPerClient: 100, kills: 3 },
       clusterSimulation: { seeds: 3, steps: 300 },
     }
@@ -117,6 +123,7 @@ const run: ReliabilityRun = {
   diskFull: [],
   set: [],
   fuzz: null,
+  modelFuzz: null,
   clusterSet: [],
   clusterSimulation: [],
 }
@@ -200,6 +207,37 @@ if (selected('fuzz')) {
   run.fuzz = { ...result, peakRssMiB, crashes }
   log('fuzz', run.fuzz)
   if (crashes > 0) failures.push(`fuzz seed ${seed}: the relay crashed`)
+
+  // Updates that look like the model's writes but break the schema or the record rules.
+  const modelDir = mkdtempSync(join(tmpdir(), 'weft-model-fuzz-'))
+  const schemasFile = join(modelDir, 'schemas.json')
+  writeFileSync(schemasFile, JSON.stringify(modelFuzzSchemasFile('boards/*')))
+  const modelRelay = await spawnRelay(MAIN, join(modelDir, 'data'), [
+    '--auth',
+    'jwt',
+    '--jwt-secret',
+    TEST_SECRET,
+    '--schemas-file',
+    schemasFile,
+  ])
+  const modelResult = await runModelFuzz({
+    url: `ws://127.0.0.1:${modelRelay.port}`,
+    httpUrl: `http://127.0.0.1:${modelRelay.port}`,
+    seed,
+    executions: sizes.modelFuzz,
+    doc: 'boards/fuzzed',
+    token: (sub) => writeToken(sub),
+  })
+  const modelCrashes = modelRelay.child.exitCode === null ? 0 : 1
+  await modelRelay.stop()
+  rmSync(modelDir, { recursive: true, force: true })
+  run.modelFuzz = { ...modelResult, crashes: modelCrashes }
+  log('model-fuzz', run.modelFuzz)
+  if (modelCrashes > 0) failures.push(`model fuzz seed ${seed}: the relay crashed`)
+  if (modelResult.accepted.length > 0)
+    failures.push(`model fuzz seed ${seed}: took ${modelResult.accepted.join('; ')}`)
+  if (modelResult.damage.length > 0)
+    failures.push(`model fuzz seed ${seed}: ${modelResult.damage.join('; ')}`)
 }
 
 if (selected('cluster-set')) {

@@ -38,6 +38,14 @@ export {
   type ProtocolFuzzResult,
 } from './protocol-fuzz.js'
 export {
+  MODEL_FUZZ_RULES,
+  MODEL_FUZZ_SCHEMA,
+  modelFuzzSchemasFile,
+  runModelFuzz,
+  type ModelFuzzOptions,
+  type ModelFuzzResult,
+} from './model-fuzz.js'
+export {
   runSimulation,
   type SimulationFaults,
   type SimulationOptions,
