@@ -149,6 +149,22 @@ const hostileEdits: ReadonlyArray<(doc: Y.Doc, id: string, random: Random) => st
   ),
 ]
 
+/**
+ * `fetch`, waiting as told and trying again while the relay answers 429 (its `/v1` rate limit,
+ * which a long run reaches): a rate-limited request says nothing of the write check.
+ */
+const politeFetch = async (url: string, init: RequestInit): Promise<Response> => {
+  for (let attempt = 0; ; attempt++) {
+    const response = await fetch(url, init)
+    if (response.status !== 429 || attempt >= 50) return response
+    await response.arrayBuffer()
+    const seconds = Number(response.headers.get('retry-after') ?? '')
+    await new Promise((resolve) =>
+      setTimeout(resolve, Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 200),
+    )
+  }
+}
+
 /** Runs the model fuzz; see the module comment. The caller judges the result. */
 export const runModelFuzz = async (options: ModelFuzzOptions): Promise<ModelFuzzResult> => {
   const { seed, executions, doc, httpUrl } = options
@@ -177,9 +193,10 @@ export const runModelFuzz = async (options: ModelFuzzOptions): Promise<ModelFuzz
     const anaToken = await options.token('ana')
     for (let execution = 0; execution < executions; execution++) {
       const replica = new Y.Doc()
-      const current = await fetch(`${path}/update`, {
+      const current = await politeFetch(`${path}/update`, {
         headers: { authorization: `Bearer ${anaToken}` },
       })
+      if (!current.ok) throw new Error(`GET ${path}/update answered ${current.status}`)
       Y.applyUpdate(replica, new Uint8Array(await current.arrayBuffer()))
       const before = Y.encodeStateVector(replica)
       const id = pick(random, ids)
@@ -188,7 +205,7 @@ export const runModelFuzz = async (options: ModelFuzzOptions): Promise<ModelFuzz
       const where = `seed=${seed} execution ${execution}: ${what}`
       let code: string | undefined
       if (random() < 0.5) {
-        const response = await fetch(`${path}/update`, {
+        const response = await politeFetch(`${path}/update`, {
           method: 'POST',
           headers: { authorization: `Bearer ${benToken}` },
           body: update as BodyInit,
@@ -236,7 +253,7 @@ const damageOf = async (options: ModelFuzzOptions, ana: DocHandle): Promise<stri
   const damage: string[] = []
   const token = await options.token('ana')
   const read = async (view: string) => {
-    const response = await fetch(
+    const response = await politeFetch(
       `${options.httpUrl}/v1/docs/${encodeURIComponent(options.doc)}${view}`,
       { headers: { authorization: `Bearer ${token}` } },
     )
