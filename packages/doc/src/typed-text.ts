@@ -31,13 +31,26 @@ export const typedText = (
   if (clock < Y.getState(doc.store, client)) return undefined
   if (queued.holds(client, clock, clock + item.length)) return undefined
   const place = originPlace(doc, origin, queued)
-  if (place === undefined || place.key !== null || place.path.length !== 3) return undefined
-  const [collection, id, sequence] = place.path as [string, string, string]
-  const field = sequence.slice(1)
-  if (collection === SCHEMA_ROOT || !sequence.startsWith('~')) return undefined
-  if (schema.collections[collection]?.[field]?.kind !== 'text') return undefined
+  if (place === undefined) return undefined
+  // What a run typed at this place writes: the same for every run of the tick.
+  let write = queued.learned.get(place) as RecordWrite | null | undefined
+  if (write === undefined) {
+    write = textWrite(doc, place, schema)
+    queued.learned.set(place, write)
+  }
+  if (write === null) return undefined
   // Where the next keystroke, placed after this one, goes.
   queued.remember(item, place)
+  return write
+}
+
+/** The write of a run typed at `place`, when it is a text field of `schema`; else `null`. */
+const textWrite = (doc: Y.Doc, place: Place, schema: AnySchema): RecordWrite | null => {
+  if (place.key !== null || place.path.length !== 3) return null
+  const [collection, id, sequence] = place.path as [string, string, string]
+  const field = sequence.slice(1)
+  if (collection === SCHEMA_ROOT || !sequence.startsWith('~')) return null
+  if (schema.collections[collection]?.[field]?.kind !== 'text') return null
   const touch = {
     created: false,
     fields: new Set([field]),
@@ -64,8 +77,15 @@ const originPlace = (doc: Y.Doc, origin: Y.ID, queued: QueuedItems): Place | und
   const item = structs?.[Y.findIndexSS(structs, origin.clock)]
   if (!(item instanceof Y.Item) || item.parentSub !== null) return undefined
   const type = item.parent
-  const path = type instanceof Y.AbstractType ? pathOfField(type) : undefined
-  return path === undefined ? undefined : { path, key: null }
+  if (!(type instanceof Y.AbstractType)) return undefined
+  // One place per type for the tick, so that what is learned of it is found again.
+  let place = queued.learned.get(type) as Place | null | undefined
+  if (place === undefined) {
+    const path = pathOfField(type)
+    place = path === undefined ? null : { path, key: null }
+    queued.learned.set(type, place)
+  }
+  return place ?? undefined
 }
 
 /** `[collection, id, '~field']` for a type held by a record of a root map, else `undefined`. */

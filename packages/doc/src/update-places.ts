@@ -104,11 +104,18 @@ export class QueuedItems {
     this.#places.set(item, place)
   }
 
+  /**
+   * What the check's shortcuts learn during a tick, by what they learn it of (a type, a place):
+   * true until the queue is applied, when it is forgotten with it.
+   */
+  readonly learned = new Map<object, unknown>()
+
   /** Forgets everything (the queue was applied). */
   clear(): void {
     this.#byClient.clear()
     this.#deleted.clear()
     this.#places.clear()
+    this.learned.clear()
   }
 }
 

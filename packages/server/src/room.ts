@@ -119,6 +119,7 @@ export class Room implements BusRoom {
   #incoming: Incoming[] = []
   /** The items of the queued writes, while all of them write only text or list content. */
   readonly #queuedItems = new QueuedItems()
+  #writePolicy: WritePolicy | null | undefined
   #queueContentOnly = true
   #integrateScheduled = false
   #failure: WeftError | null = null
@@ -230,6 +231,8 @@ export class Room implements BusRoom {
     this.#loadStored()
     if (this.#failure !== null) return false
     let emitted: Uint8Array | null
+    // What the write check learned of the document this tick (owners among it) may change.
+    this.#queuedItems.learned.clear()
     try {
       emitted = applyTransaction(this.#doc, updates, null).emitted
     } catch (cause) {
@@ -243,8 +246,11 @@ export class Room implements BusRoom {
 
   /** What writes must obey besides scopes (schema, record rules), or `null` without a schema. */
   get writePolicy(): WritePolicy | null {
-    const schema = this.#settings.schema ?? null
-    return schema === null ? null : { schema, rules: this.#settings.rules ?? null }
+    if (this.#writePolicy === undefined) {
+      const schema = this.#settings.schema ?? null
+      this.#writePolicy = schema === null ? null : { schema, rules: this.#settings.rules ?? null }
+    }
+    return this.#writePolicy
   }
 
   /**
