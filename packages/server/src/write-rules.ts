@@ -7,6 +7,7 @@ import {
   inspectContentWrites,
   inspectRecordWrites,
   inspectWrite,
+  scanTypedUpdate,
   type AnySchema,
   type QueuedItems,
   type RecordWriteInspection,
@@ -141,7 +142,11 @@ const scopeDenied = (
  * Each update is decoded once: the room's summary of it takes the same decoding.
  */
 const decodeAll = (updates: readonly Uint8Array[]): ReturnType<typeof Y.decodeUpdate> => {
-  if (updates.length === 1) return decodeUpdate(updates[0] as Uint8Array)
+  if (updates.length === 1) {
+    // Typing: read straight from the bytes when it is one typed run (the room's summary too).
+    const update = updates[0] as Uint8Array
+    return scanTypedUpdate(update) ?? decodeUpdate(update)
+  }
   const structs: Array<Y.Item | Y.GC> = []
   const ds = Y.createDeleteSet()
   const lastClocks = new Map<number, number>()

@@ -1,0 +1,58 @@
+/**
+ * Reading the most common update there is, a run of characters typed after a character the
+ * document has, straight from its bytes: what `Y.decodeUpdate` returns for it, for a fraction of
+ * the cost (no decoder objects, no struct reader, no delete set to read).
+ */
+import * as decoding from 'lib0/decoding'
+import * as Y from 'yjs'
+
+/** Yjs v1 struct info: content kind in the low five bits, then which references follow. */
+const CONTENT_STRING = 4
+const CONTENT_BITS = 0b11111
+const HAS_PARENT_SUB = 0b0010_0000
+const HAS_RIGHT_ORIGIN = 0b0100_0000
+const HAS_ORIGIN = 0b1000_0000
+
+/**
+ * The update as decoded, when it is exactly one string item of one client with an origin (and
+ * perhaps a right origin), no parent info and no deletions: in Yjs v1 bytes, `1 1 client clock
+ * info origin [right origin] string 0`. `null` for anything else, including anything malformed:
+ * decode it the usual way, which says what is wrong.
+ */
+export const scanTypedUpdate = (
+  update: Uint8Array,
+): { structs: [Y.Item]; ds: ReturnType<typeof Y.createDeleteSet> } | null => {
+  // One client, one struct: both counts are single-byte varints.
+  if (update.length < 8 || update[0] !== 1 || update[1] !== 1) return null
+  try {
+    const decoder = decoding.createDecoder(update)
+    decoder.pos = 2
+    const client = decoding.readVarUint(decoder)
+    const clock = decoding.readVarUint(decoder)
+    const info = decoding.readUint8(decoder)
+    if ((info & CONTENT_BITS) !== CONTENT_STRING || (info & HAS_ORIGIN) === 0) return null
+    if ((info & HAS_PARENT_SUB) !== 0) return null
+    const origin = Y.createID(decoding.readVarUint(decoder), decoding.readVarUint(decoder))
+    const rightOrigin =
+      (info & HAS_RIGHT_ORIGIN) === 0
+        ? null
+        : Y.createID(decoding.readVarUint(decoder), decoding.readVarUint(decoder))
+    const text = decoding.readVarString(decoder)
+    // Then an empty delete set, and nothing after it.
+    if (text.length === 0 || decoding.readVarUint(decoder) !== 0 || decoder.pos !== update.length)
+      return null
+    const item = new Y.Item(
+      Y.createID(client, clock),
+      null,
+      origin,
+      null,
+      rightOrigin,
+      null,
+      null,
+      new Y.ContentString(text),
+    )
+    return { structs: [item], ds: Y.createDeleteSet() }
+  } catch {
+    return null
+  }
+}
