@@ -15,7 +15,7 @@ export {
   type SchemaViolation,
 } from './record-writes.js'
 export { QueuedItems } from './update-places.js'
-export { scanTypedUpdate } from './typed-update.js'
+export { scanDeletionUpdate, scanTypedUpdate } from './typed-update.js'
 export { foldUpdates } from './fold-updates.js'
 export { encodeStamp, decodeStamp, HybridClock, type Stamp } from './hlc.js'
 export {

@@ -15,7 +15,7 @@ import {
 } from './touched-record.js'
 
 export type { RecordWrite } from './touched-record.js'
-import { typedText } from './typed-text.js'
+import { erasedText, typedText } from './typed-text.js'
 import { SCHEMA_ROOT, type AnySchema, type Field } from './schema.js'
 import { indexAfter, QueuedItems, UpdatePlaces, type Path, type Place } from './update-places.js'
 
@@ -89,7 +89,8 @@ export const inspectContentWrites = (
   schema: AnySchema,
   queued: QueuedItems,
 ): RecordWriteInspection | null => {
-  const typed = typedText(doc, decoded, schema, queued)
+  if (!queued.usable) return null
+  const typed = typedText(doc, decoded, schema, queued) ?? erasedText(doc, decoded, schema, queued)
   if (typed !== undefined) return { ok: true, records: [typed] }
   const inspector = new Inspector(doc, decoded, schema, queued)
   try {

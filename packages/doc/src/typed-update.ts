@@ -1,7 +1,8 @@
 /**
- * Reading the most common update there is, a run of characters typed after a character the
- * document has, straight from its bytes: what `Y.decodeUpdate` returns for it, for a fraction of
- * the cost (no decoder objects, no struct reader, no delete set to read).
+ * Reading the most common updates there are straight from their bytes: a run of characters
+ * typed after a character the document has, and a deletion of one client's content (erasing).
+ * What `Y.decodeUpdate` returns for them, for a fraction of the cost (no struct reader, no
+ * generator, no update decoder).
  */
 import * as decoding from 'lib0/decoding'
 import * as Y from 'yjs'
@@ -52,6 +53,42 @@ export const scanTypedUpdate = (
       new Y.ContentString(text),
     )
     return { structs: [item], ds: Y.createDeleteSet() }
+  } catch {
+    return null
+  }
+}
+
+/** Most ranges {@link scanDeletionUpdate} reads; more, and the update is decoded the usual way. */
+const MAX_SCANNED_RANGES = 64
+
+/**
+ * The update as decoded, when it only deletes content of one client (in Yjs v1 bytes, `0 1
+ * client ranges (clock length)…`, at most 64 ranges, none empty); `null` for anything else,
+ * including anything malformed.
+ */
+export const scanDeletionUpdate = (
+  update: Uint8Array,
+): { structs: []; ds: ReturnType<typeof Y.createDeleteSet> } | null => {
+  // No structs, one client in the delete set.
+  if (update.length < 5 || update[0] !== 0 || update[1] !== 1) return null
+  try {
+    const decoder = decoding.createDecoder(update)
+    decoder.pos = 2
+    const client = decoding.readVarUint(decoder)
+    const count = decoding.readVarUint(decoder)
+    if (count === 0 || count > MAX_SCANNED_RANGES) return null
+    const ranges: Array<{ clock: number; len: number }> = []
+    for (let index = 0; index < count; index++) {
+      const clock = decoding.readVarUint(decoder)
+      const len = decoding.readVarUint(decoder)
+      if (len === 0) return null
+      ranges.push({ clock, len })
+    }
+    if (decoder.pos !== update.length) return null
+    const ds = Y.createDeleteSet()
+    // The delete set's items are `{ clock, len }` (Yjs's DeleteItem, which it does not export).
+    ds.clients.set(client, ranges as unknown as NonNullable<ReturnType<typeof ds.clients.get>>)
+    return { structs: [], ds }
   } catch {
     return null
   }

@@ -27,6 +27,7 @@ export class QueuedItems {
   readonly #byClient = new Map<number, Y.Item[]>()
   /** Where items were found to go, so that a chain of queued items is not walked again. */
   readonly #places = new Map<Y.Item, Place>()
+  #overlapping = false
   /** The deletions of the queued updates, by client: ranges as added, then sorted and merged. */
   readonly #deleted = new Map<number, { ranges: Range[]; merged: boolean }>()
 
@@ -40,15 +41,31 @@ export class QueuedItems {
     }
     for (const struct of decoded.structs) {
       if (!(struct instanceof Y.Item)) continue
-      const list = this.#byClient.get(struct.id.client)
+      const { client, clock } = struct.id
+      const end = clock + struct.length
+      const list = this.#byClient.get(client)
       if (list === undefined) {
-        this.#byClient.set(struct.id.client, [struct])
+        this.#byClient.set(client, [struct])
         continue
       }
-      const last = list[list.length - 1] as Y.Item
-      if (last.id.clock <= struct.id.clock) list.push(struct)
-      else list.splice(indexAfter(list, struct.id.clock), 0, struct)
+      // Known already (sent again): nothing to index.
+      if (this.holds(client, clock, end)) continue
+      // Items stay sorted and apart, so that searches hold; one that overlaps a queued item
+      // in part (the same content cut differently) leaves the index unusable for the tick.
+      const at = indexAfter(list, clock)
+      const next = list[at]
+      if (next !== undefined && next.id.clock < end) this.#overlapping = true
+      else if (at === list.length) list.push(struct)
+      else list.splice(at, 0, struct)
     }
+  }
+
+  /**
+   * Whether the queue can be searched: false once an update overlapped queued items in part
+   * (judge with the queue applied until it is).
+   */
+  get usable(): boolean {
+    return !this.#overlapping
   }
 
   /** The queued item covering `id`, or `null`. */
@@ -116,6 +133,7 @@ export class QueuedItems {
     this.#deleted.clear()
     this.#places.clear()
     this.learned.clear()
+    this.#overlapping = false
   }
 }
 

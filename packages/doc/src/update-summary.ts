@@ -1,7 +1,7 @@
 /** Decoding a Yjs update once to validate it and learn what it contains. */
 import { WeftError } from '@weft/protocol'
 import * as Y from 'yjs'
-import { scanTypedUpdate } from './typed-update.js'
+import { scanDeletionUpdate, scanTypedUpdate } from './typed-update.js'
 
 /** What one Yjs update (v1 encoding) contains, enough to decide durability and emptiness. */
 export interface UpdateSummary {
@@ -42,11 +42,17 @@ export const summarizeUpdate = (
       error: new WeftError('BAD_UPDATE', 'an update must be a non-empty Uint8Array'),
     }
   }
-  const typed = decodedAhead.has(update) ? null : scanTypedUpdate(update)
-  if (typed !== null) {
-    const [item] = typed.structs
-    const endClocks = new Map([[item.id.client, item.id.clock + item.length]])
-    return { ok: true, summary: { endClocks, hasDeletes: false, isEmpty: false } }
+  if (!decodedAhead.has(update)) {
+    // Typing and erasing, read straight from the bytes.
+    const typed = scanTypedUpdate(update)
+    if (typed !== null) {
+      const [item] = typed.structs
+      const endClocks = new Map([[item.id.client, item.id.clock + item.length]])
+      return { ok: true, summary: { endClocks, hasDeletes: false, isEmpty: false } }
+    }
+    if (scanDeletionUpdate(update) !== null) {
+      return { ok: true, summary: { endClocks: new Map(), hasDeletes: true, isEmpty: false } }
+    }
   }
   let decoded = decodedAhead.get(update)
   try {

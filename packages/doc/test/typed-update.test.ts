@@ -1,7 +1,7 @@
 import { chooseSeed, mulberry32 } from '@weft/testkit'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { scanTypedUpdate } from '../src/typed-update.js'
+import { scanDeletionUpdate, scanTypedUpdate } from '../src/typed-update.js'
 import { summarizeUpdate } from '../src/update-summary.js'
 
 /** What matters of a decoded item. */
@@ -18,8 +18,8 @@ const shape = (item: Y.Item | Y.GC) =>
       }
     : item
 
-describe('scanTypedUpdate', () => {
-  it('reads a typed run as Y.decodeUpdate does, and leaves every other update to it (seeded)', () => {
+describe('scanTypedUpdate and scanDeletionUpdate', () => {
+  it('read typing and erasing as Y.decodeUpdate does, and leave every other update to it (seeded)', () => {
     const seed = chooseSeed('typed update scan')
     const random = mulberry32(seed)
     const doc = new Y.Doc()
@@ -35,6 +35,7 @@ describe('scanTypedUpdate', () => {
       else text.format(0, Math.min(2, text.length), { bold: true })
     }
     let scanned = 0
+    let deletions = 0
     for (const [index, update] of updates.entries()) {
       const at = `seed=${seed} update ${index}`
       const decoded = Y.decodeUpdate(update)
@@ -60,11 +61,31 @@ describe('scanTypedUpdate', () => {
           decoded.ds.clients.size === 0
         expect(typed, `${at} is a typed run the scan left`).toBe(false)
       }
-      // Cut short, it is never read as a typed run.
+      const erased = scanDeletionUpdate(update)
+      const ranges = (ds: typeof decoded.ds) =>
+        [...ds.clients].map(([client, items]) => [
+          client,
+          items.map(({ clock, len }) => ({ clock, len })),
+        ])
+      if (erased !== null) {
+        deletions += 1
+        expect(decoded.structs, at).toEqual([])
+        expect(ranges(erased.ds), at).toEqual(ranges(decoded.ds))
+        expect(summarizeUpdate(update), at).toEqual({
+          ok: true,
+          summary: { endClocks: new Map(), hasDeletes: true, isEmpty: false },
+        })
+      } else {
+        const erasing = decoded.structs.length === 0 && decoded.ds.clients.size === 1
+        expect(erasing, `${at} is an erasure the scan left`).toBe(false)
+      }
+      // Cut short, it is never read as typing or erasing.
       for (const cut of [1, 2, update.length - 1]) {
         expect(scanTypedUpdate(update.subarray(0, cut)), at).toBeNull()
+        expect(scanDeletionUpdate(update.subarray(0, cut)), at).toBeNull()
       }
     }
     expect(scanned, `seed=${seed}`).toBeGreaterThan(500)
+    expect(deletions, `seed=${seed}`).toBeGreaterThan(100)
   })
 })

@@ -7,6 +7,7 @@ import {
   inspectContentWrites,
   inspectRecordWrites,
   inspectWrite,
+  scanDeletionUpdate,
   scanTypedUpdate,
   type AnySchema,
   type QueuedItems,
@@ -143,9 +144,9 @@ const scopeDenied = (
  */
 const decodeAll = (updates: readonly Uint8Array[]): ReturnType<typeof Y.decodeUpdate> => {
   if (updates.length === 1) {
-    // Typing: read straight from the bytes when it is one typed run (the room's summary too).
+    // Typing and erasing: read straight from the bytes (the room's summary reads them so too).
     const update = updates[0] as Uint8Array
-    return scanTypedUpdate(update) ?? decodeUpdate(update)
+    return scanTypedUpdate(update) ?? scanDeletionUpdate(update) ?? decodeUpdate(update)
   }
   const structs: Array<Y.Item | Y.GC> = []
   const ds = Y.createDeleteSet()
