@@ -17,12 +17,20 @@ export interface UpdateSummary {
 const decodedAhead = new WeakMap<Uint8Array, ReturnType<typeof Y.decodeUpdate>>()
 
 /**
- * `Y.decodeUpdate(update)`, kept for {@link summarizeUpdate} of the same bytes, which then does
- * not decode them again: for a relay that inspects an update (its write check) before it
- * summarizes and applies it. Throws what `Y.decodeUpdate` throws.
+ * An update as `Y.decodeUpdate` returns it: typing and erasing read straight from their bytes
+ * (`scanTypedUpdate`, `scanDeletionUpdate`), anything else decoded. Throws what
+ * `Y.decodeUpdate` throws.
+ */
+const readUpdate = (update: Uint8Array): ReturnType<typeof Y.decodeUpdate> =>
+  scanTypedUpdate(update) ?? scanDeletionUpdate(update) ?? Y.decodeUpdate(update)
+
+/**
+ * The update decoded (see `readUpdate`), kept for {@link summarizeUpdate} of the same bytes,
+ * which then does not read them again: for a relay that inspects an update (its write check)
+ * before it summarizes and applies it. Throws what `Y.decodeUpdate` throws.
  */
 export const decodeUpdate = (update: Uint8Array): ReturnType<typeof Y.decodeUpdate> => {
-  const decoded = Y.decodeUpdate(update)
+  const decoded = readUpdate(update)
   decodedAhead.set(update, decoded)
   return decoded
 }
@@ -42,21 +50,9 @@ export const summarizeUpdate = (
       error: new WeftError('BAD_UPDATE', 'an update must be a non-empty Uint8Array'),
     }
   }
-  if (!decodedAhead.has(update)) {
-    // Typing and erasing, read straight from the bytes.
-    const typed = scanTypedUpdate(update)
-    if (typed !== null) {
-      const [item] = typed.structs
-      const endClocks = new Map([[item.id.client, item.id.clock + item.length]])
-      return { ok: true, summary: { endClocks, hasDeletes: false, isEmpty: false } }
-    }
-    if (scanDeletionUpdate(update) !== null) {
-      return { ok: true, summary: { endClocks: new Map(), hasDeletes: true, isEmpty: false } }
-    }
-  }
   let decoded = decodedAhead.get(update)
   try {
-    if (decoded === undefined) decoded = Y.decodeUpdate(update)
+    if (decoded === undefined) decoded = readUpdate(update)
     else decodedAhead.delete(update)
   } catch (cause) {
     return {

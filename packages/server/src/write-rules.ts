@@ -7,8 +7,6 @@ import {
   inspectContentWrites,
   inspectRecordWrites,
   inspectWrite,
-  scanDeletionUpdate,
-  scanTypedUpdate,
   type AnySchema,
   type QueuedItems,
   type RecordWriteInspection,
@@ -143,11 +141,7 @@ const scopeDenied = (
  * Each update is decoded once: the room's summary of it takes the same decoding.
  */
 const decodeAll = (updates: readonly Uint8Array[]): ReturnType<typeof Y.decodeUpdate> => {
-  if (updates.length === 1) {
-    // Typing and erasing: read straight from the bytes (the room's summary reads them so too).
-    const update = updates[0] as Uint8Array
-    return scanTypedUpdate(update) ?? scanDeletionUpdate(update) ?? decodeUpdate(update)
-  }
+  if (updates.length === 1) return decodeUpdate(updates[0] as Uint8Array)
   const structs: Array<Y.Item | Y.GC> = []
   const ds = Y.createDeleteSet()
   const lastClocks = new Map<number, number>()
