@@ -2,6 +2,7 @@
 export {
   decodeStateVector,
   decodeUpdate,
+  decodeUpdates,
   stateVectorCovers,
   summarizeUpdate,
   type UpdateSummary,

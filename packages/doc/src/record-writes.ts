@@ -15,9 +15,9 @@ import {
 } from './touched-record.js'
 
 export type { RecordWrite } from './touched-record.js'
-import { erasedText, typedText } from './typed-text.js'
+import { textEdits } from './typed-text.js'
 import { SCHEMA_ROOT, type AnySchema, type Field } from './schema.js'
-import { indexAfter, QueuedItems, UpdatePlaces, type Path, type Place } from './update-places.js'
+import { QueuedItems, UpdatePlaces, type Path, type Place } from './update-places.js'
 
 /** Longest record id the model creates (as `MAX_ID_LENGTH` of collections). */
 const MAX_RECORD_ID_LENGTH = 256
@@ -90,7 +90,7 @@ export const inspectContentWrites = (
   queued: QueuedItems,
 ): RecordWriteInspection | null => {
   if (!queued.usable) return null
-  const typed = typedText(doc, decoded, schema, queued) ?? erasedText(doc, decoded, schema, queued)
+  const typed = textEdits(doc, decoded, schema, queued)
   if (typed !== undefined) return { ok: true, records: [typed] }
   const inspector = new Inspector(doc, decoded, schema, queued)
   try {
@@ -338,22 +338,16 @@ class Inspector {
     // The rest of the range deletes structs of this update (made and deleted offline), or of
     // queued ones; a deletion of structs nobody has sent would wait in the document and strike
     // when they came.
-    const from = Math.max(clock, known)
-    const covers = (list: readonly Y.Item[]): boolean => {
-      const last = list[list.length - 1]
-      return last !== undefined && last.id.clock + last.length >= clock + len
-    }
-    let items = this.#places.itemsOf(client)
-    if (!covers(items) && this.#queued !== null) items = this.#queued.itemsOf(client)
-    if (!covers(items)) {
-      if (this.#queued !== null) notContentOnly()
-      unresolvable({ client, clock: from })
-    }
-    for (let index = indexAfter(items, from); index < items.length; index++) {
-      const item = items[index] as Y.Item
-      if (item.id.clock >= clock + len) break
-      if (this.#deletedInQueue(client, item.id.clock, item.length, clock, len)) continue
-      this.#checkDeleted(this.#places.ofNew(item))
+    for (let at = Math.max(clock, known); at < clock + len;) {
+      const item = this.#places.itemAt(client, at)
+      if (item === null) {
+        if (this.#queued !== null) notContentOnly()
+        unresolvable({ client, clock: at })
+      }
+      if (!this.#deletedInQueue(client, item.id.clock, item.length, clock, len)) {
+        this.#checkDeleted(this.#places.ofNew(item))
+      }
+      at = item.id.clock + item.length
     }
   }
 

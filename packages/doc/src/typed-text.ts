@@ -1,8 +1,9 @@
 /**
- * The write check's shortcuts for typing and erasing: one run of characters inserted into a
- * text field after a character the document holds or the relay has queued, or characters of a
- * text field the document holds deleted, judged without building a whole inspection. They answer
- * exactly as `inspectContentWrites` would, or not at all.
+ * The write check's shortcut for typing and erasing: the characters one client typed into one
+ * text field of one record (one keystroke or a batch of them), each placed after a character the
+ * document holds, the update holds or the relay has queued, and characters of that field
+ * deleted, judged without building a whole inspection. It answers exactly as
+ * `inspectContentWrites` would, or not at all.
  */
 import * as Y from 'yjs'
 import { SCHEMA_ROOT, type AnySchema } from './schema.js'
@@ -10,77 +11,163 @@ import { docMapAt, TouchedRecord, type RecordWrite } from './touched-record.js'
 import type { Path, Place, QueuedItems } from './update-places.js'
 
 /**
- * The record `decoded` writes, when it is one string item without parent info (typing) placed
- * after an item of `doc` or of `queued` whose place is a text field of a collection of `schema`:
- * it may be written. `undefined` for anything else, which the full inspection judges (a
- * violation included: this never refuses).
+ * The record `decoded` writes, when it only types into and erases from one text field of a
+ * collection of `schema`: it may be written. `undefined` for anything else, which the full
+ * inspection judges (a violation included: this never refuses). Typed characters must be string
+ * items of one client, in one run of clocks that neither `doc` nor `queued` holds any of, each
+ * placed without parent info after (or before) a character of `doc`, of the run or of `queued`,
+ * or at the start of a field of `doc`. Deleted characters must be in `doc`, in the run or in
+ * `queued`. Once `decoded` is added to `queued`, the run's characters are found there in place.
  */
-export const typedText = (
+export const textEdits = (
   doc: Y.Doc,
   decoded: ReturnType<typeof Y.decodeUpdate>,
   schema: AnySchema,
   queued: QueuedItems,
 ): RecordWrite | undefined => {
-  const { structs, ds } = decoded
-  const item = structs[0]
-  if (structs.length !== 1 || ds.clients.size !== 0 || !(item instanceof Y.Item)) return undefined
   if (!queued.usable) return undefined
-  const { origin } = item
-  if (item.parent !== null || origin === null || !(item.content instanceof Y.ContentString)) {
-    return undefined
-  }
-  const { client, clock } = item.id
-  if (clock < Y.getState(doc.store, client)) return undefined
-  if (queued.holds(client, clock, clock + item.length)) return undefined
-  const place = originPlace(doc, origin, queued)
-  if (place === undefined) return undefined
-  // What a run typed at this place writes: the same for every run of the tick.
-  const write = learnedWrite(doc, place, schema, queued)
-  if (write === null) return undefined
-  // Where the next keystroke, placed after this one, goes.
-  queued.remember(item, place)
-  return write
+  const edits = new TextEdits(doc, schema, queued)
+  if (!edits.typed(decoded.structs) || !edits.erased(decoded.ds)) return undefined
+  edits.placeRun(decoded)
+  return edits.write
 }
 
-/**
- * The record `decoded` writes, when it only deletes characters of one text field of one record,
- * all of them in `doc` (erasing): it may be written. `undefined` for anything else, which the
- * full inspection judges.
- */
-export const erasedText = (
-  doc: Y.Doc,
-  decoded: ReturnType<typeof Y.decodeUpdate>,
-  schema: AnySchema,
-  queued: QueuedItems,
-): RecordWrite | undefined => {
-  const { structs: added, ds } = decoded
-  if (added.length !== 0 || ds.clients.size !== 1 || !queued.usable) return undefined
-  const [client, ranges] = ds.clients.entries().next().value as [
-    number,
-    Array<{ clock: number; len: number }>,
-  ]
-  const structs = doc.store.clients.get(client)
-  const known = Y.getState(doc.store, client)
-  if (structs === undefined) return undefined
-  let write: RecordWrite | undefined
-  for (const { clock, len } of ranges) {
-    const end = clock + len
-    if (end > known) return undefined
+/** What {@link textEdits} has found so far of one update. */
+class TextEdits {
+  readonly #doc: Y.Doc
+  readonly #schema: AnySchema
+  readonly #queued: QueuedItems
+  /** Where everything seen so far goes, and what that writes. */
+  #place: Place | undefined
+  write: RecordWrite | undefined
+  /** The typed run: clocks `from` to `to` (excluded) of `client` (-1 while there is none). */
+  #client = -1
+  #from = 0
+  #to = 0
+
+  constructor(doc: Y.Doc, schema: AnySchema, queued: QueuedItems) {
+    this.#doc = doc
+    this.#schema = schema
+    this.#queued = queued
+  }
+
+  /** Whether every struct is a typed character of the run, going where the others go. */
+  typed(structs: ReadonlyArray<Y.Item | Y.GC>): boolean {
+    for (const struct of structs) {
+      if (!(struct instanceof Y.Item) || !(struct.content instanceof Y.ContentString)) return false
+      const { client, clock } = struct.id
+      if (struct.length === 0) return false
+      if (this.#client === -1) {
+        // New content only, after anything queued of its client.
+        if (clock < Y.getState(this.#doc.store, client) || this.#queued.endOf(client) > clock) {
+          return false
+        }
+        this.#client = client
+        this.#from = clock
+        this.#to = clock
+      } else if (client !== this.#client || clock !== this.#to) return false
+      if (!this.#agrees(this.#placeOfTyped(struct))) return false
+      this.#to = clock + struct.length
+    }
+    return true
+  }
+
+  /** Whether every deletion strikes characters of the place the typing goes to (or of one). */
+  erased(ds: ReturnType<typeof Y.createDeleteSet>): boolean {
+    for (const [client, ranges] of ds.clients) {
+      const structs = this.#doc.store.clients.get(client)
+      const known = Y.getState(this.#doc.store, client)
+      for (const { clock, len } of ranges) {
+        const end = clock + len
+        if (structs !== undefined && clock < known && !this.#erasedInDoc(structs, clock, end)) {
+          return false
+        }
+        if (end <= known) continue
+        const from = Math.max(clock, known)
+        // Characters typed in this update go where the run goes.
+        if (client === this.#client && from >= this.#from && end <= this.#to) continue
+        if (!this.#erasedInQueue(client, from, end)) return false
+      }
+    }
+    return true
+  }
+
+  /** Tells the queue where the run goes, once `decoded` is added to it. */
+  placeRun(decoded: ReturnType<typeof Y.decodeUpdate>): void {
+    const place = this.#place
+    if (this.#client !== -1 && place !== undefined) {
+      this.#queued.placeRun(decoded, this.#client, this.#from, this.#to, place)
+    }
+  }
+
+  #erasedInDoc(structs: Array<Y.Item | Y.GC>, clock: number, end: number): boolean {
     for (let index = Y.findIndexSS(structs, clock); index < structs.length; index++) {
       const struct = structs[index] as Y.Item | Y.GC
       if (struct.id.clock >= end) break
       if (struct.deleted || !(struct instanceof Y.Item)) continue
       // Deleted by the queue already: deleting it again writes nothing.
       const from = Math.max(struct.id.clock, clock)
-      if (queued.deletes(client, from, Math.min(struct.id.clock + struct.length, end))) continue
-      if (struct.parentSub !== null || !(struct.parent instanceof Y.AbstractType)) return undefined
-      const place = placeOfField(struct.parent, queued)
-      const found = place === undefined ? null : learnedWrite(doc, place, schema, queued)
-      if (found === null || (write !== undefined && write !== found)) return undefined
-      write = found
+      const to = Math.min(struct.id.clock + struct.length, end)
+      if (this.#queued.deletes(struct.id.client, from, to)) continue
+      if (struct.parentSub !== null || !(struct.parent instanceof Y.AbstractType)) return false
+      if (!this.#agrees(placeOfField(struct.parent, this.#queued))) return false
     }
+    return true
   }
-  return write
+
+  /** Whether queued items cover `from` to `end` of `client`, each going where the rest goes. */
+  #erasedInQueue(client: number, from: number, end: number): boolean {
+    let at = from
+    while (at < end) {
+      const item = this.#queued.findAt(client, at)
+      if (item === null) return false
+      const itemEnd = item.id.clock + item.length
+      const deleted = this.#queued.deletes(client, at, Math.min(itemEnd, end))
+      if (!deleted && !this.#agrees(this.#queued.placeOf(item))) return false
+      at = itemEnd
+    }
+    return true
+  }
+
+  /**
+   * Whether `place` is a text field of the schema, and the one everything seen so far goes to:
+   * the first such place decides what the update writes.
+   */
+  #agrees(place: Place | undefined): boolean {
+    if (place === undefined) return false
+    if (this.#place !== undefined) return samePlace(this.#place, place)
+    const write = learnedWrite(this.#doc, place, this.#schema, this.#queued)
+    if (write === null) return false
+    this.#place = place
+    this.write = write
+    return true
+  }
+
+  /** Where a typed character goes, by its neighbour (as the full inspection finds it) or parent. */
+  #placeOfTyped(item: Y.Item): Place | undefined {
+    const parent = item.parent
+    if (parent === null) {
+      const reference = item.origin ?? item.rightOrigin
+      if (reference === null) return undefined
+      const { client, clock } = reference
+      // A character of the run typed before it: the run goes to one place.
+      if (client === this.#client && clock >= this.#from && clock < this.#to) return this.#place
+      return referencePlace(this.#doc, reference, this.#queued)
+    }
+    // Typed at the start of a field: its parent is the field's type.
+    if (!(parent instanceof Y.ID) || item.parentSub !== null) return undefined
+    const holder = docItem(this.#doc, parent)
+    const content = holder?.content
+    if (!(content instanceof Y.ContentType)) return undefined
+    return placeOfField(content.type as Y.AbstractType<unknown>, this.#queued)
+  }
+}
+
+/** Whether two places are the same (places are made per type, and per inspection). */
+const samePlace = (a: Place, b: Place): boolean => {
+  if (a === b) return true
+  if (a.key !== b.key || a.path.length !== b.path.length) return false
+  return a.path.every((part, index) => part === b.path[index])
 }
 
 /** What a write into the field at `place` writes, learned once per tick (see `textWrite`). */
@@ -121,15 +208,22 @@ const textWrite = (doc: Y.Doc, place: Place, schema: AnySchema): RecordWrite | n
 const NO_OWNERS: string[] = []
 const NO_AUTHORS = new Set<string>()
 
-/** Where the item `origin` is: an item of `doc` in a nested type, or a queued one already placed. */
-const originPlace = (doc: Y.Doc, origin: Y.ID, queued: QueuedItems): Place | undefined => {
-  if (Y.getState(doc.store, origin.client) <= origin.clock) {
-    const item = queued.find(origin)
+/** The item of `doc` covering `id`, or `null` (not there, or collected). */
+const docItem = (doc: Y.Doc, id: Y.ID): Y.Item | null => {
+  if (Y.getState(doc.store, id.client) <= id.clock) return null
+  const structs = doc.store.clients.get(id.client)
+  const struct = structs?.[Y.findIndexSS(structs, id.clock)]
+  return struct instanceof Y.Item ? struct : null
+}
+
+/** Where the item `reference` is: an item of `doc` in a nested type, or a queued one placed. */
+const referencePlace = (doc: Y.Doc, reference: Y.ID, queued: QueuedItems): Place | undefined => {
+  if (Y.getState(doc.store, reference.client) <= reference.clock) {
+    const item = queued.findAt(reference.client, reference.clock)
     return item === null ? undefined : queued.placeOf(item)
   }
-  const structs = doc.store.clients.get(origin.client)
-  const item = structs?.[Y.findIndexSS(structs, origin.clock)]
-  if (!(item instanceof Y.Item) || item.parentSub !== null) return undefined
+  const item = docItem(doc, reference)
+  if (item === null || item.parentSub !== null) return undefined
   const type = item.parent
   return type instanceof Y.AbstractType ? placeOfField(type, queued) : undefined
 }

@@ -30,6 +30,13 @@ export class QueuedItems {
   #overlapping = false
   /** The deletions of the queued updates, by client: ranges as added, then sorted and merged. */
   readonly #deleted = new Map<number, { ranges: Range[]; merged: boolean }>()
+  /**
+   * Runs of items known to go to one place each (typing), by client in clock order: their
+   * places without an entry per item.
+   */
+  readonly #runs = new Map<number, Run[]>()
+  /** A run placed for an update not added yet (see {@link QueuedItems.placeRun}). */
+  #pendingRun: PendingRun | null = null
 
   /** Adds the items and deletions of a decoded update. */
   add(decoded: ReturnType<typeof Y.decodeUpdate>): void {
@@ -40,24 +47,58 @@ export class QueuedItems {
       known.merged = false
     }
     for (const struct of decoded.structs) {
-      if (!(struct instanceof Y.Item)) continue
-      const { client, clock } = struct.id
-      const end = clock + struct.length
-      const list = this.#byClient.get(client)
-      if (list === undefined) {
-        this.#byClient.set(client, [struct])
-        continue
-      }
-      // Known already (sent again): nothing to index.
-      if (this.holds(client, clock, end)) continue
-      // Items stay sorted and apart, so that searches hold; one that overlaps a queued item
-      // in part (the same content cut differently) leaves the index unusable for the tick.
-      const at = indexAfter(list, clock)
-      const next = list[at]
-      if (next !== undefined && next.id.clock < end) this.#overlapping = true
-      else if (at === list.length) list.push(struct)
-      else list.splice(at, 0, struct)
+      if (struct instanceof Y.Item) this.#addItem(struct)
     }
+    const run = this.#pendingRun
+    this.#pendingRun = null
+    if (run !== null && run.decoded === decoded) this.#addRun(run)
+  }
+
+  #addItem(item: Y.Item): void {
+    const { client, clock } = item.id
+    const end = clock + item.length
+    const list = this.#byClient.get(client)
+    if (list === undefined) {
+      this.#byClient.set(client, [item])
+      return
+    }
+    const last = list[list.length - 1] as Y.Item
+    // After everything queued of its client: the usual case, typing.
+    if (last.id.clock + last.length <= clock) {
+      list.push(item)
+      return
+    }
+    // Known already (sent again): nothing to index.
+    if (this.holds(client, clock, end)) return
+    // Items stay sorted and apart, so that searches hold; one that overlaps a queued item
+    // in part (the same content cut differently) leaves the index unusable for the tick.
+    const at = indexAfter(list, clock)
+    const next = list[at]
+    if (next !== undefined && next.id.clock < end) this.#overlapping = true
+    else list.splice(at, 0, item)
+  }
+
+  /**
+   * Notes that clocks `from` to `to` (excluded) of `client`, items of `decoded`, go to `place`:
+   * known once `decoded` is added (a write that is refused is never added, and its place is
+   * forgotten with the next update added). The run must follow everything queued of `client`.
+   */
+  placeRun(
+    decoded: ReturnType<typeof Y.decodeUpdate>,
+    client: number,
+    from: number,
+    to: number,
+    place: Place,
+  ): void {
+    this.#pendingRun = { decoded, client, from, to, place }
+  }
+
+  #addRun({ client, from, to, place }: PendingRun): void {
+    const runs = this.#runs.get(client)
+    const last = runs?.[runs.length - 1]
+    if (runs === undefined) this.#runs.set(client, [{ from, to, place }])
+    else if (last !== undefined && last.to === from && last.place === place) last.to = to
+    else runs.push({ from, to, place })
   }
 
   /**
@@ -68,14 +109,16 @@ export class QueuedItems {
     return !this.#overlapping
   }
 
-  /** The queued item covering `id`, or `null`. */
-  find(id: Y.ID): Y.Item | null {
-    return findCovering(this.#byClient.get(id.client), id.clock)
+  /** The queued item covering `clock` of `client`, or `null`. */
+  findAt(client: number, clock: number): Y.Item | null {
+    return findCovering(this.#byClient.get(client), clock)
   }
 
-  /** The queued items of `client`, in clock order. */
-  itemsOf(client: number): readonly Y.Item[] {
-    return this.#byClient.get(client) ?? []
+  /** The clock just past the last queued item of `client` (0 when none is). */
+  endOf(client: number): number {
+    const items = this.#byClient.get(client)
+    const last = items?.[items.length - 1]
+    return last === undefined ? 0 : last.id.clock + last.length
   }
 
   /** Whether the queued items cover every clock of `client` from `from` to `to` (excluded). */
@@ -113,7 +156,22 @@ export class QueuedItems {
 
   /** Where `item` goes, when an inspection found it. */
   placeOf(item: Y.Item): Place | undefined {
-    return this.#places.get(item)
+    return this.#places.get(item) ?? this.#runPlace(item.id.client, item.id.clock)
+  }
+
+  /** The place of the run holding `clock` of `client`, if one does. */
+  #runPlace(client: number, clock: number): Place | undefined {
+    const runs = this.#runs.get(client)
+    if (runs === undefined) return undefined
+    let low = 0
+    let high = runs.length
+    while (low < high) {
+      const middle = (low + high) >> 1
+      if ((runs[middle] as Run).to <= clock) low = middle + 1
+      else high = middle
+    }
+    const run = runs[low]
+    return run !== undefined && run.from <= clock ? run.place : undefined
   }
 
   /** Notes where `item` goes. */
@@ -132,6 +190,8 @@ export class QueuedItems {
     this.#byClient.clear()
     this.#deleted.clear()
     this.#places.clear()
+    this.#runs.clear()
+    this.#pendingRun = null
     this.learned.clear()
     this.#overlapping = false
   }
@@ -141,6 +201,22 @@ export class QueuedItems {
 interface Range {
   readonly from: number
   readonly to: number
+}
+
+/** Clocks `from` to `to` (excluded) of one client whose items go to `place`. */
+interface Run {
+  readonly from: number
+  to: number
+  readonly place: Place
+}
+
+/** A run of `decoded`'s items, waiting for `decoded` to be queued. */
+interface PendingRun {
+  readonly decoded: ReturnType<typeof Y.decodeUpdate>
+  readonly client: number
+  readonly from: number
+  readonly to: number
+  readonly place: Place
 }
 
 /** `ranges` sorted, with overlapping and adjacent ones merged. */
@@ -188,9 +264,11 @@ export class UpdatePlaces {
     }
   }
 
-  /** The update's items of `client`, in clock order. */
-  itemsOf(client: number): readonly Y.Item[] {
-    return this.#byClient.get(client) ?? []
+  /** The item of the update covering `clock` of `client`, else the queued one, else `null`. */
+  itemAt(client: number, clock: number): Y.Item | null {
+    return (
+      findCovering(this.#byClient.get(client), clock) ?? this.#queued?.findAt(client, clock) ?? null
+    )
   }
 
   /**
@@ -282,7 +360,7 @@ export class UpdatePlaces {
 
   /** The update's item covering `id`, else the queued one. */
   #findInUpdate(id: Y.ID): Y.Item | null {
-    return findCovering(this.#byClient.get(id.client), id.clock) ?? this.#queued?.find(id) ?? null
+    return this.itemAt(id.client, id.clock)
   }
 }
 
@@ -294,7 +372,7 @@ const findCovering = (items: readonly Y.Item[] | undefined, clock: number): Y.It
 }
 
 /** Index of the first of `items` (in clock order) ending after `clock`: a binary search. */
-export const indexAfter = (items: readonly Y.Item[], clock: number): number => {
+const indexAfter = (items: readonly Y.Item[], clock: number): number => {
   let low = 0
   let high = items.length
   while (low < high) {

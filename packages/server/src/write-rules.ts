@@ -3,7 +3,7 @@
  * change, decided before applying.
  */
 import {
-  decodeUpdate,
+  decodeUpdates,
   inspectContentWrites,
   inspectRecordWrites,
   inspectWrite,
@@ -82,7 +82,7 @@ export const writeDenied = (
   if (access.write && access.types === null && policy === null) return undefined
   let decoded: ReturnType<typeof Y.decodeUpdate>
   try {
-    decoded = decodeAll(updates)
+    decoded = decodeUpdates(updates)
   } catch {
     return undefined
   }
@@ -133,35 +133,6 @@ const scopeDenied = (
     }
   }
   return undefined
-}
-
-/**
- * The structs and deletions of `updates` as one decoded update (items of each client in clock
- * order), without merging them: what the inspections read, for far less than `Y.mergeUpdates`.
- * Each update is decoded once: the room's summary of it takes the same decoding.
- */
-const decodeAll = (updates: readonly Uint8Array[]): ReturnType<typeof Y.decodeUpdate> => {
-  if (updates.length === 1) return decodeUpdate(updates[0] as Uint8Array)
-  const structs: Array<Y.Item | Y.GC> = []
-  const ds = Y.createDeleteSet()
-  const lastClocks = new Map<number, number>()
-  let ordered = true
-  for (const update of updates) {
-    const decoded = decodeUpdate(update)
-    for (const struct of decoded.structs) {
-      const { client, clock } = struct.id
-      if ((lastClocks.get(client) ?? -1) > clock) ordered = false
-      lastClocks.set(client, clock)
-      structs.push(struct)
-    }
-    for (const [client, ranges] of decoded.ds.clients) {
-      const known = ds.clients.get(client)
-      if (known === undefined) ds.clients.set(client, ranges.slice())
-      else for (const range of ranges) known.push(range)
-    }
-  }
-  if (!ordered) structs.sort((a, b) => a.id.client - b.id.client || a.id.clock - b.id.clock)
-  return { structs, ds }
 }
 
 /** An inspection's result, or the error it threw (an update it could not decode as a write). */
