@@ -13,8 +13,26 @@ export interface UpdateSummary {
   readonly isEmpty: boolean
 }
 
-/** Updates decoded before their summary was asked for, each taken once by summarizeUpdate. */
-const decodedAhead = new WeakMap<Uint8Array, ReturnType<typeof Y.decodeUpdate>>()
+/**
+ * The updates of the last message decoded by {@link decodeUpdates}, and their decodings, for
+ * {@link summarizeUpdate} to take in the same order (`next`), each once: one message at a time,
+ * so nothing decoded is kept once the message is summarized or the next one decoded.
+ */
+let decodedAhead: {
+  readonly updates: readonly Uint8Array[]
+  readonly decoded: Array<ReturnType<typeof Y.decodeUpdate>>
+  next: number
+} | null = null
+
+/** The decoding {@link decodeUpdates} made of `update` just before, taken once; else undefined. */
+const takeDecodedAhead = (update: Uint8Array): ReturnType<typeof Y.decodeUpdate> | undefined => {
+  const ahead = decodedAhead
+  if (ahead === null || ahead.updates[ahead.next] !== update) return undefined
+  const decoded = ahead.decoded[ahead.next]
+  ahead.next += 1
+  if (ahead.next === ahead.updates.length) decodedAhead = null
+  return decoded
+}
 
 /**
  * An update as `Y.decodeUpdate` returns it: typing and erasing read straight from their bytes
@@ -24,33 +42,30 @@ const decodedAhead = new WeakMap<Uint8Array, ReturnType<typeof Y.decodeUpdate>>(
 const readUpdate = (update: Uint8Array): ReturnType<typeof Y.decodeUpdate> =>
   scanTypedUpdate(update) ?? scanDeletionUpdate(update) ?? Y.decodeUpdate(update)
 
-/**
- * The update decoded (see `readUpdate`), kept for {@link summarizeUpdate} of the same bytes,
- * which then does not read them again: for a relay that inspects an update (its write check)
- * before it summarizes and applies it. Throws what `Y.decodeUpdate` throws.
- */
-export const decodeUpdate = (update: Uint8Array): ReturnType<typeof Y.decodeUpdate> => {
-  const decoded = readUpdate(update)
-  decodedAhead.set(update, decoded)
-  return decoded
-}
+/** One update as {@link decodeUpdates} decodes it. Throws what `Y.decodeUpdate` throws. */
+export const decodeUpdate = (update: Uint8Array): ReturnType<typeof Y.decodeUpdate> =>
+  decodeUpdates([update])
 
 /**
  * The structs and deletions of `updates` (one message's) as one decoded update, items of each
  * client in clock order, without merging them: what the write inspections read, for far less
- * than `Y.mergeUpdates`. Each update is decoded by {@link decodeUpdate}, so its summary takes
- * the same decoding. Throws what `Y.decodeUpdate` throws.
+ * than `Y.mergeUpdates`. Each update is decoded once (typing and erasing read straight from their
+ * bytes): {@link summarizeUpdate}, asked next for the same updates in the same order (a relay
+ * that inspects a message before it takes it), takes the same decodings. Throws what
+ * `Y.decodeUpdate` throws.
  */
 export const decodeUpdates = (
   updates: readonly Uint8Array[],
 ): ReturnType<typeof Y.decodeUpdate> => {
-  if (updates.length === 1) return decodeUpdate(updates[0] as Uint8Array)
+  decodedAhead = null
+  const parts = updates.map(readUpdate)
+  decodedAhead = { updates, decoded: parts, next: 0 }
+  if (parts.length === 1) return parts[0] as ReturnType<typeof Y.decodeUpdate>
   const structs: Array<Y.Item | Y.GC> = []
   const ds = Y.createDeleteSet()
   const lastClocks = new Map<number, number>()
   let ordered = true
-  for (const update of updates) {
-    const decoded = decodeUpdate(update)
+  for (const decoded of parts) {
     for (const struct of decoded.structs) {
       const { client, clock } = struct.id
       if ((lastClocks.get(client) ?? -1) > clock) ordered = false
@@ -82,10 +97,9 @@ export const summarizeUpdate = (
       error: new WeftError('BAD_UPDATE', 'an update must be a non-empty Uint8Array'),
     }
   }
-  let decoded = decodedAhead.get(update)
+  let decoded = takeDecodedAhead(update)
   try {
-    if (decoded === undefined) decoded = readUpdate(update)
-    else decodedAhead.delete(update)
+    decoded ??= readUpdate(update)
   } catch (cause) {
     return {
       ok: false,
