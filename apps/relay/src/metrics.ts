@@ -109,6 +109,16 @@ export const createRelayPrometheus = (sources: MetricsSources): RelayPrometheus 
     help: 'Bytes of the Yjs updates integrated',
     registers,
   })
+  const writeChecks = new Counter({
+    name: 'weft_write_checks_total',
+    help: 'Messages whose updates were judged against a scope, a schema or record rules',
+    registers,
+  })
+  const writeCheckSeconds = new Counter({
+    name: 'weft_write_check_seconds_total',
+    help: 'Time spent judging updates against scopes, schemas and record rules',
+    registers,
+  })
   const fanout = new Histogram({
     name: 'weft_fanout_seconds',
     help: 'From receiving an update to sending it to the other peers of its document',
@@ -198,6 +208,10 @@ export const createRelayPrometheus = (sources: MetricsSources): RelayPrometheus 
     updatesApplied: (count, bytes) => {
       updates.inc(count)
       updateBytes.inc(bytes)
+    },
+    writeChecked: (seconds) => {
+      writeChecks.inc()
+      writeCheckSeconds.inc(seconds)
     },
     fannedOut: (seconds, peers) => {
       if (peers > 0) fanout.observe(seconds)

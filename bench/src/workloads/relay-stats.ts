@@ -41,6 +41,30 @@ export const relayStats = (port: number, reset = false): Promise<RelayStats> =>
 /** Mebibytes from bytes. */
 export const mib = (bytes: number): number => bytes / (1024 * 1024)
 
+/** Reads counter `name` (without labels) from the relay's `GET /metrics`; 0 when it is absent. */
+export const relayCounter = async (port: number, name: string): Promise<number> => {
+  const body = await relayMetricsText(port)
+  const line = new RegExp(`^${name} (\\S+)$`, 'm').exec(body)
+  return line === null ? 0 : Number(line[1])
+}
+
+/** The relay's `GET /metrics` page. */
+const relayMetricsText = (port: number): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const request = get({ host: '127.0.0.1', port, path: '/metrics' }, (response) => {
+      let body = ''
+      response.setEncoding('utf8')
+      response.on('data', (chunk: string) => (body += chunk))
+      response.once('end', () => {
+        if (response.statusCode !== 200)
+          reject(new Error(`GET /metrics answered ${response.statusCode}`))
+        else resolve(body)
+      })
+    })
+    request.once('error', reject)
+    request.setTimeout(10_000, () => request.destroy(new Error('GET /metrics timed out')))
+  })
+
 /** A Prometheus histogram as the relay exposes it: cumulative counts by upper bound (seconds). */
 export interface HistogramBuckets {
   readonly bounds: readonly number[]
@@ -48,30 +72,17 @@ export interface HistogramBuckets {
 }
 
 /** Reads histogram `name` from the relay's `GET /metrics` (without labels). */
-export const relayHistogram = (port: number, name: string): Promise<HistogramBuckets> =>
-  new Promise((resolve, reject) => {
-    const request = get({ host: '127.0.0.1', port, path: '/metrics' }, (response) => {
-      let body = ''
-      response.setEncoding('utf8')
-      response.on('data', (chunk: string) => (body += chunk))
-      response.once('end', () => {
-        if (response.statusCode !== 200) {
-          reject(new Error(`GET /metrics answered ${response.statusCode}`))
-          return
-        }
-        const bounds: number[] = []
-        const counts: number[] = []
-        const pattern = new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\d+)$`, 'gm')
-        for (const [, le, count] of body.matchAll(pattern)) {
-          bounds.push(le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le))
-          counts.push(Number(count))
-        }
-        resolve({ bounds, counts })
-      })
-    })
-    request.once('error', reject)
-    request.setTimeout(10_000, () => request.destroy(new Error('GET /metrics timed out')))
-  })
+export const relayHistogram = async (port: number, name: string): Promise<HistogramBuckets> => {
+  const body = await relayMetricsText(port)
+  const bounds: number[] = []
+  const counts: number[] = []
+  const pattern = new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\d+)$`, 'gm')
+  for (const [, le, count] of body.matchAll(pattern)) {
+    bounds.push(le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le))
+    counts.push(Number(count))
+  }
+  return { bounds, counts }
+}
 
 /**
  * The upper bound (ms) of the bucket holding quantile `q` of what `after` counted beyond

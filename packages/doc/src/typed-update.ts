@@ -38,7 +38,7 @@ export const scanTypedUpdate = (
       (info & HAS_RIGHT_ORIGIN) === 0
         ? null
         : Y.createID(decoding.readVarUint(decoder), decoding.readVarUint(decoder))
-    const text = decoding.readVarString(decoder)
+    const text = readString(decoder)
     // Then an empty delete set, and nothing after it.
     if (text.length === 0 || decoding.readVarUint(decoder) !== 0 || decoder.pos !== update.length)
       return null
@@ -56,6 +56,35 @@ export const scanTypedUpdate = (
   } catch {
     return null
   }
+}
+
+/** Strings of at most this many bytes, all ASCII, are read byte by byte. */
+const SHORT_ASCII_BYTES = 32
+
+/**
+ * `decoding.readVarString`, without a view of the bytes and a `TextDecoder` call for a short
+ * ASCII string (a keystroke): those cost more than the rest of the scan.
+ */
+const readString = (decoder: decoding.Decoder): string => {
+  const start = decoder.pos
+  const length = decoding.readVarUint(decoder)
+  const bytes = decoder.arr
+  const end = decoder.pos + length
+  if (length <= SHORT_ASCII_BYTES && end <= bytes.length) {
+    let text = ''
+    let at = decoder.pos
+    for (; at < end; at++) {
+      const byte = bytes[at] as number
+      if (byte >= 0x80) break
+      text += String.fromCharCode(byte)
+    }
+    if (at === end) {
+      decoder.pos = end
+      return text
+    }
+  }
+  decoder.pos = start
+  return decoding.readVarString(decoder)
 }
 
 /** Most ranges {@link scanDeletionUpdate} reads; more, and the update is decoded the usual way. */

@@ -29,7 +29,9 @@ describe('scanTypedUpdate and scanDeletionUpdate', () => {
     for (let step = 0; step < 2_000; step++) {
       const roll = random()
       const at = Math.floor(random() * (text.length + 1))
-      if (roll < 0.6) text.insert(at, 'aé€😀'.slice(0, 1 + Math.floor(random() * 4)))
+      if (roll < 0.5) text.insert(at, 'aé€😀'.slice(0, 1 + Math.floor(random() * 4)))
+      // ASCII runs shorter and longer than what the scan reads byte by byte (32 bytes).
+      else if (roll < 0.6) text.insert(at, 'abcdefghij'.repeat(1 + Math.floor(random() * 5)))
       else if (roll < 0.8 && text.length > 0) text.delete(Math.min(at, text.length - 1), 1)
       else if (roll < 0.9) doc.getMap('m').set('k', step)
       else text.format(0, Math.min(2, text.length), { bold: true })

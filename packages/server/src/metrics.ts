@@ -25,6 +25,11 @@ export interface RelayMetrics {
   persisted(entries: number, bytes: number, seconds: number): void
   /** A `saved` went out for an edit received `seconds` ago. */
   acknowledged(seconds: number): void
+  /**
+   * A message's updates were judged against a session's scope or a document's schema and record
+   * rules (see `writeDenied`), in `seconds`; not called when there was nothing to check.
+   */
+  writeChecked(seconds: number): void
   /** An update, a document or a socket was refused with `code` (UNAUTHORIZED: a token). */
   refused(code: string, scope: RefusalScope): void
   /** An upgrade request was refused with HTTP `status` before the handshake. */
@@ -65,6 +70,7 @@ export const silentMetrics: RelayMetrics = {
   fannedOut: noop,
   persisted: noop,
   acknowledged: noop,
+  writeChecked: noop,
   refused: noop,
   upgradeRefused: noop,
   slowConsumer: noop,

@@ -267,6 +267,11 @@ export class Room implements BusRoom {
     this.#queueContentOnly = false
   }
 
+  /** A write to this room was judged in `seconds`: see `WriteTarget.checked`. */
+  checked(seconds: number): void {
+    this.#settings.metrics.writeChecked(seconds)
+  }
+
   /** The document, with everything stored and received so far applied. */
   get doc(): Y.Doc {
     this.#loadStored()

@@ -43,6 +43,8 @@ export interface WriteTarget {
   readonly queuedContent?: () => QueuedContent | null
   /** A write judged with the queue applied was accepted: the queue now holds other writes. */
   readonly queuedOther?: () => void
+  /** Updates were judged in `seconds` (for the relay's metrics); called only when judged. */
+  readonly checked?: (seconds: number) => void
 }
 
 /** Access to everything (in-process services without a token's scope). */
@@ -78,8 +80,22 @@ export const writeDenied = (
   updates: readonly Uint8Array[],
   writer: RecordWriter | null = null,
 ): WeftError | undefined => {
+  if (access.write && access.types === null && target.writePolicy === null) return undefined
+  if (target.checked === undefined) return judgeWrite(access, target, updates, writer)
+  const startMs = performance.now()
+  const denied = judgeWrite(access, target, updates, writer)
+  target.checked((performance.now() - startMs) / 1000)
+  return denied
+}
+
+/** {@link writeDenied} for updates that must be judged. */
+const judgeWrite = (
+  access: DocAccess,
+  target: WriteTarget,
+  updates: readonly Uint8Array[],
+  writer: RecordWriter | null = null,
+): WeftError | undefined => {
   const policy = target.writePolicy
-  if (access.write && access.types === null && policy === null) return undefined
   let decoded: ReturnType<typeof Y.decodeUpdate>
   try {
     decoded = decodeUpdates(updates)

@@ -31,7 +31,7 @@ afterEach(async () => {
 
 /** The relay, counting the transactions its rooms apply for clients. */
 const start = async () => {
-  const applied = { transactions: 0, updates: 0 }
+  const applied = { transactions: 0, updates: 0, checks: 0, checkSeconds: 0 }
   relay = await startTestRelay({
     auth: jwtAuth({ secret: TEST_SECRET }),
     schemas: [{ pattern: 'boards/*', schema: board, rules }],
@@ -39,6 +39,10 @@ const start = async () => {
       updatesApplied: (count: number) => {
         applied.transactions += 1
         applied.updates += count
+      },
+      writeChecked: (seconds: number) => {
+        applied.checks += 1
+        applied.checkSeconds += seconds
       },
     },
   })
@@ -88,6 +92,19 @@ describe('writes judged against the queue of a tick', () => {
     // Judged one by one against the queue, applied together: judging each against the document
     // would apply each on its own.
     expect(applied.transactions - before.transactions).toBeLessThan(KEYSTROKES / 4)
+    // Every message was judged, and the time it took is reported.
+    expect(applied.checks - before.checks).toBeGreaterThanOrEqual(KEYSTROKES)
+    expect(applied.checkSeconds).toBeGreaterThan(before.checkSeconds)
+  })
+
+  it('reports no check for a document without a schema written with full access', async () => {
+    const applied = await start()
+    const stock = await stockProvider('ana', 'notes/1')
+    const before = { ...applied }
+    const text = stock.doc.getText('t')
+    for (let n = 0; n < 20; n++) text.insert(text.length, 'z')
+    await expect.poll(() => applied.updates - before.updates, { timeout: 10_000 }).toBe(20)
+    expect(applied.checks).toBe(before.checks)
   })
 
   it("still refuses, within a burst, a list item of the wrong type and an edit of another's record", async () => {
