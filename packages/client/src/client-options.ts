@@ -58,6 +58,11 @@ export interface ClientOptions {
   heartbeatTimeoutMs?: number
   /** Time to open the socket and get `welcome`; a slower relay is treated as down. Default 15,000. */
   connectTimeoutMs?: number
+  /**
+   * After `setLifecycle('background')`, how long the socket stays open (without heartbeats)
+   * before the client closes it; 0 closes it at once. Default 30,000.
+   */
+  backgroundKeepAliveMs?: number
   /** Source of randomness in `[0, 1)` for jitter. Default `Math.random`. */
   random?: () => number
   /** Connect at once. Default true; with false, call `connect()`. */
@@ -124,6 +129,7 @@ export interface ResolvedClientOptions {
   readonly heartbeatIntervalMs: number
   readonly heartbeatTimeoutMs: number
   readonly connectTimeoutMs: number
+  readonly backgroundKeepAliveMs: number
   readonly random: () => number
   readonly autoConnect: boolean
   readonly store: LocalStore
@@ -141,6 +147,13 @@ const invalid = (message: string): WeftError => new WeftError('INVALID_ARGUMENT'
 const positive = (name: string, value: unknown): number => {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
     throw invalid(`${name} must be a positive number of milliseconds, got ${String(value)}`)
+  }
+  return value
+}
+
+const nonNegative = (name: string, value: unknown): number => {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw invalid(`${name} must be 0 or a positive number of milliseconds, got ${String(value)}`)
   }
   return value
 }
@@ -240,6 +253,10 @@ export const resolveClientOptions = (options: ClientOptions): ResolvedClientOpti
       options.heartbeatTimeoutMs ?? 10_000,
     ),
     connectTimeoutMs: positive('options.connectTimeoutMs', options.connectTimeoutMs ?? 15_000),
+    backgroundKeepAliveMs: nonNegative(
+      'options.backgroundKeepAliveMs',
+      options.backgroundKeepAliveMs ?? 30_000,
+    ),
     random,
     autoConnect: options.autoConnect ?? true,
     store: store ?? new MemoryLocalStore(),

@@ -9,6 +9,7 @@ import {
 } from './client-options.js'
 import { Connection, type ConnectionHandlers } from './connection.js'
 import { DocHandle, type HandleOwner, type OpenOptions } from './doc-handle.js'
+import type { AppLifecycle } from './lifecycle.js'
 import type { LocalStore } from './local-store.js'
 import { MemoryLocalStore } from './memory-local-store.js'
 import type { SyncStatus } from './status.js'
@@ -28,7 +29,7 @@ export interface ClientEvents {
 type Transport = Pick<
   Connection,
   'ready' | 'maxMessageBytes' | 'connect' | 'disconnect' | 'send' | 'refreshToken'
-> & { close?(reason: string): void }
+> & { close?(reason: string): void; setLifecycle?(state: AppLifecycle): void }
 
 /** What the hub tab learns of its own client's connection (Weft's own use: the tab hub). */
 interface ClientInternals {
@@ -52,6 +53,7 @@ export class WeftClient extends ObservableV2<ClientEvents> {
   #connectionStatus: SyncStatus = { state: 'offline', reason: 'not connected yet' }
   #status: SyncStatus = this.#connectionStatus
   #closed = false
+  #lifecycle: AppLifecycle = 'foreground'
 
   /** @param internal for the hub tab's own client only */
   constructor(options: ClientOptions, internal: ClientInternals = {}) {
@@ -169,6 +171,32 @@ export class WeftClient extends ObservableV2<ClientEvents> {
   async refreshToken(): Promise<void> {
     if (this.#closed) throw new WeftError('CLOSED', 'the client was closed; create a new one')
     await this.#connection.refreshToken()
+  }
+
+  /** Where the app is, as last told by {@link setLifecycle}: `foreground` until then. */
+  get lifecycle(): AppLifecycle {
+    return this.#lifecycle
+  }
+
+  /**
+   * Tells the client the app went to the background or came back (on React Native, see
+   * `followAppState`). In the background it sends no heartbeats, closes its socket after
+   * `backgroundKeepAliveMs` (status `offline`, reason "the app is in the background") and does
+   * not reconnect; documents stay open and edits wait in the durable outbox. In the foreground
+   * it reconnects at once, or checks a live socket with a ping. A client sharing its tabs'
+   * connection (`tabs`) only records it: the tab group's socket is not this tab's to close.
+   * Throws `INVALID_ARGUMENT` for anything but `'background'` or `'foreground'`.
+   */
+  setLifecycle(state: AppLifecycle): void {
+    if (state !== 'background' && state !== 'foreground') {
+      throw new WeftError(
+        'INVALID_ARGUMENT',
+        `setLifecycle takes 'background' or 'foreground', got ${JSON.stringify(state)}`,
+      )
+    }
+    if (this.#closed) throw new WeftError('CLOSED', 'the client was closed; create a new one')
+    this.#lifecycle = state
+    this.#connection.setLifecycle?.(state)
   }
 
   /** Closes the socket and stops reconnecting; documents stay open and keep collecting edits. */

@@ -15,6 +15,7 @@ import {
 } from '@weft/protocol'
 import { backoffDelayMs } from './backoff.js'
 import type { ResolvedClientOptions, WebSocketLike } from './client-options.js'
+import { BACKGROUND_REASON, type AppLifecycle } from './lifecycle.js'
 import type { NetworkHint } from './network-hints.js'
 import type { SyncStatus } from './status.js'
 import { TokenRefresher } from './token-refresh.js'
@@ -56,6 +57,9 @@ export class Connection {
   #lastHeardMs = 0
   #maxMessageBytes = Number.MAX_SAFE_INTEGER
   #deviceOffline = false
+  /** The app is in the background (see {@link setLifecycle}). */
+  #background = false
+  #keepAliveTimer: ReturnType<typeof setTimeout> | null = null
   #unsubscribeHints: (() => void) | null = null
   #nonce = 0
   /** The token of the current socket's session (its `hello`, or the last refresh sent). */
@@ -103,9 +107,61 @@ export class Connection {
     this.#unsubscribeHints?.()
     this.#unsubscribeHints = null
     this.#clearRetry()
+    this.#clearKeepAlive()
     const socket = this.#socket
     if (socket !== null) this.#drop(socket, 1000, reason)
     this.#handlers.onStatus({ state: 'offline', reason })
+  }
+
+  /**
+   * The app went to the background or came back. In the background the client sends no
+   * heartbeats, closes the socket after `backgroundKeepAliveMs` and does not reconnect; edits
+   * stay in the outbox. In the foreground it reconnects at once (or checks a live socket with a
+   * ping) and heartbeats resume.
+   */
+  setLifecycle(state: AppLifecycle): void {
+    if (state === 'background') return this.#toBackground()
+    if (!this.#background) return
+    this.#background = false
+    this.#clearKeepAlive()
+    if (!this.#wanted) return
+    const socket = this.#socket
+    if (socket === null) {
+      if (this.#deviceOffline) return
+      this.#clearRetry()
+      this.#attempt = 0
+      void this.#open('the app came to the foreground')
+    } else if (this.#ready) {
+      this.#startHeartbeat()
+      this.#ping(socket)
+    }
+  }
+
+  #toBackground(): void {
+    if (this.#background) return
+    this.#background = true
+    this.#stopHeartbeat()
+    this.#clearRetry()
+    if (!this.#wanted) return
+    if (this.#socket === null) {
+      this.#handlers.onStatus({ state: 'offline', reason: BACKGROUND_REASON })
+      return
+    }
+    this.#startKeepAlive()
+  }
+
+  /** Closes the socket once the app has been in the background for `backgroundKeepAliveMs`. */
+  #startKeepAlive(): void {
+    this.#clearKeepAlive()
+    this.#keepAliveTimer = setTimeout(() => {
+      this.#keepAliveTimer = null
+      if (this.#socket !== null) this.#drop(this.#socket, 1000, BACKGROUND_REASON)
+    }, this.#options.backgroundKeepAliveMs)
+  }
+
+  #clearKeepAlive(): void {
+    if (this.#keepAliveTimer !== null) clearTimeout(this.#keepAliveTimer)
+    this.#keepAliveTimer = null
   }
 
   /** Sends a message if the connection is ready; returns whether it was sent. */
@@ -130,6 +186,8 @@ export class Connection {
     }
     const wasOffline = this.#deviceOffline
     this.#deviceOffline = false
+    // In the background the app decides when to come back (setLifecycle).
+    if (this.#background) return
     if (this.#socket === null && (wasOffline || this.#retryTimer !== null)) {
       this.#clearRetry()
       this.#attempt = 0
@@ -248,6 +306,9 @@ export class Connection {
         this.#rememberError(message.code, message.reason)
       return
     }
+    // Heard from: alive, so a ping waiting for its answer has it.
+    if (this.#deadlineTimer !== null) clearTimeout(this.#deadlineTimer)
+    this.#deadlineTimer = null
     switch (message.type) {
       case 'ping':
         socket.send(encodeMessage({ type: 'pong', nonce: message.nonce }))
@@ -269,7 +330,9 @@ export class Connection {
     this.#ready = true
     this.#readyAtMs = Date.now()
     this.#handlers.onStatus({ state: 'syncing' })
-    this.#startHeartbeat()
+    // Connected while in the background (it was connecting): kept for a while, like any socket.
+    if (this.#background) this.#startKeepAlive()
+    else this.#startHeartbeat()
     this.#refresher?.follow(this.#token)
     this.#handlers.onReady()
   }
@@ -279,9 +342,18 @@ export class Connection {
   }
 
   #startHeartbeat(): void {
+    this.#stopHeartbeat()
     this.#heartbeatTimer = setInterval(() => {
       if (this.#socket !== null) this.#ping(this.#socket)
     }, this.#options.heartbeatIntervalMs)
+  }
+
+  /** Stops pings, and the wait for a ping's answer (not the connect deadline). */
+  #stopHeartbeat(): void {
+    if (this.#heartbeatTimer !== null) clearInterval(this.#heartbeatTimer)
+    this.#heartbeatTimer = null
+    if (this.#ready && this.#deadlineTimer !== null) clearTimeout(this.#deadlineTimer)
+    if (this.#ready) this.#deadlineTimer = null
   }
 
   /** Sends a ping; a socket that stays silent for `heartbeatTimeoutMs` after it is dropped. */
@@ -336,6 +408,7 @@ export class Connection {
       this.#attempt = 0
     }
     this.#readyAtMs = null
+    this.#clearKeepAlive()
     if (!this.#wanted || this.#deviceOffline) return
     const code = this.#serverError?.code ?? errorCodeForClose(closeCode)
     const reason = this.#serverError?.reason ?? (closeReason || `socket closed (${closeCode})`)
@@ -346,6 +419,11 @@ export class Connection {
         code ?? 'UNAUTHORIZED',
         `${reason}; give the client a token function to refresh it`,
       )
+    }
+    // In the background the app decides when to come back (setLifecycle).
+    if (this.#background) {
+      this.#handlers.onStatus({ state: 'offline', reason: BACKGROUND_REASON })
+      return
     }
     this.#scheduleRetry(policy, reason)
   }

@@ -30,4 +30,12 @@ export {
   type WeftProviderEvents,
   type WeftProviderOptions,
 } from './provider.js'
-export { browserNetworkHints, type NetworkHint, type NetworkHints } from './network-hints.js'
+export {
+  browserNetworkHints,
+  netInfoHints,
+  type NetInfoLike,
+  type NetInfoStateLike,
+  type NetworkHint,
+  type NetworkHints,
+} from './network-hints.js'
+export { followAppState, type AppLifecycle, type AppStateLike } from './lifecycle.js'

@@ -42,3 +42,33 @@ export const browserNetworkHints = (): NetworkHints | null => {
     },
   }
 }
+
+/** The part of React Native's NetInfo state Weft reads (`@react-native-community/netinfo`). */
+export interface NetInfoStateLike {
+  readonly isConnected: boolean | null
+  readonly isInternetReachable?: boolean | null
+}
+
+/** React Native's NetInfo module, as far as Weft uses it. */
+export interface NetInfoLike {
+  addEventListener(listener: (state: NetInfoStateLike) => void): () => void
+}
+
+/**
+ * Hints from React Native's NetInfo: `offline` when the device has no connection (or NetInfo
+ * knows the internet is unreachable), `online` when it has one again. Unknown states (`null`)
+ * say nothing. Pass it as `networkHints`.
+ */
+export const netInfoHints = (netInfo: NetInfoLike): NetworkHints => ({
+  subscribe: (listener) => {
+    let last: NetworkHint | null = null
+    return netInfo.addEventListener((state) => {
+      const offline = state.isConnected === false || state.isInternetReachable === false
+      const online = state.isConnected === true && state.isInternetReachable !== false
+      const hint: NetworkHint | null = offline ? 'offline' : online ? 'online' : null
+      if (hint === null || hint === last) return
+      last = hint
+      listener(hint)
+    })
+  },
+})
