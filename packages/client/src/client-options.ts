@@ -2,6 +2,7 @@
 import { WeftError } from '@weft/protocol'
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js'
 import { isClock, systemClock, type Clock } from './clock.js'
+import type { OutboxLimits } from './outbox-watch.js'
 import type { LocalStore } from './local-store.js'
 import { MemoryLocalStore } from './memory-local-store.js'
 import { browserNetworkHints, type NetworkHints } from './network-hints.js'
@@ -79,6 +80,12 @@ export interface ClientOptions {
   /** Edits unacknowledged this long on a live connection trigger a fresh sync. Default 15,000. */
   ackTimeoutMs?: number
   /**
+   * Bounds on each document's unsaved edits (`{ edits?, bytes?, ageMs? }`): a handle emits
+   * `outbox-limit` when its edits pass one, and again when they are back within them. Nothing is
+   * dropped or refused: the bounds only tell the app. Default: none.
+   */
+  outboxLimits?: OutboxLimits
+  /**
    * Time for the documents: their ack, lost-update and reopen timers, the `latencyMs` of `saved`
    * events and `lastSavedAt`. An object with `now()` (monotonic ms), `wallNow()` (ms since the
    * epoch), `setTimeout(fn, ms)` and `clearTimeout(handle)`. Default: `performance.now()`,
@@ -130,6 +137,7 @@ export interface ResolvedClientOptions {
   readonly heartbeatTimeoutMs: number
   readonly connectTimeoutMs: number
   readonly backgroundKeepAliveMs: number
+  readonly outboxLimits: OutboxLimits | null
   readonly random: () => number
   readonly autoConnect: boolean
   readonly store: LocalStore
@@ -156,6 +164,26 @@ const nonNegative = (name: string, value: unknown): number => {
     throw invalid(`${name} must be 0 or a positive number of milliseconds, got ${String(value)}`)
   }
   return value
+}
+
+const checkOutboxLimits = (limits: unknown): OutboxLimits | null => {
+  if (limits === undefined) return null
+  if (typeof limits !== 'object' || limits === null) {
+    throw invalid('options.outboxLimits must be an object: { edits?, bytes?, ageMs? }')
+  }
+  const known = ['edits', 'bytes', 'ageMs']
+  for (const [key, value] of Object.entries(limits)) {
+    if (!known.includes(key)) {
+      throw invalid(`options.outboxLimits.${key} is not a limit (edits, bytes, ageMs)`)
+    }
+    if (
+      value !== undefined &&
+      (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
+    ) {
+      throw invalid(`options.outboxLimits.${key} must be a positive number, got ${String(value)}`)
+    }
+  }
+  return limits as OutboxLimits
 }
 
 const checkStore = (store: unknown): LocalStore | undefined => {
@@ -253,6 +281,7 @@ export const resolveClientOptions = (options: ClientOptions): ResolvedClientOpti
       options.heartbeatTimeoutMs ?? 10_000,
     ),
     connectTimeoutMs: positive('options.connectTimeoutMs', options.connectTimeoutMs ?? 15_000),
+    outboxLimits: checkOutboxLimits(options.outboxLimits),
     backgroundKeepAliveMs: nonNegative(
       'options.backgroundKeepAliveMs',
       options.backgroundKeepAliveMs ?? 30_000,

@@ -4,6 +4,7 @@ import type * as awarenessProtocol from 'y-protocols/awareness'
 import type * as Y from 'yjs'
 import type { Clock } from './clock.js'
 import type { LocalStore } from './local-store.js'
+import type { OutboxLimits, OutboxState } from './outbox-watch.js'
 import type { SyncStatus } from './status.js'
 
 /** An edit the relay will never store (rejected, or too big to send); kept for the app to show or discard. */
@@ -24,6 +25,11 @@ export interface DocHandleEvents {
   synced: () => void
   /** The number of local edits waiting for the relay changed. */
   pending: (pending: number) => void
+  /**
+   * The edits waiting passed one of `outboxLimits` (or another one), or came back within them
+   * all (`exceeded` empty): backpressure, for the app to warn its user or pause heavy writes.
+   */
+  'outbox-limit': (state: OutboxState) => void
   /**
    * The relay reported local edits durable; `pending` is the number still waiting. `latencyMs`
    * is the time since the oldest of them was sent on this connection (null when they were sent
@@ -65,6 +71,8 @@ export interface HandleSettings {
   readonly ackTimeoutMs: number
   /** Time for the handles' timers, `saved` latencies and `lastSavedAt`. */
   readonly clock: Clock
+  /** Bounds on each document's unsaved edits, for `outbox-limit`; `null`: none. */
+  readonly outboxLimits: OutboxLimits | null
 }
 
 /** Options of `WeftClient.open`. */

@@ -15,6 +15,7 @@ import { applyRemoteUpdates } from './remote-apply.js'
 import type { SyncStatus } from './status.js'
 import { DocPresence } from './doc-presence.js'
 import { DocSession, EMPTY_STATE_VECTOR, type SessionHost } from './doc-session.js'
+import { OutboxWatch, type OutboxState } from './outbox-watch.js'
 import { LOCAL_COPY, LocalEdits } from './local-edits.js'
 import { RefusalRepair, type RepairHost } from './refusal-repair.js'
 import { newDocGuid } from './doc-guid.js'
@@ -59,6 +60,7 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
   #closed = false
   #lastSavedAt: number | null = null
   #reopenAttempt = 0
+  readonly #outboxWatch: OutboxWatch | null
 
   /** @internal Created by `WeftClient.open`. */
   constructor(
@@ -89,8 +91,22 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
         )
         this.#session.sendEdits(records)
       },
-      pendingChanged: (pending) => this.emit('pending', [pending]),
+      pendingChanged: (pending) => {
+        this.emit('pending', [pending])
+        this.#outboxWatch?.check()
+      },
+      wallNow: () => settings.clock.wallNow(),
     })
+    const { outboxLimits } = settings
+    this.#outboxWatch =
+      outboxLimits === null
+        ? null
+        : new OutboxWatch(
+            outboxLimits,
+            settings.clock,
+            () => this.#outboxNow(),
+            (state) => this.emit('outbox-limit', [state]),
+          )
     this.#repair = new RefusalRepair(this.#repairHost())
     this.#sessionHost = this.#newSessionHost()
     this.#session = new DocSession(this.#sessionHost)
@@ -136,6 +152,23 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
   /** Bytes of those edits. */
   get pendingBytes(): number {
     return this.#edits.pendingBytes
+  }
+
+  /**
+   * The edits waiting for the relay: how many, their bytes, when the oldest was made, and which
+   * of `outboxLimits` they pass (event `outbox-limit` when that changes).
+   */
+  get outbox(): OutboxState {
+    return this.#outboxWatch?.state() ?? { ...this.#outboxNow(), exceeded: [] }
+  }
+
+  #outboxNow(): Omit<OutboxState, 'exceeded'> {
+    const edits = this.#edits
+    return {
+      pending: edits.pending,
+      pendingBytes: edits.pendingBytes,
+      oldestPendingAt: edits.oldestPendingAt,
+    }
   }
 
   /** When the relay last reported local edits durable (ms since the epoch), or `null`. */
@@ -198,6 +231,7 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
     this.#presence.withdraw()
     if (this.#session.opened) this.#owner.send({ type: 'close', doc: this.name })
     this.#closed = true
+    this.#outboxWatch?.stop()
     this.#endSession()
     this.doc.off('update', this.#onDocUpdate)
     this.#waiters.rejectAll(closedError(this.name))

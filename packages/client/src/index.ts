@@ -38,4 +38,5 @@ export {
   type NetworkHint,
   type NetworkHints,
 } from './network-hints.js'
+export type { OutboxLimit, OutboxLimits, OutboxState } from './outbox-watch.js'
 export { followAppState, type AppLifecycle, type AppStateLike } from './lifecycle.js'

@@ -13,6 +13,8 @@ export interface LocalEditsHost {
   send(records: readonly OutboxRecord[]): void
   /** The number of edits waiting changed: emit `pending`. */
   pendingChanged(pending: number): void
+  /** Now, in ms since the epoch. */
+  wallNow(): number
 }
 
 /**
@@ -26,6 +28,8 @@ export class LocalEdits {
   #outbox = new Outbox()
   /** Edits made before the local copy loaded; `null` once it has (or could not be read). */
   #early: Uint8Array[] | null = []
+  /** When the first of them was made. */
+  #earlyAtMs: number | null = null
   /** Edits of the local write in progress, sent once it is written. */
   #unsent: OutboxRecord[] = []
   #unsentWrite: Promise<void> | null = null
@@ -58,11 +62,22 @@ export class LocalEdits {
     return this.#outbox.bytes + (this.#early ?? []).reduce((sum, update) => sum + update.length, 0)
   }
 
+  /**
+   * When the oldest of those edits was made (ms since the epoch; for edits restored from the
+   * local store, when they were restored), or `null` when none waits.
+   */
+  get oldestPendingAt(): number | null {
+    return this.#early !== null && this.#early.length > 0
+      ? this.#earlyAtMs
+      : this.#outbox.oldestAtMs
+  }
+
   /** A local edit: held while the local copy loads, recorded after. */
   add(update: Uint8Array): void {
     if (this.#forwarding) return
-    if (this.#early !== null) this.#early.push(update)
-    else this.record([update])
+    if (this.#early === null) return this.record([update])
+    if (this.#early.length === 0) this.#earlyAtMs = this.#host.wallNow()
+    this.#early.push(update)
   }
 
   /**
@@ -93,7 +108,8 @@ export class LocalEdits {
    * limit allows.
    */
   record(updates: readonly Uint8Array[]): void {
-    const records = updates.map((update) => this.#outbox.push(update))
+    const atMs = this.#host.wallNow()
+    const records = updates.map((update) => this.#outbox.push(update, atMs))
     this.pendingChanged()
     const written = this.#persistence.recordLocal(records)
     if (written !== this.#unsentWrite) {
@@ -120,7 +136,8 @@ export class LocalEdits {
       LOCAL_COPY,
     )
     this.#outbox = new Outbox(stored.lastRef)
-    for (const record of stored.outbox) this.#outbox.restore(record)
+    const restoredAtMs = this.#host.wallNow()
+    for (const record of stored.outbox) this.#outbox.restore(record, restoredAtMs)
     const early = this.#early ?? []
     this.#early = null
     if (early.length > 0) this.record(early)

@@ -4,6 +4,8 @@ import type { OutboxRecord } from './local-store.js'
 
 interface Entry {
   readonly update: Uint8Array
+  /** When it was added (ms since the epoch; for a restored edit, when it was restored). */
+  readonly atMs: number
   summary?: UpdateSummary | null
 }
 
@@ -44,22 +46,28 @@ export class Outbox {
     return undefined
   }
 
+  /** When the oldest edit waiting was added (ms since the epoch), or `null` when none is. */
+  get oldestAtMs(): number | null {
+    for (const entry of this.#entries.values()) return entry.atMs
+    return null
+  }
+
   /** The refs waiting, ascending. */
   refs(): number[] {
     return [...this.#entries.keys()]
   }
 
-  /** Adds an edit under a fresh ref. */
-  push(update: Uint8Array): OutboxRecord {
+  /** Adds an edit under a fresh ref, made at `atMs` (ms since the epoch). */
+  push(update: Uint8Array, atMs: number): OutboxRecord {
     const ref = ++this.#lastRef
-    this.#entries.set(ref, { update })
+    this.#entries.set(ref, { update, atMs })
     this.#bytes += update.length
     return { ref, update }
   }
 
-  /** Restores an edit read from the local store. */
-  restore(record: OutboxRecord): void {
-    this.#entries.set(record.ref, { update: record.update })
+  /** Restores an edit read from the local store at `atMs` (the store keeps no times). */
+  restore(record: OutboxRecord, atMs: number): void {
+    this.#entries.set(record.ref, { update: record.update, atMs })
     this.#bytes += record.update.length
     this.#lastRef = Math.max(this.#lastRef, record.ref)
   }

@@ -11,6 +11,8 @@ describe('resolveClientOptions', () => {
     expect(options.backoff.initialMs).toBe(250)
     expect(options.correlationId).toMatch(/^[0-9a-f-]{36}$/)
     expect(options.autoConnect).toBe(true)
+    expect(options.backgroundKeepAliveMs).toBe(30_000)
+    expect(options.outboxLimits).toBeNull()
   })
 
   it.each([
@@ -20,6 +22,10 @@ describe('resolveClientOptions', () => {
     [{ heartbeatIntervalMs: 0 }, /heartbeatIntervalMs/],
     [{ backoff: { maxMs: -1 } }, /options\.backoff\.maxMs/],
     [{ random: 'no' }, /options\.random/],
+    [{ backgroundKeepAliveMs: -5 }, /options\.backgroundKeepAliveMs/],
+    [{ outboxLimits: 3 }, /options\.outboxLimits must be an object/],
+    [{ outboxLimits: { edits: 0 } }, /options\.outboxLimits\.edits must be a positive number/],
+    [{ outboxLimits: { size: 10 } }, /options\.outboxLimits\.size is not a limit/],
   ])('refuses %j with INVALID_ARGUMENT naming the option', (override, message) => {
     expect(() => resolveClientOptions({ ...base, ...(override as object) } as never)).toThrow(
       expect.objectContaining({

@@ -5,6 +5,7 @@ import type { Clock } from '../src/clock.js'
 import { DocHandle, type HandleOwner, type HandleSettings } from '../src/doc-handle.js'
 import type { LocalStore } from '../src/local-store.js'
 import { MemoryLocalStore } from '../src/memory-local-store.js'
+import type { OutboxLimits } from '../src/outbox-watch.js'
 
 /** A clock whose time moves only when the test calls {@link ManualClock.advance}. */
 export class ManualClock implements Clock {
@@ -105,7 +106,7 @@ export const REPAIR_AFTER_MS = 1_000
 
 /** A handle on a memory store, a fake owner and a manual clock. */
 export const makeHandle = (
-  options: { store?: LocalStore; ready?: boolean } = {},
+  options: { store?: LocalStore; ready?: boolean; outboxLimits?: OutboxLimits } = {},
 ): { handle: DocHandle; owner: FakeOwner; clock: ManualClock; store: LocalStore } => {
   const clock = new ManualClock()
   const owner = new FakeOwner()
@@ -117,6 +118,7 @@ export const makeHandle = (
     repairAfterMs: REPAIR_AFTER_MS,
     ackTimeoutMs: ACK_TIMEOUT_MS,
     clock,
+    outboxLimits: options.outboxLimits ?? null,
   }
   return { handle: new DocHandle(DOC, owner, settings), owner, clock, store }
 }
