@@ -13,11 +13,12 @@ export { runDocStoreSuite, type StoreFixture } from './doc-store-suite.js'
 export { logTailConformanceTests, type LogTailStore } from './doc-store-log-tail-suite.js'
 export { expectConverged, sameStateVector, untilSameState } from './convergence.js'
 export { RawSocket } from './raw-socket.js'
-export { runLocalStoreSuite, type LocalStoreFixture } from './local-store-suite.js'
 export {
+  runLocalStoreSuite,
   runSharedLocalStoreSuite,
+  type LocalStoreFixture,
   type SharedLocalStoreFixture,
-} from './shared-local-store-suite.js'
+} from './local-store-suite.js'
 export { startFaultProxy, type FaultProxy } from './fault-proxy.js'
 export { startScriptedRelay, type ScriptedRelay, type ScriptedSocket } from './scripted-relay.js'
 export { chooseSeed } from './seed.js'

@@ -1,5 +1,5 @@
 /** runSharedLocalStoreSuite: conformance of a LocalStore whose storage several openers (tabs) share at once. */
-import type { LocalDoc, LocalStore, OutboxRecord } from '@weft/client'
+import type { LocalDoc, LocalStore, OutboxRecord } from '../local-store.js'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 
