@@ -38,6 +38,7 @@ describe('reliability runs against three relays on PostgreSQL and Redis (smoke s
       steps: 150,
       cluster: { relayMain: MAIN },
       relayRestartSteps: [50, 100],
+      healBeforeRelayRestart: true,
     })
     const { trace, ...figures } = result
     console.log('cluster simulation', JSON.stringify(figures))

@@ -50,6 +50,12 @@ export interface SimulationOptions {
   readonly cluster?: ClusterRelaysOptions
   /** Steps whose move is a relay restart, whatever the roll (besides the seeded ones). Default none. */
   readonly relayRestartSteps?: readonly number[]
+  /**
+   * Before each of those restarts, heal the network until every client has an empty outbox, so
+   * that the restart kills relays holding acknowledged edits (with partitions and cuts, a run
+   * may otherwise see none acknowledged). Default false.
+   */
+  readonly healBeforeRelayRestart?: boolean
 }
 
 /** Faults and restarts the scheduler chose, by type. */
@@ -333,7 +339,12 @@ export const runSimulation = async (options: SimulationOptions): Promise<Simulat
   try {
     await settle()
     for (tick = 1; tick <= steps; tick++) {
-      const move = options.relayRestartSteps?.includes(tick) ? await restartRelay() : await step()
+      const restart = options.relayRestartSteps?.includes(tick) === true
+      if (restart && options.healBeforeRelayRestart === true) {
+        if (!(await heal())) failures.push(`step ${tick}: no empty outboxes before the restart`)
+        acknowledge()
+      }
+      const move = restart ? await restartRelay() : await step()
       await settle()
       acknowledge()
       trace.push(`${tick} ${move}`)
