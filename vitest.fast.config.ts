@@ -30,6 +30,7 @@ const SLOW_TESTS = [
   'apps/relay/test/tls.test.ts',
   'bench/test/smoke.test.ts',
   'packages/client/test/client.restart-offline.test.ts',
+  'packages/client-sqlite/test/client.sqlite.test.ts',
   'packages/service-client/test/feed-consumer.crash.test.ts',
   'packages/store-level/test/light-entry.test.ts',
   'packages/store-postgres/test/light-entry.test.ts',
