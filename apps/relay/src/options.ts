@@ -153,6 +153,12 @@ export const OPTIONS = {
     schema: integer(1).default(16 * MiB),
     help: 'largest frame accepted; bigger closes with 1009',
   },
+  'compress-from-bytes': {
+    schema: integer(0).default(1024),
+    help:
+      'frames from this many bytes go deflated to clients that speak protocol 2, when that ' +
+      'saves an eighth or more; 0: never',
+  },
   'max-buffered-bytes': {
     schema: integer(1).default(64 * MiB),
     help: 'send buffer over which a slow socket is closed',

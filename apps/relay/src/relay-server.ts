@@ -107,6 +107,7 @@ export const startRelayServer = async (
     },
     maxMessageBytes: config['max-message-bytes'],
     maxBufferedBytes: config['max-buffered-bytes'],
+    compressFromBytes: config['compress-from-bytes'] === 0 ? null : config['compress-from-bytes'],
     maxDocsPerSocket: config['max-docs-per-socket'],
     maxMessagesPerSecond: config['max-messages-per-sec'],
     maxBytesPerSecond: config['max-bytes-per-sec'],

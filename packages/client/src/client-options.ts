@@ -1,5 +1,5 @@
 /** ClientOptions: what createClient accepts, its defaults, and their validation. */
-import { WeftError } from '@weft/protocol'
+import { DEFAULT_COMPRESS_FROM_BYTES, WeftError } from '@weft/protocol'
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js'
 import { isClock, systemClock, type Clock } from './clock.js'
 import type { OutboxLimits } from './outbox-watch.js'
@@ -59,6 +59,12 @@ export interface ClientOptions {
   heartbeatTimeoutMs?: number
   /** Time to open the socket and get `welcome`; a slower relay is treated as down. Default 15,000. */
   connectTimeoutMs?: number
+  /**
+   * Frames from this many bytes are sent deflated (`compressed`) to a relay that speaks protocol
+   * version 2, when that makes them an eighth smaller or more; `null` never compresses what this
+   * client sends (it still takes compressed frames). Default 1,024.
+   */
+  compressFromBytes?: number | null
   /**
    * After `setLifecycle('background')`, how long the socket stays open (without heartbeats)
    * before the client closes it; 0 closes it at once. Default 30,000.
@@ -137,6 +143,7 @@ export interface ResolvedClientOptions {
   readonly heartbeatTimeoutMs: number
   readonly connectTimeoutMs: number
   readonly backgroundKeepAliveMs: number
+  readonly compressFromBytes: number | null
   readonly outboxLimits: OutboxLimits | null
   readonly random: () => number
   readonly autoConnect: boolean
@@ -162,6 +169,17 @@ const positive = (name: string, value: unknown): number => {
 const nonNegative = (name: string, value: unknown): number => {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
     throw invalid(`${name} must be 0 or a positive number of milliseconds, got ${String(value)}`)
+  }
+  return value
+}
+
+const checkCompressFrom = (value: unknown): number | null => {
+  if (value === null) return null
+  if (value === undefined) return DEFAULT_COMPRESS_FROM_BYTES
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw invalid(
+      `options.compressFromBytes must be a positive integer or null, got ${String(value)}`,
+    )
   }
   return value
 }
@@ -282,6 +300,7 @@ export const resolveClientOptions = (options: ClientOptions): ResolvedClientOpti
     ),
     connectTimeoutMs: positive('options.connectTimeoutMs', options.connectTimeoutMs ?? 15_000),
     outboxLimits: checkOutboxLimits(options.outboxLimits),
+    compressFromBytes: checkCompressFrom(options.compressFromBytes),
     backgroundKeepAliveMs: nonNegative(
       'options.backgroundKeepAliveMs',
       options.backgroundKeepAliveMs ?? 30_000,

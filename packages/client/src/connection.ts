@@ -1,5 +1,7 @@
 /** Connection: one Weft socket — hello/welcome, heartbeats, and reconnection driven by the error table. */
 import {
+  compressFrame,
+  COMPRESSION_VERSION,
   decodeMessage,
   encodeMessage,
   ERROR_CODES,
@@ -12,6 +14,7 @@ import {
   type ErrorCode,
   type RetryPolicy,
   type WeftMessage,
+  expandFrame,
 } from '@weft/protocol'
 import { backoffDelayMs } from './backoff.js'
 import type { ResolvedClientOptions, WebSocketLike } from './client-options.js'
@@ -21,6 +24,9 @@ import type { SyncStatus } from './status.js'
 import { TokenRefresher } from './token-refresh.js'
 
 /** What the connection tells its owner. */
+/** Largest frame a `compressed` frame from the relay may inflate to. */
+const MAX_EXPANDED_BYTES = 1 << 30
+
 export interface ConnectionHandlers {
   /** `welcome` arrived: documents can be opened. */
   onReady(): void
@@ -56,6 +62,7 @@ export class Connection {
   #deadlineTimer: ReturnType<typeof setTimeout> | null = null
   #lastHeardMs = 0
   #maxMessageBytes = Number.MAX_SAFE_INTEGER
+  #version = 1
   #deviceOffline = false
   /** The app is in the background (see {@link setLifecycle}). */
   #background = false
@@ -164,11 +171,20 @@ export class Connection {
     this.#keepAliveTimer = null
   }
 
-  /** Sends a message if the connection is ready; returns whether it was sent. */
+  /**
+   * Sends a message if the connection is ready (compressed when it is large and the relay speaks
+   * protocol version 2); returns whether it was sent.
+   */
   send(message: WeftMessage): boolean {
     if (!this.#ready || this.#socket === null) return false
-    this.#socket.send(encodeMessage(message))
+    const frame = encodeMessage(message)
+    this.#socket.send(compressFrame(frame, this.#version, this.#options.compressFromBytes))
     return true
+  }
+
+  /** The protocol version negotiated on the current socket (1 before `welcome`). */
+  get version(): number {
+    return this.#version
   }
 
   /**
@@ -291,6 +307,9 @@ export class Connection {
     let message: WeftMessage
     try {
       message = decodeMessage(new Uint8Array(data))
+      if (message.type === 'compressed' && this.#ready && this.#version >= COMPRESSION_VERSION) {
+        message = decodeMessage(expandFrame(message, MAX_EXPANDED_BYTES))
+      }
     } catch (error) {
       const code = error instanceof WeftError ? error.code : 'BAD_MESSAGE'
       this.#drop(
@@ -301,7 +320,7 @@ export class Connection {
       return
     }
     if (!this.#ready) {
-      if (message.type === 'welcome') return this.#welcome(message.maxMessageBytes)
+      if (message.type === 'welcome') return this.#welcome(message.maxMessageBytes, message.version)
       if (message.type === 'error' && message.doc === '')
         this.#rememberError(message.code, message.reason)
       return
@@ -323,10 +342,11 @@ export class Connection {
     }
   }
 
-  #welcome(maxMessageBytes: number): void {
+  #welcome(maxMessageBytes: number, version: number): void {
     if (this.#deadlineTimer !== null) clearTimeout(this.#deadlineTimer)
     this.#deadlineTimer = null
     this.#maxMessageBytes = maxMessageBytes
+    this.#version = version
     this.#ready = true
     this.#readyAtMs = Date.now()
     this.#handlers.onStatus({ state: 'syncing' })

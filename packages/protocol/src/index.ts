@@ -1,5 +1,11 @@
 /** @weft/protocol: the Weft wire format, error table and version negotiation. */
-export { PROTOCOL_VERSION, MIN_PROTOCOL_VERSION, WEFT_SUBPROTOCOL } from './version.js'
+export {
+  COMPRESSION_VERSION,
+  PROTOCOL_VERSION,
+  MIN_PROTOCOL_VERSION,
+  WEFT_SUBPROTOCOL,
+} from './version.js'
+export { compressFrame, DEFAULT_COMPRESS_FROM_BYTES, expandFrame } from './compression.js'
 export {
   ERROR_CODES,
   errorCodeForClose,

@@ -132,6 +132,17 @@ export interface PongMessage {
   nonce: number
 }
 
+/**
+ * Another frame, its bytes compressed with raw DEFLATE (RFC 1951): sent instead of a large frame
+ * when both sides speak protocol version 2 or later and compression makes it smaller. `size` is
+ * the frame's length once inflated, which the receiver checks against its limit first.
+ */
+export interface CompressedMessage {
+  type: 'compressed'
+  size: number
+  payload: Uint8Array
+}
+
 /** Any Weft dialect message. */
 export type WeftMessage =
   | HelloMessage
@@ -149,6 +160,7 @@ export type WeftMessage =
   | RefreshTokenMessage
   | PingMessage
   | PongMessage
+  | CompressedMessage
 
 /** The `type` of a Weft message. */
 export type MessageType = WeftMessage['type']
@@ -261,6 +273,13 @@ export const MESSAGE_SPECS: { readonly [T in MessageType]: MessageSpec<T> } = {
       ['doc', 'string'],
       ['ref', 'uint'],
       ['updates', 'bytes-list'],
+    ],
+  },
+  compressed: {
+    tag: 15,
+    fields: [
+      ['size', 'uint'],
+      ['payload', 'bytes'],
     ],
   },
 }

@@ -6,8 +6,12 @@
  * History:
  * - 1: first version: hello/welcome, open/close, sync steps, update, updates (a batch),
  *   awareness, saved, rejected, error, refresh-token, ping/pong.
+ * - 2: `compressed` (tag 15): any other frame deflated, when both sides speak 2.
  */
-export const PROTOCOL_VERSION = 1
+export const PROTOCOL_VERSION = 2
+
+/** The first protocol version with `compressed` frames. */
+export const COMPRESSION_VERSION = 2
 
 /** The oldest Weft protocol version this code still speaks. */
 export const MIN_PROTOCOL_VERSION = 1

@@ -49,7 +49,7 @@ describe('message tags', () => {
     }
   })
 
-  it('keeps the version 1 tags', () => {
+  it('keeps the tags of versions 1 and 2', () => {
     // Tags are wire format: changing one breaks every deployed peer.
     expect(Object.fromEntries(messageTypes.map((type) => [type, MESSAGE_SPECS[type].tag]))).toEqual(
       {
@@ -68,6 +68,7 @@ describe('message tags', () => {
         ping: 12,
         pong: 13,
         updates: 14,
+        compressed: 15,
       },
     )
   })

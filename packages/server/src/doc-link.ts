@@ -14,6 +14,8 @@ export interface DocLinkSession {
   readonly correlationId: string
   readonly owner: string | null
   readonly claims: Readonly<Record<string, unknown>> | null
+  /** Frames from this many bytes go compressed to this session's client; `null`: none does. */
+  readonly compressFromBytes: number | null
   send(message: WeftMessage): void
   sendFrame(frame: Uint8Array): void
   closeDoc(link: DocLink, error: WeftError): void
@@ -55,7 +57,8 @@ export class DocLink implements RoomPeer {
   }
 
   deliver(message: Outgoing): void {
-    for (const frame of message.frames('weft')) this.#session.sendFrame(frame)
+    const frames = message.frames('weft', this.#session.compressFromBytes)
+    for (const frame of frames) this.#session.sendFrame(frame)
   }
 
   saved(ref: number, stateVector: Uint8Array): void {

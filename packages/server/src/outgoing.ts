@@ -1,5 +1,5 @@
 /** Outgoing: one update, batch of updates or awareness message to fan out, encoded once per dialect. */
-import { encodeMessage } from '@weft/protocol'
+import { compressFrame, COMPRESSION_VERSION, encodeMessage } from '@weft/protocol'
 import * as Y from 'yjs'
 import { encodeYwsAwareness, encodeYwsSync } from './yws-codec.js'
 
@@ -24,6 +24,8 @@ export class Outgoing {
   readonly content: OutgoingContent
   readonly #doc: string
   #weft: Uint8Array[] | undefined
+  /** The Weft frame as it goes to clients that take compressed frames, by threshold. */
+  #weftCompressed: { fromBytes: number; frames: Uint8Array[] } | undefined
   #yws: Uint8Array[] | undefined
 
   constructor(doc: string, content: OutgoingContent) {
@@ -41,10 +43,21 @@ export class Outgoing {
         : []
   }
 
-  /** The frames for `dialect`, encoded once. */
-  frames(dialect: Dialect): readonly Uint8Array[] {
-    if (dialect === 'weft') return (this.#weft ??= [this.#encodeWeft()])
-    return (this.#yws ??= this.#encodeYws())
+  /**
+   * The frames for `dialect`, encoded once; for Weft clients that take compressed frames
+   * (`compressFromBytes` not null), compressed once too.
+   */
+  frames(dialect: Dialect, compressFromBytes: number | null = null): readonly Uint8Array[] {
+    if (dialect !== 'weft') return (this.#yws ??= this.#encodeYws())
+    const frames = (this.#weft ??= [this.#encodeWeft()])
+    if (compressFromBytes === null) return frames
+    const cached = this.#weftCompressed
+    if (cached?.fromBytes === compressFromBytes) return cached.frames
+    const compressed = frames.map((frame) =>
+      compressFrame(frame, COMPRESSION_VERSION, compressFromBytes),
+    )
+    this.#weftCompressed = { fromBytes: compressFromBytes, frames: compressed }
+    return compressed
   }
 
   #encodeWeft(): Uint8Array {

@@ -1,7 +1,7 @@
 /** RelayOptions: the relay's settings, their defaults, and their validation. */
 import { DEFAULT_TRUSTED_PROXIES, TrustedProxies } from './client-address.js'
 import type { AnySchema } from '@weft/doc'
-import { WeftError } from '@weft/protocol'
+import { WeftError, DEFAULT_COMPRESS_FROM_BYTES } from '@weft/protocol'
 import type { Authenticator } from './auth.js'
 import type { DocStore } from './doc-store.js'
 import { silentLogger, type Logger } from './logger.js'
@@ -27,6 +27,12 @@ export interface RelayOptions {
   metrics?: Partial<RelayMetrics>
   /** Largest frame accepted; bigger ones close the socket with 1009. Default 16 MiB. */
   maxMessageBytes?: number
+  /**
+   * Frames from this many bytes go deflated (`compressed`) to clients that speak protocol
+   * version 2, when that makes them an eighth smaller or more; `null` never compresses.
+   * Compressed frames from clients are taken either way. Default 1,024.
+   */
+  compressFromBytes?: number | null
   /** Send buffer over which a socket is closed as a slow consumer (4431). Default 64 MiB. */
   maxBufferedBytes?: number
   /**
@@ -182,6 +188,7 @@ export const resolveRelayOptions = (options: RelayOptions): ResolvedRelayOptions
     ...DEFAULTS,
     allowedOrigins: null as readonly string[] | null,
     presenceClaims: null as PresenceClaims | null,
+    compressFromBytes: DEFAULT_COMPRESS_FROM_BYTES as number | null,
     logger: silentLogger,
     serverName: 'weft-relay',
     schemas: [] as readonly DocSchema[],
@@ -199,6 +206,16 @@ export const resolveRelayOptions = (options: RelayOptions): ResolvedRelayOptions
         `options.${key} must be a ${allowZero ? 'non-negative' : 'positive'} integer, got ${String(value)}`,
       )
     }
+  }
+  const { compressFromBytes } = resolved
+  if (
+    compressFromBytes !== null &&
+    (!Number.isSafeInteger(compressFromBytes) || compressFromBytes < 1)
+  ) {
+    throw new WeftError(
+      'INVALID_ARGUMENT',
+      `options.compressFromBytes must be a positive integer or null, got ${String(compressFromBytes)}`,
+    )
   }
   checkAllowedOrigins(resolved.allowedOrigins, 'options.allowedOrigins')
   checkSchemas(resolved.schemas)

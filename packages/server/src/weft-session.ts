@@ -3,7 +3,10 @@ import type { Context } from '@opentelemetry/api'
 import { decodeStateVector } from '@weft/doc'
 import {
   checkDocName,
+  compressFrame,
+  COMPRESSION_VERSION,
   decodeMessage,
+  expandFrame,
   MESSAGE_SPECS,
   encodeMessage,
   negotiateVersion,
@@ -30,6 +33,8 @@ export interface SessionContext {
   readonly traceContext: Context
   readonly serverName: string
   readonly maxMessageBytes: number
+  /** Frames from this many bytes go compressed to version 2 clients; `null`: never. */
+  readonly compressFromBytes: number | null
   readonly maxDocsPerSocket: number
   /** Bytes of messages a document may queue while it loads. */
   readonly maxQueuedBytes: number
@@ -62,6 +67,8 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
   #preAuth: Uint8Array[] = []
   #preAuthBytes = 0
   #helloFrame: Uint8Array = new Uint8Array()
+  /** The protocol version negotiated in `hello` (1 until then). */
+  #version = 1
   correlationId = ''
 
   constructor(link: SocketLink, context: SessionContext) {
@@ -109,9 +116,17 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
     this.#link.close(error)
   }
 
-  onFrame(frame: Uint8Array): void {
-    if (!this.#ready) return this.#beforeReady(frame)
-    const message = decodeMessage(frame)
+  onFrame(received: Uint8Array): void {
+    if (!this.#ready) return this.#beforeReady(received)
+    let frame = received
+    let message = decodeMessage(frame)
+    if (message.type === 'compressed') {
+      if (this.#version < COMPRESSION_VERSION) {
+        throw new WeftError('PROTOCOL_VIOLATION', 'compressed frames need protocol version 2')
+      }
+      frame = expandFrame(message, this.#context.maxMessageBytes)
+      message = decodeMessage(frame)
+    }
     switch (message.type) {
       case 'hello':
         // A repeated hello changes nothing (the handshake is idempotent); a different one is a
@@ -154,9 +169,14 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
     this.#docs.clear()
   }
 
-  /** Sends a message on the socket. */
+  /** Sends a message on the socket (compressed when large and the client takes that). */
   send(message: WeftMessage): void {
-    this.#link.send(encodeMessage(message))
+    this.#link.send(compressFrame(encodeMessage(message), this.#version, this.compressFromBytes))
+  }
+
+  /** Frames from this many bytes go compressed to this client; `null`: none does. */
+  get compressFromBytes(): number | null {
+    return this.#version >= COMPRESSION_VERSION ? this.#context.compressFromBytes : null
   }
 
   /** Sends an already encoded frame. */
@@ -223,6 +243,7 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
     this.#helloTimer = null
     this.#ready = true
     this.#context.sessions.add(this)
+    // The welcome itself goes uncompressed: the client learns the version from it.
     this.send({
       type: 'welcome',
       version,
@@ -230,6 +251,7 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
       maxMessageBytes: this.#context.maxMessageBytes,
       server: this.#context.serverName,
     })
+    this.#version = version
     const waiting = this.#preAuth
     this.#preAuth = []
     for (const frame of waiting) {

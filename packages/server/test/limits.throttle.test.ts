@@ -66,7 +66,11 @@ describe('slow consumers', () => {
     // The reader stops reading its socket; the relay's send buffer to it fills up.
     const stalled = (opened[0] as unknown as { _socket: { pause(): void; resume(): void } })._socket
     stalled.pause()
-    const chunk = 'x'.repeat(256 * 1024)
+    // Random letters: compression (which the relay applies to large frames) barely shrinks them.
+    const letters = 'abcdefghijklmnopqrstuvwxyz0123456789'
+    const chunk = Array.from({ length: 256 * 1024 }, () =>
+      letters.charAt(Math.floor(Math.random() * letters.length)),
+    ).join('')
     for (let index = 0; index < 64; index++) {
       source.doc.getText('t').insert(0, chunk)
       await new Promise((resolve) => setTimeout(resolve, 5))

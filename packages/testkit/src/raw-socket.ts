@@ -49,20 +49,20 @@ export class RawSocket {
     return raw
   }
 
-  /** Opens a Weft socket and completes hello/welcome. */
-  static async weft(url: string): Promise<RawSocket> {
-    const raw = await RawSocket.hello(url, '')
+  /** Opens a Weft socket and completes hello/welcome (speaking protocol `version`). */
+  static async weft(url: string, version = PROTOCOL_VERSION): Promise<RawSocket> {
+    const raw = await RawSocket.hello(url, '', version)
     await raw.nextMessage((message) => message.type === 'welcome')
     return raw
   }
 
   /** Opens a Weft socket and sends `hello` with `token`, without waiting for the answer. */
-  static async hello(url: string, token: string): Promise<RawSocket> {
+  static async hello(url: string, token: string, version = PROTOCOL_VERSION): Promise<RawSocket> {
     const raw = await RawSocket.open(url, true)
     raw.sendMessage({
       type: 'hello',
-      minVersion: PROTOCOL_VERSION,
-      maxVersion: PROTOCOL_VERSION,
+      minVersion: version,
+      maxVersion: version,
       token,
       correlationId: 'raw',
       client: 'raw-socket',
