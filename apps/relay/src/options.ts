@@ -154,7 +154,7 @@ export const OPTIONS = {
     help: 'largest frame accepted; bigger closes with 1009',
   },
   'compress-from-bytes': {
-    schema: integer(0).default(1024),
+    schema: integer(0).default(64 * 1024),
     help:
       'frames from this many bytes go deflated to clients that speak protocol 2, when that ' +
       'saves an eighth or more; 0: never',

@@ -62,7 +62,7 @@ export interface ClientOptions {
   /**
    * Frames from this many bytes are sent deflated (`compressed`) to a relay that speaks protocol
    * version 2, when that makes them an eighth smaller or more; `null` never compresses what this
-   * client sends (it still takes compressed frames). Default 1,024.
+   * client sends (it still takes compressed frames). Default 65,536.
    */
   compressFromBytes?: number | null
   /**

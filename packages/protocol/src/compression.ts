@@ -9,8 +9,12 @@ import { MESSAGE_SPECS, type CompressedMessage } from './messages.js'
 import { COMPRESSION_VERSION } from './version.js'
 import { WeftError } from './weft-error.js'
 
-/** Frames from this many bytes are compressed by default. */
-export const DEFAULT_COMPRESS_FROM_BYTES = 1024
+/**
+ * Frames from this many bytes are compressed by default: a document's sync, a large edit or a
+ * reconnect's backlog. Live edits (a few KB a batch) go as they are: deflating them would cost
+ * the relay more CPU than their bytes cost the network.
+ */
+export const DEFAULT_COMPRESS_FROM_BYTES = 64 * 1024
 
 /** A `compressed` frame is sent only when it saves at least this share of the frame. */
 const MIN_SAVING = 1 / 8
@@ -26,7 +30,8 @@ export const compressFrame = (
   fromBytes: number | null = DEFAULT_COMPRESS_FROM_BYTES,
 ): Uint8Array => {
   if (version < COMPRESSION_VERSION || fromBytes === null || frame.length < fromBytes) return frame
-  const payload = deflateSync(frame, { level: 6 })
+  // Level 1: three times faster than the default, and within a few per cent of its size.
+  const payload = deflateSync(frame, { level: 1 })
   if (payload.length > frame.length * (1 - MIN_SAVING)) return frame
   return encodeMessage({ type: 'compressed', size: frame.length, payload })
 }

@@ -30,7 +30,7 @@ export interface RelayOptions {
   /**
    * Frames from this many bytes go deflated (`compressed`) to clients that speak protocol
    * version 2, when that makes them an eighth smaller or more; `null` never compresses.
-   * Compressed frames from clients are taken either way. Default 1,024.
+   * Compressed frames from clients are taken either way. Default 65,536.
    */
   compressFromBytes?: number | null
   /** Send buffer over which a socket is closed as a slow consumer (4431). Default 64 MiB. */
