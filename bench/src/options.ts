@@ -24,6 +24,7 @@ export const WORKLOAD_IDS = [
   '11',
   '12',
   '13',
+  '14',
 ] as const
 /** One workload id. */
 export type WorkloadId = (typeof WORKLOAD_IDS)[number]
@@ -62,6 +63,8 @@ export interface Sizes {
   readonly churnAgents: number
   /** Churn (10): the relay's unload grace; at its default (30 s) no flag is passed. */
   readonly churnUnloadGraceMs: number
+  /** Large document (14): characters of text-heavy content written, then synced. */
+  readonly bigDocChars: number
   /** Runs of each workload. */
   readonly runs: number
 }
@@ -89,6 +92,7 @@ export const FULL_SIZES: Sizes = {
   churnDurationMs: 180_000,
   churnAgents: 2,
   churnUnloadGraceMs: RELAY_UNLOAD_GRACE_MS,
+  bigDocChars: 20_000_000,
   runs: 3,
 }
 
@@ -115,6 +119,7 @@ export const QUICK_SIZES: Sizes = {
   churnDurationMs: 6000,
   churnAgents: 1,
   churnUnloadGraceMs: 2000,
+  bigDocChars: 500_000,
   runs: 1,
 }
 

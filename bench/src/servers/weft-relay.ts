@@ -19,6 +19,8 @@ export interface WeftRelayOptions {
    * of `--auth open`: record rules judge only writers with a verified token.
    */
   readonly jwtSecret?: string
+  /** `--compress-from-bytes` (0: never compress); the relay's default when absent. */
+  readonly compressFromBytes?: number
 }
 
 /** The relay's entry point; run as a program, not imported (apps are not libraries). */
@@ -67,6 +69,9 @@ export const startWeftRelay = (
   }
   if (options.redisUrl !== undefined) args.push('--redis-url', options.redisUrl)
   if (options.schemasFile !== undefined) args.push('--schemas-file', options.schemasFile)
+  if (options.compressFromBytes !== undefined) {
+    args.push('--compress-from-bytes', String(options.compressFromBytes))
+  }
   return spawnServer({
     kind: 'weft',
     args,

@@ -1,5 +1,6 @@
 /** Every workload's report spec and every step that produces them, in order. */
 import type { WorkloadId } from '../options.js'
+import { bigDocSpec, bigDocStep } from './big-doc.js'
 import { churnSpec, churnStep } from './churn.js'
 import { connectionsSpec, connectionsStep } from './connections.js'
 import { durabilitySpec, durabilityStep } from './durability.js'
@@ -31,6 +32,7 @@ export const SPECS: Readonly<Record<WorkloadId, WorkloadSpec>> = {
   '11': fanoutClusterSpec,
   '12': tracePostgresSpec,
   '13': schemaCheckSpec,
+  '14': bigDocSpec,
 }
 
 /** Steps in the order they run; one step may produce several workloads (2 and 3). */
@@ -48,6 +50,7 @@ export const STEPS: readonly Step[] = [
   fanoutClusterStep,
   tracePostgresStep,
   schemaCheckStep,
+  bigDocStep,
 ]
 
 /** The spec's baseline column as an optional field (absent when it has none). */

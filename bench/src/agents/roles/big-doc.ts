@@ -1,0 +1,97 @@
+/**
+ * Workload 14's agents: the writer fills a large text-heavy document; the reader syncs it with a
+ * fresh Weft client, then leaves and comes back after edits on both sides (a reconnect).
+ */
+import { createClient, type DocHandle, type WeftClient } from '@weft/client'
+import { WebSocket } from 'ws'
+import * as Y from 'yjs'
+import { deadline, nowMs } from '../../clock.js'
+import { traceText } from '../../trace-data.js'
+import { currentDoc } from './doc-session.js'
+import type { Methods } from './methods.js'
+
+/** Parameters of `bigdoc.write`. */
+export interface WriteBigDocParams {
+  /** Characters of text to write, in edits of at most `chunkChars`. */
+  readonly chars: number
+  readonly chunkChars: number
+  readonly timeoutMs: number
+}
+
+/** Parameters of `bigdoc.sync`. */
+export interface SyncBigDocParams {
+  readonly url: string
+  readonly name: string
+  readonly timeoutMs: number
+}
+
+/** The reader's own client, kept between calls so that it can leave and come back. */
+let reader: { client: WeftClient; handle: DocHandle } | null = null
+
+/** `count` short edits at spread positions of the text `t` of `doc`, from `who`. */
+const editSpread = (
+  text: { length: number; insert(at: number, s: string): void },
+  who: string,
+  count: number,
+): void => {
+  for (let edit = 0; edit < count; edit++) {
+    text.insert(Math.floor((text.length * edit) / count), `${who} ${edit} `)
+  }
+}
+
+export const bigDocMethods: Methods = {
+  /** Writes `chars` characters of the paper's text into `t`, and waits until all is saved. */
+  'bigdoc.write': async (params) => {
+    const { chars, chunkChars, timeoutMs } = params as WriteBigDocParams
+    const bench = currentDoc()
+    const paper = traceText(259_778)
+    const text = bench.doc.getText('t')
+    while (text.length < chars) {
+      let chunk = ''
+      while (chunk.length < Math.min(chunkChars, chars - text.length)) chunk += paper
+      text.insert(text.length, chunk.slice(0, Math.min(chunkChars, chars - text.length)))
+    }
+    await deadline(bench.whenConfirmed(), timeoutMs, 'bigdoc.write: not saved')
+    return { chars: text.length, docBytes: Y.encodeStateAsUpdate(bench.doc).length }
+  },
+  /** Ten edits by the writer, saved. */
+  'bigdoc.edit': async (params) => {
+    const { timeoutMs } = params as { timeoutMs: number }
+    const bench = currentDoc()
+    editSpread(bench.doc.getText('t'), 'writer', 10)
+    await deadline(bench.whenConfirmed(), timeoutMs, 'bigdoc.edit: not saved')
+    return null
+  },
+  /** Opens the document with a fresh client; resolves with the time to synced. */
+  'bigdoc.sync': async (params) => {
+    const { url, name, timeoutMs } = params as SyncBigDocParams
+    await reader?.client.close()
+    const client = createClient({ url, WebSocket, clientName: 'weft-bench', tabs: false })
+    const startMs = nowMs()
+    const handle = client.open(name)
+    reader = { client, handle }
+    await deadline(handle.whenSynced(), timeoutMs, 'bigdoc.sync: not synced')
+    return { ms: nowMs() - startMs, chars: handle.doc.getText('t').length }
+  },
+  /** The reader leaves, and makes ten edits while away. */
+  'bigdoc.leave': async () => {
+    if (reader === null) throw new Error('bigdoc.sync first')
+    reader.client.disconnect()
+    editSpread(reader.handle.doc.getText('t'), 'reader', 10)
+    return null
+  },
+  /** The reader comes back; resolves with the time until it is synced and its edits saved. */
+  'bigdoc.return': async (params) => {
+    const { timeoutMs } = params as { timeoutMs: number }
+    if (reader === null) throw new Error('bigdoc.sync first')
+    const startMs = nowMs()
+    reader.client.connect()
+    await deadline(reader.handle.whenSaved(), timeoutMs, 'bigdoc.return: not saved')
+    await deadline(reader.handle.whenSynced(), timeoutMs, 'bigdoc.return: not synced')
+    const ms = nowMs() - startMs
+    const chars = reader.handle.doc.getText('t').length
+    await reader.client.close()
+    reader = null
+    return { ms, chars }
+  },
+}
