@@ -29,6 +29,7 @@ import { RoomSharedLog } from './room-shared-log.js'
 import { RoomWriter } from './room-writer.js'
 import type { RecordRules } from './record-rules.js'
 import type { QueuedContent, WritePolicy } from './write-rules.js'
+import { JoinFrames } from './join-frames.js'
 
 /** Largest log record whose bytes go on the bus; other relays read bigger ones from the store. */
 
@@ -105,6 +106,7 @@ interface Incoming {
 export class Room implements BusRoom {
   readonly name: string
   readonly #doc: Y.Doc
+  readonly #joinFrames: JoinFrames
   readonly #settings: RoomSettings
   /** What the store held, until it is applied to the document. */
   #stored: StoredDoc | null = null
@@ -163,6 +165,7 @@ export class Room implements BusRoom {
   ) {
     this.name = name
     this.#doc = doc
+    this.#joinFrames = new JoinFrames(doc, name)
     this.#settings = settings
     const bus = settings.busLink ?? null
     const { incarnation, ...writerLog } = log
@@ -335,6 +338,16 @@ export class Room implements BusRoom {
   }
 
   /** What a peer with `stateVector` lacks, or `BAD_MESSAGE` when the state vector is malformed. */
+  /**
+   * The frame a Weft client with none of the document gets: its whole state, compressed from
+   * `compressFromBytes` (`null`: not), built once per change for every such joiner.
+   */
+  joinFrame(compressFromBytes: number | null): Uint8Array {
+    // Applies what is queued first, which may change the document (and drop a stale frame).
+    void this.doc
+    return this.#joinFrames.frame(compressFromBytes)
+  }
+
   diff(stateVector: Uint8Array): Uint8Array | WeftError {
     const decoded = decodeStateVector(stateVector)
     if (!decoded.ok) return decoded.error
@@ -602,5 +615,5 @@ export class Room implements BusRoom {
 }
 
 /** True when an encoded state vector names no client (a peer that has nothing). */
-const isEmptyStateVector = (stateVector: Uint8Array): boolean =>
+export const isEmptyStateVector = (stateVector: Uint8Array): boolean =>
   stateVector.length === 1 && stateVector[0] === 0

@@ -17,7 +17,7 @@ import {
 import type { Authenticator, Identity } from './auth.js'
 import { bindLogger, type LogContext, type Logger } from './logger.js'
 import type { RelayMetrics } from './metrics.js'
-import type { Room } from './room.js'
+import { isEmptyStateVector, type Room } from './room.js'
 import type { RoomRegistry } from './room-registry.js'
 import { SessionAuth, type AuthenticatedSession } from './session-auth.js'
 import type { SocketHandler, SocketLink } from './socket-link.js'
@@ -343,6 +343,12 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
       // on the relay, in a later turn, so the first frame is not held back meanwhile.
       this.send({ type: 'sync-step-2', doc: link.name, ref: 0, update: stored })
       setImmediate(() => this.#link.guard(() => this.#syncRest(link, room)))
+      return
+    }
+    if (isEmptyStateVector(stateVector)) {
+      // A client with nothing: the frame every such joiner gets, built once per change.
+      this.sendFrame(room.joinFrame(this.compressFromBytes))
+      this.#syncRest(link, room)
       return
     }
     const diff = room.diff(stateVector)
