@@ -65,6 +65,8 @@ export interface Sizes {
   readonly churnUnloadGraceMs: number
   /** Large document (14): characters of text-heavy content written, then synced. */
   readonly bigDocChars: number
+  /** Large document (14): fresh clients joining it at once. */
+  readonly stormJoiners: number
   /** Runs of each workload. */
   readonly runs: number
 }
@@ -93,6 +95,7 @@ export const FULL_SIZES: Sizes = {
   churnAgents: 2,
   churnUnloadGraceMs: RELAY_UNLOAD_GRACE_MS,
   bigDocChars: 20_000_000,
+  stormJoiners: 150,
   runs: 3,
 }
 
@@ -120,6 +123,7 @@ export const QUICK_SIZES: Sizes = {
   churnAgents: 1,
   churnUnloadGraceMs: 2000,
   bigDocChars: 500_000,
+  stormJoiners: 10,
   runs: 1,
 }
 

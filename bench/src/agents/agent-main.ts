@@ -1,7 +1,7 @@
 /** An agent process: answers the harness's calls with the methods of every role. */
 import { ownCpuMs } from '../proc-metrics.js'
 import type { AgentCall, AgentReply } from './protocol.js'
-import { bigDocMethods } from './roles/big-doc.js'
+import { bigDocMethods, stormMethods } from './roles/big-doc.js'
 import { churnMethods } from './roles/churn.js'
 import { docSessionMethods } from './roles/doc-session.js'
 import { fanoutMethods } from './roles/fanout.js'
@@ -24,6 +24,7 @@ const methods: Methods = {
   ...traceWriterMethods,
   ...paperMethods,
   ...bigDocMethods,
+  ...stormMethods,
   ...textWatchMethods,
   ...fanoutMethods,
   ...manyDocsMethods,

@@ -3,6 +3,7 @@
  * reconnect after ten edits on each side, on a relay that compresses large frames (its default)
  * and on one that does not.
  */
+import { readMemoryMb } from '../proc-metrics.js'
 import { relayCounter } from './relay-stats.js'
 import { withResources } from './resources.js'
 import { ratioTarget, valueAt } from './targets.js'
@@ -21,6 +22,9 @@ const CHUNK_CHARS = 1_000_000
 
 /** The target: fewer bytes on the wire for the first sync of a text-heavy document. */
 const TARGET_SAVING_PCT = 40
+/** The targets of a join storm: every joiner synced within 3 s (p99), the relay within 1 GiB. */
+const STORM_P99_MS = 3000
+const STORM_PEAK_RSS_MB = 1024
 
 export const bigDocSpec: WorkloadSpec = {
   id: '14',
@@ -33,7 +37,10 @@ export const bigDocSpec: WorkloadSpec = {
     'the bytes the relay sent meanwhile (its `weft_bytes_out_total`). Then that client ' +
     'disconnects and makes ten edits, the writer makes ten and has them saved, and the client ' +
     'reconnects: the time until it is synced with its edits saved, and the bytes the relay sent ' +
-    'and received meanwhile. The relay runs at its defaults on LevelDB (compressing frames from ' +
+    `and received meanwhile. Then ${sizes.stormJoiners.toLocaleString('en-US')} fresh clients ` +
+    'join at once, each on its own socket speaking the Weft protocol directly from one agent ' +
+    'process (keeping nothing of the document): the time from opening its socket until its ' +
+    "whole first sync frame has arrived, p50 and p99, and the relay's peak RSS. The relay runs at its defaults on LevelDB (compressing frames from " +
     '64 KiB for clients that speak protocol 2), and with `--compress-from-bytes 0`.',
   metrics: [
     { key: 'docBytes', label: 'document (encoded state)', unit: 'B' },
@@ -45,10 +52,29 @@ export const bigDocSpec: WorkloadSpec = {
       unit: 'ms',
     },
     { key: 'reconnectBytes', label: 'reconnect: bytes sent and received by the relay', unit: 'B' },
+    { key: 'stormP50Ms', label: 'join storm: time to the whole first sync, p50', unit: 'ms' },
+    { key: 'stormP99Ms', label: 'join storm: time to the whole first sync, p99', unit: 'ms' },
+    { key: 'serverPeakRssMb', label: 'relay peak RSS (whole run)', unit: 'MiB' },
   ],
   ratios: ['firstSyncBytes', 'firstSyncMs', 'reconnectBytes'],
   baseline: PLAIN.id,
-  evaluate: (runs) => [savingTarget(runs)],
+  evaluate: (runs) => [
+    savingTarget(runs),
+    ratioTarget(
+      COMPRESSED,
+      `a join storm's p99 within ${STORM_P99_MS.toLocaleString('en-US')} ms`,
+      runs.map((_, run) => valueAt(runs, run, COMPRESSED.id, 'stormP99Ms')),
+      (p99Ms) => p99Ms <= STORM_P99_MS,
+      ' ms',
+    ),
+    ratioTarget(
+      COMPRESSED,
+      `relay peak RSS within ${STORM_PEAK_RSS_MB.toLocaleString('en-US')} MiB`,
+      runs.map((_, run) => valueAt(runs, run, COMPRESSED.id, 'serverPeakRssMb')),
+      (peakMb) => peakMb <= STORM_PEAK_RSS_MB,
+      ' MiB',
+    ),
+  ],
 }
 
 /** Bytes of the compressed first sync against the plain one, per run. */
@@ -116,6 +142,14 @@ export const bigDocStep: Step = {
       const back = await reader.call<{ ms: number; chars: number }>('bigdoc.return', { timeoutMs })
       const afterReturn = await relayBytes(server.port)
       if (back.chars <= chars) throw new Error('the reader came back without the edits')
+      const times = await reader.call<number[]>('bigdoc.storm', {
+        url: server.url,
+        name: DOC,
+        joiners: ctx.sizes.stormJoiners,
+        timeoutMs,
+      })
+      const quantile = (q: number): number =>
+        times[Math.min(times.length - 1, Math.ceil(q * times.length) - 1)] as number
       return {
         '14': {
           docBytes,
@@ -123,6 +157,9 @@ export const bigDocStep: Step = {
           firstSyncBytes: afterSync.out - beforeSync.out,
           reconnectMs: back.ms,
           reconnectBytes: afterReturn.out - beforeReturn.out + (afterReturn.in - beforeReturn.in),
+          stormP50Ms: quantile(0.5),
+          stormP99Ms: quantile(0.99),
+          serverPeakRssMb: readMemoryMb(server.pid).peakRssMb,
         },
       }
     }),

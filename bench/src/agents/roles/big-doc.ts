@@ -3,6 +3,7 @@
  * fresh Weft client, then leaves and comes back after edits on both sides (a reconnect).
  */
 import { createClient, type DocHandle, type WeftClient } from '@weft/client'
+import { encodeMessage, MESSAGE_SPECS, PROTOCOL_VERSION, WEFT_SUBPROTOCOL } from '@weft/protocol'
 import { WebSocket } from 'ws'
 import * as Y from 'yjs'
 import { deadline, nowMs } from '../../clock.js'
@@ -94,4 +95,63 @@ export const bigDocMethods: Methods = {
     reader = null
     return { ms, chars }
   },
+}
+
+/** Parameters of `bigdoc.storm`. */
+export interface StormParams {
+  readonly url: string
+  readonly name: string
+  readonly joiners: number
+  readonly timeoutMs: number
+}
+
+/**
+ * `joiners` fresh clients open the document at once, each on its own socket speaking the Weft
+ * protocol (version 2) directly: the time from opening its socket until the whole first sync
+ * frame has arrived, per joiner, in ms, ascending. They keep nothing of it (a Y.Doc of 20 MB per
+ * joiner would not fit one process): this measures the relay.
+ */
+const storm = async (params: StormParams): Promise<number[]> => {
+  const { url, name, joiners, timeoutMs } = params
+  const join = (): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const startMs = nowMs()
+      const socket = new WebSocket(url, [WEFT_SUBPROTOCOL])
+      socket.binaryType = 'nodebuffer'
+      socket.on('error', reject)
+      socket.on('open', () =>
+        socket.send(
+          encodeMessage({
+            type: 'hello',
+            minVersion: PROTOCOL_VERSION,
+            maxVersion: PROTOCOL_VERSION,
+            token: '',
+            correlationId: 'storm',
+            client: 'weft-bench-storm',
+          }),
+        ),
+      )
+      socket.on('message', (data: Buffer) => {
+        const tag = data[0]
+        if (tag === MESSAGE_SPECS.welcome.tag) {
+          socket.send(encodeMessage({ type: 'open', doc: name, stateVector: Uint8Array.of(0) }))
+        } else if (
+          tag === MESSAGE_SPECS['sync-step-2'].tag ||
+          tag === MESSAGE_SPECS.compressed.tag
+        ) {
+          resolve(nowMs() - startMs)
+          socket.close()
+        }
+      })
+    })
+  const times = await deadline(
+    Promise.all(Array.from({ length: joiners }, join)),
+    timeoutMs,
+    'bigdoc.storm: not every joiner got its sync',
+  )
+  return times.sort((a, b) => a - b)
+}
+
+export const stormMethods: Methods = {
+  'bigdoc.storm': async (params) => storm(params as StormParams),
 }
