@@ -142,15 +142,7 @@ export class QueuedItems {
       known.ranges = mergeRanges(known.ranges)
       known.merged = true
     }
-    const { ranges } = known
-    let low = 0
-    let high = ranges.length
-    while (low < high) {
-      const middle = (low + high) >> 1
-      if ((ranges[middle] as Range).to <= from) low = middle + 1
-      else high = middle
-    }
-    const range = ranges[low]
+    const range = known.ranges[rangeAfter(known.ranges, from)]
     return range !== undefined && range.from <= from && range.to >= to
   }
 
@@ -162,15 +154,7 @@ export class QueuedItems {
   /** The place of the run holding `clock` of `client`, if one does. */
   #runPlace(client: number, clock: number): Place | undefined {
     const runs = this.#runs.get(client)
-    if (runs === undefined) return undefined
-    let low = 0
-    let high = runs.length
-    while (low < high) {
-      const middle = (low + high) >> 1
-      if ((runs[middle] as Run).to <= clock) low = middle + 1
-      else high = middle
-    }
-    const run = runs[low]
+    const run = runs?.[rangeAfter(runs, clock)]
     return run !== undefined && run.from <= clock ? run.place : undefined
   }
 
@@ -217,6 +201,18 @@ interface PendingRun {
   readonly from: number
   readonly to: number
   readonly place: Place
+}
+
+/** Index of the first of `ranges` (sorted and apart) ending after `clock`: a binary search. */
+const rangeAfter = (ranges: ReadonlyArray<{ readonly to: number }>, clock: number): number => {
+  let low = 0
+  let high = ranges.length
+  while (low < high) {
+    const middle = (low + high) >> 1
+    if ((ranges[middle] as { readonly to: number }).to <= clock) low = middle + 1
+    else high = middle
+  }
+  return low
 }
 
 /** `ranges` sorted, with overlapping and adjacent ones merged. */
