@@ -23,10 +23,10 @@ import type { NetworkHint } from './network-hints.js'
 import type { SyncStatus } from './status.js'
 import { TokenRefresher } from './token-refresh.js'
 
-/** What the connection tells its owner. */
 /** Largest frame a `compressed` frame from the relay may inflate to. */
 const MAX_EXPANDED_BYTES = 1 << 30
 
+/** What the connection tells its owner. */
 export interface ConnectionHandlers {
   /** `welcome` arrived: documents can be opened. */
   onReady(): void
@@ -180,11 +180,6 @@ export class Connection {
     const frame = encodeMessage(message)
     this.#socket.send(compressFrame(frame, this.#version, this.#options.compressFromBytes))
     return true
-  }
-
-  /** The protocol version negotiated on the current socket (1 before `welcome`). */
-  get version(): number {
-    return this.#version
   }
 
   /**
