@@ -8,8 +8,12 @@ import { TokenBucket } from './token-bucket.js'
 
 /** What a dialect session does with a socket's events. */
 export interface SocketHandler {
-  /** One binary frame: a view that is only valid during the call (copy what you keep). */
-  onFrame(frame: Uint8Array): void
+  /**
+   * One binary frame: a view that is only valid during the call (copy what you keep). Returns
+   * the bytes it stood for when more than its own (a compressed frame, inflated), which the
+   * rate limits then charge instead.
+   */
+  onFrame(frame: Uint8Array): number | void
   /** The socket closed, for whatever reason; called once. */
   onClosed(): void
   /** A frame to send just before the socket is closed for `error` (the Weft dialect's `error`). */
@@ -189,8 +193,12 @@ export class SocketLink {
   }
 
   #handle(frame: Uint8Array): void {
-    this.guard(() => this.#handler?.onFrame(frame))
-    this.#meter(frame.byteLength)
+    let bytes = frame.byteLength
+    this.guard(() => {
+      const inflated = this.#handler?.onFrame(frame)
+      if (typeof inflated === 'number' && inflated > bytes) bytes = inflated
+    })
+    this.#meter(bytes)
   }
 
   /**

@@ -116,17 +116,20 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
     this.#link.close(error)
   }
 
-  onFrame(received: Uint8Array): void {
+  /** Handles a frame; a compressed one is inflated first, and its inflated size returned. */
+  onFrame(received: Uint8Array): number | void {
     if (!this.#ready) return this.#beforeReady(received)
-    let frame = received
-    let message = decodeMessage(frame)
-    if (message.type === 'compressed') {
-      if (this.#version < COMPRESSION_VERSION) {
-        throw new WeftError('PROTOCOL_VIOLATION', 'compressed frames need protocol version 2')
-      }
-      frame = expandFrame(message, this.#context.maxMessageBytes)
-      message = decodeMessage(frame)
+    const message = decodeMessage(received)
+    if (message.type !== 'compressed') return this.#dispatch(received, message)
+    if (this.#version < COMPRESSION_VERSION) {
+      throw new WeftError('PROTOCOL_VIOLATION', 'compressed frames need protocol version 2')
     }
+    const frame = expandFrame(message, this.#context.maxMessageBytes)
+    this.#dispatch(frame, decodeMessage(frame))
+    return frame.length
+  }
+
+  #dispatch(frame: Uint8Array, message: WeftMessage): void {
     switch (message.type) {
       case 'hello':
         // A repeated hello changes nothing (the handshake is idempotent); a different one is a

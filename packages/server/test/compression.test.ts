@@ -95,6 +95,33 @@ describe('compressed frames', () => {
     expect(reader.doc.getText('t').toString()).toBe(text)
   })
 
+  it('count against the rate limits by their inflated size', async () => {
+    let throttled = 0
+    relay = await startTestRelay({
+      maxBytesPerSecond: 64 * 1024,
+      metrics: { socketThrottled: () => (throttled += 1) },
+    })
+    const raw = await RawSocket.weft(relay.url, 2)
+    raw.sendMessage({ type: 'open', doc: 'notes', stateVector: Uint8Array.of(0) })
+    await raw.nextMessage((message) => message.type === 'sync-step-2')
+    const doc = new Y.Doc()
+    const updates: Uint8Array[] = []
+    doc.on('update', (update: Uint8Array) => updates.push(update))
+    // Three edits of 100,000 characters each: about 300 KB inflated, a few KB on the wire.
+    for (let edit = 0; edit < 3; edit++) doc.getText('t').insert(0, 'z'.repeat(100_000))
+    let wire = 0
+    updates.forEach((update, index) => {
+      const frame = encodeMessage({ type: 'update', doc: 'notes', ref: index + 1, update })
+      const payload = deflateSync(frame)
+      wire += payload.length
+      raw.sendMessage({ type: 'compressed', size: frame.length, payload })
+    })
+    expect(wire).toBeLessThan(64 * 1024)
+    await raw.nextMessage((message) => message.type === 'saved' && message.ref === 3, 20_000)
+    expect(throttled).toBeGreaterThan(0)
+    raw.close()
+  }, 30_000)
+
   it('hold limits on the inflated size, and refuse them on a version 1 session', async () => {
     await start()
     const big = encodeMessage({
