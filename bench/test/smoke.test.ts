@@ -272,6 +272,7 @@ describe('pnpm bench --quick (Weft only)', () => {
     }
     expect(compressed.stormP99Ms).toBeGreaterThan(0)
     expect(compressed.stormP99Ms).toBeGreaterThanOrEqual(compressed.stormP50Ms as number)
+    expect(compressed.joinsPerSec).toBeGreaterThan(0)
     expect(workload('14').targets.map((row) => row.met)).toEqual([true, true, true])
   })
 

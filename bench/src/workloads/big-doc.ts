@@ -40,7 +40,9 @@ export const bigDocSpec: WorkloadSpec = {
     `and received meanwhile. Then ${sizes.stormJoiners.toLocaleString('en-US')} fresh clients ` +
     'join at once, each on its own socket speaking the Weft protocol directly from one agent ' +
     'process (keeping nothing of the document): the time from opening its socket until its ' +
-    "whole first sync frame has arrived, p50 and p99, and the relay's peak RSS. The relay runs at its defaults on LevelDB (compressing frames from " +
+    "whole first sync frame has arrived, p50 and p99, and the relay's peak RSS; then fresh " +
+    'clients join one after another, 10 at a time, for 10 s (1 s in --quick): joins per second. ' +
+    'The relay runs at its defaults on LevelDB (compressing frames from ' +
     '64 KiB for clients that speak protocol 2), and with `--compress-from-bytes 0`.',
   metrics: [
     { key: 'docBytes', label: 'document (encoded state)', unit: 'B' },
@@ -54,6 +56,7 @@ export const bigDocSpec: WorkloadSpec = {
     { key: 'reconnectBytes', label: 'reconnect: bytes sent and received by the relay', unit: 'B' },
     { key: 'stormP50Ms', label: 'join storm: time to the whole first sync, p50', unit: 'ms' },
     { key: 'stormP99Ms', label: 'join storm: time to the whole first sync, p99', unit: 'ms' },
+    { key: 'joinsPerSec', label: 'sustained joins (10 at a time)', unit: '/s' },
     { key: 'serverPeakRssMb', label: 'relay peak RSS (whole run)', unit: 'MiB' },
   ],
   ratios: ['firstSyncBytes', 'firstSyncMs', 'reconnectBytes'],
@@ -148,6 +151,12 @@ export const bigDocStep: Step = {
         joiners: ctx.sizes.stormJoiners,
         timeoutMs,
       })
+      const joinsPerSec = await reader.call<number>('bigdoc.sustained', {
+        url: server.url,
+        name: DOC,
+        concurrency: 10,
+        durationMs: ctx.sizes.bigDocChars >= 10_000_000 ? 10_000 : 1_000,
+      })
       const quantile = (q: number): number =>
         times[Math.min(times.length - 1, Math.ceil(q * times.length) - 1)] as number
       return {
@@ -159,6 +168,7 @@ export const bigDocStep: Step = {
           reconnectBytes: afterReturn.out - beforeReturn.out + (afterReturn.in - beforeReturn.in),
           stormP50Ms: quantile(0.5),
           stormP99Ms: quantile(0.99),
+          joinsPerSec,
           serverPeakRssMb: readMemoryMb(server.pid).peakRssMb,
         },
       }

@@ -112,46 +112,75 @@ export interface StormParams {
  * joiner would not fit one process): this measures the relay.
  */
 const storm = async (params: StormParams): Promise<number[]> => {
-  const { url, name, joiners, timeoutMs } = params
-  const join = (): Promise<number> =>
-    new Promise((resolve, reject) => {
-      const startMs = nowMs()
-      const socket = new WebSocket(url, [WEFT_SUBPROTOCOL])
-      socket.binaryType = 'nodebuffer'
-      socket.on('error', reject)
-      socket.on('open', () =>
-        socket.send(
-          encodeMessage({
-            type: 'hello',
-            minVersion: PROTOCOL_VERSION,
-            maxVersion: PROTOCOL_VERSION,
-            token: '',
-            correlationId: 'storm',
-            client: 'weft-bench-storm',
-          }),
-        ),
-      )
-      socket.on('message', (data: Buffer) => {
-        const tag = data[0]
-        if (tag === MESSAGE_SPECS.welcome.tag) {
-          socket.send(encodeMessage({ type: 'open', doc: name, stateVector: Uint8Array.of(0) }))
-        } else if (
-          tag === MESSAGE_SPECS['sync-step-2'].tag ||
-          tag === MESSAGE_SPECS.compressed.tag
-        ) {
-          resolve(nowMs() - startMs)
-          socket.close()
-        }
-      })
-    })
+  const { joiners, timeoutMs } = params
   const times = await deadline(
-    Promise.all(Array.from({ length: joiners }, join)),
+    Promise.all(Array.from({ length: joiners }, () => join(params))),
     timeoutMs,
     'bigdoc.storm: not every joiner got its sync',
   )
   return times.sort((a, b) => a - b)
 }
 
+/** Parameters of `bigdoc.sustained`. */
+export interface SustainedParams {
+  readonly url: string
+  readonly name: string
+  /** Joiners in flight at any time. */
+  readonly concurrency: number
+  readonly durationMs: number
+}
+
+/**
+ * Fresh clients join one after another, `concurrency` at a time, for `durationMs`: how many
+ * got their whole first sync, per second.
+ */
+const sustained = async (params: SustainedParams): Promise<number> => {
+  const { concurrency, durationMs } = params
+  const startMs = nowMs()
+  let joined = 0
+  const lane = async (): Promise<void> => {
+    while (nowMs() - startMs < durationMs) {
+      await join(params)
+      joined += 1
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, lane))
+  return (1000 * joined) / (nowMs() - startMs)
+}
+
+/** One fresh client on its own socket: ms from opening it until the whole first sync arrived. */
+const join = (params: { readonly url: string; readonly name: string }): Promise<number> => {
+  const { url, name } = params
+  return new Promise((resolve, reject) => {
+    const startMs = nowMs()
+    const socket = new WebSocket(url, [WEFT_SUBPROTOCOL])
+    socket.binaryType = 'nodebuffer'
+    socket.on('error', reject)
+    socket.on('open', () =>
+      socket.send(
+        encodeMessage({
+          type: 'hello',
+          minVersion: PROTOCOL_VERSION,
+          maxVersion: PROTOCOL_VERSION,
+          token: '',
+          correlationId: 'storm',
+          client: 'weft-bench-storm',
+        }),
+      ),
+    )
+    socket.on('message', (data: Buffer) => {
+      const tag = data[0]
+      if (tag === MESSAGE_SPECS.welcome.tag) {
+        socket.send(encodeMessage({ type: 'open', doc: name, stateVector: Uint8Array.of(0) }))
+      } else if (tag === MESSAGE_SPECS['sync-step-2'].tag || tag === MESSAGE_SPECS.compressed.tag) {
+        resolve(nowMs() - startMs)
+        socket.close()
+      }
+    })
+  })
+}
+
 export const stormMethods: Methods = {
   'bigdoc.storm': async (params) => storm(params as StormParams),
+  'bigdoc.sustained': async (params) => sustained(params as SustainedParams),
 }
