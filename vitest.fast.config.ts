@@ -31,6 +31,12 @@ const SLOW_TESTS = [
   'bench/test/smoke.test.ts',
   'packages/client/test/client.restart-offline.test.ts',
   'packages/client-sqlite/test/client.sqlite.test.ts',
+  // Seconds of real sockets each: documents of megabytes synced and compressed, a throttled
+  // socket, the lifecycle's keep-alive and quiet periods.
+  'packages/server/test/compression.test.ts',
+  'packages/server/test/join-frames.test.ts',
+  'packages/client/test/client.lifecycle.test.ts',
+  'packages/client/test/client.reconnect-bytes.test.ts',
   'packages/service-client/test/feed-consumer.crash.test.ts',
   'packages/store-level/test/light-entry.test.ts',
   'packages/store-postgres/test/light-entry.test.ts',
