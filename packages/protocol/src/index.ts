@@ -5,7 +5,13 @@ export {
   MIN_PROTOCOL_VERSION,
   WEFT_SUBPROTOCOL,
 } from './version.js'
-export { compressFrame, DEFAULT_COMPRESS_FROM_BYTES, expandFrame } from './compression.js'
+export {
+  compressFrame,
+  DEFAULT_COMPRESS_FROM_BYTES,
+  expandFrame,
+  FFLATE_CODEC,
+  type DeflateCodec,
+} from './compression.js'
 export {
   ERROR_CODES,
   errorCodeForClose,

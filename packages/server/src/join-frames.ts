@@ -1,6 +1,7 @@
 /** JoinFrames: a document's whole state as the frame a fresh client gets, built once per change. */
 import { compressFrame, COMPRESSION_VERSION, encodeMessage } from '@weft/protocol'
 import * as Y from 'yjs'
+import { ZLIB_CODEC } from './zlib-codec.js'
 
 /**
  * The `sync-step-2` frame with the whole state of a room's document, for Weft clients that have
@@ -26,7 +27,7 @@ export class JoinFrames {
     if (frame === undefined) {
       const update = Y.encodeStateAsUpdate(this.#doc)
       const encoded = encodeMessage({ type: 'sync-step-2', doc: this.#name, ref: 0, update })
-      frame = compressFrame(encoded, COMPRESSION_VERSION, compressFromBytes)
+      frame = compressFrame(encoded, COMPRESSION_VERSION, compressFromBytes, ZLIB_CODEC)
       this.#frames.set(compressFromBytes, frame)
     }
     return frame

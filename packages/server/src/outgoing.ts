@@ -2,6 +2,7 @@
 import { compressFrame, COMPRESSION_VERSION, encodeMessage } from '@weft/protocol'
 import * as Y from 'yjs'
 import { encodeYwsAwareness, encodeYwsSync } from './yws-codec.js'
+import { ZLIB_CODEC } from './zlib-codec.js'
 
 /** Most updates merged into one y-websocket frame. */
 const YWS_MERGE_CHUNK = 64
@@ -54,7 +55,7 @@ export class Outgoing {
     const cached = this.#weftCompressed
     if (cached?.fromBytes === compressFromBytes) return cached.frames
     const compressed = frames.map((frame) =>
-      compressFrame(frame, COMPRESSION_VERSION, compressFromBytes),
+      compressFrame(frame, COMPRESSION_VERSION, compressFromBytes, ZLIB_CODEC),
     )
     this.#weftCompressed = { fromBytes: compressFromBytes, frames: compressed }
     return compressed

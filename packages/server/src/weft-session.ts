@@ -20,6 +20,7 @@ import type { RelayMetrics } from './metrics.js'
 import { isEmptyStateVector, type Room } from './room.js'
 import type { RoomRegistry } from './room-registry.js'
 import { SessionAuth, type AuthenticatedSession } from './session-auth.js'
+import { ZLIB_CODEC } from './zlib-codec.js'
 import type { SocketHandler, SocketLink } from './socket-link.js'
 import { recordWriterOf, writeDenied } from './write-rules.js'
 import { DocLink, queuedSize, type DocMessage } from './doc-link.js'
@@ -124,7 +125,7 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
     if (this.#version < COMPRESSION_VERSION) {
       throw new WeftError('PROTOCOL_VIOLATION', 'compressed frames need protocol version 2')
     }
-    const frame = expandFrame(message, this.#context.maxMessageBytes)
+    const frame = expandFrame(message, this.#context.maxMessageBytes, ZLIB_CODEC)
     this.#dispatch(frame, decodeMessage(frame))
     return frame.length
   }
@@ -174,7 +175,9 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
 
   /** Sends a message on the socket (compressed when large and the client takes that). */
   send(message: WeftMessage): void {
-    this.#link.send(compressFrame(encodeMessage(message), this.#version, this.compressFromBytes))
+    this.#link.send(
+      compressFrame(encodeMessage(message), this.#version, this.compressFromBytes, ZLIB_CODEC),
+    )
   }
 
   /** Frames from this many bytes go compressed to this client; `null`: none does. */
