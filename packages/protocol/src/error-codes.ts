@@ -123,6 +123,14 @@ export const ERROR_CODES = {
     advice:
       "An update broke the document's schema (the reason names record and field); nothing was applied. Write through the model, or update the relay's schema.",
   },
+  DOC_TOO_LARGE: {
+    closeCode: 4413,
+    httpStatus: 413,
+    retry: 'stop',
+    scope: 'document',
+    advice:
+      "An edit would take the document over the relay's document-size limit (maxDocBytes); it was not applied. Split the content over several documents, or raise the limit on the relay.",
+  },
   VERSION_UNSUPPORTED: {
     closeCode: 4426,
     httpStatus: 500,

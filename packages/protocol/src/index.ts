@@ -1,5 +1,6 @@
 /** @weft/protocol: the Weft wire format, error table and version negotiation. */
 export {
+  CHUNKING_VERSION,
   COMPRESSION_VERSION,
   PROTOCOL_VERSION,
   MIN_PROTOCOL_VERSION,
@@ -12,6 +13,19 @@ export {
   FFLATE_CODEC,
   type DeflateCodec,
 } from './compression.js'
+export {
+  ChunkedFrame,
+  CHUNK_BYTES,
+  MAX_TRANSFER_ID_LENGTH,
+  newTransferId,
+  TRANSFER_WINDOW,
+} from './chunked-frame.js'
+export { TransferSender, type TransferSenderOptions } from './transfer-sender.js'
+export {
+  TransferReceiver,
+  type ChunkOutcome,
+  type TransferReceiverOptions,
+} from './transfer-receiver.js'
 export {
   ERROR_CODES,
   errorCodeForClose,

@@ -143,6 +143,34 @@ export interface CompressedMessage {
   payload: Uint8Array
 }
 
+/**
+ * One numbered piece of a frame too large to travel whole (protocol version 3 and later): the
+ * pieces of `transfer`, in `index` order from 0 to `count - 1`, joined make a frame of `size`
+ * bytes, which the receiver then handles as if it had arrived in one piece. The receiver answers
+ * each piece it keeps with `resume`.
+ */
+export interface ChunkMessage {
+  type: 'chunk'
+  /** The sender's id of the transfer, unique while the transfer can be resumed. */
+  transfer: string
+  index: number
+  count: number
+  /** Bytes of the whole frame. */
+  size: number
+  payload: Uint8Array
+}
+
+/**
+ * "I hold the first `received` pieces of `transfer`; send the rest from there." The receiver of a
+ * transfer sends it for every piece it keeps (which also paces the sender), after a reconnect for
+ * a transfer it holds part of, and to correct a sender that skipped ahead or resent.
+ */
+export interface ResumeMessage {
+  type: 'resume'
+  transfer: string
+  received: number
+}
+
 /** Any Weft dialect message. */
 export type WeftMessage =
   | HelloMessage
@@ -161,6 +189,8 @@ export type WeftMessage =
   | PingMessage
   | PongMessage
   | CompressedMessage
+  | ChunkMessage
+  | ResumeMessage
 
 /** The `type` of a Weft message. */
 export type MessageType = WeftMessage['type']
@@ -280,6 +310,23 @@ export const MESSAGE_SPECS: { readonly [T in MessageType]: MessageSpec<T> } = {
     fields: [
       ['size', 'uint'],
       ['payload', 'bytes'],
+    ],
+  },
+  chunk: {
+    tag: 16,
+    fields: [
+      ['transfer', 'string'],
+      ['index', 'uint'],
+      ['count', 'uint'],
+      ['size', 'uint'],
+      ['payload', 'bytes'],
+    ],
+  },
+  resume: {
+    tag: 17,
+    fields: [
+      ['transfer', 'string'],
+      ['received', 'uint'],
     ],
   },
 }
