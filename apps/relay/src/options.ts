@@ -153,6 +153,12 @@ export const OPTIONS = {
     schema: integer(1).default(16 * MiB),
     help: 'largest frame accepted; bigger closes with 1009',
   },
+  'max-doc-bytes': {
+    schema: integer(1).default(128 * MiB),
+    help:
+      'document-size limit: an edit that would take a document over it is refused ' +
+      '(DOC_TOO_LARGE); larger messages than --max-message-bytes travel in chunks up to it',
+  },
   'compress-from-bytes': {
     schema: integer(0).default(64 * 1024),
     help:

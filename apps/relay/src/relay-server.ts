@@ -106,6 +106,7 @@ export const startRelayServer = async (
       },
     },
     maxMessageBytes: config['max-message-bytes'],
+    maxDocBytes: config['max-doc-bytes'],
     maxBufferedBytes: config['max-buffered-bytes'],
     compressFromBytes: config['compress-from-bytes'] === 0 ? null : config['compress-from-bytes'],
     maxDocsPerSocket: config['max-docs-per-socket'],

@@ -1,8 +1,5 @@
 /** Connection: one Weft socket — hello/welcome, heartbeats, and reconnection driven by the error table. */
 import {
-  compressFrame,
-  COMPRESSION_VERSION,
-  decodeMessage,
   encodeMessage,
   ERROR_CODES,
   errorCodeForClose,
@@ -14,17 +11,14 @@ import {
   type ErrorCode,
   type RetryPolicy,
   type WeftMessage,
-  expandFrame,
 } from '@weft/protocol'
 import { backoffDelayMs } from './backoff.js'
+import { ClientWire } from './client-wire.js'
 import type { ResolvedClientOptions, WebSocketLike } from './client-options.js'
 import { BACKGROUND_REASON, type AppLifecycle } from './lifecycle.js'
 import type { NetworkHint } from './network-hints.js'
 import type { SyncStatus } from './status.js'
 import { TokenRefresher } from './token-refresh.js'
-
-/** Largest frame a `compressed` frame from the relay may inflate to. */
-const MAX_EXPANDED_BYTES = 1 << 30
 
 /** What the connection tells its owner. */
 export interface ConnectionHandlers {
@@ -62,7 +56,8 @@ export class Connection {
   #deadlineTimer: ReturnType<typeof setTimeout> | null = null
   #lastHeardMs = 0
   #maxMessageBytes = Number.MAX_SAFE_INTEGER
-  #version = 1
+  /** Compression and chunked transfers, across sockets (unfinished transfers resume). */
+  readonly #wire: ClientWire
   #deviceOffline = false
   /** The app is in the background (see {@link setLifecycle}). */
   #background = false
@@ -76,6 +71,7 @@ export class Connection {
   constructor(options: ResolvedClientOptions, handlers: ConnectionHandlers) {
     this.#options = options
     this.#handlers = handlers
+    this.#wire = new ClientWire(options.compressFromBytes)
     const { token, tokenRefreshMarginMs, backoff, random } = options
     this.#refresher =
       typeof token === 'function' && tokenRefreshMarginMs !== null
@@ -88,9 +84,13 @@ export class Connection {
         : null
   }
 
-  /** The relay's frame limit, from `welcome`. */
+  /**
+   * The largest message the relay takes: its frame limit from `welcome`, or no limit from
+   * protocol version 3, where larger messages travel in chunks (the relay's document-size limit
+   * then refuses an edit with `DOC_TOO_LARGE`).
+   */
   get maxMessageBytes(): number {
-    return this.#maxMessageBytes
+    return this.#wire.chunked ? Number.MAX_SAFE_INTEGER : this.#maxMessageBytes
   }
 
   /** True between `welcome` and the socket going away. */
@@ -173,12 +173,12 @@ export class Connection {
 
   /**
    * Sends a message if the connection is ready (compressed when it is large and the relay speaks
-   * protocol version 2); returns whether it was sent.
+   * protocol version 2, in resumable chunks over 250,000 bytes from version 3); returns whether
+   * it was sent.
    */
   send(message: WeftMessage): boolean {
     if (!this.#ready || this.#socket === null) return false
-    const frame = encodeMessage(message)
-    this.#socket.send(compressFrame(frame, this.#version, this.#options.compressFromBytes))
+    this.#wire.send(message)
     return true
   }
 
@@ -299,12 +299,9 @@ export class Connection {
       this.#drop(socket, ERROR_CODES.UNSUPPORTED_DATA.closeCode, 'the relay sent a text frame')
       return
     }
-    let message: WeftMessage
+    let message: WeftMessage | null
     try {
-      message = decodeMessage(new Uint8Array(data))
-      if (message.type === 'compressed' && this.#ready && this.#version >= COMPRESSION_VERSION) {
-        message = decodeMessage(expandFrame(message, MAX_EXPANDED_BYTES))
-      }
+      message = this.#wire.receive(new Uint8Array(data))
     } catch (error) {
       const code = error instanceof WeftError ? error.code : 'BAD_MESSAGE'
       this.#drop(
@@ -314,8 +311,9 @@ export class Connection {
       )
       return
     }
-    if (!this.#ready) {
-      if (message.type === 'welcome') return this.#welcome(message.maxMessageBytes, message.version)
+    if (!this.#ready && message !== null) {
+      if (message.type === 'welcome')
+        return this.#welcome(socket, message.maxMessageBytes, message.version)
       if (message.type === 'error' && message.doc === '')
         this.#rememberError(message.code, message.reason)
       return
@@ -323,6 +321,8 @@ export class Connection {
     // Heard from: alive, so a ping waiting for its answer has it.
     if (this.#deadlineTimer !== null) clearTimeout(this.#deadlineTimer)
     this.#deadlineTimer = null
+    // A chunk of a transfer, or the relay's answer about one of ours.
+    if (message === null) return
     switch (message.type) {
       case 'ping':
         socket.send(encodeMessage({ type: 'pong', nonce: message.nonce }))
@@ -337,11 +337,12 @@ export class Connection {
     }
   }
 
-  #welcome(maxMessageBytes: number, version: number): void {
+  #welcome(socket: WebSocketLike, maxMessageBytes: number, version: number): void {
     if (this.#deadlineTimer !== null) clearTimeout(this.#deadlineTimer)
     this.#deadlineTimer = null
     this.#maxMessageBytes = maxMessageBytes
-    this.#version = version
+    // Transfers the relay was sending when the last socket went away resume first.
+    for (const frame of this.#wire.ready((bytes) => socket.send(bytes), version)) socket.send(frame)
     this.#ready = true
     this.#readyAtMs = Date.now()
     this.#handlers.onStatus({ state: 'syncing' })
@@ -415,7 +416,10 @@ export class Connection {
     this.#heartbeatTimer = this.#deadlineTimer = null
     const wasReady = this.#ready
     this.#ready = false
-    if (wasReady) this.#handlers.onDown()
+    if (wasReady) {
+      this.#wire.down()
+      this.#handlers.onDown()
+    }
     if (
       this.#readyAtMs !== null &&
       Date.now() - this.#readyAtMs >= this.#options.backoff.stableMs

@@ -223,3 +223,29 @@ const readBytesList = (decoder: decoding.Decoder, what: string): Uint8Array[] =>
     items.push(readCheckedVarBytes(decoder, `${what}[${index}]`))
   return items
 }
+
+/** Tags of the messages that start with a document name and a ref. */
+const DOC_REF_TAGS = new Set(
+  (['sync-step-2', 'update', 'updates'] as const).map((type) => MESSAGE_SPECS[type].tag),
+)
+
+/**
+ * The type, document and ref at the head of a `sync-step-2`, `update` or `updates` frame, read
+ * from its first bytes alone (the first chunk of a transfer is enough); `null` for any other
+ * frame, or a head that is malformed or cut short.
+ */
+export const decodeDocHead = (
+  bytes: Uint8Array,
+): { type: MessageType; doc: string; ref: number } | null => {
+  try {
+    const decoder = decoding.createDecoder(bytes)
+    const tag = readCheckedVarUint(decoder, 'tag')
+    const type = MESSAGE_TYPES_BY_TAG.get(tag)
+    if (type === undefined || !DOC_REF_TAGS.has(tag)) return null
+    const doc = readField(decoder, 'string', `${type}.doc`) as string
+    const ref = readCheckedVarUint(decoder, `${type}.ref`)
+    return { type, doc, ref }
+  } catch {
+    return null
+  }
+}

@@ -41,7 +41,13 @@ export {
 export { WeftError, isWeftError } from './weft-error.js'
 export { MESSAGE_SPECS, MESSAGE_TYPES_BY_TAG } from './messages.js'
 export type * from './messages.js'
-export { decodeMessage, encodeMessage, MAX_LIST_ITEMS, MAX_STRING_BYTES } from './codec.js'
+export {
+  decodeDocHead,
+  decodeMessage,
+  encodeMessage,
+  MAX_LIST_ITEMS,
+  MAX_STRING_BYTES,
+} from './codec.js'
 export { readCheckedVarBytes, readCheckedVarUint } from './bounded-read.js'
 export { negotiateVersion } from './negotiate.js'
 export { checkDocName, MAX_DOC_NAME_BYTES } from './doc-name.js'

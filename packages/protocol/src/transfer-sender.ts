@@ -82,7 +82,8 @@ export class TransferSender {
     const item = this.#queue[this.#head]
     if (item === undefined || !('chunks' in item) || item.chunks.transfer !== message.transfer) {
       return this.#queue.some(
-        (other) => other !== undefined && 'chunks' in other && other.chunks.transfer === message.transfer,
+        (other) =>
+          other !== undefined && 'chunks' in other && other.chunks.transfer === message.transfer,
       )
     }
     const received = Math.min(message.received, item.chunks.count)

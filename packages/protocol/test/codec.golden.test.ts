@@ -49,7 +49,7 @@ describe('message tags', () => {
     }
   })
 
-  it('keeps the tags of versions 1 and 2', () => {
+  it('keeps the tags of versions 1, 2 and 3', () => {
     // Tags are wire format: changing one breaks every deployed peer.
     expect(Object.fromEntries(messageTypes.map((type) => [type, MESSAGE_SPECS[type].tag]))).toEqual(
       {
@@ -69,6 +69,8 @@ describe('message tags', () => {
         pong: 13,
         updates: 14,
         compressed: 15,
+        chunk: 16,
+        resume: 17,
       },
     )
   })

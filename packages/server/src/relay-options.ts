@@ -25,8 +25,19 @@ export interface RelayOptions {
   logger?: Logger
   /** Receives counts and latencies (Prometheus in the relay app); any subset. Default: none. */
   metrics?: Partial<RelayMetrics>
-  /** Largest frame accepted; bigger ones close the socket with 1009. Default 16 MiB. */
+  /**
+   * Largest frame accepted; bigger ones close the socket with 1009. Default 16 MiB. Clients that
+   * speak protocol version 3 send larger messages in chunks of 250,000 bytes, which
+   * `maxDocBytes` bounds instead.
+   */
   maxMessageBytes?: number
+  /**
+   * The document-size limit: an edit whose bytes, or (for an edit from 1 MiB) the document's
+   * encoded size with it, would be over this is refused with `DOC_TOO_LARGE`, as is a chunked
+   * transfer announcing more. Unfinished transfers from clients are kept, to be resumed, within
+   * four times this over the relay. Default 128 MiB.
+   */
+  maxDocBytes?: number
   /**
    * Frames from this many bytes go deflated (`compressed`) to clients that speak protocol
    * version 2, when that makes them an eighth smaller or more; `null` never compresses.
@@ -132,6 +143,7 @@ export type ResolvedRelayOptions = Omit<Required<RelayOptions>, 'metrics'> & {
 
 const DEFAULTS = {
   maxMessageBytes: 16 * MiB,
+  maxDocBytes: 128 * MiB,
   maxMessagesPerSecond: 0,
   maxBytesPerSecond: 8 * MiB,
   maxConnectionsPerAddress: 1024,

@@ -25,6 +25,7 @@ import type { RelayRevocations } from './revocations.js'
 import { RoomRegistry } from './room-registry.js'
 import { SocketLink } from './socket-link.js'
 import type { AuthenticatedSession } from './session-auth.js'
+import { RelayTransfers } from './relay-transfers.js'
 import { WeftSession, type SessionContext } from './weft-session.js'
 import { YwsSession } from './yws-session.js'
 
@@ -128,6 +129,7 @@ export class Relay {
       logger,
       sessions: this.#sessions,
       traceContext: ROOT_CONTEXT,
+      transfers: new RelayTransfers(this.#options.maxDocBytes),
     }
     if (this.#options.auth.mode === 'open') {
       logger.warn('authentication is off (open mode): anyone may read and write every document', {

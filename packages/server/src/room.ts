@@ -30,6 +30,7 @@ import { RoomWriter } from './room-writer.js'
 import type { RecordRules } from './record-rules.js'
 import type { QueuedContent, WritePolicy } from './write-rules.js'
 import { JoinFrames } from './join-frames.js'
+import type { SyncTransfer } from './relay-transfers.js'
 
 /** Largest log record whose bytes go on the bus; other relays read bigger ones from the store. */
 
@@ -346,6 +347,12 @@ export class Room implements BusRoom {
     // Applies what is queued first, which may change the document (and drop a stale frame).
     void this.doc
     return this.#joinFrames.frame(compressFromBytes)
+  }
+
+  /** The same frame as a chunked transfer, cut once per change for every such joiner. */
+  joinTransfer(compressFromBytes: number | null): SyncTransfer {
+    void this.doc
+    return this.#joinFrames.transfer(compressFromBytes)
   }
 
   diff(stateVector: Uint8Array): Uint8Array | WeftError {

@@ -3,15 +3,23 @@ import type { Context } from '@opentelemetry/api'
 import { decodeStateVector } from '@weft/doc'
 import {
   checkDocName,
+  ChunkedFrame,
+  CHUNK_BYTES,
+  CHUNKING_VERSION,
   compressFrame,
   COMPRESSION_VERSION,
+  decodeDocHead,
   decodeMessage,
   expandFrame,
   MESSAGE_SPECS,
   encodeMessage,
   negotiateVersion,
+  newTransferId,
+  TransferSender,
   WeftError,
+  type ChunkMessage,
   type OpenMessage,
+  type ResumeMessage,
   type WeftMessage,
 } from '@weft/protocol'
 import type { Authenticator, Identity } from './auth.js'
@@ -24,6 +32,7 @@ import { ZLIB_CODEC } from './zlib-codec.js'
 import type { SocketHandler, SocketLink } from './socket-link.js'
 import { recordWriterOf, writeDenied } from './write-rules.js'
 import { DocLink, queuedSize, type DocMessage } from './doc-link.js'
+import type { RelayTransfers, SyncTransfer } from './relay-transfers.js'
 
 /** What a session needs from its relay. */
 export interface SessionContext {
@@ -34,6 +43,12 @@ export interface SessionContext {
   readonly traceContext: Context
   readonly serverName: string
   readonly maxMessageBytes: number
+  /** The document-size limit: larger edits and transfers are refused with `DOC_TOO_LARGE`. */
+  readonly maxDocBytes: number
+  /** Send queue (behind a transfer) over which a socket is closed as a slow consumer. */
+  readonly maxBufferedBytes: number
+  /** Chunked transfers that outlive a socket. */
+  readonly transfers: RelayTransfers
   /** Frames from this many bytes go compressed to version 2 clients; `null`: never. */
   readonly compressFromBytes: number | null
   readonly maxDocsPerSocket: number
@@ -48,6 +63,18 @@ export interface SessionContext {
 }
 
 const HELLO_TAG = MESSAGE_SPECS.hello.tag
+
+/** Sync answers a client may ask to resume on one socket. */
+const MAX_RESUMES_ASKED = 16
+
+/** A Yjs update with nothing in it: no structs, no deletions. */
+const EMPTY_UPDATE_BYTES = 2
+
+/** An encoded state vector that names no client. */
+const EMPTY_STATE_VECTOR = new Uint8Array([0])
+
+/** Edits from this size are checked against the document's size with them. */
+const DOC_SIZE_CHECK_FROM_BYTES = 1024 * 1024
 
 /**
  * The Weft dialect. The first frame must be `hello` with a token the relay's authenticator
@@ -70,6 +97,10 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
   #helloFrame: Uint8Array = new Uint8Array()
   /** The protocol version negotiated in `hello` (1 until then). */
   #version = 1
+  /** From protocol version 3: frames in order, large ones as chunked transfers. */
+  #out: TransferSender | null = null
+  /** Sync answers the client holds part of (from its `resume` after reconnecting), by id. */
+  readonly #resumeAsked = new Map<string, number>()
   correlationId = ''
 
   constructor(link: SocketLink, context: SessionContext) {
@@ -120,14 +151,69 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
   /** Handles a frame; a compressed one is inflated first, and its inflated size returned. */
   onFrame(received: Uint8Array): number | void {
     if (!this.#ready) return this.#beforeReady(received)
-    const message = decodeMessage(received)
-    if (message.type !== 'compressed') return this.#dispatch(received, message)
+    let frame = received
+    let message = decodeMessage(received)
+    if (message.type === 'compressed') {
+      frame = this.#expand(message, this.#context.maxMessageBytes)
+      message = decodeMessage(frame)
+    }
+    if (message.type === 'chunk' || message.type === 'resume') {
+      if (this.#out === null) {
+        throw new WeftError('PROTOCOL_VIOLATION', `${message.type} needs protocol version 3`)
+      }
+      if (message.type === 'chunk') this.#chunk(message)
+      else this.#resume(message)
+    } else {
+      this.#dispatch(frame, message)
+    }
+    return frame.length
+  }
+
+  #expand(message: WeftMessage & { type: 'compressed' }, maxBytes: number): Uint8Array {
     if (this.#version < COMPRESSION_VERSION) {
       throw new WeftError('PROTOCOL_VIOLATION', 'compressed frames need protocol version 2')
     }
-    const frame = expandFrame(message, this.#context.maxMessageBytes, ZLIB_CODEC)
-    this.#dispatch(frame, decodeMessage(frame))
-    return frame.length
+    return expandFrame(message, maxBytes, ZLIB_CODEC)
+  }
+
+  /** A chunk of a transfer from the client; the whole frame is handled once it is complete. */
+  #chunk(chunk: ChunkMessage): void {
+    const outcome = this.#context.transfers.incoming.receive(
+      `${this.#auth.subject}\n${chunk.transfer}`,
+      chunk,
+    )
+    // Straight to the socket: an answer must not wait behind a transfer of ours.
+    this.#link.send(encodeMessage(outcome.ack))
+    if (outcome.kind === 'ack') return
+    if (outcome.kind === 'too-large') return this.#tooLarge(outcome.payload, chunk.size)
+    let frame = outcome.frame
+    let message = decodeMessage(frame)
+    if (message.type === 'compressed') {
+      frame = this.#expand(message, this.#context.maxDocBytes)
+      message = decodeMessage(frame)
+    }
+    if (message.type === 'chunk' || message.type === 'resume' || message.type === 'compressed') {
+      throw new WeftError('BAD_MESSAGE', `a transfer may not carry ${message.type}`)
+    }
+    this.#dispatch(frame, message)
+  }
+
+  /** A transfer over the document-size limit: its edit is refused by ref, unread. */
+  #tooLarge(firstPayload: Uint8Array, size: number): void {
+    const head = decodeDocHead(firstPayload)
+    const reason = `a message of ${size} bytes is over the document-size limit of ${this.#context.maxDocBytes}`
+    if (head === null) throw new WeftError('MESSAGE_TOO_BIG', reason)
+    this.#refuseEdit(head.doc, head.ref, new WeftError('DOC_TOO_LARGE', reason))
+  }
+
+  /**
+   * The client's answer about a transfer of ours, or (after it reconnected) a sync answer it holds
+   * part of, resumed when it opens that document again.
+   */
+  #resume(message: ResumeMessage): void {
+    if (this.#out?.resumed(message) === true) return
+    if (this.#resumeAsked.size >= MAX_RESUMES_ASKED) return
+    this.#resumeAsked.set(message.transfer, message.received)
   }
 
   #dispatch(frame: Uint8Array, message: WeftMessage): void {
@@ -148,7 +234,8 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
       case 'awareness':
         return this.#route(message)
       case 'ping':
-        return this.send({ type: 'pong', nonce: message.nonce })
+        // Straight to the socket: a pong must not wait behind a transfer.
+        return this.#link.send(encodeMessage({ type: 'pong', nonce: message.nonce }))
       case 'pong':
         return
       case 'refresh-token':
@@ -173,9 +260,12 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
     this.#docs.clear()
   }
 
-  /** Sends a message on the socket (compressed when large and the client takes that). */
+  /**
+   * Sends a message on the socket (compressed when large and the client takes that; in chunks
+   * when larger than a chunk and the client speaks protocol version 3).
+   */
   send(message: WeftMessage): void {
-    this.#link.send(
+    this.sendFrame(
       compressFrame(encodeMessage(message), this.#version, this.compressFromBytes, ZLIB_CODEC),
     )
   }
@@ -185,9 +275,34 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
     return this.#version >= COMPRESSION_VERSION ? this.#context.compressFromBytes : null
   }
 
-  /** Sends an already encoded frame. */
+  /** Sends an already encoded frame, after those before it (a transfer first). */
   sendFrame(frame: Uint8Array): void {
-    this.#link.send(frame)
+    const out = this.#out
+    if (out === null) return this.#link.send(frame)
+    out.send(frame)
+    this.#checkQueue(out)
+  }
+
+  /** Sends a sync answer: in chunks (resumable) when large and the client takes them. */
+  #sendSync(frame: Uint8Array, transfer: () => SyncTransfer): void {
+    const out = this.#out
+    if (out === null || frame.length <= CHUNK_BYTES) return this.sendFrame(frame)
+    const sync = transfer()
+    this.#context.transfers.keep(sync)
+    out.sendChunks(sync.chunks)
+    this.#checkQueue(out)
+  }
+
+  /** Frames waiting behind a transfer count as send buffer: too many make a slow consumer. */
+  #checkQueue(out: TransferSender): void {
+    if (out.queuedBytes <= this.#context.maxBufferedBytes) return
+    this.#context.metrics.slowConsumer()
+    this.#link.close(
+      new WeftError(
+        'SLOW_CONSUMER',
+        `over ${this.#context.maxBufferedBytes} bytes waiting behind a transfer`,
+      ),
+    )
   }
 
   /** Closes one document for this socket with an `error` naming it. */
@@ -258,6 +373,13 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
       server: this.#context.serverName,
     })
     this.#version = version
+    if (version >= CHUNKING_VERSION) {
+      this.#out = new TransferSender({
+        send: (frame) => this.#link.send(frame),
+        chunkBytes: CHUNK_BYTES,
+        cut: (frame) => new ChunkedFrame(newTransferId(), frame),
+      })
+    }
     const waiting = this.#preAuth
     this.#preAuth = []
     for (const frame of waiting) {
@@ -343,6 +465,7 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
   }
 
   #sync(link: DocLink, room: Room, stateVector: Uint8Array): void {
+    if (this.#resumeSync(link, room)) return this.#syncRest(link, room)
     const stored = room.storedContent(stateVector)
     if (stored !== null) {
       // A fresh client gets the stored bytes at once; the rest follows once they are applied
@@ -353,14 +476,49 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
     }
     if (isEmptyStateVector(stateVector)) {
       // A client with nothing: the frame every such joiner gets, built once per change.
-      this.sendFrame(room.joinFrame(this.compressFromBytes))
+      const { compressFromBytes } = this
+      this.#sendSync(room.joinFrame(compressFromBytes), () => room.joinTransfer(compressFromBytes))
       this.#syncRest(link, room)
       return
     }
     const diff = room.diff(stateVector)
     if (diff instanceof WeftError) throw diff
-    this.send({ type: 'sync-step-2', doc: link.name, ref: 0, update: diff })
+    const message = { type: 'sync-step-2', doc: link.name, ref: 0, update: diff } as const
+    const frame = compressFrame(
+      encodeMessage(message),
+      this.#version,
+      this.compressFromBytes,
+      ZLIB_CODEC,
+    )
+    this.#sendSync(frame, () => ({
+      chunks: new ChunkedFrame(newTransferId(), frame),
+      doc: link.name,
+      stateVector: room.stateVector(),
+    }))
     this.#syncRest(link, room)
+  }
+
+  /**
+   * Resumes a sync answer of this document the client holds part of (it said so after
+   * reconnecting): the chunks it lacks, then what changed on the relay since that answer.
+   */
+  #resumeSync(link: DocLink, room: Room): boolean {
+    const out = this.#out
+    if (out === null) return false
+    for (const [id, received] of this.#resumeAsked) {
+      const sync = this.#context.transfers.sync(id)
+      if (sync?.doc !== link.name) continue
+      this.#resumeAsked.delete(id)
+      this.#context.transfers.keep(sync)
+      out.sendChunks(sync.chunks, received)
+      const since = room.diff(sync.stateVector)
+      if (since instanceof WeftError) throw since
+      if (since.length > EMPTY_UPDATE_BYTES) {
+        this.send({ type: 'update', doc: link.name, ref: 0, update: since })
+      }
+      return true
+    }
+    return false
   }
 
   /** The relay's state vector, presence and durable state, after sync step 2. */
@@ -409,38 +567,14 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
         const updates = message.type === 'updates' ? message.updates : [message.update]
         const access = this.#auth.access(link.name)
         const denied = writeDenied(access, room, updates, recordWriterOf(this.#auth))
-        if (denied !== undefined) {
-          // Refused whole: not applied, stored or forwarded; the socket and document stay open.
-          this.#context.metrics.refused(denied.code, 'update')
-          this.#context.logger.info('update refused', {
-            doc: link.name,
-            ref: message.ref,
-            code: denied.code,
-          })
-          return this.send({
-            type: 'rejected',
-            doc: link.name,
-            ref: message.ref,
-            code: denied.code,
-            reason: denied.message,
-          })
-        }
+        // Refused whole: not applied, stored or forwarded; the socket and document stay open.
+        if (denied !== undefined) return this.#refuseEdit(link.name, message.ref, denied)
+        const tooLarge = this.#overDocLimit(room, updates)
+        if (tooLarge !== undefined) return this.#refuseEdit(link.name, message.ref, tooLarge)
         const error = room.applyUpdates(link, updates, message.ref)
         if (error === undefined) return
         if (error.code === 'BAD_UPDATE' || error.code === 'FORBIDDEN') {
-          this.#context.metrics.refused(error.code, 'update')
-          this.#context.logger.info('update refused', {
-            doc: link.name,
-            ref: message.ref,
-            code: error.code,
-          })
-          return this.send({
-            type: 'rejected',
-            doc: link.name,
-            ref: message.ref,
-            code: error.code,
-            reason: error.message,
-          })
+          return this.#refuseEdit(link.name, message.ref, error)
         }
         return this.closeDoc(link, error)
       }
@@ -453,6 +587,31 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
       default:
         throw new WeftError('PROTOCOL_VIOLATION', `a client may not send ${message.type}`)
     }
+  }
+
+  /**
+   * `DOC_TOO_LARGE` when the edit is over the document-size limit, or (from 1 MiB, where encoding
+   * the document costs little beside the edit itself) would take the document over it.
+   */
+  #overDocLimit(room: Room, updates: readonly Uint8Array[]): WeftError | undefined {
+    const { maxDocBytes } = this.#context
+    let bytes = 0
+    for (const update of updates) bytes += update.length
+    if (bytes < DOC_SIZE_CHECK_FROM_BYTES && bytes <= maxDocBytes) return undefined
+    const current = bytes > maxDocBytes ? 0 : room.diff(EMPTY_STATE_VECTOR)
+    const docBytes = current instanceof Uint8Array ? current.length : 0
+    if (docBytes + bytes <= maxDocBytes) return undefined
+    return new WeftError(
+      'DOC_TOO_LARGE',
+      `the edit (${bytes} bytes) would take the document over the size limit of ${maxDocBytes} bytes`,
+    )
+  }
+
+  /** Refuses one edit by ref: not applied, stored or forwarded; the document stays open. */
+  #refuseEdit(doc: string, ref: number, error: WeftError): void {
+    this.#context.metrics.refused(error.code, 'update')
+    this.#context.logger.info('update refused', { doc, ref, code: error.code })
+    this.send({ type: 'rejected', doc, ref, code: error.code, reason: error.message })
   }
 
   #close(doc: string): void {
