@@ -37,6 +37,7 @@ const SLOW_TESTS = [
   'packages/server/test/join-frames.test.ts',
   'packages/client/test/client.lifecycle.test.ts',
   'packages/client/test/client.reconnect-bytes.test.ts',
+  'packages/client/test/client.large-transfers.test.ts',
   'packages/service-client/test/feed-consumer.crash.test.ts',
   'packages/store-level/test/light-entry.test.ts',
   'packages/store-postgres/test/light-entry.test.ts',

@@ -12,6 +12,8 @@ interface Partial {
   readonly size: number
   readonly pieces: Uint8Array[]
   bytes: number
+  /** When its last chunk arrived (ms since the epoch). */
+  fedAtMs: number
   /** A chunk of it arrived since {@link TransferReceiver.pending} last listed it. */
   touched: boolean
 }
@@ -37,6 +39,8 @@ export interface TransferReceiverOptions {
    * least recently fed are dropped beyond.
    */
   readonly maxHeldBytes: number
+  /** An unfinished transfer no chunk arrived for this long is dropped. Default 10 minutes. */
+  readonly maxIdleMs?: number
 }
 
 /** Most refused transfer ids remembered (their later chunks are answered "all received"). */
@@ -64,8 +68,8 @@ export class TransferReceiver {
     return this.#heldBytes
   }
 
-  /** Takes one chunk of the transfer `key` names (its id, perhaps prefixed). */
-  receive(key: string, chunk: ChunkMessage): ChunkOutcome {
+  /** Takes one chunk of the transfer `key` names (its id, perhaps prefixed), at `nowMs`. */
+  receive(key: string, chunk: ChunkMessage, nowMs = Date.now()): ChunkOutcome {
     checkChunk(chunk)
     const ack = (received: number): ResumeMessage => ({
       type: 'resume',
@@ -80,8 +84,15 @@ export class TransferReceiver {
         this.#refuse(key)
         return { kind: 'too-large', payload: chunk.payload, ack: ack(chunk.count) }
       }
-      partial = { count: chunk.count, size: chunk.size, pieces: [], bytes: 0, touched: true }
-      this.#makeRoom(chunk.size)
+      partial = {
+        count: chunk.count,
+        size: chunk.size,
+        pieces: [],
+        bytes: 0,
+        fedAtMs: nowMs,
+        touched: true,
+      }
+      this.#makeRoom(chunk.size, nowMs)
       this.#heldBytes += chunk.size
     } else if (partial.count !== chunk.count || partial.size !== chunk.size) {
       throw new WeftError('BAD_MESSAGE', `chunk ${chunk.index} of a transfer changed its size`)
@@ -90,6 +101,7 @@ export class TransferReceiver {
     this.#partials.delete(key)
     this.#partials.set(key, partial)
     partial.touched = true
+    partial.fedAtMs = nowMs
     const held = partial.pieces.length
     if (chunk.index !== held) return { kind: 'ack', ack: ack(held) }
     if (partial.bytes + chunk.payload.length > partial.size) {
@@ -143,9 +155,12 @@ export class TransferReceiver {
     }
   }
 
-  #makeRoom(bytes: number): void {
+  /** Drops idle transfers, then the least recently fed until `bytes` more fit. */
+  #makeRoom(bytes: number, nowMs: number): void {
+    const maxIdleMs = this.#options.maxIdleMs ?? 10 * 60_000
     for (const [key, partial] of this.#partials) {
-      if (this.#heldBytes + bytes <= this.#options.maxHeldBytes) return
+      const idle = nowMs - partial.fedAtMs > maxIdleMs
+      if (!idle && this.#heldBytes + bytes <= this.#options.maxHeldBytes) return
       this.#forget(key, partial)
     }
   }

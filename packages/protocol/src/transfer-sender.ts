@@ -79,6 +79,12 @@ export class TransferSender {
    * that id (then it is a request about a transfer the other side receives).
    */
   resumed(message: ResumeMessage): boolean {
+    const kept = this.#kept.find((each) => each.chunks.transfer === message.transfer)
+    if (kept !== undefined) {
+      // Said after a reconnect, before the same bytes are sent again: they go on from there.
+      kept.acked = Math.min(message.received, kept.chunks.count)
+      return true
+    }
     const item = this.#queue[this.#head]
     if (item === undefined || !('chunks' in item) || item.chunks.transfer !== message.transfer) {
       return this.#queue.some(

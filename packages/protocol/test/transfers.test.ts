@@ -189,3 +189,17 @@ describe('chunked transfers', () => {
     )
   })
 })
+
+describe('idle transfers', () => {
+  it('are dropped when a new transfer starts after maxIdleMs', () => {
+    const receiver = new TransferReceiver({ maxBytes: 1000, maxHeldBytes: 10_000, maxIdleMs: 1000 })
+    const a = new ChunkedFrame('a', bytes(1000), { chunkBytes: 400 })
+    const b = new ChunkedFrame('b', bytes(1000), { chunkBytes: 400 })
+    receiver.receive('a', decodeMessage(a.chunk(0)) as ChunkMessage, 0)
+    receiver.receive('b', decodeMessage(b.chunk(0)) as ChunkMessage, 500)
+    expect(receiver.heldBytes).toBe(2000)
+    const c = new ChunkedFrame('c', bytes(1000), { chunkBytes: 400 })
+    receiver.receive('c', decodeMessage(c.chunk(0)) as ChunkMessage, 1200)
+    expect(receiver.pending().map((message) => message.transfer)).toEqual(['b', 'c'])
+  })
+})

@@ -179,7 +179,7 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
   /** A chunk of a transfer from the client; the whole frame is handled once it is complete. */
   #chunk(chunk: ChunkMessage): void {
     const outcome = this.#context.transfers.incoming.receive(
-      `${this.#auth.subject}\n${chunk.transfer}`,
+      this.#transferKey(chunk.transfer),
       chunk,
     )
     // Straight to the socket: an answer must not wait behind a transfer of ours.
@@ -196,6 +196,11 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
       throw new WeftError('BAD_MESSAGE', `a transfer may not carry ${message.type}`)
     }
     this.#dispatch(frame, message)
+  }
+
+  /** The key of this client's transfer `id` in the relay's receiver: per token subject. */
+  #transferKey(id: string): string {
+    return `${this.#auth.subject}\n${id}`
   }
 
   /** A transfer over the document-size limit: its edit is refused by ref, unread. */
@@ -379,6 +384,12 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
         chunkBytes: CHUNK_BYTES,
         cut: (frame) => new ChunkedFrame(newTransferId(), frame),
       })
+    }
+    // What this client's unfinished uploads hold here, so it goes on from there when it resends.
+    if (this.#out !== null) {
+      for (const message of this.#context.transfers.incoming.pending(this.#transferKey(''))) {
+        this.#link.send(encodeMessage(message))
+      }
     }
     const waiting = this.#preAuth
     this.#preAuth = []
