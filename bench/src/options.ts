@@ -7,7 +7,8 @@ const SYSTEM_IDS: readonly string[] = Object.keys(SYSTEMS)
 /**
  * Workload ids in report order: 1 floor … 8 connections, 5b (fan-out at a fifth of 5's rate)
  * beside 5, then 9 presence, 10 churn, 11 fan-out across relays, 12 the trace through
- * PostgreSQL and 13 the trace into a record of a document with a schema.
+ * PostgreSQL, 13 the trace into a record of a document with a schema, 14 a large document and 15
+ * an app's return from the background.
  */
 export const WORKLOAD_IDS = [
   '1',
@@ -25,6 +26,7 @@ export const WORKLOAD_IDS = [
   '12',
   '13',
   '14',
+  '15',
 ] as const
 /** One workload id. */
 export type WorkloadId = (typeof WORKLOAD_IDS)[number]
@@ -35,7 +37,7 @@ export const compareWorkloadIds = (a: string, b: string): number =>
 
 /** How big each workload is. */
 export interface Sizes {
-  /** Patches of `automerge-paper` replayed (workloads 1–4, 7, 12, 13); the trace has 259,778. */
+  /** Patches of `automerge-paper` replayed (workloads 1–4, 7, 12, 13, 15); the trace has 259,778. */
   readonly tracePatches: number
   /** Fan-out (5, 5b, 11): clients on one document, edits per second each, seconds of editing. */
   readonly fanoutClients: number
@@ -67,6 +69,10 @@ export interface Sizes {
   readonly bigDocChars: number
   /** Large document (14): fresh clients joining it at once. */
   readonly stormJoiners: number
+  /** App lifecycle (15): documents open in the app's client. */
+  readonly lifecycleDocs: number
+  /** App lifecycle (15): background → foreground cycles per link. */
+  readonly lifecycleCycles: number
   /** Runs of each workload. */
   readonly runs: number
 }
@@ -96,6 +102,8 @@ export const FULL_SIZES: Sizes = {
   churnUnloadGraceMs: RELAY_UNLOAD_GRACE_MS,
   bigDocChars: 20_000_000,
   stormJoiners: 150,
+  lifecycleDocs: 10,
+  lifecycleCycles: 40,
   runs: 3,
 }
 
@@ -124,6 +132,8 @@ export const QUICK_SIZES: Sizes = {
   churnUnloadGraceMs: 2000,
   bigDocChars: 500_000,
   stormJoiners: 10,
+  lifecycleDocs: 10,
+  lifecycleCycles: 5,
   runs: 1,
 }
 
@@ -152,7 +162,7 @@ export interface BenchOptions {
 const USAGE = `Usage: pnpm bench [options]
 
   --quick                 small sizes, one run; writes bench/results/quick.{md,json}
-  --only <ids>            comma-separated workload ids (1-8, 5b, 9, 10, 11, 12, 13, 14), e.g. --only 2,3
+  --only <ids>            comma-separated workload ids (1-8, 5b, 9, 10, 11, 12, 13, 14, 15), e.g. --only 2,3
   --runs <n>              runs per workload (default 3, or 1 with --quick)
   --no-peers              Weft only: skip Hocuspocus and y-websocket-server
   --systems <ids>         only these systems: weft-client, weft-yws, hocuspocus, y-websocket-server

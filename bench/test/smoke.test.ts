@@ -47,11 +47,10 @@ beforeAll(async () => {
   await writeFile(join(outDir, 'load', 'quick.md'), `# old report\n\n${KEPT.join('\n\n')}\n`)
   // Two halves at once (one per core): the trace workloads on Weft's client (with the ones on
   // PostgreSQL and Redis, 11 and 12, the schema check, 13, and the large document, 14), and the
-  // many-client workloads on
-  // both of Weft's dialects.
+  // many-client workloads on both of Weft's dialects, with the app lifecycle, 15.
   results = await Promise.all([
     bench('trace', ['--only', '1,2,3,4,7,11,12,13,14', '--systems', 'weft-client']),
-    bench('load', ['--only', LOAD_IDS.join(',')]),
+    bench('load', ['--only', [...LOAD_IDS, '15'].join(',')]),
   ])
 }, 180_000)
 
@@ -83,6 +82,7 @@ describe('pnpm bench --quick (Weft only)', () => {
       '12',
       '13',
       '14',
+      '15',
       '2',
       '3',
       '4',
@@ -274,6 +274,28 @@ describe('pnpm bench --quick (Weft only)', () => {
     expect(compressed.stormP99Ms).toBeGreaterThanOrEqual(compressed.stormP50Ms as number)
     expect(compressed.joinsPerSec).toBeGreaterThan(0)
     expect(workload('14').targets.map((row) => row.met)).toEqual([true, true, true])
+  })
+
+  it('app lifecycle: back from the background synced, saved and up to date, on both links', () => {
+    for (const column of ['weft-loopback', 'weft-mobile']) {
+      const lifecycle = values('15', column)
+      // Each cycle went offline only after the keep-alive, with the app's edits waiting.
+      expect(lifecycle.offlineMs, column).toBeGreaterThanOrEqual(100)
+      expect(lifecycle.pending, column).toBeGreaterThan(0)
+      // "All of it" waits for the rest, cycle by cycle: its percentiles cannot be lower.
+      for (const part of ['syncedP95Ms', 'savedP95Ms', 'receivedP95Ms'])
+        expect(lifecycle.doneP95Ms, `${column} ${part}`).toBeGreaterThanOrEqual(
+          lifecycle[part] as number,
+        )
+      expect(lifecycle.doneMaxMs, column).toBeGreaterThanOrEqual(lifecycle.doneP95Ms as number)
+      expect(lifecycle.doneP95Ms, column).toBeGreaterThanOrEqual(lifecycle.doneP50Ms as number)
+    }
+    // Through the link a connection is accepted three round trips (of 100 ms) after the start:
+    // the TCP handshake, the upgrade and hello/welcome.
+    expect(values('15', 'weft-mobile').connectedP50Ms).toBeGreaterThanOrEqual(290)
+    expect(values('15', 'weft-loopback').connectedP50Ms).toBeLessThan(100)
+    // Judged, one row per link; whether the target is met is for the report, not this test.
+    expect(workload('15').targets.map((row) => row.met === null)).toEqual([false, false])
   })
 
   it('writes a report with every workload and its targets', async () => {

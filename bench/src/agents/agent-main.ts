@@ -7,6 +7,7 @@ import { docSessionMethods } from './roles/doc-session.js'
 import { fanoutMethods } from './roles/fanout.js'
 import { floorMethods } from './roles/floor.js'
 import { idleConnectionMethods } from './roles/idle-connections.js'
+import { lifecycleMethods } from './roles/lifecycle.js'
 import { manyDocsMethods } from './roles/many-docs.js'
 import type { Methods } from './roles/methods.js'
 import { paperMethods } from './roles/paper.js'
@@ -32,6 +33,7 @@ const methods: Methods = {
   ...presenceMethods,
   ...churnMethods,
   ...floorMethods,
+  ...lifecycleMethods,
 }
 
 const reply = (message: AgentReply): void => {

@@ -1,5 +1,6 @@
 /** Every workload's report spec and every step that produces them, in order. */
 import type { WorkloadId } from '../options.js'
+import { appLifecycleSpec, appLifecycleStep } from './app-lifecycle.js'
 import { bigDocSpec, bigDocStep } from './big-doc.js'
 import { churnSpec, churnStep } from './churn.js'
 import { connectionsSpec, connectionsStep } from './connections.js'
@@ -33,6 +34,7 @@ export const SPECS: Readonly<Record<WorkloadId, WorkloadSpec>> = {
   '12': tracePostgresSpec,
   '13': schemaCheckSpec,
   '14': bigDocSpec,
+  '15': appLifecycleSpec,
 }
 
 /** Steps in the order they run; one step may produce several workloads (2 and 3). */
@@ -51,6 +53,7 @@ export const STEPS: readonly Step[] = [
   tracePostgresStep,
   schemaCheckStep,
   bigDocStep,
+  appLifecycleStep,
 ]
 
 /** The spec's baseline column as an optional field (absent when it has none). */

@@ -1,20 +1,22 @@
-/** Everything one run of a step started (servers, agents, directories), released in one place. */
+/** What one run of a step started (servers, links, agents, directories), released in one place. */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { startPostgres, startRedis, type TestPostgres, type TestRedis } from '@weft/testkit'
 import { Agent } from '../agents/agent.js'
+import { LatencyLink } from '../servers/latency-link.js'
 import { startServer, type ServerProcess } from '../servers/start-server.js'
 import { relayProfiled, type WeftRelayOptions } from '../servers/weft-relay.js'
 import type { ServerKind } from '../systems.js'
 
 /**
- * Tracks what a run starts (agents, servers, PostgreSQL and Redis, directories) so that
+ * Tracks what a run starts (agents, links, servers, PostgreSQL and Redis, directories) so that
  * `release()` stops all of it, whatever failed.
  */
 export class Resources {
   readonly #root: string
   readonly #servers: ServerProcess[] = []
   readonly #agents: Agent[] = []
+  readonly #links: LatencyLink[] = []
   readonly #dirs: string[] = []
   /** Backing services (PostgreSQL, Redis), stopped after the servers that use them. */
   readonly #services: Array<TestPostgres | TestRedis> = []
@@ -41,6 +43,13 @@ export class Resources {
     return server
   }
 
+  /** Starts a link adding `rttMs` of round trip in front of the server at `127.0.0.1:port`. */
+  async link(port: number, rttMs: number): Promise<LatencyLink> {
+    const link = await LatencyLink.start(port, rttMs)
+    this.#links.push(link)
+    return link
+  }
+
   /** Starts `count` agents in parallel. */
   async agents(prefix: string, count: number): Promise<Agent[]> {
     const agents = await Agent.startMany(prefix, count)
@@ -62,9 +71,10 @@ export class Resources {
     return redis
   }
 
-  /** Stops every agent, server and backing service and removes the directories. */
+  /** Stops every agent, link, server and backing service and removes the directories. */
   async release(): Promise<void> {
     await Promise.all(this.#agents.splice(0).map((agent) => agent.stop()))
+    await Promise.all(this.#links.splice(0).map((link) => link.close()))
     // A profiled relay writes its profile as it exits: it gets SIGTERM (SIGKILL after 30 s).
     await Promise.all(
       this.#servers
