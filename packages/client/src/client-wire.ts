@@ -21,6 +21,9 @@ import {
 /** Largest frame a `compressed` frame or a transfer from the relay may make. */
 const MAX_INCOMING_BYTES = 1 << 30
 
+/** Smallest chunk, whatever the relay's frame limit (a chunk's header takes a few dozen bytes). */
+const MIN_CHUNK_BYTES = 256
+
 /** Bytes of unfinished incoming transfers kept for resuming (the oldest are dropped beyond). */
 const MAX_HELD_BYTES = 256 * 1024 * 1024
 
@@ -39,15 +42,18 @@ export class ClientWire {
   })
   #socketSend: ((frame: Uint8Array) => void) | null = null
   #version = 1
+  /** Chunk size on this socket: at most half the relay's frame limit. */
+  #chunkBytes = CHUNK_BYTES
   readonly #sender: TransferSender
 
   constructor(compressFromBytes: number | null) {
     this.#compressFromBytes = compressFromBytes
     this.#sender = new TransferSender({
       send: (frame) => this.#socketSend?.(frame),
-      chunkBytes: CHUNK_BYTES,
+      chunkBytes: () => this.#chunkBytes,
       cut: (frame) =>
         new ChunkedFrame(newTransferId(), frame, {
+          chunkBytes: this.#chunkBytes,
           wrap: (chunk) => compressFrame(chunk, this.#version, this.#compressFromBytes),
         }),
     })
@@ -62,9 +68,13 @@ export class ClientWire {
    * A socket is ready with protocol `version`. Returns the `resume` messages to send before
    * anything else: the transfers the relay was sending when the last socket went away.
    */
-  ready(send: (frame: Uint8Array) => void, version: number): Uint8Array[] {
+  ready(send: (frame: Uint8Array) => void, version: number, maxMessageBytes: number): Uint8Array[] {
     this.#socketSend = send
     this.#version = version
+    this.#chunkBytes = Math.max(
+      MIN_CHUNK_BYTES,
+      Math.min(CHUNK_BYTES, Math.floor(maxMessageBytes / 2)),
+    )
     if (version < CHUNKING_VERSION) return []
     return this.#receiver.pending().map((message) => encodeMessage(message))
   }
@@ -81,7 +91,7 @@ export class ClientWire {
   send(message: WeftMessage): void {
     const frame = encodeMessage(message)
     // A transfer compresses chunk by chunk; a smaller frame is compressed whole.
-    if (this.#version >= CHUNKING_VERSION && frame.length > CHUNK_BYTES) {
+    if (this.#version >= CHUNKING_VERSION && frame.length > this.#chunkBytes) {
       return this.#sender.send(frame)
     }
     const wire = compressFrame(frame, this.#version, this.#compressFromBytes)

@@ -342,7 +342,8 @@ export class Connection {
     this.#deadlineTimer = null
     this.#maxMessageBytes = maxMessageBytes
     // Transfers the relay was sending when the last socket went away resume first.
-    for (const frame of this.#wire.ready((bytes) => socket.send(bytes), version)) socket.send(frame)
+    const send = (bytes: Uint8Array): void => socket.send(bytes)
+    for (const frame of this.#wire.ready(send, version, maxMessageBytes)) socket.send(frame)
     this.#ready = true
     this.#readyAtMs = Date.now()
     this.#handlers.onStatus({ state: 'syncing' })

@@ -153,19 +153,22 @@ describe('the local copy', () => {
     expect(storedBytes).toBeLessThan(3 * documentBytes + 1024)
   })
 
-  it('refuses an edit over the relay frame limit instead of resending it, and keeps the other documents working', async () => {
-    relay = await startTestRelay({ maxMessageBytes: 4096 })
+  it('sends an edit over the relay frame limit in chunks, refuses one over the document-size limit instead of resending it, and keeps the other documents working', async () => {
+    relay = await startTestRelay({ maxMessageBytes: 4096, maxDocBytes: 16_000 })
     const weft = testClient(relay)
     const big = weft.open('big')
     const other = weft.open('other')
     await Promise.all([big.whenSynced(), other.whenSynced()])
+    // Over the 4,096-byte frame limit, within the document-size limit: saved, in chunks.
+    big.doc.getText('t').insert(0, 'x'.repeat(10_000))
+    await big.whenSaved()
     const rejected = new Promise<{ code: string }>((resolve) => big.once('rejected', resolve))
     const before = big.whenSaved()
-    big.doc.getText('t').insert(0, 'y'.repeat(10_000))
+    big.doc.getText('u').insert(0, 'y'.repeat(10_000))
     const after = big.whenSaved()
     await before // nothing was waiting when it was asked
-    expect(await rejected).toMatchObject({ code: 'MESSAGE_TOO_BIG' })
-    await expect(after).rejects.toMatchObject({ code: 'MESSAGE_TOO_BIG' })
+    expect(await rejected).toMatchObject({ code: 'DOC_TOO_LARGE' })
+    await expect(after).rejects.toMatchObject({ code: 'DOC_TOO_LARGE' })
     expect(big.pending).toBe(0)
     expect(big.rejected).toHaveLength(1)
     other.doc.getText('t').insert(0, 'small')

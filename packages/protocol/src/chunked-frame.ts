@@ -18,10 +18,16 @@ export const TRANSFER_WINDOW = 4
 /** Longest transfer id, in characters (ids are short random strings). */
 export const MAX_TRANSFER_ID_LENGTH = 64
 
-/** A fresh transfer id: 16 random bytes, base64url (22 characters). */
+/**
+ * A fresh transfer id: 16 random bytes, base64url (22 characters). Without WebCrypto (Hermes)
+ * they come from `Math.random`: an id only has to differ from the sender's other transfers (the
+ * relay keeps each client's transfers apart by its token's subject).
+ */
 export const newTransferId = (): string => {
   const bytes = new Uint8Array(16)
-  globalThis.crypto.getRandomValues(bytes)
+  const crypto = globalThis.crypto as Crypto | undefined
+  if (typeof crypto?.getRandomValues === 'function') crypto.getRandomValues(bytes)
+  else for (let index = 0; index < bytes.length; index++) bytes[index] = Math.random() * 256
   let binary = ''
   for (const byte of bytes) binary += String.fromCharCode(byte)
   return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')

@@ -18,8 +18,8 @@ type Item = { readonly frame: Uint8Array } | Sending
 export interface TransferSenderOptions {
   /** Puts one frame on the socket. */
   readonly send: (frame: Uint8Array) => void
-  /** A frame larger than this goes as a transfer. */
-  readonly chunkBytes: number
+  /** A frame larger than this goes as a transfer (asked for each frame). */
+  readonly chunkBytes: number | (() => number)
   /** Cuts a frame into chunks under a fresh id. */
   readonly cut: (frame: Uint8Array) => ChunkedFrame
   /** Chunks in flight ahead of the receiver's answers. Default {@link TRANSFER_WINDOW}. */
@@ -62,7 +62,9 @@ export class TransferSender {
 
   /** Sends `frame`, whole or as a transfer, after everything sent before it. */
   send(frame: Uint8Array): void {
-    if (frame.length > this.#options.chunkBytes) return this.#enqueue(this.#transferOf(frame))
+    const { chunkBytes } = this.#options
+    const limit = typeof chunkBytes === 'number' ? chunkBytes : chunkBytes()
+    if (frame.length > limit) return this.#enqueue(this.#transferOf(frame))
     if (!this.busy) return this.#options.send(frame)
     this.#queue.push({ frame })
     this.#queuedBytes += frame.length

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import {
   ChunkedFrame,
   CHUNK_BYTES,
@@ -201,5 +201,22 @@ describe('idle transfers', () => {
     const c = new ChunkedFrame('c', bytes(1000), { chunkBytes: 400 })
     receiver.receive('c', decodeMessage(c.chunk(0)) as ChunkMessage, 1200)
     expect(receiver.pending().map((message) => message.transfer)).toEqual(['b', 'c'])
+  })
+})
+
+describe('newTransferId', () => {
+  it('gives distinct 22-character base64url ids, with or without WebCrypto', () => {
+    const check = (): void => {
+      const ids = new Set(Array.from({ length: 100 }, () => newTransferId()))
+      expect(ids.size).toBe(100)
+      for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/)
+    }
+    check()
+    vi.stubGlobal('crypto', undefined)
+    try {
+      check()
+    } finally {
+      vi.unstubAllGlobals()
+    }
   })
 })

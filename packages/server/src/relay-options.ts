@@ -32,9 +32,9 @@ export interface RelayOptions {
    */
   maxMessageBytes?: number
   /**
-   * The document-size limit: an edit whose bytes, or (for an edit from 1 MiB) the document's
-   * encoded size with it, would be over this is refused with `DOC_TOO_LARGE`, as is a chunked
-   * transfer announcing more. Unfinished transfers from clients are kept, to be resumed, within
+   * The document-size limit: an edit whose bytes, or (for an edit from 1 MiB or a 64th of this)
+   * the document's encoded size with it, would be over this is refused with `DOC_TOO_LARGE`, as
+   * is a chunked transfer announcing more. Unfinished transfers from clients are kept, to be resumed, within
    * four times this over the relay. Default 128 MiB.
    */
   maxDocBytes?: number

@@ -73,7 +73,7 @@ const EMPTY_UPDATE_BYTES = 2
 /** An encoded state vector that names no client. */
 const EMPTY_STATE_VECTOR = new Uint8Array([0])
 
-/** Edits from this size are checked against the document's size with them. */
+/** Edits from this size (or a 64th of the limit) are checked against the document's size with them. */
 const DOC_SIZE_CHECK_FROM_BYTES = 1024 * 1024
 
 /**
@@ -601,14 +601,16 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
   }
 
   /**
-   * `DOC_TOO_LARGE` when the edit is over the document-size limit, or (from 1 MiB, where encoding
-   * the document costs little beside the edit itself) would take the document over it.
+   * `DOC_TOO_LARGE` when the edit is over the document-size limit, or (from 1 MiB or a 64th of
+   * the limit, where encoding the document costs little beside the edit itself) would take the
+   * document over it.
    */
   #overDocLimit(room: Room, updates: readonly Uint8Array[]): WeftError | undefined {
     const { maxDocBytes } = this.#context
     let bytes = 0
     for (const update of updates) bytes += update.length
-    if (bytes < DOC_SIZE_CHECK_FROM_BYTES && bytes <= maxDocBytes) return undefined
+    const checkFrom = Math.min(DOC_SIZE_CHECK_FROM_BYTES, maxDocBytes / 64)
+    if (bytes < checkFrom) return undefined
     const current = bytes > maxDocBytes ? 0 : room.diff(EMPTY_STATE_VECTOR)
     const docBytes = current instanceof Uint8Array ? current.length : 0
     if (docBytes + bytes <= maxDocBytes) return undefined
