@@ -3,6 +3,7 @@ import { DEFAULT_COMPRESS_FROM_BYTES, WeftError } from '@weft/protocol'
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js'
 import { isClock, systemClock, type Clock } from './clock.js'
 import type { OutboxLimits } from './outbox-watch.js'
+import { resolveOutboxCompaction, type OutboxCompaction } from './outbox-compaction.js'
 import type { LocalStore } from './local-store.js'
 import { MemoryLocalStore } from './memory-local-store.js'
 import { browserNetworkHints, type NetworkHints } from './network-hints.js'
@@ -92,6 +93,17 @@ export interface ClientOptions {
    */
   outboxLimits?: OutboxLimits
   /**
+   * When each document's unsaved edits are merged into one (`{ maxEntries?, maxBytes? }`): once
+   * more than `maxEntries` (default 1,000) wait, or they hold more than `maxBytes` (default
+   * 1,048,576), and never before the edits since the last merge hold as many bytes as it. The merge
+   * is the document's state beyond what the relay last reported durable, so a device editing
+   * offline for days keeps memory and local storage in proportion to the document, not to its
+   * keystrokes. It is settled when the relay saves the newest edit it took in; `pending`, the
+   * `outbox` and `outbox-limit` still count and date each edit it stands for (after a restart, one
+   * edit: the store keeps neither counts nor times). `null` keeps every edit apart.
+   */
+  outboxCompaction?: Partial<OutboxCompaction> | null
+  /**
    * Time for the documents: their ack, lost-update and reopen timers, the `latencyMs` of `saved`
    * events and `lastSavedAt`. An object with `now()` (monotonic ms), `wallNow()` (ms since the
    * epoch), `setTimeout(fn, ms)` and `clearTimeout(handle)`. Default: `performance.now()`,
@@ -145,6 +157,7 @@ export interface ResolvedClientOptions {
   readonly backgroundKeepAliveMs: number
   readonly compressFromBytes: number | null
   readonly outboxLimits: OutboxLimits | null
+  readonly outboxCompaction: OutboxCompaction | null
   readonly random: () => number
   readonly autoConnect: boolean
   readonly store: LocalStore
@@ -300,6 +313,7 @@ export const resolveClientOptions = (options: ClientOptions): ResolvedClientOpti
     ),
     connectTimeoutMs: positive('options.connectTimeoutMs', options.connectTimeoutMs ?? 15_000),
     outboxLimits: checkOutboxLimits(options.outboxLimits),
+    outboxCompaction: resolveOutboxCompaction(options.outboxCompaction),
     compressFromBytes: checkCompressFrom(options.compressFromBytes),
     backgroundKeepAliveMs: nonNegative(
       'options.backgroundKeepAliveMs',

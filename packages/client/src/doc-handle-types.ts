@@ -4,6 +4,7 @@ import type * as awarenessProtocol from 'y-protocols/awareness'
 import type * as Y from 'yjs'
 import type { Clock } from './clock.js'
 import type { LocalStore } from './local-store.js'
+import type { OutboxCompaction } from './outbox-compaction.js'
 import type { OutboxLimits, OutboxState } from './outbox-watch.js'
 import type { SyncStatus } from './status.js'
 
@@ -73,6 +74,8 @@ export interface HandleSettings {
   readonly clock: Clock
   /** Bounds on each document's unsaved edits, for `outbox-limit`; `null`: none. */
   readonly outboxLimits: OutboxLimits | null
+  /** When each document's waiting edits are merged into one; `null`: never. */
+  readonly outboxCompaction: OutboxCompaction | null
 }
 
 /** Options of `WeftClient.open`. */

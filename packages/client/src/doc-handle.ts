@@ -96,6 +96,8 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
         this.#outboxWatch?.check()
       },
       wallNow: () => settings.clock.wallNow(),
+      compaction: settings.outboxCompaction,
+      encodeStateSince: (stateVector) => Y.encodeStateAsUpdate(this.doc, stateVector),
     })
     const { outboxLimits } = settings
     this.#outboxWatch =

@@ -39,4 +39,5 @@ export {
   type NetworkHints,
 } from './network-hints.js'
 export type { OutboxLimit, OutboxLimits, OutboxState } from './outbox-watch.js'
+export { DEFAULT_OUTBOX_COMPACTION, type OutboxCompaction } from './outbox-compaction.js'
 export { followAppState, type AppLifecycle, type AppStateLike } from './lifecycle.js'

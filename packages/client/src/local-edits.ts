@@ -3,6 +3,7 @@ import * as Y from 'yjs'
 import type { LocalPersistence } from './local-persistence.js'
 import type { LocalDoc, OutboxRecord } from './local-store.js'
 import { Outbox } from './outbox.js'
+import { wantsOutboxMerge, type OutboxCompaction } from './outbox-compaction.js'
 
 /** Origin of the transactions that apply known state (the local copy, a rebuild): not new edits. */
 export const LOCAL_COPY = Symbol('weft-local-copy')
@@ -15,12 +16,26 @@ export interface LocalEditsHost {
   pendingChanged(pending: number): void
   /** Now, in ms since the epoch. */
   wallNow(): number
+  /** When the waiting edits are merged into one; `null`: never. */
+  readonly compaction: OutboxCompaction | null
+  /** The document's state beyond `stateVector`, as one update. */
+  encodeStateSince(stateVector: Uint8Array): Uint8Array
 }
+
+/** An encoded state vector that names no client: the whole document. */
+const NOTHING_DURABLE = new Uint8Array([0])
 
 /**
  * Edits made before the local copy has loaded are held (their refs must follow the stored ones).
  * After that each edit gets a ref in the outbox, is written to the local store, and is sent
  * only once written: edits of one tick share one local write and then leave together.
+ *
+ * When the outbox passes the compaction policy's bounds, its entries are merged into one: the
+ * document's state beyond the last state vector the relay reported durable (the whole document
+ * before any), which holds every waiting edit and is about the document's size however many
+ * keystrokes made it (merging the edits' own updates keeps every character ever typed: on the
+ * automerge-paper trace, 3.07 MB against the document's 289 KB). It replaces them in memory and in
+ * the local store in one write, and carries the newest of their refs.
  */
 export class LocalEdits {
   readonly #persistence: LocalPersistence
@@ -36,6 +51,10 @@ export class LocalEdits {
   #pendingEmitScheduled = false
   /** Updates forwarded from another tab are being applied (recorded by {@link forward}). */
   #forwarding = false
+  /** What the relay last reported durable (a merge holds the document beyond it). */
+  #durable: Uint8Array = NOTHING_DURABLE
+  /** The document holds edits set aside after a refusal: merging would take them in again. */
+  #mergingPaused = false
 
   constructor(persistence: LocalPersistence, host: LocalEditsHost) {
     this.#persistence = persistence
@@ -52,9 +71,9 @@ export class LocalEdits {
     return this.#early !== null
   }
 
-  /** Edits the relay has not reported durable, held ones included. */
+  /** Edits the relay has not reported durable, held ones included (each merged one counts). */
   get pending(): number {
-    return this.#outbox.size + (this.#early?.length ?? 0)
+    return this.#outbox.edits + (this.#early?.length ?? 0)
   }
 
   /** Bytes of those edits. */
@@ -119,6 +138,7 @@ export class LocalEdits {
       void written.then(() => this.#host.send(group))
     }
     for (const record of records) this.#unsent.push(record)
+    this.#mergeIfDue()
   }
 
   /**
@@ -141,6 +161,7 @@ export class LocalEdits {
     const early = this.#early ?? []
     this.#early = null
     if (early.length > 0) this.record(early)
+    else this.#mergeIfDue()
   }
 
   /** The local copy could not be read: stops holding edits (the held ones are not recorded). */
@@ -153,17 +174,19 @@ export class LocalEdits {
    * outbox and the local store, and returns their refs.
    */
   settle(ref: number, stateVector: Uint8Array): number[] {
+    let durable: Map<number, number> | null = null
+    try {
+      durable = Y.decodeStateVector(stateVector)
+      this.#durable = stateVector
+    } catch {
+      // A malformed state vector settles nothing more, and merges keep the last good one.
+    }
     const settled = this.#outbox.acknowledge(ref)
     // The relay's first `saved` after an open (ref 0) tells what is on disk from earlier
     // connections, whose acknowledgements may have been lost with them; later ones come in order
     // and settle by ref alone, so the outbox is not rescanned on every acknowledgement.
-    if (ref === 0 && this.#outbox.size > 0) {
-      try {
-        for (const covered of this.#outbox.settleCovered(Y.decodeStateVector(stateVector)))
-          settled.push(covered)
-      } catch {
-        // A malformed state vector settles nothing more.
-      }
+    if (ref === 0 && this.#outbox.size > 0 && durable !== null) {
+      for (const covered of this.#outbox.settleCovered(durable)) settled.push(covered)
     }
     if (settled.length > 0) this.#persistence.acknowledge(settled)
     return settled
@@ -175,6 +198,17 @@ export class LocalEdits {
     this.#persistence.acknowledge([ref])
   }
 
+  /** A refusal set edits aside that the document still holds: no merging until it is rebuilt. */
+  pauseMerging(): void {
+    this.#mergingPaused = true
+  }
+
+  /** The document was rebuilt without the edits set aside: merging may resume. */
+  resumeMerging(): void {
+    this.#mergingPaused = false
+    this.#mergeIfDue()
+  }
+
   /** Reports `pending` once per tick however many edits were made in it. */
   pendingChanged(): void {
     if (this.#pendingEmitScheduled) return
@@ -183,5 +217,13 @@ export class LocalEdits {
       this.#pendingEmitScheduled = false
       this.#host.pendingChanged(this.pending)
     })
+  }
+
+  /** Merges the outbox into one entry when the policy says so (see the class comment). */
+  #mergeIfDue(): void {
+    const policy = this.#host.compaction
+    if (policy === null || this.#mergingPaused || !wantsOutboxMerge(this.#outbox, policy)) return
+    const merged = this.#outbox.mergeAll(this.#host.encodeStateSince(this.#durable))
+    this.#persistence.replaceOutbox(merged.replaced, merged.record)
   }
 }

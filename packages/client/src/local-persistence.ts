@@ -80,6 +80,24 @@ export class LocalPersistence {
     void this.#scheduleBatch()
   }
 
+  /**
+   * Replaces the stored outbox records `refs` with `record` (their merge, under a ref of its own
+   * or one of theirs) in one write. Records not written yet are simply not written.
+   */
+  replaceOutbox(refs: readonly number[], record: OutboxRecord): void {
+    const gone = new Set(refs)
+    gone.add(record.ref)
+    const queued = new Set<number>()
+    this.#outboxAdd = this.#outboxAdd.filter((each) => {
+      if (!gone.has(each.ref)) return true
+      queued.add(each.ref)
+      return false
+    })
+    for (const ref of refs) if (!queued.has(ref)) this.#outboxRemove.push(ref)
+    this.#outboxAdd.push(record)
+    void this.#scheduleBatch()
+  }
+
   /** Stops every later write: what is stored must not be touched (it could not be read). */
   disable(): void {
     this.#disabled = true

@@ -57,23 +57,28 @@ export class RefusalRepair {
     for (const each of this.#host.session.sender.refsOf(ref)) this.refuseOne(each, rawCode, reason)
   }
 
-  /** Edit `ref` will never be stored: sets it and the later edits aside, then resets. */
+  /**
+   * Edit `ref` will never be stored: sets it (with every edit merged into the same entry) and the
+   * later edits aside, then resets.
+   */
   refuseOne(ref: number, rawCode: string, reason: string): void {
     const { edits, events, name } = this.#host
     const code = isErrorCode(rawCode) ? rawCode : 'INTERNAL'
-    const update = edits.outbox.get(ref)
-    if (update === undefined) {
+    const key = edits.outbox.keyOf(ref)
+    if (key === undefined) {
       // Not a waiting edit (for example a whole resync): report it as it is.
       events.emit('error', [new WeftError(code, `${name}: update ${ref} refused: ${reason}`)])
       return
     }
-    this.#setAside(ref, update, code, reason)
+    // Until the rebuild the document still holds what is set aside: a merge would take it in.
+    edits.pauseMerging()
+    const because = key === ref ? reason : `it holds edit ${ref}, which was refused: ${reason}`
+    this.#setAside(key, code, because)
     // Later edits build on the refused one (its clocks, often its content): the relay could
     // never apply them either. They are set aside with it.
     for (const later of edits.outbox.refs()) {
-      if (later < ref) continue
-      const laterUpdate = edits.outbox.get(later) as Uint8Array
-      this.#setAside(later, laterUpdate, code, `it follows edit ${ref}, which was refused`)
+      if (later < key) continue
+      this.#setAside(later, code, `it follows edit ${ref}, which was refused`)
     }
     this.#host.waiters.saved(edits.outbox.oldestRef)
     events.emit('pending', [edits.pending])
@@ -101,12 +106,15 @@ export class RefusalRepair {
     })
   }
 
-  #setAside(ref: number, update: Uint8Array, code: ErrorCode, reason: string): void {
+  /** Sets the entry `ref` aside; the `whenSaved()` of every edit it stands for is rejected. */
+  #setAside(ref: number, code: ErrorCode, reason: string): void {
     const { edits, waiters, refused, events, name } = this.#host
+    const update = edits.outbox.get(ref) as Uint8Array
+    const firstRef = edits.outbox.firstRefOf(ref) ?? ref
     edits.remove(ref)
     const edit: RejectedEdit = { ref, update, code, reason }
     refused.push(edit)
-    waiters.refused(ref, new WeftError(code, `${name}: edit ${ref} refused: ${reason}`))
+    waiters.refused(firstRef, new WeftError(code, `${name}: edit ${ref} refused: ${reason}`))
     events.emit('rejected', [edit])
   }
 
@@ -127,6 +135,7 @@ export class RefusalRepair {
     const { outbox } = this.#host.edits
     const waiting = outbox.refs().map((ref) => outbox.get(ref) as Uint8Array)
     this.#host.replaceDoc(rebuildDoc(relayState, waiting, LOCAL_COPY, newDocGuid()))
+    this.#host.edits.resumeMerging()
   }
 }
 

@@ -6,6 +6,7 @@ import { DocHandle, type HandleOwner, type HandleSettings } from '../src/doc-han
 import type { LocalStore } from '../src/local-store.js'
 import { MemoryLocalStore } from '../src/memory-local-store.js'
 import type { OutboxLimits } from '../src/outbox-watch.js'
+import type { OutboxCompaction } from '../src/outbox-compaction.js'
 
 /** A clock whose time moves only when the test calls {@link ManualClock.advance}. */
 export class ManualClock implements Clock {
@@ -106,7 +107,12 @@ export const REPAIR_AFTER_MS = 1_000
 
 /** A handle on a memory store, a fake owner and a manual clock. */
 export const makeHandle = (
-  options: { store?: LocalStore; ready?: boolean; outboxLimits?: OutboxLimits } = {},
+  options: {
+    store?: LocalStore
+    ready?: boolean
+    outboxLimits?: OutboxLimits
+    outboxCompaction?: OutboxCompaction
+  } = {},
 ): { handle: DocHandle; owner: FakeOwner; clock: ManualClock; store: LocalStore } => {
   const clock = new ManualClock()
   const owner = new FakeOwner()
@@ -119,6 +125,7 @@ export const makeHandle = (
     ackTimeoutMs: ACK_TIMEOUT_MS,
     clock,
     outboxLimits: options.outboxLimits ?? null,
+    outboxCompaction: options.outboxCompaction ?? null,
   }
   return { handle: new DocHandle(DOC, owner, settings), owner, clock, store }
 }
