@@ -64,6 +64,8 @@ const SLOW_TESTS = [
   // Soak and long runs: hundreds of clients or thousands of sockets, long traces, floods, tokens
   // living their real seconds, the longest property and conformance runs.
   'packages/client/test/client.token-refresh.test.ts',
+  // The whole automerge-paper trace typed offline over LevelDB, two restarts, then a relay (15 to 25 s).
+  'packages/client/test/client.long-offline.test.ts',
   'packages/doc/test/change-events.prop.test.ts',
   'packages/testkit/test/doc-stores.encrypted.conformance.test.ts',
   'packages/client/test/client.reconnect-storm.test.ts',
