@@ -77,7 +77,10 @@ export class Outbox {
     return undefined
   }
 
-  /** When the oldest edit waiting was added (ms since the epoch), or `null` when none is. */
+  /**
+   * When the oldest edit waiting was added (ms since the epoch), or `null` when none is. A merged
+   * entry keeps its oldest edit's time, even once the relay has saved that edit.
+   */
   get oldestAtMs(): number | null {
     for (const entry of this.#entries.values()) return entry.atMs
     return null

@@ -13,6 +13,13 @@ describe('resolveClientOptions', () => {
     expect(options.autoConnect).toBe(true)
     expect(options.backgroundKeepAliveMs).toBe(30_000)
     expect(options.outboxLimits).toBeNull()
+    expect(options.outboxCompaction).toEqual({ maxEntries: 1_000, maxBytes: 1_048_576 })
+  })
+
+  it('fills in the bounds of outboxCompaction one by one, and takes null for never', () => {
+    const merging = resolveClientOptions({ ...base, outboxCompaction: { maxEntries: 50 } })
+    expect(merging.outboxCompaction).toEqual({ maxEntries: 50, maxBytes: 1_048_576 })
+    expect(resolveClientOptions({ ...base, outboxCompaction: null }).outboxCompaction).toBeNull()
   })
 
   it.each([
@@ -26,6 +33,10 @@ describe('resolveClientOptions', () => {
     [{ outboxLimits: 3 }, /options\.outboxLimits must be an object/],
     [{ outboxLimits: { edits: 0 } }, /options\.outboxLimits\.edits must be a positive number/],
     [{ outboxLimits: { size: 10 } }, /options\.outboxLimits\.size is not a limit/],
+    [{ outboxCompaction: 5 }, /options\.outboxCompaction must be null or an object/],
+    [{ outboxCompaction: { maxEntries: 0 } }, /outboxCompaction\.maxEntries must be a positive/],
+    [{ outboxCompaction: { maxBytes: 1.5 } }, /outboxCompaction\.maxBytes must be a positive/],
+    [{ outboxCompaction: { edits: 10 } }, /outboxCompaction\.edits is not a bound/],
   ])('refuses %j with INVALID_ARGUMENT naming the option', (override, message) => {
     expect(() => resolveClientOptions({ ...base, ...(override as object) } as never)).toThrow(
       expect.objectContaining({
