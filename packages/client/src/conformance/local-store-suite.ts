@@ -122,6 +122,16 @@ export const runLocalStoreSuite = (
       })
     })
 
+    it('replaces outbox records with one under the newest of their refs in one change', async () => {
+      const { store } = await open()
+      await store.write('doc', { outboxAdd: [record(1), record(2), record(3)] })
+      const merged = record(3, 'merged edits 1 to 3')
+      await store.write('doc', { outboxAdd: [merged], outboxRemove: [1, 2] })
+      expect(await store.load('doc')).toEqual({ ...EMPTY, outbox: [merged], lastRef: 3 })
+      await store.write('doc', { outboxAdd: [record(4)] })
+      expect((await store.load('doc')).outbox).toEqual([merged, record(4)])
+    })
+
     it('never lowers lastRef', async () => {
       const { store } = await open()
       await store.write('doc', { outboxAdd: [record(1), record(3), record(2)] })
