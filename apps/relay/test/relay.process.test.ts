@@ -43,7 +43,8 @@ afterEach(async () => {
   await rm(dataDir, { recursive: true, force: true })
 })
 
-describe('the relay process', () => {
+// Each test starts two relay processes (about 1.5 s each on a quiet machine, more under load).
+describe('the relay process', { timeout: 20_000 }, () => {
   it('keeps every document across a restart on the same data directory', async () => {
     const first = await start()
     const names = ['alpha', 'beta', 'gamma']

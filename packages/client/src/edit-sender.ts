@@ -2,8 +2,11 @@
 import { MAX_LIST_ITEMS, type WeftMessage } from '@weft/protocol'
 import type { OutboxRecord } from './local-store.js'
 
-/** Largest batch of edits sent in one frame (below the relay's limit, which may be larger). */
-const BATCH_BYTES = 256 * 1024
+/**
+ * Largest batch of edits sent in one frame (below the relay's limit, which may be larger, and
+ * below a chunk, so that a batch never waits on a transfer's pacing).
+ */
+const BATCH_BYTES = 240 * 1024
 /** Room for a frame's tag, ref and length prefixes around the updates and the name. */
 const FRAME_OVERHEAD_BYTES = 32
 
