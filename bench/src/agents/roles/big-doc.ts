@@ -3,7 +3,13 @@
  * fresh Weft client, then leaves and comes back after edits on both sides (a reconnect).
  */
 import { createClient, type DocHandle, type WeftClient } from '@weft/client'
-import { encodeMessage, MESSAGE_SPECS, PROTOCOL_VERSION, WEFT_SUBPROTOCOL } from '@weft/protocol'
+import {
+  decodeMessage,
+  encodeMessage,
+  MESSAGE_SPECS,
+  PROTOCOL_VERSION,
+  WEFT_SUBPROTOCOL,
+} from '@weft/protocol'
 import { WebSocket } from 'ws'
 import * as Y from 'yjs'
 import { deadline, nowMs } from '../../clock.js'
@@ -175,6 +181,17 @@ const join = (params: { readonly url: string; readonly name: string }): Promise<
       } else if (tag === MESSAGE_SPECS['sync-step-2'].tag || tag === MESSAGE_SPECS.compressed.tag) {
         resolve(nowMs() - startMs)
         socket.close()
+      } else if (tag === MESSAGE_SPECS.chunk.tag) {
+        // A sync over a chunk comes in pieces, each answered (which paces the relay); the last
+        // piece completes it.
+        const chunk = decodeMessage(data)
+        if (chunk.type !== 'chunk') return
+        const received = chunk.index + 1
+        socket.send(encodeMessage({ type: 'resume', transfer: chunk.transfer, received }))
+        if (received === chunk.count) {
+          resolve(nowMs() - startMs)
+          socket.close()
+        }
       }
     })
   })
