@@ -11,6 +11,12 @@ import type { SyncStatus } from './status.js'
 /** An edit the relay will never store (rejected, or too big to send); kept for the app to show or discard. */
 export interface RejectedEdit {
   readonly ref: number
+  /**
+   * The oldest edit the refused entry stood for: `ref` itself, or for an entry that merged
+   * several edits (see `outboxCompaction`) the first of them still waiting. Every edit from
+   * `firstRef` to `ref` was refused.
+   */
+  readonly firstRef: number
   readonly update: Uint8Array
   readonly code: ErrorCode
   readonly reason: string

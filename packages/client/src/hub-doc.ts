@@ -4,6 +4,7 @@ import { MAX_LIST_ITEMS, type WeftMessage } from '@weft/protocol'
 import * as awarenessProtocol from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import type { DocHandle } from './doc-handle.js'
+import type { RejectedEdit } from './doc-handle-types.js'
 
 type DocMessage = Extract<WeftMessage, { doc: string }>
 
@@ -247,14 +248,19 @@ export class HubDoc {
     }
   }
 
-  /** The relay refused an upstream edit: the link edits it carried are refused too. */
-  #onRejected = (edit: { ref: number; code: string; reason: string }): void => {
+  /**
+   * The relay refused an upstream edit: the link edits it carried are refused too — every one
+   * from its `firstRef` when it merged several.
+   */
+  #onRejected = (edit: RejectedEdit): void => {
     this.#refusing = true
-    this.#departed = this.#departed.filter((ack) => ack.upRef !== edit.ref)
+    const refused = (ack: { upRef: number }): boolean =>
+      ack.upRef >= edit.firstRef && ack.upRef <= edit.ref
+    this.#departed = this.#departed.filter((ack) => !refused(ack))
     for (const state of this.#links.values()) {
-      const kept = state.acks.filter((ack) => ack.upRef !== edit.ref)
+      const kept = state.acks.filter((ack) => !refused(ack))
       for (const ack of state.acks)
-        if (ack.upRef === edit.ref)
+        if (refused(ack))
           state.refusals.push({ linkRef: ack.linkRef, code: edit.code, reason: edit.reason })
       state.acks = kept
     }

@@ -112,7 +112,7 @@ export class RefusalRepair {
     const update = edits.outbox.get(ref) as Uint8Array
     const firstRef = edits.outbox.firstRefOf(ref) ?? ref
     edits.remove(ref)
-    const edit: RejectedEdit = { ref, update, code, reason }
+    const edit: RejectedEdit = { ref, firstRef, update, code, reason }
     refused.push(edit)
     waiters.refused(firstRef, new WeftError(code, `${name}: edit ${ref} refused: ${reason}`))
     events.emit('rejected', [edit])
