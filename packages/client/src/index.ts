@@ -30,6 +30,7 @@ export {
   type WeftProviderEvents,
   type WeftProviderOptions,
 } from './provider.js'
+export type { BindingFactory, ProviderBinding } from './provider-binding.js'
 export {
   browserNetworkHints,
   netInfoHints,

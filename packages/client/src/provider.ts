@@ -1,9 +1,11 @@
 /** WeftProvider: a y-websocket-shaped provider over a Weft client, for editor bindings. */
+import { WeftError } from '@weft/protocol'
 import { ObservableV2 } from 'lib0/observable'
 import type { Awareness } from 'y-protocols/awareness'
 import type * as Y from 'yjs'
 import type { WeftClient } from './client.js'
 import type { DocHandle } from './doc-handle.js'
+import { FollowedBinding, type BindingFactory } from './provider-binding.js'
 import type { SyncStatus } from './status.js'
 
 /** The connection states y-websocket reports in its `status` event. */
@@ -18,7 +20,8 @@ export interface WeftProviderEvents {
   status: (event: { status: ProviderConnectionStatus }) => void
   /**
    * The relay refused an edit and the document was rebuilt from its state (see the handle's
-   * `reset`): `doc` and `awareness` are new; rebind the editor to them.
+   * `reset`): `doc` and `awareness` are new. Bindings made with `bind()` are already re-created
+   * when this fires; rebind any other editor to them.
    */
   reset: (event: { doc: Y.Doc; awareness: Awareness }) => void
 }
@@ -45,9 +48,11 @@ const toConnectionStatus = (status: SyncStatus): ProviderConnectionStatus =>
  * client's one socket; `disconnect()` stops syncing this document only, and edits keep
  * collecting in the outbox. The Weft handle is `provider.handle` (pending, whenSaved, status).
  *
+ * A refused edit replaces the document (`reset`); `bind()` keeps a binding on the current one:
+ *
  * ```ts
- * const provider = new WeftProvider(client, 'notes', ydoc)
- * yCollab(ytext, provider.awareness) // y-codemirror.next
+ * const provider = new WeftProvider(client, 'notes', new Y.Doc())
+ * provider.bind((doc, awareness) => new QuillBinding(doc.getText('quill'), quill, awareness))
  * ```
  */
 export class WeftProvider extends ObservableV2<WeftProviderEvents> {
@@ -55,6 +60,8 @@ export class WeftProvider extends ObservableV2<WeftProviderEvents> {
   readonly handle: DocHandle
   #status: ProviderConnectionStatus = 'disconnected'
   #synced = false
+  #destroyed = false
+  readonly #bindings = new Set<FollowedBinding>()
 
   constructor(client: WeftClient, roomname: string, doc: Y.Doc, options: WeftProviderOptions = {}) {
     super()
@@ -108,8 +115,37 @@ export class WeftProvider extends ObservableV2<WeftProviderEvents> {
     this.handle.pause()
   }
 
-  /** Closes the document on the client (withdrawing presence) and removes listeners. */
+  /**
+   * Binds an editor to the document and keeps it bound: calls `create(doc, awareness)` now, and
+   * on every `reset` destroys what it returned (its `destroy()`, or the function itself) and
+   * calls it again with the new document and awareness, before `reset` is emitted. The refused
+   * edit is not in the new document (it is in `handle.rejected`), so the editor shows the
+   * relay's state plus the edits still waiting. `create` must set the editor's content from the
+   * document, as y-quill, y-monaco, y-prosemirror and a new CodeMirror view with `yCollab` do.
+   * An error `create` throws on a reset is rethrown in a microtask, as a failing event listener's.
+   * Returns `unbind`, which destroys the current binding; `destroy()` destroys every binding.
+   *
+   * @throws WeftError `INVALID_ARGUMENT` when `create` is not a function or returns something
+   *   other than a function, an object with `destroy()`, or nothing; `CLOSED` after `destroy()`.
+   */
+  bind(create: BindingFactory): () => void {
+    if (this.#destroyed) throw new WeftError('CLOSED', 'the provider was destroyed')
+    if (typeof create !== 'function')
+      throw new WeftError('INVALID_ARGUMENT', 'bind(create): create must be a function')
+    const binding = new FollowedBinding(create, this.doc, this.awareness)
+    this.#bindings.add(binding)
+    return () => {
+      this.#bindings.delete(binding)
+      binding.destroy()
+    }
+  }
+
+  /** Destroys the bindings, closes the document on the client (withdrawing presence). */
   override destroy(): void {
+    if (this.#destroyed) return
+    this.#destroyed = true
+    for (const binding of this.#bindings) binding.destroy()
+    this.#bindings.clear()
     this.handle.off('status', this.#onStatus)
     this.handle.off('reset', this.#onReset)
     void this.handle.close()
@@ -117,6 +153,16 @@ export class WeftProvider extends ObservableV2<WeftProviderEvents> {
   }
 
   #onReset = (event: { doc: Y.Doc; awareness: Awareness }): void => {
+    for (const binding of this.#bindings) {
+      try {
+        binding.rebind(event.doc, event.awareness)
+      } catch (error) {
+        // The handle's reset is done; one broken binding must not keep the others unbound.
+        queueMicrotask(() => {
+          throw error
+        })
+      }
+    }
     this.emit('reset', [{ doc: event.doc, awareness: event.awareness }])
   }
 
