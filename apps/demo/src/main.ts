@@ -54,10 +54,12 @@ online.addEventListener('change', () => {
 for (const event of ['status', 'pending', 'saved', 'synced'] as const) handle.on(event, renderSync)
 renderSync()
 
-/** Binds the editor and board to the provider's current document (again after a `reset`). */
-const mount = (): (() => void) => {
-  const model = openModel(provider.doc, boardSchema, { author: me.name })
-  const unmountNote = mountNote(provider, me)
+await handle.whenLoaded()
+// The editor and board follow the document: when the relay refuses an edit, the provider rebuilds
+// the document from the relay's state and calls this again with the new one (the old is unbound).
+provider.bind((doc, awareness) => {
+  const model = openModel(doc, boardSchema, { author: me.name })
+  const unmountNote = mountNote(doc, awareness, me)
   const unmountBoard = mountBoard(model, handle)
   const migrate = (): void => {
     if (model.status.mode === 'writable' && model.status.pendingMigrations > 0) model.migrate()
@@ -67,13 +69,5 @@ const mount = (): (() => void) => {
     unmountNote()
     unmountBoard()
   }
-}
-
-await handle.whenLoaded()
-let unmount = mount()
-provider.on('reset', () => {
-  // The relay refused an edit: the document was rebuilt from its state. Bind to the new one.
-  unmount()
-  unmount = mount()
 })
 Object.assign(window, { weftDemo: { client, handle } })

@@ -1,12 +1,12 @@
 /** The shared note: CodeMirror bound to the document's `note` text, with live cursors. */
-import type { WeftProvider } from '@weft/client'
 import { EditorView, basicSetup } from 'codemirror'
 import { yCollab } from 'y-codemirror.next'
+import type { Awareness } from 'y-protocols/awareness'
+import type * as Y from 'yjs'
 import type { Identity } from './identity.js'
 
-export const mountNote = (provider: WeftProvider, me: Identity): (() => void) => {
-  const text = provider.doc.getText('note')
-  const awareness = provider.awareness
+export const mountNote = (doc: Y.Doc, awareness: Awareness, me: Identity): (() => void) => {
+  const text = doc.getText('note')
   awareness.setLocalStateField('user', { name: me.name, color: me.color })
   const parent = document.querySelector<HTMLElement>('#editor')!
   const view = new EditorView({
