@@ -44,12 +44,17 @@ export class DocPresence {
     awarenessProtocol.applyAwarenessUpdate(this.awareness, update, origin)
   }
 
-  /** The connection went: the other clients' states are no longer known. */
+  /**
+   * The connection went: the other clients' states are no longer known. Their clocks are
+   * forgotten too: on the next connection the relay sends each unchanged state under the clock
+   * already seen, which y-protocols would ignore until the state's 15 s renewal.
+   */
   forgetOthers(origin: unknown): void {
     const others = [...this.awareness.getStates().keys()].filter(
       (id) => id !== this.awareness.clientID,
     )
     awarenessProtocol.removeAwarenessStates(this.awareness, others, origin)
+    for (const id of others) this.awareness.meta.delete(id)
   }
 
   /** Removes this client's state (telling the relay while the document is open) and stops. */

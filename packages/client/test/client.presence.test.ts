@@ -36,4 +36,24 @@ describe('presence', () => {
     await until(seesAna, 'b sees Ana again after she reconnects')
     expect(seesAna()).toBe(true)
   })
+
+  it('of the others comes back at once to a client that reconnects, though they did not change', async () => {
+    relay = await startTestRelay()
+    const [a, b] = [testClient(relay), testClient(relay)]
+    const [docA, docB] = [a.open('room'), b.open('room')]
+    docA.awareness.setLocalStateField('user', { name: 'Ana' })
+    await Promise.all([docA.whenSynced(), docB.whenSynced()])
+    const seesAna = (): boolean =>
+      [...docB.awareness.getStates().values()].some(
+        (state) => (state as { user?: { name?: string } }).user?.name === 'Ana',
+      )
+    await until(seesAna, 'b sees Ana')
+    b.disconnect()
+    await until(() => !seesAna(), 'b forgets the others when its connection goes')
+    b.connect()
+    await docB.whenSynced()
+    // The relay sends Ana's state under the clock b saw before: b must take it all the same.
+    await until(seesAna, 'b sees Ana again after it reconnects')
+    expect(seesAna()).toBe(true)
+  })
 })
