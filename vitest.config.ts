@@ -1,8 +1,10 @@
 import { defineConfig } from 'vitest/config'
 
-// One Vitest project per package and app (and the bench suite's smoke test); each runs its own `src/**/*.test.ts` and `test/**/*.test.ts`.
+// One Vitest project per package and app (and the bench suite's smoke test); each runs its own
+// `src/**/*.test.ts` and `test/**/*.test.ts`. packages/react/react-18 runs @weft/react's tests
+// again on React 18.
 export default defineConfig({
   test: {
-    projects: ['packages/*', 'apps/*', 'bench'],
+    projects: ['packages/*', 'packages/react/react-18', 'apps/*', 'bench'],
   },
 })

@@ -84,11 +84,15 @@ const gone = SLOW_TESTS.filter((path) => !existsSync(join(here, path)))
 if (gone.length > 0)
   throw new Error(`vitest.fast.config.ts lists missing tests: ${gone.join(', ')}`)
 
-/** The directories vitest.config.ts makes projects of: `packages/*`, `apps/*` and `bench`. */
+/**
+ * The directories vitest.config.ts makes projects of: `packages/*`, `apps/*`, `bench`, and
+ * `packages/react/react-18` (@weft/react's tests on React 18).
+ */
 const projectRoots = [
   ...['packages', 'apps'].flatMap((parent) =>
     readdirSync(join(here, parent)).map((name) => `${parent}/${name}`),
   ),
+  'packages/react/react-18',
   'bench',
 ].filter((root) => existsSync(join(here, root, 'package.json')))
 
@@ -100,6 +104,10 @@ export default defineConfig({
     // Every core: the default leaves one to the main process, which idles in a run this short.
     maxWorkers: availableParallelism(),
     projects: projectRoots.map((root) => ({
+      // A project's own config (React 18's aliases) applies in this lane too.
+      ...(existsSync(join(here, root, 'vitest.config.ts'))
+        ? { extends: join(here, root, 'vitest.config.ts') }
+        : {}),
       root,
       test: {
         name: packageName(root),
