@@ -131,6 +131,8 @@ describe('Weft installed from packed tarballs into an app outside the workspace'
         ...tarballs,
         'ws@^8',
         '@types/ws@^8',
+        // @weft/react's declarations name React's types (npm installs React itself, a peer).
+        '@types/react@^19',
         '@types/node@^20',
       ],
       { cwd: app, maxBuffer: 64 << 20, env: { ...process.env, npm_config_yes: 'true' } },
