@@ -19,5 +19,9 @@ export const mount: MountEditor = (provider, parent, user) => {
   return {
     visible: () => model.getValue(),
     shared: () => provider.doc.getText('monaco').toString(),
+    appendShared: (text) => {
+      const shared = provider.doc.getText('monaco')
+      shared.insert(shared.length, text)
+    },
   }
 }

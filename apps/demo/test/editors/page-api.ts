@@ -13,6 +13,8 @@ export interface MountedEditor {
   visible(): string
   /** The shared type's `toString()`, as the relay's copy gives it. */
   shared(): string
+  /** Appends `text` to the document's shared type directly (not through the editor). */
+  appendShared(text: string): void
 }
 
 /** Binds an editor in `parent` to the provider's document, following it across resets. */

@@ -18,5 +18,9 @@ export const mount: MountEditor = (provider, parent, user) => {
   return {
     visible: () => quill.getText(),
     shared: () => provider.doc.getText('quill').toString(),
+    appendShared: (text) => {
+      const shared = provider.doc.getText('quill')
+      shared.insert(shared.length, text)
+    },
   }
 }

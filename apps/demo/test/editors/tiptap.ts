@@ -3,6 +3,7 @@ import { Editor } from '@tiptap/core'
 import Collaboration from '@tiptap/extension-collaboration'
 import CollaborationCursor from '@tiptap/extension-collaboration-cursor'
 import StarterKit from '@tiptap/starter-kit'
+import type * as Y from 'yjs'
 import type { MountEditor } from './page-api.js'
 
 export const mount: MountEditor = (provider, parent, user) => {
@@ -22,5 +23,12 @@ export const mount: MountEditor = (provider, parent, user) => {
   return {
     visible: () => editor?.getText() ?? '',
     shared: () => provider.doc.getXmlFragment('prosemirror').toString(),
+    appendShared: (text) => {
+      // The last paragraph's text node.
+      const fragment = provider.doc.getXmlFragment('prosemirror')
+      const paragraph = fragment.get(fragment.length - 1) as Y.XmlElement
+      const node = paragraph.get(paragraph.length - 1) as Y.XmlText
+      node.insert(node.length, text)
+    },
   }
 }
