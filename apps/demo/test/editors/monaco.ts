@@ -1,5 +1,4 @@
 /** Monaco (the editor API only, no languages), bound by y-monaco. */
-/// <reference types="vite/client" />
 import * as monaco from 'monaco-editor/esm/vs/editor/editor.api.js'
 import EditorWorker from 'monaco-editor/esm/vs/editor/editor.worker.js?worker'
 import { MonacoBinding } from 'y-monaco'
