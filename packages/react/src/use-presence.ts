@@ -13,7 +13,7 @@ export interface Peer {
 
 /**
  * The other clients present on `handle`'s document (other devices, tabs and users; not this
- * one), ordered by client id. It re-renders when one arrives, leaves (its state removed or timed
+ * one, nor clients whose state is empty because they never set one), ordered by client id. It re-renders when one arrives, leaves (its state removed or timed
  * out) or changes its state; not on the awareness heartbeats that change nothing. Set this
  * client's own state with `handle.awareness.setLocalStateField(…)`. It follows the handle's new
  * `awareness` after a `reset`. Throws `INVALID_ARGUMENT` when `handle` is not a `DocHandle`.
@@ -42,7 +42,10 @@ export const usePresence = (handle: DocHandle): readonly Peer[] => {
   const getSnapshot = useCallback((): readonly Peer[] => {
     const { awareness } = handle
     const peers: Peer[] = [...awareness.getStates()]
-      .filter(([clientId]) => clientId !== awareness.clientID)
+      // A client that set nothing presents nobody (a tab group's hub, a script syncing data).
+      .filter(
+        ([clientId, state]) => clientId !== awareness.clientID && Object.keys(state).length > 0,
+      )
       .sort(([a], [b]) => a - b)
       .map(([clientId, state]) => ({ clientId, state }))
     // Awareness keeps a state object until it changes: identity says whether anything did.

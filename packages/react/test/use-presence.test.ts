@@ -21,15 +21,17 @@ const names = (peers: ReadonlyArray<{ state: Readonly<Record<string, unknown>> }
 
 describe('usePresence', () => {
   it('renders other clients as they arrive, change and leave, and never this one', async () => {
-    const [me, ana, ben] = [testClient(relay), testClient(relay), testClient(relay)]
-    const handle = me.open('room')
+    const [me, ana, ben, quiet] = [relay, relay, relay, relay].map((target) => testClient(target))
+    // A client that never sets a state (its awareness holds {}) presents nobody.
+    await quiet!.open('room').whenSynced()
+    const handle = me!.open('room')
     handle.awareness.setLocalStateField('name', 'Me')
     const log = renderLog(() => usePresence(handle))
     expect(log.latest()).toEqual([])
 
-    const anaHandle = ana.open('room')
+    const anaHandle = ana!.open('room')
     anaHandle.awareness.setLocalStateField('name', 'Ana')
-    const benHandle = ben.open('room')
+    const benHandle = ben!.open('room')
     benHandle.awareness.setLocalStateField('name', 'Ben')
     const both = await log.until((peers) => peers.length === 2, 'Ana and Ben')
     expect(names(both).sort()).toEqual(['Ana', 'Ben'])
