@@ -4,22 +4,16 @@ import { decodeStateVector } from '@weft/doc'
 import {
   checkDocName,
   ChunkedFrame,
-  CHUNK_BYTES,
-  CHUNKING_VERSION,
   compressFrame,
   COMPRESSION_VERSION,
-  decodeDocHead,
   decodeMessage,
   expandFrame,
   MESSAGE_SPECS,
   encodeMessage,
   negotiateVersion,
   newTransferId,
-  TransferSender,
   WeftError,
-  type ChunkMessage,
   type OpenMessage,
-  type ResumeMessage,
   type WeftMessage,
 } from '@weft/protocol'
 import type { Authenticator, Identity } from './auth.js'
@@ -32,7 +26,9 @@ import { ZLIB_CODEC } from './zlib-codec.js'
 import type { SocketHandler, SocketLink } from './socket-link.js'
 import { recordWriterOf, writeDenied } from './write-rules.js'
 import { DocLink, queuedSize, type DocMessage } from './doc-link.js'
-import type { RelayTransfers, SyncTransfer } from './relay-transfers.js'
+import { overDocLimit } from './doc-size-limit.js'
+import type { RelayTransfers } from './relay-transfers.js'
+import { SessionWire, type ChunkResult } from './session-wire.js'
 
 /** What a session needs from its relay. */
 export interface SessionContext {
@@ -64,17 +60,8 @@ export interface SessionContext {
 
 const HELLO_TAG = MESSAGE_SPECS.hello.tag
 
-/** Sync answers a client may ask to resume on one socket. */
-const MAX_RESUMES_ASKED = 16
-
 /** A Yjs update with nothing in it: no structs, no deletions. */
 const EMPTY_UPDATE_BYTES = 2
-
-/** An encoded state vector that names no client. */
-const EMPTY_STATE_VECTOR = new Uint8Array([0])
-
-/** Edits from this size (or a 64th of the limit) are checked against the document's size with them. */
-const DOC_SIZE_CHECK_FROM_BYTES = 1024 * 1024
 
 /**
  * The Weft dialect. The first frame must be `hello` with a token the relay's authenticator
@@ -97,16 +84,15 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
   #helloFrame: Uint8Array = new Uint8Array()
   /** The protocol version negotiated in `hello` (1 until then). */
   #version = 1
-  /** From protocol version 3: frames in order, large ones as chunked transfers. */
-  #out: TransferSender | null = null
-  /** Sync answers the client holds part of (from its `resume` after reconnecting), by id. */
-  readonly #resumeAsked = new Map<string, number>()
+  /** Frames in order; from protocol version 3, large ones as chunked transfers. */
+  readonly #wire: SessionWire
   correlationId = ''
 
   constructor(link: SocketLink, context: SessionContext) {
     this.#link = link
     this.#context = context
     this.#auth = new SessionAuth(context.auth, (error) => link.close(error))
+    this.#wire = new SessionWire(link, context, () => this.#auth.subject)
     link.setHandler(this)
     this.#helloTimer = setTimeout(() => {
       link.close(
@@ -158,11 +144,7 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
       message = decodeMessage(frame)
     }
     if (message.type === 'chunk' || message.type === 'resume') {
-      if (this.#out === null) {
-        throw new WeftError('PROTOCOL_VIOLATION', `${message.type} needs protocol version 3`)
-      }
-      if (message.type === 'chunk') this.#chunk(message)
-      else this.#resume(message)
+      this.#transferred(this.#wire.take(message))
     } else {
       this.#dispatch(frame, message)
     }
@@ -176,17 +158,14 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
     return expandFrame(message, maxBytes, ZLIB_CODEC)
   }
 
-  /** A chunk of a transfer from the client; the whole frame is handled once it is complete. */
-  #chunk(chunk: ChunkMessage): void {
-    const outcome = this.#context.transfers.incoming.receive(
-      this.#transferKey(chunk.transfer),
-      chunk,
-    )
-    // Straight to the socket: an answer must not wait behind a transfer of ours.
-    this.#link.send(encodeMessage(outcome.ack))
-    if (outcome.kind === 'ack') return
-    if (outcome.kind === 'too-large') return this.#tooLarge(outcome.payload, chunk.size)
-    let frame = outcome.frame
+  /** What a chunk from the client came to: a whole frame to handle, or an edit to refuse. */
+  #transferred(result: ChunkResult): void {
+    if (result === null) return
+    if ('refuse' in result) {
+      const { doc, ref, error } = result.refuse
+      return this.#refuseEdit(doc, ref, error)
+    }
+    let frame = result.frame
     let message = decodeMessage(frame)
     if (message.type === 'compressed') {
       frame = this.#expand(message, this.#context.maxDocBytes)
@@ -196,29 +175,6 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
       throw new WeftError('BAD_MESSAGE', `a transfer may not carry ${message.type}`)
     }
     this.#dispatch(frame, message)
-  }
-
-  /** The key of this client's transfer `id` in the relay's receiver: per token subject. */
-  #transferKey(id: string): string {
-    return `${this.#auth.subject}\n${id}`
-  }
-
-  /** A transfer over the document-size limit: its edit is refused by ref, unread. */
-  #tooLarge(firstPayload: Uint8Array, size: number): void {
-    const head = decodeDocHead(firstPayload)
-    const reason = `a message of ${size} bytes is over the document-size limit of ${this.#context.maxDocBytes}`
-    if (head === null) throw new WeftError('MESSAGE_TOO_BIG', reason)
-    this.#refuseEdit(head.doc, head.ref, new WeftError('DOC_TOO_LARGE', reason))
-  }
-
-  /**
-   * The client's answer about a transfer of ours, or (after it reconnected) a sync answer it holds
-   * part of, resumed when it opens that document again.
-   */
-  #resume(message: ResumeMessage): void {
-    if (this.#out?.resumed(message) === true) return
-    if (this.#resumeAsked.size >= MAX_RESUMES_ASKED) return
-    this.#resumeAsked.set(message.transfer, message.received)
   }
 
   #dispatch(frame: Uint8Array, message: WeftMessage): void {
@@ -240,7 +196,7 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
         return this.#route(message)
       case 'ping':
         // Straight to the socket: a pong must not wait behind a transfer.
-        return this.#link.send(encodeMessage({ type: 'pong', nonce: message.nonce }))
+        return this.#wire.sendNow(encodeMessage({ type: 'pong', nonce: message.nonce }))
       case 'pong':
         return
       case 'refresh-token':
@@ -282,32 +238,7 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
 
   /** Sends an already encoded frame, after those before it (a transfer first). */
   sendFrame(frame: Uint8Array): void {
-    const out = this.#out
-    if (out === null) return this.#link.send(frame)
-    out.send(frame)
-    this.#checkQueue(out)
-  }
-
-  /** Sends a sync answer: in chunks (resumable) when large and the client takes them. */
-  #sendSync(frame: Uint8Array, transfer: () => SyncTransfer): void {
-    const out = this.#out
-    if (out === null || frame.length <= CHUNK_BYTES) return this.sendFrame(frame)
-    const sync = transfer()
-    this.#context.transfers.keep(sync)
-    out.sendChunks(sync.chunks)
-    this.#checkQueue(out)
-  }
-
-  /** Frames waiting behind a transfer count as send buffer: too many make a slow consumer. */
-  #checkQueue(out: TransferSender): void {
-    if (out.queuedBytes <= this.#context.maxBufferedBytes) return
-    this.#context.metrics.slowConsumer()
-    this.#link.close(
-      new WeftError(
-        'SLOW_CONSUMER',
-        `over ${this.#context.maxBufferedBytes} bytes waiting behind a transfer`,
-      ),
-    )
+    this.#wire.send(frame)
   }
 
   /** Closes one document for this socket with an `error` naming it. */
@@ -378,19 +309,7 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
       server: this.#context.serverName,
     })
     this.#version = version
-    if (version >= CHUNKING_VERSION) {
-      this.#out = new TransferSender({
-        send: (frame) => this.#link.send(frame),
-        chunkBytes: CHUNK_BYTES,
-        cut: (frame) => new ChunkedFrame(newTransferId(), frame),
-      })
-    }
-    // What this client's unfinished uploads hold here, so it goes on from there when it resends.
-    if (this.#out !== null) {
-      for (const message of this.#context.transfers.incoming.pending(this.#transferKey(''))) {
-        this.#link.send(encodeMessage(message))
-      }
-    }
+    this.#wire.start(version)
     const waiting = this.#preAuth
     this.#preAuth = []
     for (const frame of waiting) {
@@ -488,7 +407,9 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
     if (isEmptyStateVector(stateVector)) {
       // A client with nothing: the frame every such joiner gets, built once per change.
       const { compressFromBytes } = this
-      this.#sendSync(room.joinFrame(compressFromBytes), () => room.joinTransfer(compressFromBytes))
+      this.#wire.sendSync(room.joinFrame(compressFromBytes), () =>
+        room.joinTransfer(compressFromBytes),
+      )
       this.#syncRest(link, room)
       return
     }
@@ -501,7 +422,7 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
       this.compressFromBytes,
       ZLIB_CODEC,
     )
-    this.#sendSync(frame, () => ({
+    this.#wire.sendSync(frame, () => ({
       chunks: new ChunkedFrame(newTransferId(), frame),
       doc: link.name,
       stateVector: room.stateVector(),
@@ -514,22 +435,14 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
    * reconnecting): the chunks it lacks, then what changed on the relay since that answer.
    */
   #resumeSync(link: DocLink, room: Room): boolean {
-    const out = this.#out
-    if (out === null) return false
-    for (const [id, received] of this.#resumeAsked) {
-      const sync = this.#context.transfers.sync(id)
-      if (sync?.doc !== link.name) continue
-      this.#resumeAsked.delete(id)
-      this.#context.transfers.keep(sync)
-      out.sendChunks(sync.chunks, received)
-      const since = room.diff(sync.stateVector)
-      if (since instanceof WeftError) throw since
-      if (since.length > EMPTY_UPDATE_BYTES) {
-        this.send({ type: 'update', doc: link.name, ref: 0, update: since })
-      }
-      return true
+    const stateVector = this.#wire.resumeSync(link.name)
+    if (stateVector === null) return false
+    const since = room.diff(stateVector)
+    if (since instanceof WeftError) throw since
+    if (since.length > EMPTY_UPDATE_BYTES) {
+      this.send({ type: 'update', doc: link.name, ref: 0, update: since })
     }
-    return false
+    return true
   }
 
   /** The relay's state vector, presence and durable state, after sync step 2. */
@@ -580,7 +493,7 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
         const denied = writeDenied(access, room, updates, recordWriterOf(this.#auth))
         // Refused whole: not applied, stored or forwarded; the socket and document stay open.
         if (denied !== undefined) return this.#refuseEdit(link.name, message.ref, denied)
-        const tooLarge = this.#overDocLimit(room, updates)
+        const tooLarge = overDocLimit(room, updates, this.#context.maxDocBytes)
         if (tooLarge !== undefined) return this.#refuseEdit(link.name, message.ref, tooLarge)
         const error = room.applyUpdates(link, updates, message.ref)
         if (error === undefined) return
@@ -598,26 +511,6 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
       default:
         throw new WeftError('PROTOCOL_VIOLATION', `a client may not send ${message.type}`)
     }
-  }
-
-  /**
-   * `DOC_TOO_LARGE` when the edit is over the document-size limit, or (from 1 MiB or a 64th of
-   * the limit, where encoding the document costs little beside the edit itself) would take the
-   * document over it.
-   */
-  #overDocLimit(room: Room, updates: readonly Uint8Array[]): WeftError | undefined {
-    const { maxDocBytes } = this.#context
-    let bytes = 0
-    for (const update of updates) bytes += update.length
-    const checkFrom = Math.min(DOC_SIZE_CHECK_FROM_BYTES, maxDocBytes / 64)
-    if (bytes < checkFrom) return undefined
-    const current = bytes > maxDocBytes ? 0 : room.diff(EMPTY_STATE_VECTOR)
-    const docBytes = current instanceof Uint8Array ? current.length : 0
-    if (docBytes + bytes <= maxDocBytes) return undefined
-    return new WeftError(
-      'DOC_TOO_LARGE',
-      `the edit (${bytes} bytes) would take the document over the size limit of ${maxDocBytes} bytes`,
-    )
   }
 
   /** Refuses one edit by ref: not applied, stored or forwarded; the document stays open. */
