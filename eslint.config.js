@@ -11,6 +11,8 @@ export default defineConfig(
       'apps/demo/dist/**',
       // Compiled against the packed packages by its own test, outside the workspace's tsconfig.
       'apps/relay/test/fixtures/installed-app/**',
+      // Apps of their own (their own package.json and tsconfig), built against packed packages.
+      'examples/**',
     ],
   },
   {

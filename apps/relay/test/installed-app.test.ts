@@ -6,13 +6,14 @@
  * - a Node script using `@weft/client` + `ws` edits, is saved, and a second client converges;
  * - that script type-checks with `tsc --strict` against the shipped `.d.ts` (no casts for `ws`);
  * - a page importing `@weft/client`, bundled by Vite, edits in Chromium and is saved;
- * - a service using `@weft/service-client` reads both documents over HTTP.
+ * - a service using `@weft/service-client` reads both documents over HTTP;
+ * - the React starter (examples/react-starter) installed from the same tarballs builds with its
+ *   own Vite and, served by its own relay, syncs its board and its Tiptap note between two tabs.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import {
   cpSync,
   existsSync,
-  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -24,13 +25,25 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { launchChromium } from '@weft/testkit'
-import type { Browser } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { build } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { pnpmCommand, publicPackages, ROOT } from '../../../scripts/workspace.js'
 
 const run = promisify(execFile)
 const FIXTURE = fileURLToPath(new URL('./fixtures/installed-app', import.meta.url))
+const STARTER = fileURLToPath(new URL('../../../examples/react-starter', import.meta.url))
+
+// Packed once for the file: both apps install the same tarballs.
+const packs = mkdtempSync(join(tmpdir(), 'weft-packs-'))
+let tarballs: string[] = []
+
+beforeAll(async () => {
+  await packPackages(packs)
+  tarballs = readdirSync(packs).map((file) => join(packs, file))
+}, 240_000)
+
+afterAll(() => rmSync(packs, { recursive: true, force: true }))
 
 /** The repository's own `pnpm pack-packages` into `destination`. */
 const packPackages = (destination: string): Promise<unknown> => {
@@ -115,10 +128,6 @@ describe('Weft installed from packed tarballs into an app outside the workspace'
   let browser: Browser | undefined
 
   beforeAll(async () => {
-    const packs = join(app, 'packs')
-    mkdirSync(packs)
-    await packPackages(packs)
-    const tarballs = readdirSync(packs).map((file) => join(packs, file))
     expect(tarballs.length).toBe(publicPackages().length)
     cpSync(FIXTURE, app, { recursive: true })
     await run(
@@ -283,5 +292,81 @@ describe('Weft installed from packed tarballs into an app outside the workspace'
       { cwd: app, timeout: 30_000 },
     )
     expect(stdout).toContain('typed in an app that installed Weft')
+  }, 60_000)
+})
+
+describe('the React starter installed from the packed tarballs, outside the workspace', () => {
+  const starter = mkdtempSync(join(tmpdir(), 'weft-starter-'))
+  let relay: Awaited<ReturnType<typeof startInstalledRelay>> | undefined
+  let browser: Browser | undefined
+
+  beforeAll(async () => {
+    cpSync(STARTER, starter, {
+      recursive: true,
+      // What a clone holds: not a developer's install, build or data.
+      filter: (source) => !/[/\\](node_modules|dist|\.weft-data|\.weft-packs)$/.test(source),
+    })
+    // As its README's first command does: the packed @weft/* in place of the npm versions.
+    await run(
+      'npm',
+      ['install', '--no-audit', '--no-fund', '--prefer-offline', '--no-save', ...tarballs],
+      { cwd: starter, maxBuffer: 64 << 20, env: { ...process.env, npm_config_yes: 'true' } },
+    )
+    await run('npm', ['run', 'build'], { cwd: starter, maxBuffer: 64 << 20 })
+    relay = await startInstalledRelay(starter, [
+      '--port',
+      '0',
+      '--auth',
+      'open',
+      '--data',
+      join(starter, '.weft-data'),
+      '--static-dir',
+      join(starter, 'dist'),
+    ])
+    browser = await launchChromium()
+  }, 240_000)
+
+  afterAll(async () => {
+    await browser?.close()
+    if (relay !== undefined && relay.child.exitCode === null) {
+      const exited = new Promise((resolve) => relay?.child.once('exit', resolve))
+      relay.child.kill('SIGTERM')
+      await exited
+    }
+    rmSync(starter, { recursive: true, force: true })
+  })
+
+  it('renders, and syncs its task board and Tiptap note between two tabs of one profile', async () => {
+    const context = await (browser as Browser).newContext()
+    const openTab = async (): Promise<Page> => {
+      const page = await context.newPage()
+      page.on('pageerror', (error) => console.error('starter page error:', error.message))
+      await page.goto(`http://127.0.0.1:${relay?.port}/?room=installed`)
+      await page.waitForSelector('#task-title', { timeout: 20_000 })
+      return page
+    }
+    const [first, second] = [await openTab(), await openTab()]
+    for (const tab of [first, second])
+      await tab.waitForSelector('.others:has-text("Also here")', { timeout: 10_000 })
+
+    await first.fill('#task-title', 'Water the plants')
+    await first.press('#task-title', 'Enter')
+    await second.waitForSelector('.task .title:text-is("Water the plants")', { timeout: 10_000 })
+
+    await second.locator('.editor .tiptap').click()
+    await second.keyboard.type('Typed in the second tab')
+    await first.waitForSelector('.editor .tiptap:has-text("Typed in the second tab")', {
+      timeout: 10_000,
+    })
+    // Both documents saved on the relay's disk, as each tab shows it.
+    for (const tab of [first, second]) {
+      for (const doc of ['board', 'note']) {
+        await tab.waitForSelector(
+          `.sync[data-doc="${doc}"][data-state="synced"][data-pending="0"]`,
+          { timeout: 10_000 },
+        )
+      }
+    }
+    expect(await second.locator('.task .title').allInnerTexts()).toEqual(['Water the plants'])
   }, 60_000)
 })
