@@ -8,7 +8,7 @@ import {
   testClient,
   type TestRelay,
 } from '@weft/testkit'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { Awareness } from 'y-protocols/awareness'
 import * as Y from 'yjs'
 
@@ -159,6 +159,41 @@ describe('WeftProvider.bind: a binding that follows the document across refused 
     expect(calls).toEqual(['create a', 'create b', 'cleanup a'])
     await refuse(provider, 'x')
     expect(calls).toEqual(['create a', 'create b', 'cleanup a', 'create b'])
+    provider.destroy()
+  })
+
+  it('rethrows a factory’s error on reset in a microtask, and the other bindings still follow', async () => {
+    const provider = new WeftProvider(client, 'throwing', new Y.Doc())
+    const broken = new Error('the editor could not be made')
+    let calls = 0
+    provider.bind(() => {
+      calls += 1
+      if (calls > 1) throw broken
+    })
+    const docs: Y.Doc[] = []
+    provider.bind((doc) => {
+      docs.push(doc)
+    })
+    await provider.handle.whenSynced()
+    // Errors thrown by queued tasks are kept here rather than reaching the test runner.
+    const thrown: unknown[] = []
+    const queue = globalThis.queueMicrotask
+    vi.stubGlobal('queueMicrotask', (task: () => void) =>
+      queue(() => {
+        try {
+          task()
+        } catch (error) {
+          thrown.push(error)
+        }
+      }),
+    )
+    try {
+      await refuse(provider, 'x')
+    } finally {
+      vi.unstubAllGlobals()
+    }
+    expect(docs).toEqual([docs[0], provider.doc])
+    expect(thrown).toEqual([broken])
     provider.destroy()
   })
 
