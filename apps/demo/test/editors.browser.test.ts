@@ -36,7 +36,7 @@ afterAll(async () => {
 })
 
 /** Cursors must show well before y-protocols' 15 s renewal would bring a lost one back. */
-const CURSOR_MS = 5000
+const CURSOR_MS = 8000
 
 /** Waits until the editor in `page` draws the other tab's cursor (named `name`, where it can). */
 const untilCursorOf = async (page: Page, editor: EditorName, name: string): Promise<void> => {
