@@ -49,7 +49,13 @@ export const useDoc = (name: string, options: UseDocOptions = {}): DocHandle => 
   const { handle } = entry
   if (suspend !== false) {
     const { status } = handle
-    if (status.state === 'error') throw new WeftError(status.code, status.reason)
+    if (status.state === 'error') {
+      // The reason is often the message of the handle's own WeftError, which starts with the code.
+      const reason = status.reason.startsWith(`${status.code}: `)
+        ? status.reason.slice(status.code.length + 2)
+        : status.reason
+      throw new WeftError(status.code, reason)
+    }
     if (!entry.loaded)
       throw waitOn(client, name, entry, 'loaded', () =>
         settledOrError(handle, () => handle.whenLoaded()),

@@ -1,9 +1,10 @@
 // @vitest-environment happy-dom
 import { cleanup } from '@testing-library/react'
 import { MemoryLocalStore, type DocHandle, type WeftClient } from '@weft/client'
-import { startTestRelay, testClient, type TestRelay } from '@weft/testkit'
-import { createElement, StrictMode, type ReactNode } from 'react'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { jwtAuth } from '@weft/server'
+import { scopedToken, startTestRelay, TEST_SECRET, testClient, type TestRelay } from '@weft/testkit'
+import { Component, createElement, StrictMode, type ReactNode } from 'react'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
 import { useDoc, WeftClientProvider } from '../src/index.js'
 import { renderLog } from './render-log.js'
@@ -25,6 +26,17 @@ const providing =
     const tree = createElement(WeftClientProvider, { client }, children)
     return strict ? createElement(StrictMode, null, tree) : tree
   }
+
+/** Shows the error its children threw. */
+class ShowError extends Component<{ children: ReactNode }, { error: string | null }> {
+  override state = { error: null }
+  static getDerivedStateFromError(error: Error): { error: string } {
+    return { error: error.message }
+  }
+  override render(): ReactNode {
+    return this.state.error === null ? this.props.children : `error: ${this.state.error}`
+  }
+}
 
 /** Resolves when `handle.close()` is called. */
 const whenClosing = (handle: DocHandle): Promise<void> =>
@@ -101,6 +113,32 @@ describe('useDoc', () => {
     const handle = await log.until(() => true, 'rendered once synced')
     expect(handle.synced).toBe(true)
     expect(handle.doc.getMap('m').get('from')).toBe('the relay')
+  })
+
+  it('throws the error of a document that cannot sync to the error boundary instead of suspending for ever', async () => {
+    await relay.close()
+    relay = await startTestRelay({ auth: jwtAuth({ secret: TEST_SECRET }) })
+    const client = testClient(relay, {
+      token: () => scopedToken('ana', [{ pattern: 'mine/**', access: 'write' }]),
+    })
+    const wrapper = ({ children }: { children: ReactNode }): ReactNode =>
+      createElement(ShowError, null, createElement(WeftClientProvider, { client }, children))
+    const log = renderLog(() => useDoc('theirs/plans', { suspend: 'synced' }), {
+      wrapper,
+      fallback: 'syncing',
+    })
+    expect(log.result.container.textContent).toBe('syncing')
+    // React reports what a boundary caught on the console; the boundary is the test.
+    const reported = vi.spyOn(console, 'error').mockImplementation(() => {})
+    await log.result.findByText(
+      'error: FORBIDDEN: the token does not cover this document',
+      undefined,
+      {
+        timeout: 10_000,
+      },
+    )
+    reported.mockRestore()
+    expect(log.values).toHaveLength(0)
   })
 
   it('says what to do without a client, with a bad option, and for a bad name', () => {
