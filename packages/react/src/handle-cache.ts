@@ -20,6 +20,8 @@ export interface HandleEntry {
   readonly handle: DocHandle
   /** The local copy is in `handle.doc` (`whenLoaded()` resolved). */
   loaded: boolean
+  /** The relay's state has arrived once since the handle opened (later disconnections aside). */
+  synced: boolean
   /** Mounted components holding it. */
   holders: number
   /** Suspended renders waiting on it: it is not closed under them. */
@@ -43,12 +45,18 @@ export const acquireHandle = (client: WeftClient, name: string): HandleEntry => 
   const entry: HandleEntry = {
     handle: client.open(name),
     loaded: false,
+    synced: false,
     holders: 0,
     waiting: 0,
     timer: undefined,
     waits: new Map(),
   }
   byName.set(name, entry)
+  const onSynced = (): void => {
+    entry.synced = true
+    entry.handle.off('synced', onSynced)
+  }
+  entry.handle.on('synced', onSynced)
   entry.handle.whenLoaded().then(
     () => (entry.loaded = true),
     () => {}, // a local copy that cannot be read puts the handle in `error`, which useDoc reports

@@ -11,7 +11,8 @@ export interface UseDocOptions {
   /**
    * Suspend (throw to the nearest `<Suspense>`) until the local copy is in `handle.doc`
    * (`'loaded'`, fast and offline-safe) or the relay's state has arrived (`'synced'`, which
-   * waits for a connection). Default: never suspend; the handle is returned at once.
+   * waits for a connection; only the first time: a later disconnection does not suspend again).
+   * Default: never suspend; the handle is returned at once.
    */
   readonly suspend?: 'loaded' | 'synced' | false
   /** Open the document on this client instead of the {@link WeftClientProvider}'s. */
@@ -60,7 +61,8 @@ export const useDoc = (name: string, options: UseDocOptions = {}): DocHandle => 
       throw waitOn(client, name, entry, 'loaded', () =>
         settledOrError(handle, () => handle.whenLoaded()),
       )
-    if (suspend === 'synced' && !handle.synced) {
+    // Only until the first sync: a connection lost later shows in useSyncStatus, not a fallback.
+    if (suspend === 'synced' && !entry.synced && !handle.synced) {
       throw waitOn(client, name, entry, 'synced', () =>
         settledOrError(handle, () => handle.whenSynced()),
       )

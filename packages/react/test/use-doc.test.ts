@@ -113,6 +113,12 @@ describe('useDoc', () => {
     const handle = await log.until(() => true, 'rendered once synced')
     expect(handle.synced).toBe(true)
     expect(handle.doc.getMap('m').get('from')).toBe('the relay')
+    // Synced once is enough: a lost connection does not bring the fallback back.
+    client.disconnect()
+    expect(handle.synced).toBe(false)
+    log.rerender()
+    expect(log.values).toHaveLength(2)
+    expect(log.result.container.textContent).toBe('')
   })
 
   it('throws the error of a document that cannot sync to the error boundary instead of suspending for ever', async () => {
