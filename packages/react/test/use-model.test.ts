@@ -43,6 +43,20 @@ describe('useModel', () => {
     await handle.whenSaved()
   })
 
+  it('keeps one model across renders given an inline newId, and creates with it', () => {
+    const handle = testClient(relay, { autoConnect: false }).open('ids')
+    let next = 0
+    const log = renderLog(() =>
+      useModel(handle, boardSchema, { author: 'ana', newId: () => `task-${++next}` }),
+    )
+    log.rerender()
+    log.rerender()
+    expect(new Set(log.values).size).toBe(1)
+    expect(log.latest().collection('tasks').create({ title: 'A', status: 'todo' }).id).toBe(
+      'task-1',
+    )
+  })
+
   it('needs an author', () => {
     const handle = testClient(relay, { autoConnect: false }).open('anonymous')
     expect(() => renderLog(() => useModel(handle, boardSchema, { author: '' }))).toThrow(
