@@ -78,6 +78,7 @@ const SLOW_TESTS = [
   // @weft/react's hooks against a real relay's sockets, each file run twice (React 19 and 18).
   'packages/react/test/use-conflicts.test.ts',
   'packages/react/test/use-doc.test.ts',
+  'packages/react/test/use-editor-doc.test.ts',
   'packages/react/test/use-model.test.ts',
   'packages/react/test/use-presence.test.ts',
   'packages/react/test/use-records.test.ts',

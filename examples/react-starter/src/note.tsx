@@ -1,5 +1,5 @@
 import { WeftProvider } from '@weft/client'
-import { useWeftClient } from '@weft/react'
+import { useEditorDoc, useWeftClient } from '@weft/react'
 import Collaboration from '@tiptap/extension-collaboration'
 import CollaborationCaret from '@tiptap/extension-collaboration-caret'
 import { EditorContent, useEditor } from '@tiptap/react'
@@ -33,12 +33,7 @@ export const Note = ({ name, user }: { name: string; user: User }) => {
 
 const NoteEditor = ({ provider, user }: { provider: WeftProvider; user: User }) => {
   // After the relay refuses an edit the document is rebuilt: the editor follows the new one.
-  const [doc, setDoc] = useState(provider.doc)
-  useEffect(() => {
-    const onReset = ({ doc }: { doc: Y.Doc }) => setDoc(doc)
-    provider.on('reset', onReset)
-    return () => provider.off('reset', onReset)
-  }, [provider])
+  const { doc } = useEditorDoc(provider)
   const editor = useEditor(
     {
       extensions: [
