@@ -38,6 +38,17 @@ const SLOW_TESTS = [
   'packages/client/test/client.lifecycle.test.ts',
   'packages/client/test/client.reconnect-bytes.test.ts',
   'packages/client/test/client.large-transfers.test.ts',
+  'packages/client/test/client.provider-bind.test.ts',
+  // Token verification with JWKS over HTTP and expiry waits, webhook deliveries with retries,
+  // revocations reloaded from the store: seconds of waiting each.
+  'packages/server/test/auth.test.ts',
+  'packages/server/test/webhooks.test.ts',
+  'packages/server/test/relay.revocations.test.ts',
+  // Clients reconnecting through backoff waits and policy timers on a real relay.
+  'packages/client/test/client.policies.test.ts',
+  'packages/client/test/client.reconnect.test.ts',
+  'bench/test/latency-link.test.ts',
+  'packages/react/test/react-version.test.ts',
   'packages/service-client/test/feed-consumer.crash.test.ts',
   'packages/store-level/test/light-entry.test.ts',
   'packages/store-postgres/test/light-entry.test.ts',
