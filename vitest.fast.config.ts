@@ -21,6 +21,7 @@ const SLOW_TESTS = [
   'apps/relay/test/installed-app.test.ts',
   'apps/relay/test/log-hygiene.test.ts',
   'apps/relay/test/migrate-command.test.ts',
+  'apps/relay/test/otlp-export.process.test.ts',
   'apps/relay/test/postgres-store.process.test.ts',
   'apps/relay/test/protocol-fuzz.test.ts',
   'apps/relay/test/redis-bus.process.test.ts',

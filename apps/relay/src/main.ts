@@ -14,6 +14,7 @@ import { parseMigrateCommand, runMigrateCommand } from './migrate-command.js'
 import { parseReencryptCommand, runReencryptCommand } from './reencrypt-command.js'
 import { readEncryptionKeys, startRelayServer } from './relay-server.js'
 import { parseRevokeCommand, runRevokeCommand } from './revoke-command.js'
+import { startOtlpTracing } from './otlp-tracing.js'
 
 const argv = process.argv.slice(2)
 if (argv[0] === 'docs') {
@@ -104,18 +105,25 @@ if (command.kind === 'invalid') {
 }
 
 const logger = jsonLogger(command.config['log-level'])
+// Installed before the relay starts, so its first spans are exported too.
+const tracing = startOtlpTracing(command.config['otlp-endpoint'], process.env)
+if (tracing !== null) logger.info('exporting spans', { url: tracing.url })
 
 try {
   const relay = await startRelayServer(command.config, logger)
   const stop = (signal: string): void => {
     logger.info('stopping', { signal })
-    relay.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error('stop failed', { error: String(error) })
-        process.exit(1)
-      },
-    )
+    // The spans of the last writes are sent before exiting.
+    relay
+      .close()
+      .then(() => tracing?.shutdown())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error('stop failed', { error: String(error) })
+          process.exit(1)
+        },
+      )
   }
   process.once('SIGTERM', () => stop('SIGTERM'))
   process.once('SIGINT', () => stop('SIGINT'))

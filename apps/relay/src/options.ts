@@ -149,6 +149,13 @@ export const OPTIONS = {
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     help: 'minimum level of the JSON log lines on stdout',
   },
+  'otlp-endpoint': {
+    schema: z.url().optional(),
+    help:
+      'export OpenTelemetry spans over OTLP/HTTP (protobuf) to this collector base URL, e.g. ' +
+      'http://127.0.0.1:4318 (sent to /v1/traces); the standard OTEL_EXPORTER_OTLP_ENDPOINT and ' +
+      'OTEL_* variables work too (default: none, no export)',
+  },
   'max-message-bytes': {
     schema: integer(1).default(16 * MiB),
     help: 'largest frame accepted; bigger closes with 1009',
