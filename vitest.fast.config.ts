@@ -58,6 +58,8 @@ const SLOW_TESTS = [
   // They inject faults or races: a faulty network, full disks, the seeded simulation, engine
   // outages, dropped bus messages, several stores racing on one PostgreSQL.
   'apps/relay/test/metrics.bus.test.ts',
+  // A webhook receiver failing every delivery, clients repairing a refused edit (about 3 s).
+  'apps/relay/test/metrics.conflicts.test.ts',
   'packages/bus-redis/test/outage.test.ts',
   'packages/bus-redis/test/quiet.test.ts',
   'packages/bus-redis/test/revocations.test.ts',

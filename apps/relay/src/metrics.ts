@@ -10,6 +10,11 @@ import type { RelayMetrics } from '@weft/server'
 import type { WebhookEvent } from '@weft/server/webhooks'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import { createBusMetrics, type BusMetrics } from './bus-metrics.js'
+import {
+  registerWebhookGauges,
+  type FeedBounds,
+  type WebhookBacklogSource,
+} from './webhook-metrics.js'
 
 /** What the gauges read at scrape time. */
 export interface MetricsSources {
@@ -22,6 +27,8 @@ export interface MetricsSources {
    * `weft_bus_*` metric is served (an absent `weft_bus_up` means no bus, 0 a bus down).
    */
   readonly busUp: (() => boolean) | null
+  /** The collections of the relay's schemas: their conflict counts start at 0. Default none. */
+  readonly collections?: readonly string[]
 }
 
 /** The registry to serve at `/metrics`, and the RelayMetrics that feed it. */
@@ -30,6 +37,8 @@ export interface RelayPrometheus {
   readonly metrics: RelayMetrics
   /** Counts a webhook delivery's outcome (the dispatcher's `onEvent`). */
   readonly webhook: (event: WebhookEvent) => void
+  /** Serves the endpoints' backlog and dead letters of `webhooks`, read at scrape time. */
+  readonly watchWebhooks: (feed: FeedBounds, webhooks: WebhookBacklogSource) => void
 }
 
 /** The bus hooks of a relay without a bus: never called. */
@@ -192,6 +201,21 @@ export const createRelayPrometheus = (sources: MetricsSources): RelayPrometheus 
     help: 'Appends the store refused (disk full, I/O error); their documents were closed',
     registers,
   })
+  const conflicts = new Counter({
+    name: 'weft_conflicts_total',
+    help: 'Conflicts on record fields opened (concurrent writes) and resolved, by collection',
+    labelNames: ['collection', 'change'],
+    registers,
+  })
+  for (const collection of new Set(sources.collections ?? []))
+    for (const change of ['opened', 'resolved']) conflicts.inc({ collection, change }, 0)
+  const repairSyncs = new Counter({
+    name: 'weft_repair_syncs_total',
+    help: 'Documents a client opened again to repair its copy: full (it asked for the whole state after a refused edit) or resync (after a lost update)',
+    labelNames: ['kind'],
+    registers,
+  })
+  for (const kind of ['full', 'resync']) repairSyncs.inc({ kind }, 0)
   const bus = sources.busUp === null ? NO_BUS : createBusMetrics(registry, sources.busUp)
   const metrics: RelayMetrics = {
     ...bus,
@@ -226,6 +250,8 @@ export const createRelayPrometheus = (sources: MetricsSources): RelayPrometheus 
       refusals.inc({ code, scope })
       if (code === 'UNAUTHORIZED') authFailures.inc()
     },
+    conflict: (change, collection) => conflicts.inc({ collection, change }),
+    repairSync: (full) => repairSyncs.inc({ kind: full ? 'full' : 'resync' }),
     upgradeRefused: (status) => upgradesRefused.inc({ status: String(status) }),
     slowConsumer: () => slowConsumers.inc(),
     socketThrottled: () => throttles.inc(),
@@ -261,5 +287,7 @@ export const createRelayPrometheus = (sources: MetricsSources): RelayPrometheus 
     if (event.type !== 'replayed')
       deliverySeconds.observe({ endpoint: event.endpoint }, event.seconds)
   }
-  return { registry, metrics, webhook }
+  const watchWebhooks = (feed: FeedBounds, webhooks: WebhookBacklogSource): void =>
+    registerWebhookGauges(registry, feed, webhooks)
+  return { registry, metrics, webhook, watchWebhooks }
 }

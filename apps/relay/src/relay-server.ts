@@ -80,6 +80,7 @@ export const startRelayServer = async (
     rooms: () => relay.roomCount,
     dataDir: config.store === 'level' ? config.data : null,
     busUp: bus === null ? null : () => bus.up,
+    collections: schemas.flatMap(({ schema }) => Object.keys(schema.collections)),
   })
   const readiness = new Readiness(store, {
     ...(store instanceof PostgresStore ? { probe: () => store.ping(PROBE_TIMEOUT_MS) } : {}),
@@ -144,6 +145,7 @@ export const startRelayServer = async (
     throw new Error(`--webhooks-file ${webhooksPath}: ${(error as Error).message}`)
   }
   await webhooks.start()
+  prometheus.watchWebhooks(relay.feed, webhooks)
   const reclaim = config['reclaim-memory']
     ? startMemoryReclaim(
         {

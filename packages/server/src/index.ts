@@ -65,7 +65,12 @@ export {
 } from './relay-bus.js'
 export { ForwardingStore } from './forwarding-store.js'
 export { bindLogger, silentLogger, type LogContext, type Logger } from './logger.js'
-export { silentMetrics, type RefusalScope, type RelayMetrics } from './metrics.js'
+export {
+  silentMetrics,
+  type ConflictChange,
+  type RefusalScope,
+  type RelayMetrics,
+} from './metrics.js'
 export type { CatchUpReason } from './room-sequence.js'
 export {
   RelayAdmin,

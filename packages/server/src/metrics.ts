@@ -8,6 +8,9 @@ import type { CatchUpReason } from './room-sequence.js'
 /** Where a refusal applies: one update, one document on a socket, or the whole socket. */
 export type RefusalScope = 'update' | 'document' | 'socket'
 
+/** What happened to a conflict: a field got several standing values, or one again. */
+export type ConflictChange = 'opened' | 'resolved'
+
 /** Observer of the relay's work. Every method is optional to implement via {@link silentMetrics}. */
 export interface RelayMetrics {
   /** A WebSocket was accepted in `dialect`. */
@@ -32,6 +35,17 @@ export interface RelayMetrics {
   writeChecked(seconds: number): void
   /** An update, a document or a socket was refused with `code` (UNAUTHORIZED: a token). */
   refused(code: string, scope: RefusalScope): void
+  /**
+   * A transaction a room integrated opened or resolved a conflict on a field of a record in
+   * `collection` (a collection of the document's schema, so the set of names is bounded).
+   */
+  conflict(change: ConflictChange, collection: string): void
+  /**
+   * A session opened again a document it has open: the client repairs its copy. `full` when it
+   * sent an empty state vector (it threw its copy away after a refused edit and asked for the
+   * whole state), else a resync after a lost update or a lost acknowledgement.
+   */
+  repairSync(full: boolean): void
   /** An upgrade request was refused with HTTP `status` before the handshake. */
   upgradeRefused(status: number): void
   /** A socket was closed because more than the cap waited to be sent to it. */
@@ -72,6 +86,8 @@ export const silentMetrics: RelayMetrics = {
   acknowledged: noop,
   writeChecked: noop,
   refused: noop,
+  conflict: noop,
+  repairSync: noop,
   upgradeRefused: noop,
   slowConsumer: noop,
   socketThrottled: noop,

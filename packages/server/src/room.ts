@@ -538,6 +538,10 @@ export class Room implements BusRoom {
     const { emitted, events } = applied
     const { metrics } = this.#settings
     metrics.updatesApplied(updates.length, bytes)
+    for (const event of events) {
+      if (event.type === 'conflict.opened') metrics.conflict('opened', event.collection)
+      else if (event.type === 'conflict.resolved') metrics.conflict('resolved', event.collection)
+    }
     if (emitted !== null) {
       const peers = this.#peers.size - 1
       inChildSpan(traced, 'weft.fanout', { 'weft.peers': peers }, () =>

@@ -348,7 +348,8 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
     if (!stateVector.ok) throw stateVector.error
     const existing = this.#docs.get(doc)
     if (existing !== undefined) {
-      // Opening again is a resync: answer as for a fresh open.
+      // Opening again is a resync (the client repairs its copy): answer as for a fresh open.
+      this.#context.metrics.repairSync(stateVector.stateVector.size === 0)
       if (existing.queue !== null) existing.queue.push(message)
       else if (existing.room !== null) this.#sync(existing, existing.room, message.stateVector)
       return

@@ -1,0 +1,131 @@
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createClient, type WeftClient } from '@weft/client'
+import { defineSchema, field, openModel, schemaToJson } from '@weft/doc'
+import { silentLogger } from '@weft/server'
+import { until, untilSameState, TEST_SECRET, writeToken } from '@weft/testkit'
+import { afterEach, describe, expect, it } from 'vitest'
+import { WebSocket } from 'ws'
+import { parseCommand, type RelayConfig } from '../src/config.js'
+import { startRelayServer, type RunningRelay } from '../src/relay-server.js'
+import { untilScraped } from './metrics-scrape.js'
+
+const board = defineSchema({
+  version: 1,
+  collections: {
+    tasks: { title: field.string(), status: field.string() },
+    notes: { text: field.string() },
+  },
+})
+
+let running: RunningRelay | undefined
+let hook: Server | undefined
+const clients: WeftClient[] = []
+let dir = ''
+
+afterEach(async () => {
+  for (const client of clients.splice(0)) await client.close()
+  await running?.close()
+  running = undefined
+  await new Promise((resolve) => hook?.close(resolve) ?? resolve(null))
+  hook = undefined
+  rmSync(dir, { recursive: true, force: true })
+})
+
+/** A webhook receiver that fails every delivery; resolves with its URL. */
+const failingReceiver = async (): Promise<string> => {
+  hook = createServer((_request, response) => response.writeHead(500).end())
+  await new Promise<void>((resolve) => hook?.listen(0, '127.0.0.1', resolve))
+  return `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`
+}
+
+const start = async (): Promise<RunningRelay> => {
+  dir = mkdtempSync(join(tmpdir(), 'weft-conflict-metrics-'))
+  const schemas = join(dir, 'schemas.json')
+  const rules = { notes: { update: 'owner' } }
+  const schema = schemaToJson(board)
+  writeFileSync(schemas, JSON.stringify({ schemas: [{ pattern: 'boards/*', schema, rules }] }))
+  const url = await failingReceiver()
+  const secrets = ['a-webhook-secret-of-some-length']
+  const webhooks = join(dir, 'webhooks.json')
+  const endpoints = [
+    // Retries for minutes: its backlog stays.
+    { id: 'stuck', url, secrets, initialBackoffMs: 60_000, start: 'oldest' },
+    // One attempt: its deliveries become dead letters.
+    { id: 'dropped', url, secrets, maxAttempts: 1, start: 'oldest' },
+  ]
+  writeFileSync(webhooks, JSON.stringify({ endpoints }))
+  const args = ['--port', '0', '--data', join(dir, 'data'), '--auth', 'jwt']
+  args.push('--jwt-secret', TEST_SECRET, '--history-ms', '600000')
+  args.push('--schemas-file', schemas, '--webhooks-file', webhooks)
+  const command = parseCommand(args, {})
+  if (command.kind !== 'run') throw new Error(`bad test config: ${JSON.stringify(command)}`)
+  return (running = await startRelayServer(command.config as RelayConfig, silentLogger))
+}
+
+describe('conflict, repair and webhook metrics', () => {
+  it('count two conflicts, one resolution, one refused edit and its full repair sync, and the webhooks behind', async () => {
+    const relay = await start()
+    const url = relay.url.replace('http', 'ws')
+    const open = (sub: string) => {
+      const client = createClient({ url, WebSocket, token: () => writeToken(sub) })
+      clients.push(client)
+      return client.open('boards/1')
+    }
+    const ana = open('ana')
+    const ben = open('ben')
+    await Promise.all([ana.whenSynced(), ben.whenSynced()])
+    const anaModel = openModel(ana.doc, board, { author: 'ana' })
+    const task = anaModel.collection('tasks').create({ title: 'Ship', status: 'todo' })
+    const note = anaModel.collection('notes').create({ text: 'mine' })
+    await ana.whenSaved()
+    await untilSameState([ana.doc, ben.doc])
+    // Twice, both write a field without seeing the other's write: two conflicts on tasks.
+    for (const [field, anaValue, benValue] of [
+      ['status', 'doing', 'done'],
+      ['title', 'Ship it', 'Ship now'],
+    ] as const) {
+      const benModel = openModel(ben.doc, board, { author: 'ben' })
+      benModel.collection('tasks').update(task.id, { [field]: benValue })
+      anaModel.collection('tasks').update(task.id, { [field]: anaValue })
+      await Promise.all([ana.whenSaved(), ben.whenSaved()])
+      await untilSameState([ana.doc, ben.doc])
+    }
+    expect(anaModel.conflicts()).toHaveLength(2)
+    anaModel.resolve({ collection: 'tasks', id: task.id, field: 'status' }, 'done')
+    await ana.whenSaved()
+    // Ben may not change Ana's note: refused, and his document rebuilt from the relay's state.
+    const reset = new Promise((resolve) => ben.once('reset', resolve))
+    openModel(ben.doc, board, { author: 'ben' }).collection('notes').update(note.id, { text: 'x' })
+    await reset
+    await until(ben, 'status', () => ben.status.state === 'synced')
+
+    const samples = await untilScraped(
+      relay.url,
+      (value) =>
+        value('weft_webhook_dead_letters{endpoint="dropped"}') >= 1 &&
+        value('weft_webhook_backlog_events{endpoint="dropped"}') === 0,
+    )
+    const value = (key: string): number => samples.get(key) ?? Number.NaN
+    expect(value('weft_conflicts_total{collection="tasks",change="opened"}')).toBe(2)
+    expect(value('weft_conflicts_total{collection="tasks",change="resolved"}')).toBe(1)
+    // Every collection of the schemas is served from the start, conflicts or not.
+    expect(value('weft_conflicts_total{collection="notes",change="opened"}')).toBe(0)
+    expect(value('weft_refusals_total{code="FORBIDDEN",scope="update"}')).toBe(1)
+    expect(value('weft_repair_syncs_total{kind="full"}')).toBe(1)
+    expect(value('weft_repair_syncs_total{kind="resync"}')).toBe(0)
+    // No document name is a label anywhere.
+    expect([...samples.keys()].filter((key) => key.includes('boards/1'))).toEqual([])
+    // The stuck endpoint still waits on its first delivery: every durable change is behind
+    // (the creations, four conflicting writes, the resolution).
+    expect(value('weft_webhook_backlog_events{endpoint="stuck"}')).toBeGreaterThanOrEqual(5)
+    expect(value('weft_webhook_dead_letters{endpoint="stuck"}')).toBe(0)
+    expect(value('weft_webhook_oldest_dead_letter_age_seconds{endpoint="stuck"}')).toBe(0)
+    const age = value('weft_webhook_oldest_dead_letter_age_seconds{endpoint="dropped"}')
+    expect(age).toBeGreaterThanOrEqual(0)
+    expect(age).toBeLessThan(30)
+  })
+})
