@@ -60,6 +60,8 @@ const SLOW_TESTS = [
   'apps/relay/test/metrics.bus.test.ts',
   // A webhook receiver failing every delivery, clients repairing a refused edit (about 3 s).
   'apps/relay/test/metrics.conflicts.test.ts',
+  // promtool checks and unit-tests the alert rules (installed with apt-get when missing).
+  'apps/relay/test/ops-prometheus.test.ts',
   'packages/bus-redis/test/outage.test.ts',
   'packages/bus-redis/test/quiet.test.ts',
   'packages/bus-redis/test/revocations.test.ts',

@@ -27,6 +27,8 @@ export interface MetricsSources {
    * `weft_bus_*` metric is served (an absent `weft_bus_up` means no bus, 0 a bus down).
    */
   readonly busUp: (() => boolean) | null
+  /** Whether the relay would take traffic now (its readiness check). Default: no gauge. */
+  readonly ready?: () => Promise<boolean>
   /** The collections of the relay's schemas: their conflict counts start at 0. Default none. */
   readonly collections?: readonly string[]
 }
@@ -83,6 +85,17 @@ export const createRelayPrometheus = (sources: MetricsSources): RelayPrometheus 
       this.set(sources.rooms())
     },
   })
+  const { ready } = sources
+  if (ready !== undefined) {
+    new Gauge({
+      name: 'weft_ready',
+      help: 'Whether the relay is ready for traffic (1), as /readyz answers, or not (0)',
+      registers,
+      async collect() {
+        this.set((await ready()) ? 1 : 0)
+      },
+    })
+  }
   const dataDir = sources.dataDir
   new Gauge({
     name: 'weft_store_bytes',

@@ -81,6 +81,7 @@ export const startRelayServer = async (
     dataDir: config.store === 'level' ? config.data : null,
     busUp: bus === null ? null : () => bus.up,
     collections: schemas.flatMap(({ schema }) => Object.keys(schema.collections)),
+    ready: async () => (await readiness.check()).ready,
   })
   const readiness = new Readiness(store, {
     ...(store instanceof PostgresStore ? { probe: () => store.ping(PROBE_TIMEOUT_MS) } : {}),

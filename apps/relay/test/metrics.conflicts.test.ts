@@ -114,6 +114,7 @@ describe('conflict, repair and webhook metrics', () => {
     expect(value('weft_conflicts_total{collection="tasks",change="resolved"}')).toBe(1)
     // Every collection of the schemas is served from the start, conflicts or not.
     expect(value('weft_conflicts_total{collection="notes",change="opened"}')).toBe(0)
+    expect(value('weft_ready')).toBe(1)
     expect(value('weft_refusals_total{code="FORBIDDEN",scope="update"}')).toBe(1)
     expect(value('weft_repair_syncs_total{kind="full"}')).toBe(1)
     expect(value('weft_repair_syncs_total{kind="resync"}')).toBe(0)

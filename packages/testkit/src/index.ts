@@ -24,6 +24,7 @@ export { startScriptedRelay, type ScriptedRelay, type ScriptedSocket } from './s
 export { chooseSeed } from './seed.js'
 export { postgresBin, startPostgres, type TestPostgres } from './postgres.js'
 export { chromiumPath, launchChromium } from './chromium.js'
+export { promtoolPath } from './promtool.js'
 export { redisServerPath, startRedis, type TestRedis } from './redis.js'
 export { tabLocks } from './tab-locks.js'
 export { runSetCheck, type SetCheckOptions, type SetCheckResult } from './set-check.js'
