@@ -19,6 +19,7 @@ import type { FeedEntry } from './doc-store.js'
 import { feedEventJson } from './feed-event.js'
 import { streamFeed } from './http-feed-stream.js'
 import { bearerToken, readHttpBody, readHttpJson } from './http-support.js'
+import { requestTraceContext } from './http-tracing.js'
 import { applyRecordChanges, parseRecordChanges } from './record-changes.js'
 import type { Relay } from './relay.js'
 import type { WriterOptions } from './relay-documents.js'
@@ -123,7 +124,7 @@ export const apiRoutes = (relay: Relay, maxBodyBytes: number): RouteGroup<ApiCal
  * for `need: 'write'`), with the writer its changes are recorded as.
  */
 const docRequest = (
-  { params, context }: DocCall,
+  { params, context, request }: DocCall,
   need: 'read' | 'write' = 'read',
 ): { name: string; writer: WriterOptions } => {
   const name = decodeName(params.name)
@@ -135,7 +136,14 @@ const docRequest = (
     throw new WeftError('FORBIDDEN', `the token may only read document "${name}"`)
   }
   const { subject, roles = [] } = context.identity
-  const writer = { author: subject, correlationId: context.correlationId, access, roles }
+  const writer = {
+    author: subject,
+    correlationId: context.correlationId,
+    access,
+    roles,
+    // Its writes join the request's trace.
+    traceContext: requestTraceContext(request),
+  }
   return { name, writer }
 }
 

@@ -101,6 +101,11 @@ export interface FeedChange {
   readonly bytes: number
   /** The domain events it produced, for a document with a schema; otherwise empty. */
   readonly events: readonly ChangeEvent[]
+  /**
+   * The W3C trace context of the write (its `weft.update` span), when it was traced: webhook
+   * deliveries and feed consumers continue that trace. Absent when nothing recorded it.
+   */
+  readonly traceparent?: string
 }
 
 /** A change as the feed returns it. */

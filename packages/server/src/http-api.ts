@@ -7,6 +7,7 @@ import { AddressRateLimit } from './address-rate-limit.js'
 import { adminRoutes } from './admin-routes.js'
 import { guardRoutes } from './api-guard.js'
 import { apiRoutes } from './api-routes.js'
+import { traceHttp } from './http-tracing.js'
 import type { Relay } from './relay.js'
 import { checkAllowedOrigins } from './relay-options.js'
 import { serveRoutes, type HttpHandler } from './route-table.js'
@@ -49,7 +50,8 @@ export const DEFAULT_MAX_REQUESTS_PER_SECOND = 200
 
 /**
  * Builds the handler of `relay`'s HTTP routes: it takes requests under `/v1` and `/admin` (and
- * answers them itself, errors included) and returns false for every other path. Throws
+ * answers them itself, errors included) and returns false for every other path. Each request
+ * it takes gets a `weft.http` span, a child of the request's `traceparent` header. Throws
  * `INVALID_ARGUMENT` naming a bad option.
  *
  * ```ts
@@ -86,7 +88,7 @@ export const createHttpApi = (relay: Relay, options: HttpApiOptions = {}): HttpH
       maxBodyBytes,
     }),
   )
-  return (request, response) => api(request, response) || admin(request, response)
+  return traceHttp((request, response) => api(request, response) || admin(request, response))
 }
 
 const checkOrigins = (

@@ -1,4 +1,5 @@
 /** LocalPeer: a room peer inside the relay process (a service or an operator), without a socket. */
+import { ROOT_CONTEXT, type Context } from '@opentelemetry/api'
 import type { WeftError } from '@weft/protocol'
 import type { Outgoing } from './outgoing.js'
 import type { RoomPeer } from './room.js'
@@ -15,6 +16,8 @@ export interface LocalPeerOptions {
   readonly correlationId: string
   /** Owner of the Yjs client ids it writes under; `null` leaves them unchecked. */
   readonly owner: string | null
+  /** The trace its writes join (see {@link LocalPeer.traceContext}). Default: a new trace each. */
+  readonly traceContext?: Context
 }
 
 /** What a local peer's owner hears of the room. */
@@ -36,6 +39,11 @@ export class LocalPeer implements RoomPeer {
   readonly author: string
   readonly correlationId: string
   readonly owner: string | null
+  /**
+   * The trace context the room starts this peer's next `weft.update` spans under; a service
+   * document sets it to the context active at each change.
+   */
+  traceContext: Context
   #listener: LocalPeerListener = {}
   #waiters: Waiter[] = []
   #savedRef = 0
@@ -45,6 +53,7 @@ export class LocalPeer implements RoomPeer {
     this.author = options.author
     this.correlationId = options.correlationId
     this.owner = options.owner
+    this.traceContext = options.traceContext ?? ROOT_CONTEXT
   }
 
   /** Sets what the owner hears of the room (replacing an earlier listener). */

@@ -10,6 +10,7 @@ import {
   type ModelJson,
   type AnySchema,
 } from '@weft/doc'
+import { context as activeContext, type Context } from '@opentelemetry/api'
 import { checkDocName, WeftError } from '@weft/protocol'
 import * as Y from 'yjs'
 import type { DocAccess } from './auth.js'
@@ -36,6 +37,11 @@ export interface WriterOptions {
   readonly access?: DocAccess
   /** The token's roles, for the record rules (with `access`). Default none. */
   readonly roles?: readonly string[]
+  /**
+   * The OpenTelemetry context whose trace the writes join (their `weft.update` spans are its
+   * children). Default: the active context when the call is made.
+   */
+  readonly traceContext?: Context
 }
 
 /** A document as JSON: its records through the schema when it has one, else its root types. */
@@ -175,7 +181,8 @@ export class RelayDocuments {
         'correlationId must be a string of at most 256 characters',
       )
     }
-    return new LocalPeer({ author, correlationId, owner: author })
+    const traceContext = options.traceContext ?? activeContext.active()
+    return new LocalPeer({ author, correlationId, owner: author, traceContext })
   }
 }
 

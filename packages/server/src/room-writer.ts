@@ -5,7 +5,7 @@ import * as Y from 'yjs'
 import type { AppendEntry, AppendOptions, DocStore, FeedChange } from './doc-store.js'
 import type { Logger } from './logger.js'
 import type { RelayMetrics } from './metrics.js'
-import { endFailed, startChildSpan, type Traced } from './tracing.js'
+import { endFailed, startChildSpan, traceparentOf, type Traced } from './tracing.js'
 
 /** Who wrote, what to store, and the ref to acknowledge. */
 export interface PendingWrite<Peer> {
@@ -172,6 +172,7 @@ export class RoomWriter<Peer> {
       receivedAtMs: number
       bytes: number
       events: ChangeEvent[]
+      traceparent?: string
     }> = []
     for (const write of batch) {
       if (write.updates.length === 0) continue
@@ -190,9 +191,13 @@ export class RoomWriter<Peer> {
       }
       group.bytes += bytes
       for (const event of write.events ?? []) group.events.push(event)
+      // The feed event continues the trace of the (first traced) write it records.
+      if (write.traced !== undefined) group.traceparent ??= traceparentOf(write.traced.span)
     }
-    for (const { identity, receivedAtMs, bytes, events } of groups)
-      changes.push({ kind: 'update', ...identity, receivedAtMs, bytes, events })
+    for (const { identity, receivedAtMs, bytes, events, traceparent } of groups) {
+      const traced = traceparent === undefined ? {} : { traceparent }
+      changes.push({ kind: 'update', ...identity, receivedAtMs, bytes, events, ...traced })
+    }
     if (entries.length > 0)
       this.#options.logger.debug('appending', { doc: name, entries: entries.length })
     const startedMs = performance.now()

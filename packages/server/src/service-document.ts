@@ -3,6 +3,7 @@
  * take the same path as a client's: validated, applied, fanned out, stored, acknowledged once
  * durable, and attributed to the service.
  */
+import { context as activeContext, trace, type Context } from '@opentelemetry/api'
 import { openModel, type Fields, type Model, type AnySchema } from '@weft/doc'
 import { WeftError } from '@weft/protocol'
 import * as Y from 'yjs'
@@ -44,6 +45,7 @@ export class ServiceDocument {
   readonly name: string
   readonly #peer: LocalPeer
   readonly #context: ServiceDocumentContext
+  readonly #openedInTrace: Context
   #replica: Y.Doc
   #ref = 0
   /** Why the change being made failed (set while a transaction ends), if it did. */
@@ -57,6 +59,7 @@ export class ServiceDocument {
     this.name = name
     this.#peer = peer
     this.#context = context
+    this.#openedInTrace = peer.traceContext
     this.#replica = this.#rebuild()
   }
 
@@ -90,6 +93,10 @@ export class ServiceDocument {
       throw new WeftError('INVALID_ARGUMENT', 'transact needs a function that edits the document')
     }
     const before = this.#ref
+    // A change made inside a span joins its trace; otherwise the trace of `open`'s caller.
+    const active = activeContext.active()
+    this.#peer.traceContext =
+      trace.getSpanContext(active) === undefined ? this.#openedInTrace : active
     let outcome: { ok: true; result: T } | { ok: false; error: unknown } | null = null
     this.#refusal = null
     this.#inTransact = true

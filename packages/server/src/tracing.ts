@@ -3,7 +3,8 @@
  * are no-ops. Each sender's integrated updates get a `weft.update` span (from receipt until its
  * `saved`), with children `weft.apply`, `weft.fanout`, `weft.persist` and `weft.ack`. A client
  * joins them to its own trace by sending a W3C `traceparent` (upgrade header, or query
- * parameter of the socket URL, which browsers can set).
+ * parameter of the socket URL, which browsers can set). The HTTP API, in-process writes, the
+ * change feed (each event's `traceparent`) and webhook deliveries continue the same traces.
  */
 import {
   propagation,
@@ -75,9 +76,34 @@ export const inChildSpan = <T>(
   }
 }
 
-/** Starts a child span of `parent` that the caller ends. */
-export const startChildSpan = (parent: Context, name: string, attributes: Attributes = {}): Span =>
-  tracer.startSpan(name, { attributes }, parent)
+/** Starts a child span of `parent` that the caller ends (`kind` default internal). */
+export const startChildSpan = (
+  parent: Context,
+  name: string,
+  attributes: Attributes = {},
+  kind: SpanKind = SpanKind.INTERNAL,
+): Span => tracer.startSpan(name, { attributes, kind }, parent)
+
+/** The W3C `traceparent` of `span` (`00-<trace id>-<span id>-<flags>`). */
+export const traceparentOf = (span: Span): string => {
+  const { traceId, spanId, traceFlags } = span.spanContext()
+  return `00-${traceId}-${spanId}-${(traceFlags & 0xff).toString(16).padStart(2, '0')}`
+}
+
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/
+
+/**
+ * The context a stored W3C `traceparent` continues (parsed here, whatever propagator the SDK
+ * uses), or the root for none or a malformed one.
+ */
+export const contextOfTraceparent = (traceparent: string | undefined): Context => {
+  const match = traceparent === undefined ? null : TRACEPARENT.exec(traceparent)
+  if (match === null) return ROOT_CONTEXT
+  const [, traceId = '', spanId = '', flags = '00'] = match
+  if (/^0+$/.test(traceId) || /^0+$/.test(spanId)) return ROOT_CONTEXT
+  const spanContext = { traceId, spanId, traceFlags: parseInt(flags, 16), isRemote: true }
+  return trace.setSpanContext(ROOT_CONTEXT, spanContext)
+}
 
 /** Ends `span` as failed with `error`. */
 export const endFailed = (span: Span, error: { code?: string; message: string }): void => {

@@ -1,6 +1,8 @@
 /** postWebhook: one signed delivery to an endpoint, and what became of it. */
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api'
 import { signWebhook, WEBHOOK_SIGNATURE_HEADER } from '@weft/protocol'
 import type { feedEventJson } from './feed-event.js'
+import { contextOfTraceparent, startChildSpan, traceparentOf } from './tracing.js'
 import type { ResolvedWebhookEndpoint } from './webhook-options.js'
 
 /** A feed event as a delivery carries it. */
@@ -20,12 +22,40 @@ export interface WebhookRequest {
 /**
  * Posts `{ endpoint, delivery, attempt, events }`, signed with every secret of the endpoint;
  * resolves with why it failed (a status, a network error code, a timeout), or null for a 2xx.
- * Redirects are not followed: they fail the attempt.
+ * Redirects are not followed: they fail the attempt. The attempt is a `weft.webhook` client span
+ * in the trace of the first event that has one, and its `traceparent` header continues it (the
+ * event's own when nothing records spans).
  */
 export const postWebhook = async (
   endpoint: ResolvedWebhookEndpoint,
   fetch: typeof globalThis.fetch,
   request: WebhookRequest,
+): Promise<string | null> => {
+  const { delivery, events, attempt } = request
+  const cause = events.find((event) => event.traceparent !== undefined)?.traceparent
+  const span = startChildSpan(
+    contextOfTraceparent(cause),
+    'weft.webhook',
+    {
+      'weft.webhook.endpoint': endpoint.id,
+      'weft.webhook.delivery': delivery,
+      'weft.webhook.attempt': attempt,
+      'weft.webhook.events': events.length,
+    },
+    SpanKind.CLIENT,
+  )
+  const traceparent = span.isRecording() ? traceparentOf(span) : cause
+  const failure = await post(endpoint, fetch, request, traceparent)
+  if (failure !== null) span.setStatus({ code: SpanStatusCode.ERROR, message: failure })
+  span.end()
+  return failure
+}
+
+const post = async (
+  endpoint: ResolvedWebhookEndpoint,
+  fetch: typeof globalThis.fetch,
+  request: WebhookRequest,
+  traceparent: string | undefined,
 ): Promise<string | null> => {
   const { id, url, secrets, timeoutMs } = endpoint
   const { delivery, events, attempt, replay, signal } = request
@@ -42,6 +72,7 @@ export const postWebhook = async (
         'weft-delivery': delivery,
         'weft-attempt': String(attempt),
         ...(replay ? { 'weft-replay': 'true' } : {}),
+        ...(traceparent === undefined ? {} : { traceparent }),
       },
       body,
       signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),

@@ -1,0 +1,226 @@
+import { EventEmitter } from 'node:events'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api'
+import { W3CTraceContextPropagator } from '@opentelemetry/core'
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  type ReadableSpan,
+} from '@opentelemetry/sdk-trace-base'
+import { startTestRelay, testClient, until, type TestRelay } from '@weft/testkit'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import { WebhookDispatcher } from '../src/webhook-dispatcher.js'
+
+const TRACE_ID = '5c1f3e8a9b7d4c2e8f6a0b1c2d3e4f50'
+const CLIENT_SPAN = '1a2b3c4d5e6f7081'
+
+const exporter = new InMemorySpanExporter()
+/** Emits `span` as each span ends, so tests await spans rather than poll. */
+const ended = new EventEmitter()
+
+beforeAll(() => {
+  const notify = new SimpleSpanProcessor(exporter)
+  trace.setGlobalTracerProvider(
+    new BasicTracerProvider({
+      spanProcessors: [
+        notify,
+        {
+          onStart: () => {},
+          onEnd: () => ended.emit('span'),
+          forceFlush: async () => {},
+          shutdown: async () => {},
+        },
+      ],
+    }),
+  )
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator())
+})
+
+afterAll(() => {
+  trace.disable()
+  propagation.disable()
+})
+
+/** A webhook receiver on loopback: each request's `traceparent` header and events. */
+interface Delivery {
+  readonly traceparent: string | undefined
+  readonly events: Array<{ doc: string; author: string; traceparent?: string }>
+}
+
+const startReceiver = async (): Promise<{
+  url: string
+  deliveries: Delivery[]
+  received: EventEmitter
+  close: () => Promise<void>
+}> => {
+  const deliveries: Delivery[] = []
+  const received = new EventEmitter()
+  const server: Server = createServer((request, response) => {
+    const chunks: Buffer[] = []
+    request.on('data', (chunk: Buffer) => chunks.push(chunk))
+    request.on('end', () => {
+      const { events } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Delivery
+      const header = request.headers['traceparent']
+      deliveries.push({ traceparent: typeof header === 'string' ? header : undefined, events })
+      response.writeHead(200).end()
+      received.emit('delivery')
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}/hook`,
+    deliveries,
+    received,
+    close: async () => {
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}
+
+let relay: TestRelay | undefined
+const cleanups: Array<() => Promise<void>> = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+  await relay?.close()
+  relay = undefined
+  exporter.reset()
+})
+
+const spans = (): ReadableSpan[] => exporter.getFinishedSpans()
+const parentOf = (span: ReadableSpan): string | undefined => span.parentSpanContext?.spanId
+const idOf = (span: ReadableSpan): string => span.spanContext().spanId
+const traceOf = (span: ReadableSpan): string => span.spanContext().traceId
+/** `00-<trace>-<span>-<flags>` → [trace, span]. */
+const parts = (traceparent: string | undefined): string[] =>
+  (traceparent ?? '').split('-').slice(1, 3)
+
+/** Resolves with the first ended span that `accept` takes. */
+const spanWhere = async (accept: (span: ReadableSpan) => boolean): Promise<ReadableSpan> => {
+  await until(
+    ended,
+    'span',
+    () => spans().some(accept),
+    () => 'a matching span',
+    5_000,
+  )
+  return spans().find(accept) as ReadableSpan
+}
+
+describe('one trace across the relay, the change feed, webhooks and the HTTP API', () => {
+  it('follows an edit from the socket to the webhook delivery, and a write-back over HTTP into the same trace', async () => {
+    relay = await startTestRelay({ historyMs: 60_000, httpApi: true })
+    const receiver = await startReceiver()
+    cleanups.push(receiver.close)
+    const dispatcher = new WebhookDispatcher({
+      feed: relay.relay.feed,
+      store: relay.store,
+      endpoints: [{ id: 'indexer', url: receiver.url, secrets: ['a-webhook-secret-for-tests'] }],
+    })
+    await dispatcher.start()
+    cleanups.push(() => dispatcher.close())
+
+    // 1. A client edit under its own trace.
+    const traceparent = `00-${TRACE_ID}-${CLIENT_SPAN}-01`
+    const handle = testClient(relay, { url: `${relay.url}/?traceparent=${traceparent}` }).open(
+      'notes',
+    )
+    handle.doc.getText('t').insert(0, 'hello')
+    await handle.whenSaved()
+    const update = await spanWhere(
+      (span) => span.name === 'weft.update' && parentOf(span) === CLIENT_SPAN,
+    )
+    expect(traceOf(update)).toBe(TRACE_ID)
+    const children = spans().filter((span) => parentOf(span) === idOf(update))
+    expect(children.map((span) => span.name)).toEqual(
+      expect.arrayContaining(['weft.apply', 'weft.persist']),
+    )
+
+    // 2. Its feed event carries the update span's context, and the delivery continues it.
+    await until(receiver.received, 'delivery', () => receiver.deliveries.length >= 1)
+    const first = receiver.deliveries[0] as Delivery
+    expect(first.events.map((event) => event.doc)).toEqual(['notes'])
+    expect(parts(first.events[0]?.traceparent)).toEqual([TRACE_ID, idOf(update)])
+    const [deliveryTrace, deliverySpan] = parts(first.traceparent)
+    expect(deliveryTrace).toBe(TRACE_ID)
+    const webhook = await spanWhere((span) => span.name === 'weft.webhook')
+    expect(idOf(webhook)).toBe(deliverySpan)
+    expect(parentOf(webhook)).toBe(idOf(update))
+    expect(webhook.attributes['weft.webhook.endpoint']).toBe('indexer')
+
+    // 3. The service writes back over HTTP with the delivery's traceparent.
+    const writeBack = new Y.Doc()
+    writeBack.getMap('meta').set('indexed', true)
+    const answer = await fetch(`${relay.httpUrl}/v1/docs/notes/update`, {
+      method: 'POST',
+      headers: { traceparent: first.traceparent as string },
+      body: Buffer.from(Y.encodeStateAsUpdate(writeBack)),
+    })
+    expect(answer.status).toBe(200)
+    const http = await spanWhere(
+      (span) => span.name === 'weft.http' && parentOf(span) === deliverySpan,
+    )
+    expect(traceOf(http)).toBe(TRACE_ID)
+    expect(http.attributes).toMatchObject({
+      'http.request.method': 'POST',
+      'url.path': '/v1/docs/notes/update',
+      'http.response.status_code': 200,
+    })
+    const written = await spanWhere(
+      (span) => span.name === 'weft.update' && parentOf(span) === idOf(http),
+    )
+    expect(traceOf(written)).toBe(TRACE_ID)
+    expect(written.attributes['enduser.id']).toBe('anonymous')
+
+    // 4. Its own feed event and delivery stay in the trace.
+    await until(receiver.received, 'delivery', () => receiver.deliveries.length >= 2)
+    const second = receiver.deliveries[1] as Delivery
+    expect(parts(second.events[0]?.traceparent)).toEqual([TRACE_ID, idOf(written)])
+    expect(parts(second.traceparent)[0]).toBe(TRACE_ID)
+    // The HTTP feed shows the same context.
+    const feed = (await (await fetch(`${relay.httpUrl}/v1/feed`)).json()) as {
+      events: Array<{ traceparent?: string }>
+    }
+    expect(feed.events.map((event) => parts(event.traceparent)[1])).toEqual([
+      idOf(update),
+      idOf(written),
+    ])
+  })
+
+  it('traces writes through relay.documents under the context they are given', async () => {
+    relay = await startTestRelay({ historyMs: 60_000 })
+    const job = trace.getTracer('a-service').startSpan('reindex')
+    const traceContext = trace.setSpan(ROOT_CONTEXT, job)
+    const { traceId, spanId } = job.spanContext()
+    const update = new Y.Doc()
+    update.getText('t').insert(0, 'x')
+    const writer = { service: 'indexer', traceContext }
+    await relay.relay.documents.applyUpdate('jobs', Y.encodeStateAsUpdate(update), writer)
+    const opened = await relay.relay.documents.open('jobs', writer)
+    await opened.transact((doc) => doc.getText('t').insert(0, 'y'))
+    await opened.close()
+    job.end()
+
+    const under = (span: ReadableSpan): boolean =>
+      span.name === 'weft.update' && parentOf(span) === spanId
+    await until(ended, 'span', () => spans().filter(under).length >= 2)
+    const writes = spans().filter(under)
+    expect(writes.map(traceOf)).toEqual([traceId, traceId])
+    expect(writes.map((span) => span.attributes['enduser.id'])).toEqual([
+      'service:indexer',
+      'service:indexer',
+    ])
+    for (const write of writes) {
+      const persisted = spans().filter((span) => parentOf(span) === idOf(write))
+      expect(persisted.map((span) => span.name)).toContain('weft.persist')
+    }
+    const { entries } = await relay.relay.feed.read()
+    expect(entries.map((entry) => parts(entry.traceparent))).toEqual(
+      writes.map((write) => [traceId, idOf(write)]),
+    )
+  })
+})
