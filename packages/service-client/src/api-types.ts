@@ -84,6 +84,11 @@ export interface FeedEvent {
   readonly bytes: number
   /** Domain events (records created, updated…) for a document with a schema; else empty. */
   readonly events: readonly ChangeEvent[]
+  /**
+   * The W3C trace context of the write, when the relay traced it: send it as the `traceparent`
+   * header of what the change causes (a write-back) to continue its trace.
+   */
+  readonly traceparent?: string
 }
 
 /** A page of the feed, as `readFeed` returns it. */
