@@ -62,6 +62,8 @@ const SLOW_TESTS = [
   'apps/relay/test/metrics.conflicts.test.ts',
   // promtool checks and unit-tests the alert rules (installed with apt-get when missing).
   'apps/relay/test/ops-prometheus.test.ts',
+  // Scrapes a relay app with failing webhooks for every metric the dashboard and rules query.
+  'apps/relay/test/ops-grafana.test.ts',
   'packages/bus-redis/test/outage.test.ts',
   'packages/bus-redis/test/quiet.test.ts',
   'packages/bus-redis/test/revocations.test.ts',

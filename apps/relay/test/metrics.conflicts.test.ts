@@ -1,74 +1,24 @@
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { createClient, type WeftClient } from '@weft/client'
-import { defineSchema, field, openModel, schemaToJson } from '@weft/doc'
-import { silentLogger } from '@weft/server'
-import { until, untilSameState, TEST_SECRET, writeToken } from '@weft/testkit'
+import { openModel } from '@weft/doc'
+import { until, untilSameState, writeToken } from '@weft/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
-import { parseCommand, type RelayConfig } from '../src/config.js'
-import { startRelayServer, type RunningRelay } from '../src/relay-server.js'
+import { board, startObservedRelay, type ObservedRelay } from './metrics-relay.js'
 import { untilScraped } from './metrics-scrape.js'
 
-const board = defineSchema({
-  version: 1,
-  collections: {
-    tasks: { title: field.string(), status: field.string() },
-    notes: { text: field.string() },
-  },
-})
-
-let running: RunningRelay | undefined
-let hook: Server | undefined
+let observed: ObservedRelay | undefined
 const clients: WeftClient[] = []
-let dir = ''
 
 afterEach(async () => {
   for (const client of clients.splice(0)) await client.close()
-  await running?.close()
-  running = undefined
-  await new Promise((resolve) => hook?.close(resolve) ?? resolve(null))
-  hook = undefined
-  rmSync(dir, { recursive: true, force: true })
+  await observed?.close()
+  observed = undefined
 })
-
-/** A webhook receiver that fails every delivery; resolves with its URL. */
-const failingReceiver = async (): Promise<string> => {
-  hook = createServer((_request, response) => response.writeHead(500).end())
-  await new Promise<void>((resolve) => hook?.listen(0, '127.0.0.1', resolve))
-  return `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`
-}
-
-const start = async (): Promise<RunningRelay> => {
-  dir = mkdtempSync(join(tmpdir(), 'weft-conflict-metrics-'))
-  const schemas = join(dir, 'schemas.json')
-  const rules = { notes: { update: 'owner' } }
-  const schema = schemaToJson(board)
-  writeFileSync(schemas, JSON.stringify({ schemas: [{ pattern: 'boards/*', schema, rules }] }))
-  const url = await failingReceiver()
-  const secrets = ['a-webhook-secret-of-some-length']
-  const webhooks = join(dir, 'webhooks.json')
-  const endpoints = [
-    // Retries for minutes: its backlog stays.
-    { id: 'stuck', url, secrets, initialBackoffMs: 60_000, start: 'oldest' },
-    // One attempt: its deliveries become dead letters.
-    { id: 'dropped', url, secrets, maxAttempts: 1, start: 'oldest' },
-  ]
-  writeFileSync(webhooks, JSON.stringify({ endpoints }))
-  const args = ['--port', '0', '--data', join(dir, 'data'), '--auth', 'jwt']
-  args.push('--jwt-secret', TEST_SECRET, '--history-ms', '600000')
-  args.push('--schemas-file', schemas, '--webhooks-file', webhooks)
-  const command = parseCommand(args, {})
-  if (command.kind !== 'run') throw new Error(`bad test config: ${JSON.stringify(command)}`)
-  return (running = await startRelayServer(command.config as RelayConfig, silentLogger))
-}
 
 describe('conflict, repair and webhook metrics', () => {
   it('count two conflicts, one resolution, one refused edit and its full repair sync, and the webhooks behind', async () => {
-    const relay = await start()
+    observed = await startObservedRelay()
+    const relay = observed.running
     const url = relay.url.replace('http', 'ws')
     const open = (sub: string) => {
       const client = createClient({ url, WebSocket, token: () => writeToken(sub) })
