@@ -64,6 +64,8 @@ const SLOW_TESTS = [
   'apps/relay/test/ops-prometheus.test.ts',
   // Scrapes a relay app with failing webhooks for every metric the dashboard and rules query.
   'apps/relay/test/ops-grafana.test.ts',
+  // Two clients writing one field concurrently on a real relay.
+  'packages/server/test/metrics.conflicts.test.ts',
   'packages/bus-redis/test/outage.test.ts',
   'packages/bus-redis/test/quiet.test.ts',
   'packages/bus-redis/test/revocations.test.ts',
