@@ -88,7 +88,10 @@ export const createHttpApi = (relay: Relay, options: HttpApiOptions = {}): HttpH
       maxBodyBytes,
     }),
   )
-  return traceHttp((request, response) => api(request, response) || admin(request, response))
+  return traceHttp(
+    (request, response) => api(request, response) || admin(request, response),
+    [group.prefix, '/admin'],
+  )
 }
 
 const checkOrigins = (

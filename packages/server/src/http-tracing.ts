@@ -17,15 +17,17 @@ export const requestTraceContext = (request: IncomingMessage): Context =>
   contexts.get(request) ?? traceContextOf(request)
 
 /**
- * Wraps `handler` so each request it takes is traced: a `weft.http` span from the request until
- * its answer is sent (or the connection closes), with the method, path and status; 5xx answers
- * mark it failed.
+ * Wraps `handler` so each request it takes under one of `prefixes` (`/v1`) is traced: a
+ * `weft.http` span from the request until its answer is sent (or the connection closes), with
+ * the method, path and status; 5xx answers mark it failed. Other paths start no span.
  */
 export const traceHttp =
-  (handler: HttpHandler): HttpHandler =>
+  (handler: HttpHandler, prefixes: readonly string[]): HttpHandler =>
   (request, response) => {
-    const parent = traceContextOf(request)
     const path = (request.url ?? '/').split('?')[0] ?? '/'
+    const owned = prefixes.some((prefix) => path === prefix || path.startsWith(`${prefix}/`))
+    if (!owned) return handler(request, response)
+    const parent = traceContextOf(request)
     const span = startChildSpan(
       parent,
       'weft.http',
@@ -34,16 +36,11 @@ export const traceHttp =
     )
     if (span.isRecording()) contexts.set(request, trace.setSpan(parent, span))
     const taken = handler(request, response)
-    if (!taken) {
-      contexts.delete(request)
-      // Not ours: no span is ended, so none is exported.
-      return false
-    }
     response.once('close', () => {
       const status = response.statusCode
       span.setAttribute('http.response.status_code', status)
       if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR })
       span.end()
     })
-    return true
+    return taken
   }

@@ -223,4 +223,17 @@ describe('one trace across the relay, the change feed, webhooks and the HTTP API
       writes.map((write) => [traceId, idOf(write)]),
     )
   })
+
+  it('gives an API request without traceparent a trace of its own, and other paths no span', async () => {
+    relay = await startTestRelay({ httpApi: true })
+    expect((await fetch(`${relay.httpUrl}/elsewhere`)).status).toBe(404)
+    expect((await fetch(`${relay.httpUrl}/v1/docs/missing`)).status).toBe(404)
+    const http = await spanWhere((span) => span.name === 'weft.http')
+    expect(http.attributes).toMatchObject({
+      'url.path': '/v1/docs/missing',
+      'http.response.status_code': 404,
+    })
+    expect(parentOf(http)).toBeUndefined()
+    expect(spans().filter((span) => span.name === 'weft.http')).toHaveLength(1)
+  })
 })
