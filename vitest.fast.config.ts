@@ -48,6 +48,17 @@ const SLOW_TESTS = [
   // Clients reconnecting through backoff waits and policy timers on a real relay.
   'packages/client/test/client.policies.test.ts',
   'packages/client/test/client.reconnect.test.ts',
+  // The relay's traces through a real relay and webhook receiver, and the OTLP exporter's
+  // modules (the OpenTelemetry SDK takes seconds to import).
+  'packages/server/test/tracing.services.test.ts',
+  'apps/relay/test/otlp-tracing.test.ts',
+  'apps/relay/test/webhook-metrics.test.ts',
+  // Real relays under hostile input, the HTTP API and the client's observability hooks: the
+  // socket tests of the fast lane that took longest.
+  'packages/server/test/http-api.test.ts',
+  'packages/server/test/pathological-updates.test.ts',
+  'packages/client/test/client.observability.test.ts',
+  'packages/server/test/bad-input.test.ts',
   'bench/test/latency-link.test.ts',
   'packages/react/test/react-version.test.ts',
   'packages/service-client/test/feed-consumer.crash.test.ts',
