@@ -16,18 +16,24 @@ const until = async (check: () => boolean, what: string, timeoutMs = 2000): Prom
   }
 }
 
+/** Clients a (Ana, with a name in her presence) and b on one document, once b sees Ana. */
+const anaAndB = async () => {
+  relay = await startTestRelay()
+  const [a, b] = [testClient(relay), testClient(relay)]
+  const [docA, docB] = [a.open('room'), b.open('room')]
+  docA.awareness.setLocalStateField('user', { name: 'Ana' })
+  await Promise.all([docA.whenSynced(), docB.whenSynced()])
+  const seesAna = (): boolean =>
+    [...docB.awareness.getStates().values()].some(
+      (state) => (state as { user?: { name?: string } }).user?.name === 'Ana',
+    )
+  await until(seesAna, 'b sees Ana')
+  return { a, b, docA, docB, seesAna }
+}
+
 describe('presence', () => {
   it('comes back at once when a client reconnects, not only at the next awareness renewal', async () => {
-    relay = await startTestRelay()
-    const [a, b] = [testClient(relay), testClient(relay)]
-    const [docA, docB] = [a.open('room'), b.open('room')]
-    docA.awareness.setLocalStateField('user', { name: 'Ana' })
-    await Promise.all([docA.whenSynced(), docB.whenSynced()])
-    const seesAna = (): boolean =>
-      [...docB.awareness.getStates().values()].some(
-        (state) => (state as { user?: { name?: string } }).user?.name === 'Ana',
-      )
-    await until(seesAna, 'b sees Ana')
+    const { a, b, docA, docB, seesAna } = await anaAndB()
     a.disconnect()
     await until(() => !seesAna(), 'Ana is withdrawn when her connection goes')
     a.connect()
@@ -38,16 +44,7 @@ describe('presence', () => {
   })
 
   it('of the others comes back at once to a client that reconnects, though they did not change', async () => {
-    relay = await startTestRelay()
-    const [a, b] = [testClient(relay), testClient(relay)]
-    const [docA, docB] = [a.open('room'), b.open('room')]
-    docA.awareness.setLocalStateField('user', { name: 'Ana' })
-    await Promise.all([docA.whenSynced(), docB.whenSynced()])
-    const seesAna = (): boolean =>
-      [...docB.awareness.getStates().values()].some(
-        (state) => (state as { user?: { name?: string } }).user?.name === 'Ana',
-      )
-    await until(seesAna, 'b sees Ana')
+    const { a, b, docA, docB, seesAna } = await anaAndB()
     b.disconnect()
     await until(() => !seesAna(), 'b forgets the others when its connection goes')
     b.connect()
