@@ -33,7 +33,7 @@ const anaAndB = async () => {
 
 describe('presence', () => {
   it('comes back at once when a client reconnects, not only at the next awareness renewal', async () => {
-    const { a, b, docA, docB, seesAna } = await anaAndB()
+    const { a, docA, seesAna } = await anaAndB()
     a.disconnect()
     await until(() => !seesAna(), 'Ana is withdrawn when her connection goes')
     a.connect()
@@ -44,7 +44,7 @@ describe('presence', () => {
   })
 
   it('of the others comes back at once to a client that reconnects, though they did not change', async () => {
-    const { a, b, docA, docB, seesAna } = await anaAndB()
+    const { b, docB, seesAna } = await anaAndB()
     b.disconnect()
     await until(() => !seesAna(), 'b forgets the others when its connection goes')
     b.connect()
