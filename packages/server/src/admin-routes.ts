@@ -24,6 +24,7 @@ import type { IncomingMessage } from 'node:http'
 import { WeftError } from '@weft/protocol'
 import type { RelayAdmin } from './admin.js'
 import { hasBearerToken, readHttpBody, readHttpJson } from './http-support.js'
+import { requestTraceContext } from './http-tracing.js'
 import type { RelayRevocations, RevocationInput } from './revocations.js'
 import { route, type Route, type RouteGroup } from './route-table.js'
 import type { WebhookDispatcher } from './webhook-dispatcher.js'
@@ -58,7 +59,9 @@ export const adminRoutes = (options: AdminRoutesOptions): RouteGroup<void> => {
     ),
     route('PUT', '/docs/:name', async ({ params, request, reply }) => {
       const name = decodeName(params.name)
-      await admin.import(name, await readHttpBody(request, maxBodyBytes), OPERATOR)
+      const update = await readHttpBody(request, maxBodyBytes)
+      // The write joins the request's trace (its weft.http span), as /v1 writes do.
+      await admin.import(name, update, OPERATOR, requestTraceContext(request))
       reply(204, undefined)
     }),
     route('DELETE', '/docs/:name', async ({ params, reply }) => {
@@ -75,9 +78,9 @@ export const adminRoutes = (options: AdminRoutesOptions): RouteGroup<void> => {
     route('GET', '/docs/:name/history', async ({ params, reply }) =>
       reply(200, await admin.history(decodeName(params.name))),
     ),
-    route('POST', '/docs/:name/restore', async ({ params, query, reply }) => {
+    route('POST', '/docs/:name/restore', async ({ params, query, request, reply }) => {
       const name = decodeName(params.name)
-      reply(200, await admin.restore(name, atOf(query), OPERATOR))
+      reply(200, await admin.restore(name, atOf(query), OPERATOR, requestTraceContext(request)))
     }),
     route('POST', '/docs/:name/compact', async ({ params, reply }) =>
       reply(200, await admin.compact(decodeName(params.name))),

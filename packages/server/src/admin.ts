@@ -3,6 +3,7 @@
  * through the relay's own rooms, so connected clients see the result at once (an import reaches
  * them as a normal update, a deletion closes the document for them with `DOC_DELETED`).
  */
+import { context as activeContext, type Context } from '@opentelemetry/api'
 import { fieldOfKey, foldUpdates } from '@weft/doc'
 import { checkDocName, WeftError } from '@weft/protocol'
 import * as Y from 'yjs'
@@ -172,8 +173,15 @@ export class RelayAdmin {
    * Applies a Yjs update to the document as a forward change by `operator` (connected clients
    * receive it like any edit) and resolves once it is durable. A restore is an import of an
    * older state's difference; an import of an exported document into an empty one copies it.
+   * Its `weft.update` span (and so its feed event's `traceparent`) starts under `traceContext`
+   * (default: the active context; the `/admin` routes give their request's `weft.http` span).
    */
-  async import(name: string, update: Uint8Array, operator = 'operator'): Promise<void> {
+  async import(
+    name: string,
+    update: Uint8Array,
+    operator = 'operator',
+    traceContext: Context = activeContext.active(),
+  ): Promise<void> {
     validName(name)
     if (!(update instanceof Uint8Array) || update.length === 0) {
       throw new WeftError('INVALID_ARGUMENT', 'import needs the Yjs update as non-empty bytes')
@@ -183,11 +191,16 @@ export class RelayAdmin {
     } catch (cause) {
       throw new WeftError('BAD_UPDATE', 'the bytes are not a Yjs (v1) update', { cause })
     }
-    await this.#withRoom(name, operator, async (room, peer) => {
-      const error = room.applyUpdate(peer, update, 1)
-      if (error !== undefined) throw error
-      await peer.whenSaved(1)
-    })
+    await this.#withRoom(
+      name,
+      operator,
+      async (room, peer) => {
+        const error = room.applyUpdate(peer, update, 1)
+        if (error !== undefined) throw error
+        await peer.whenSaved(1)
+      },
+      traceContext,
+    )
     this.#logger.info('document imported', { doc: name, bytes: update.length, by: operator })
   }
 
@@ -272,13 +285,18 @@ export class RelayAdmin {
   /**
    * Makes the document read as it did at `atMs`, as a new forward change by `operator` that
    * connected clients receive like any edit (nothing is rewound: the history keeps everything).
-   * Returns the size of that change.
+   * Returns the size of that change. Its write is traced under `traceContext` as an import's.
    */
-  async restore(name: string, atMs: number, operator = 'operator'): Promise<{ bytes: number }> {
+  async restore(
+    name: string,
+    atMs: number,
+    operator = 'operator',
+    traceContext: Context = activeContext.active(),
+  ): Promise<{ bytes: number }> {
     const target = await this.stateAt(name, atMs)
     const current = await this.export(name)
     const change = changeToRestore(current, target)
-    await this.import(name, change, operator)
+    await this.import(name, change, operator, traceContext)
     this.#logger.info('document restored', { doc: name, atMs, by: operator })
     return { bytes: change.length }
   }
@@ -289,13 +307,18 @@ export class RelayAdmin {
     return this.#withRoom(name, 'compact', async (room) => ({ folded: await room.compactNow() }))
   }
 
-  /** Joins the document's room as `operator` for the time `use` takes (loading it if needed). */
+  /**
+   * Joins the document's room as `operator` for the time `use` takes (loading it if needed); its
+   * writes are traced under `traceContext` (default: the active context).
+   */
   async #withRoom<T>(
     name: string,
     operator: string,
     use: (room: Room, peer: LocalPeer) => T | Promise<T>,
+    traceContext: Context = activeContext.active(),
   ): Promise<T> {
-    const peer = new LocalPeer({ author: `admin:${operator}`, correlationId: 'admin', owner: null })
+    const author = `admin:${operator}`
+    const peer = new LocalPeer({ author, correlationId: 'admin', owner: null, traceContext })
     const room = await this.#registry.acquire(name, peer)
     try {
       return await use(room, peer)

@@ -157,6 +157,7 @@ const feedRequest = ({
   limit: number
   waitMs: number
   filter: (entry: FeedEntry) => boolean
+  consumer: string
 } => {
   const lastEventId = request.headers['last-event-id']
   const given = query.get('after') ?? (typeof lastEventId === 'string' ? lastEventId : null)
@@ -168,7 +169,9 @@ const feedRequest = ({
   const filter = (entry: FeedEntry): boolean =>
     accessFor(context.identity, entry.doc).read &&
     (patterns.length === 0 || patterns.some((pattern) => matchesPattern(pattern, entry.doc)))
-  return { ...(after === undefined ? {} : { after }), limit, waitMs, filter }
+  // Recorded by subject in relay.feed.consumers: how far behind the head each reader is.
+  const consumer = context.identity.subject
+  return { ...(after === undefined ? {} : { after }), limit, waitMs, filter, consumer }
 }
 
 /** The verified identity of the request's bearer token (open mode: anyone, with no token). */

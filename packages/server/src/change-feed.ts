@@ -4,6 +4,7 @@
  */
 import { WeftError } from '@weft/protocol'
 import type { DocStore, FeedEntry } from './doc-store.js'
+import { FeedConsumers } from './feed-consumers.js'
 import type { Logger } from './logger.js'
 
 /** How to read the feed. */
@@ -22,6 +23,11 @@ export interface FeedReadOptions {
   readonly filter?: (entry: FeedEntry) => boolean
   /** Ends a wait early. */
   readonly signal?: AbortSignal
+  /**
+   * Who reads (a token subject): its cursor and the head are recorded in `consumers` as the
+   * read starts and as it returns. Default: not recorded.
+   */
+  readonly consumer?: string
 }
 
 /** What a read returns. */
@@ -58,6 +64,11 @@ export class ChangeFeed {
   #poller: ReturnType<typeof setInterval> | null = null
   #polling = false
   #polledHead = -1
+  /**
+   * The readers that named themselves (`FeedReadOptions.consumer`), the 32 most recently seen:
+   * how far behind the head each was at its last read.
+   */
+  readonly consumers = new FeedConsumers()
 
   /**
    * `headPollMs` above 0: while reads wait or listeners listen, the store's feed head is read
@@ -104,6 +115,8 @@ export class ChangeFeed {
         `cursor ${after} is past the feed's head (${bounds.head}): it does not come from this relay's feed`,
       )
     }
+    const { consumer } = options
+    if (consumer !== undefined) this.consumers.read(consumer, after, bounds.head)
     const deadline = Date.now() + waitMs
     let cursor = after
     for (;;) {
@@ -113,6 +126,7 @@ export class ChangeFeed {
       cursor = found.cursor
       if (found.entries.length > 0 || found.more || Date.now() >= deadline || signal?.aborted) {
         woken.cancel()
+        if (consumer !== undefined) this.consumers.read(consumer, after, found.head)
         return { entries: found.entries, cursor, head: found.head }
       }
       await woken.promise

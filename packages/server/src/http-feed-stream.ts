@@ -17,16 +17,24 @@ const KEEP_ALIVE_MS = 15_000
 export const streamFeed = async (
   response: ServerResponse,
   feed: ChangeFeed,
-  read: { after?: number; limit: number; filter: (entry: FeedEntry) => boolean },
+  read: {
+    after?: number
+    limit: number
+    filter: (entry: FeedEntry) => boolean
+    /** Who reads (see `FeedReadOptions.consumer`). */
+    consumer?: string
+  },
   headers: Record<string, string>,
 ): Promise<void> => {
   const stop = new AbortController()
   response.once('close', () => stop.abort())
   // The first read happens before the headers, so a bad or expired cursor is a plain error.
+  const consumer = read.consumer === undefined ? {} : { consumer: read.consumer }
   let page = await feed.read({
     ...(read.after === undefined ? {} : { after: read.after }),
     limit: read.limit,
     filter: read.filter,
+    ...consumer,
   })
   response.writeHead(200, {
     ...headers,
@@ -56,6 +64,7 @@ export const streamFeed = async (
         filter: read.filter,
         waitMs: KEEP_ALIVE_MS,
         signal: stop.signal,
+        ...consumer,
       })
       if (stop.signal.aborted) return
     }

@@ -7,6 +7,8 @@ export { Relay } from './relay.js'
 export { RelayDocuments, type DocumentJson, type WriterOptions } from './relay-documents.js'
 export { ServiceDocument } from './service-document.js'
 export { ChangeFeed, type FeedRead, type FeedReadOptions } from './change-feed.js'
+export type { FeedConsumer } from './feed-consumers.js'
+export type { RelayDrift } from './relay-drift.js'
 export {
   accessFor,
   jwtAuth,

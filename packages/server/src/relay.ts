@@ -11,6 +11,7 @@ import { RelayAdmin } from './admin.js'
 import { matchesPattern, type Identity } from './auth.js'
 import { ChangeFeed } from './change-feed.js'
 import { RelayDocuments } from './relay-documents.js'
+import type { RelayDrift } from './relay-drift.js'
 import { bindLogger } from './logger.js'
 import { traceContextOf } from './tracing.js'
 import {
@@ -149,6 +150,15 @@ export class Relay {
   /** Documents loaded or loading. */
   get roomCount(): number {
     return this.#registry.size
+  }
+
+  /**
+   * How far the loaded documents run ahead of the store: updates applied but not durable yet
+   * (and the oldest one's receipt), and log entries not yet compacted. Read from memory, one
+   * pass over the loaded rooms; no store access, so a metrics scrape may call it.
+   */
+  drift(): RelayDrift {
+    return this.#registry.drift()
   }
 
   /**

@@ -3,10 +3,14 @@ import type { AnySchema } from '@weft/doc'
 import { WeftError } from '@weft/protocol'
 import type { BusRouter } from './bus-router.js'
 import type { RecordRules } from './record-rules.js'
+import { sumDrift, type RelayDrift } from './relay-drift.js'
 import { Room, type RoomPeer, type RoomSettings } from './room.js'
+import type { WriterDrift } from './room-writer.js'
 
 interface Entry {
   readonly room: Promise<Room>
+  /** The room once its load resolved (for synchronous reads such as `drift`). */
+  loaded: Room | null
   unloadTimer: ReturnType<typeof setTimeout> | null
   unloading: Promise<void> | null
 }
@@ -112,6 +116,7 @@ export class RoomRegistry {
     })()
     const entry: Entry = {
       room: new Promise<Room>(() => {}),
+      loaded: null,
       unloadTimer: null,
       unloading: work.finally(() => {
         if (this.#entries.get(name) === entry) this.#entries.delete(name)
@@ -127,6 +132,17 @@ export class RoomRegistry {
     if (entry === undefined || entry.unloading !== null) return { loaded: false, peers: 0 }
     const room = await entry.room.catch(() => null)
     return room === null ? { loaded: false, peers: 0 } : { loaded: true, peers: room.peerCount }
+  }
+
+  /**
+   * How far the loaded rooms (unloading ones included: they still write) run ahead of the store;
+   * from memory, one pass over the rooms.
+   */
+  drift(): RelayDrift {
+    const rooms: WriterDrift[] = []
+    for (const entry of this.#entries.values())
+      if (entry.loaded !== null) rooms.push(entry.loaded.drift)
+    return sumDrift(rooms)
   }
 
   /** Names of the documents loaded or loading. */
@@ -175,7 +191,11 @@ export class RoomRegistry {
               router.bind(loaded)
               return loaded
             })
-    const entry: Entry = { room, unloadTimer: null, unloading: null }
+    const entry: Entry = { room, loaded: null, unloadTimer: null, unloading: null }
+    void room.then(
+      (loaded) => (entry.loaded = loaded),
+      () => {},
+    )
     room.catch((error: unknown) => {
       if (this.#entries.get(name) === entry) this.#entries.delete(name)
       router?.release(name, null)

@@ -59,6 +59,26 @@ export interface RoomWriterOptions<Peer> {
 }
 
 /**
+ * How far a writer's document runs ahead of its store: updates applied in memory but not yet
+ * durable, and log entries appended since the last compaction folded the log into the snapshot.
+ */
+export interface WriterDrift {
+  /** Updates applied to the document and queued or being appended, not yet durable. */
+  readonly unpersistedUpdates: number
+  /** Their bytes. */
+  readonly unpersistedBytes: number
+  /** When the oldest of them was received (ms since the epoch); null with none. */
+  readonly oldestUnpersistedAtMs: number | null
+  /**
+   * Log entries the store holds for the document beyond its snapshot, as this writer counts
+   * them (loaded, plus appended since): what the next compaction folds.
+   */
+  readonly uncompactedEntries: number
+  /** Their bytes. */
+  readonly uncompactedBytes: number
+}
+
+/**
  * Each event-loop turn's writes become one append; the store commits appends from all rooms
  * together. When an append is durable, each writer in it gets one acknowledgement with the state
  * vector taken when the batch was sealed (everything applied before is in it or an earlier
@@ -71,6 +91,11 @@ export class RoomWriter<Peer> {
   /** An append is on its way to disk: later writes wait and go together in the next one. */
   #writing = false
   #tail: Promise<void> = Promise.resolve()
+  /** The batch of the append on its way to disk (acknowledged once it is durable). */
+  #inFlight: ReadonlyArray<PendingWrite<Peer>> = []
+  /** Updates (and bytes) queued or in flight: counted on enqueue, uncounted once durable. */
+  #unpersistedUpdates = 0
+  #unpersistedBytes = 0
   #durableStateVector: Uint8Array | null = null
   #durableSeq: number
   #logEntries: number
@@ -95,10 +120,22 @@ export class RoomWriter<Peer> {
     return this.#durableStateVector
   }
 
+  /** What is not durable yet and what the log holds since the last compaction; reads no store. */
+  get drift(): WriterDrift {
+    return {
+      unpersistedUpdates: this.#unpersistedUpdates,
+      unpersistedBytes: this.#unpersistedBytes,
+      oldestUnpersistedAtMs: oldestWrite(this.#inFlight) ?? oldestWrite(this.#queue),
+      uncompactedEntries: this.#logEntries,
+      uncompactedBytes: this.#logBytes,
+    }
+  }
+
   /** Queues a write for this turn's append. */
   enqueue(write: PendingWrite<Peer>): void {
     if (this.#stopped) return
     this.#queue.push(write)
+    this.#count(write, 1)
     this.#schedule()
   }
 
@@ -146,6 +183,15 @@ export class RoomWriter<Peer> {
         endFailed(write.traced.span, { message: 'not written: the room ended' })
     }
     this.#queue = []
+    this.#inFlight = []
+    this.#unpersistedUpdates = 0
+    this.#unpersistedBytes = 0
+  }
+
+  /** Adds (`sign` 1) or removes (-1) a write's updates from the unpersisted counts. */
+  #count(write: PendingWrite<Peer>, sign: 1 | -1): void {
+    this.#unpersistedUpdates += sign * write.updates.length
+    for (const update of write.updates) this.#unpersistedBytes += sign * update.length
   }
 
   #schedule(): void {
@@ -209,9 +255,14 @@ export class RoomWriter<Peer> {
     const written =
       entries.length > 0 ? store.append(name, entries, changes, this.#appendOptions()) : null
     this.#writing = written !== null
+    this.#inFlight = batch
     this.#tail = Promise.all([this.#tail, written]).then(
       ([, seq]) => {
         this.#writing = false
+        if (!this.#stopped) {
+          for (const write of batch) this.#count(write, -1)
+          if (this.#inFlight === batch) this.#inFlight = []
+        }
         for (const span of persisting) span?.end()
         if (seq !== null) {
           let bytes = 0
@@ -330,4 +381,10 @@ export class RoomWriter<Peer> {
       logger.error('compaction failed', { doc: name, error: String(cause) })
     }
   }
+}
+
+/** When the first write with updates in `writes` was received (they are in arrival order). */
+const oldestWrite = <Peer>(writes: ReadonlyArray<PendingWrite<Peer>>): number | null => {
+  for (const write of writes) if (write.updates.length > 0) return write.receivedAtMs
+  return null
 }

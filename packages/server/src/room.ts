@@ -26,7 +26,7 @@ import type { BusRoom, RoomBusLink } from './bus-router.js'
 import { RoomAwareness } from './room-awareness.js'
 import type { CatchUpReason } from './room-sequence.js'
 import { RoomSharedLog } from './room-shared-log.js'
-import { RoomWriter } from './room-writer.js'
+import { RoomWriter, type WriterDrift } from './room-writer.js'
 import type { RecordRules } from './record-rules.js'
 import type { QueuedContent, WritePolicy } from './write-rules.js'
 import { JoinFrames } from './join-frames.js'
@@ -318,6 +318,11 @@ export class Room implements BusRoom {
   get durableStateVector(): Uint8Array {
     this.#loadStored()
     return this.#writer.durableStateVector
+  }
+
+  /** How far the document runs ahead of the store (see `WriterDrift`); reads no store. */
+  get drift(): WriterDrift {
+    return this.#writer.drift
   }
 
   /** Adds a peer; it receives every later update and awareness change of the other peers. */
