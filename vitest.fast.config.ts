@@ -51,6 +51,7 @@ const SLOW_TESTS = [
   // The relay's traces through a real relay and webhook receiver, and the OTLP exporter's
   // modules (the OpenTelemetry SDK takes seconds to import).
   'packages/server/test/tracing.services.test.ts',
+  'packages/server/test/tracing.device.test.ts',
   'packages/server/test/tracing.admin.test.ts',
   'apps/relay/test/otlp-tracing.test.ts',
   'apps/relay/test/webhook-metrics.test.ts',

@@ -2,6 +2,8 @@
 import { DEFAULT_COMPRESS_FROM_BYTES, WeftError } from '@weft/protocol'
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js'
 import { isClock, systemClock, type Clock } from './clock.js'
+import { resolveTracing, type TracingOption } from './client-tracing.js'
+import type { Tracer } from '@opentelemetry/api'
 import type { OutboxLimits } from './outbox-watch.js'
 import { resolveOutboxCompaction, type OutboxCompaction } from './outbox-compaction.js'
 import type { LocalStore } from './local-store.js'
@@ -119,6 +121,13 @@ export interface ClientOptions {
    * `false` gives this client a socket of its own.
    */
   tabs?: TabOptions | false
+  /**
+   * Spans of local edits (`weft.edit`, from the edit until it is saved or refused) through
+   * `@opentelemetry/api`, their trace contexts sent with the edits so the relay's spans join the
+   * same traces. Default: the app's global tracer provider, which records nothing until the app
+   * installs an OpenTelemetry SDK; `{ tracerProvider }` uses another one; `false` turns it off.
+   */
+  tracing?: TracingOption
 }
 
 /** How the tabs of one origin share a connection (see `ClientOptions.tabs`). */
@@ -168,6 +177,8 @@ export interface ResolvedClientOptions {
   readonly networkHints: NetworkHints | null
   /** `null`: this client has a socket of its own. */
   readonly tabs: ResolvedTabOptions | null
+  /** Where the spans of local edits go; `null`: not traced. */
+  readonly tracer: Tracer | null
 }
 
 const invalid = (message: string): WeftError => new WeftError('INVALID_ARGUMENT', message)
@@ -331,5 +342,6 @@ export const resolveClientOptions = (options: ClientOptions): ResolvedClientOpti
     clock,
     networkHints: options.networkHints === undefined ? browserNetworkHints() : options.networkHints,
     tabs: resolveTabs(options.tabs, url, store),
+    tracer: resolveTracing(options.tracing),
   }
 }

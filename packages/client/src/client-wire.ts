@@ -14,6 +14,7 @@ import {
   newTransferId,
   TransferReceiver,
   TransferSender,
+  TRACING_VERSION,
   WeftError,
   type WeftMessage,
 } from '@weft/protocol'
@@ -57,6 +58,11 @@ export class ClientWire {
           wrap: (chunk) => compressFrame(chunk, this.#version, this.#compressFromBytes),
         }),
     })
+  }
+
+  /** Edits may travel with their trace contexts (`traced`) on the current socket. */
+  get traced(): boolean {
+    return this.#socketSend !== null && this.#version >= TRACING_VERSION
   }
 
   /** Messages of any size travel (in chunks) on the current socket. */

@@ -29,7 +29,12 @@ export interface ClientEvents {
 type Transport = Pick<
   Connection,
   'ready' | 'maxMessageBytes' | 'connect' | 'disconnect' | 'send' | 'refreshToken'
-> & { close?(reason: string): void; setLifecycle?(state: AppLifecycle): void }
+> & {
+  close?(reason: string): void
+  setLifecycle?(state: AppLifecycle): void
+  /** Edits may travel with their trace contexts (a socket of the client's own, version 4). */
+  readonly carriesTraces?: boolean
+}
 
 /** What the hub tab learns of its own client's connection (Weft's own use: the tab hub). */
 interface ClientInternals {
@@ -103,6 +108,9 @@ export class WeftClient extends ObservableV2<ClientEvents> {
       },
       get maxMessageBytes() {
         return connection.maxMessageBytes
+      },
+      get carriesTraces() {
+        return connection.carriesTraces === true
       },
       retryDelayMs: (attempt) => backoffDelayMs(backoff, attempt, random),
       release: (handle) => {

@@ -93,6 +93,11 @@ export class Connection {
     return this.#wire.chunked ? Number.MAX_SAFE_INTEGER : this.#maxMessageBytes
   }
 
+  /** Edits may travel with their trace contexts: the relay speaks protocol version 4. */
+  get carriesTraces(): boolean {
+    return this.#wire.traced
+  }
+
   /** True between `welcome` and the socket going away. */
   get ready(): boolean {
     return this.#ready

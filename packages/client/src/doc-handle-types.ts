@@ -2,6 +2,7 @@
 import type { ErrorCode, WeftError, WeftMessage } from '@weft/protocol'
 import type * as awarenessProtocol from 'y-protocols/awareness'
 import type * as Y from 'yjs'
+import type { Tracer } from '@opentelemetry/api'
 import type { Clock } from './clock.js'
 import type { LocalStore } from './local-store.js'
 import type { OutboxCompaction } from './outbox-compaction.js'
@@ -60,6 +61,8 @@ export interface HandleOwner {
   readonly ready: boolean
   /** The relay's frame limit from `welcome`. */
   readonly maxMessageBytes: number
+  /** The connection carries trace contexts with edits (protocol version 4). */
+  readonly carriesTraces?: boolean
   /** Delay before reopening a document the relay closed with a retryable error. */
   retryDelayMs(attempt: number): number
   release(handle: { readonly name: string }): void
@@ -82,6 +85,8 @@ export interface HandleSettings {
   readonly outboxLimits: OutboxLimits | null
   /** When each document's waiting edits are merged into one; `null`: never. */
   readonly outboxCompaction: OutboxCompaction | null
+  /** Where the spans of local edits go; `null`: not traced. */
+  readonly tracer: Tracer | null
 }
 
 /** Options of `WeftClient.open`. */

@@ -20,6 +20,7 @@ import { LOCAL_COPY, LocalEdits } from './local-edits.js'
 import { RefusalRepair, type RepairHost } from './refusal-repair.js'
 import { newDocGuid } from './doc-guid.js'
 import { Waiters } from './waiters.js'
+import { EditTraces } from './client-tracing.js'
 import type {
   DocHandleEvents,
   HandleOwner,
@@ -51,6 +52,7 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
   #presence: DocPresence
   readonly #loaded: Promise<void>
   readonly #edits: LocalEdits
+  readonly #traces: EditTraces
   readonly #repair: RefusalRepair
   readonly #sessionHost: SessionHost
   /** This document on the current connection; replaced whole when the connection ends. */
@@ -82,6 +84,7 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
       () => Y.encodeStateAsUpdate(this.doc),
       (error) => this.#localStoreFailed(error),
     )
+    this.#traces = new EditTraces(settings.tracer, name)
     this.#edits = new LocalEdits(this.#persistence, {
       send: (records) => {
         if (this.#closed) return
@@ -98,6 +101,7 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
       wallNow: () => settings.clock.wallNow(),
       compaction: settings.outboxCompaction,
       encodeStateSince: (stateVector) => Y.encodeStateAsUpdate(this.doc, stateVector),
+      traces: this.#traces,
     })
     const { outboxLimits } = settings
     this.#outboxWatch =
@@ -237,6 +241,7 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
     this.#endSession()
     this.doc.off('update', this.#onDocUpdate)
     this.#waiters.rejectAll(closedError(this.name))
+    this.#traces.closed()
     this.#owner.release(this)
     await this.#loaded
     await this.#persistence.flush()
@@ -472,6 +477,10 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
       },
       stateVector: () => Y.encodeStateVector(this.doc),
       tooBig: (ref, reason) => this.#repair.refuseOne(ref, 'MESSAGE_TOO_BIG', reason),
+      traces: this.#traces,
+      get carriesTraces() {
+        return owner.carriesTraces === true
+      },
       clock: this.#settings.clock,
       ackTimeoutMs: this.#settings.ackTimeoutMs,
     }

@@ -1,6 +1,7 @@
 /** DocSession: one document on one connection — open, answered, synced, edits in flight, timers. */
-import type { WeftMessage } from '@weft/protocol'
+import { traceFrame, type TraceContext, type WeftMessage } from '@weft/protocol'
 import type { Clock } from './clock.js'
+import type { EditTraces } from './client-tracing.js'
 import { EditSender } from './edit-sender.js'
 import { NamedTimers } from './named-timers.js'
 import type { Outbox } from './outbox.js'
@@ -27,6 +28,10 @@ export interface SessionHost {
   stateVector(): Uint8Array
   /** An edit that can never be sent: over the relay's frame limit. */
   tooBig(ref: number, reason: string): void
+  /** The spans of the document's edits. */
+  readonly traces: EditTraces
+  /** The connection carries trace contexts with edits (protocol version 4). */
+  readonly carriesTraces: boolean
   readonly clock: Clock
   /** Edits unacknowledged this long trigger a fresh sync. */
   readonly ackTimeoutMs: number
@@ -69,6 +74,7 @@ export class DocSession {
       },
       waiting: (ref) => host.outbox.get(ref) !== undefined,
       tooBig: (ref, reason) => host.tooBig(ref, reason),
+      tracesOf: (refs) => this.#tracesOf(refs.map((ref) => host.traces.contextOf(ref))),
     })
   }
 
@@ -138,7 +144,14 @@ export class DocSession {
   /** Answers the relay's sync step 1 with `update` (what it lacks) under the newest ref. */
   answer(update: Uint8Array): void {
     const { outbox } = this.#host
-    this.#host.send({ type: 'sync-step-2', doc: this.#host.name, ref: outbox.lastRef, update })
+    const message = {
+      type: 'sync-step-2',
+      doc: this.#host.name,
+      ref: outbox.lastRef,
+      update,
+    } as const
+    const traces = this.#tracesOf(this.#host.traces.newestContexts())
+    this.#host.send(traces === null ? message : traceFrame(message, traces))
     this.#answered = true
     this.#markSent(outbox.refs())
     if (outbox.size > 0) this.#armAckTimer()
@@ -177,6 +190,13 @@ export class DocSession {
   #markSent(refs: readonly number[]): void {
     const now = this.#host.clock.now()
     for (const ref of refs) if (!this.#sentAt.has(ref)) this.#sentAt.set(ref, now)
+    this.#host.traces.sent(refs)
+  }
+
+  /** `traces` if the connection carries them and one is set, else `null` (send untraced). */
+  #tracesOf(traces: Array<TraceContext | null>): Array<TraceContext | null> | null {
+    if (!this.#host.carriesTraces || !traces.some((trace) => trace !== null)) return null
+    return traces
   }
 
   #armAckTimer(): void {

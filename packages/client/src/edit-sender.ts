@@ -1,5 +1,12 @@
 /** EditSender: puts stored local edits on the wire in as few frames as the relay allows. */
-import { MAX_LIST_ITEMS, type WeftMessage } from '@weft/protocol'
+import {
+  MAX_LIST_ITEMS,
+  traceFrame,
+  type TraceContext,
+  type UpdateMessage,
+  type UpdatesMessage,
+  type WeftMessage,
+} from '@weft/protocol'
 import type { OutboxRecord } from './local-store.js'
 
 /**
@@ -20,6 +27,8 @@ export interface EditSenderHost {
   waiting(ref: number): boolean
   /** An edit that can never be sent: over the relay's frame limit. */
   tooBig(ref: number, reason: string): void
+  /** The trace contexts to send with edits `refs`, or `null` to send them untraced. */
+  tracesOf(refs: readonly number[]): Array<TraceContext | null> | null
 }
 
 /**
@@ -92,21 +101,21 @@ export class EditSender {
 
   #sendBatch(batch: readonly OutboxRecord[]): void {
     const { name } = this.#host
+    const refs = batch.map((record) => record.ref)
     if (batch.length === 1) {
       const [only] = batch as [OutboxRecord]
-      this.#host.send({ type: 'update', doc: name, ref: only.ref, update: only.update })
+      this.#sendEdits({ type: 'update', doc: name, ref: only.ref, update: only.update }, refs)
     } else if (batch.length > 1) {
       const ref = (batch[batch.length - 1] as OutboxRecord).ref
-      this.#batches.set(
-        ref,
-        batch.map((record) => record.ref),
-      )
-      this.#host.send({
-        type: 'updates',
-        doc: name,
-        ref,
-        updates: batch.map((record) => record.update),
-      })
+      this.#batches.set(ref, refs)
+      const updates = batch.map((record) => record.update)
+      this.#sendEdits({ type: 'updates', doc: name, ref, updates }, refs)
     }
+  }
+
+  /** Sends `message`, in a `traced` frame when its edits have trace contexts to carry. */
+  #sendEdits(message: UpdateMessage | UpdatesMessage, refs: readonly number[]): void {
+    const traces = this.#host.tracesOf(refs)
+    this.#host.send(traces === null ? message : traceFrame(message, traces))
   }
 }

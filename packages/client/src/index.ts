@@ -24,6 +24,7 @@ export {
   type EncryptLocalStoreOptions,
   type LocalStoreKey,
 } from './encrypted-local-store.js'
+export type { TracingOption } from './client-tracing.js'
 export {
   WeftProvider,
   type ProviderConnectionStatus,

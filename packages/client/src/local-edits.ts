@@ -1,5 +1,7 @@
 /** LocalEdits: a document's local edits from the moment they are made until the relay has them. */
+import type { Span } from '@opentelemetry/api'
 import * as Y from 'yjs'
+import type { EditTraces } from './client-tracing.js'
 import type { LocalPersistence } from './local-persistence.js'
 import type { LocalDoc, OutboxRecord } from './local-store.js'
 import { Outbox } from './outbox.js'
@@ -20,6 +22,8 @@ export interface LocalEditsHost {
   readonly compaction: OutboxCompaction | null
   /** The document's state beyond `stateVector`, as one update. */
   encodeStateSince(stateVector: Uint8Array): Uint8Array
+  /** The spans of the document's edits. */
+  readonly traces: EditTraces
 }
 
 /** An encoded state vector that names no client: the whole document. */
@@ -43,6 +47,8 @@ export class LocalEdits {
   #outbox = new Outbox()
   /** Edits made before the local copy loaded; `null` once it has (or could not be read). */
   #early: Uint8Array[] | null = []
+  /** Their spans, in the same order. */
+  #earlySpans: Array<Span | null> = []
   /** When the first of them was made. */
   #earlyAtMs: number | null = null
   /** Edits of the local write in progress, sent once it is written. */
@@ -94,9 +100,11 @@ export class LocalEdits {
   /** A local edit: held while the local copy loads, recorded after. */
   add(update: Uint8Array): void {
     if (this.#forwarding) return
-    if (this.#early === null) return this.record([update])
+    const span = this.#host.traces.begin(update.length)
+    if (this.#early === null) return this.record([update], [span])
     if (this.#early.length === 0) this.#earlyAtMs = this.#host.wallNow()
     this.#early.push(update)
+    this.#earlySpans.push(span)
   }
 
   /**
@@ -126,9 +134,10 @@ export class LocalEdits {
    * one tick share one local write and then leave together, in as few frames as the relay's
    * limit allows.
    */
-  record(updates: readonly Uint8Array[]): void {
+  record(updates: readonly Uint8Array[], spans: ReadonlyArray<Span | null> = []): void {
     const atMs = this.#host.wallNow()
     const records = updates.map((update) => this.#outbox.push(update, atMs))
+    records.forEach((record, index) => this.#host.traces.bind(record.ref, spans[index] ?? null))
     this.pendingChanged()
     const written = this.#persistence.recordLocal(records)
     if (written !== this.#unsentWrite) {
@@ -159,14 +168,18 @@ export class LocalEdits {
     const restoredAtMs = this.#host.wallNow()
     for (const record of stored.outbox) this.#outbox.restore(record, restoredAtMs)
     const early = this.#early ?? []
+    const spans = this.#earlySpans
     this.#early = null
-    if (early.length > 0) this.record(early)
+    this.#earlySpans = []
+    if (early.length > 0) this.record(early, spans)
     else this.#mergeIfDue()
   }
 
   /** The local copy could not be read: stops holding edits (the held ones are not recorded). */
   abandonEarly(): void {
     this.#early = null
+    for (const span of this.#earlySpans) span?.end()
+    this.#earlySpans = []
   }
 
   /**
@@ -189,13 +202,15 @@ export class LocalEdits {
       for (const covered of this.#outbox.settleCovered(durable)) settled.push(covered)
     }
     if (settled.length > 0) this.#persistence.acknowledge(settled)
+    this.#host.traces.saved(settled)
     return settled
   }
 
-  /** Removes edit `ref` (refused) from the outbox and the local store. */
-  remove(ref: number): void {
+  /** Removes edit `ref` (refused with `code`) from the outbox and the local store. */
+  remove(ref: number, code: string, reason: string): void {
     this.#outbox.remove(ref)
     this.#persistence.acknowledge([ref])
+    this.#host.traces.refused(ref, code, reason)
   }
 
   /** A refusal set edits aside that the document still holds: no merging until it is rebuilt. */
@@ -225,5 +240,6 @@ export class LocalEdits {
     if (policy === null || this.#mergingPaused || !wantsOutboxMerge(this.#outbox, policy)) return
     const merged = this.#outbox.mergeAll(this.#host.encodeStateSince(this.#durable))
     this.#persistence.replaceOutbox(merged.replaced, merged.record)
+    this.#host.traces.merged(merged.replaced, merged.record.ref)
   }
 }

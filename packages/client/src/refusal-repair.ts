@@ -111,7 +111,7 @@ export class RefusalRepair {
     const { edits, waiters, refused, events, name } = this.#host
     const update = edits.outbox.get(ref) as Uint8Array
     const firstRef = edits.outbox.firstRefOf(ref) ?? ref
-    edits.remove(ref)
+    edits.remove(ref, code, reason)
     const edit: RejectedEdit = { ref, firstRef, update, code, reason }
     refused.push(edit)
     waiters.refused(firstRef, new WeftError(code, `${name}: edit ${ref} refused: ${reason}`))

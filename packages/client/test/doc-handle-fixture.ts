@@ -126,6 +126,7 @@ export const makeHandle = (
     clock,
     outboxLimits: options.outboxLimits ?? null,
     outboxCompaction: options.outboxCompaction ?? null,
+    tracer: null,
   }
   return { handle: new DocHandle(DOC, owner, settings), owner, clock, store }
 }

@@ -230,16 +230,21 @@ const DOC_REF_TAGS = new Set(
 )
 
 /**
- * The type, document and ref at the head of a `sync-step-2`, `update` or `updates` frame, read
- * from its first bytes alone (the first chunk of a transfer is enough); `null` for any other
- * frame, or a head that is malformed or cut short.
+ * The type, document and ref at the head of a `sync-step-2`, `update` or `updates` frame (or of
+ * a `traced` one carrying such a frame), read from its first bytes alone (the first chunk of a
+ * transfer is enough); `null` for any other frame, or a head that is malformed or cut short.
  */
 export const decodeDocHead = (
   bytes: Uint8Array,
 ): { type: MessageType; doc: string; ref: number } | null => {
   try {
     const decoder = decoding.createDecoder(bytes)
-    const tag = readCheckedVarUint(decoder, 'tag')
+    let tag = readCheckedVarUint(decoder, 'tag')
+    // A traced frame starts with the frame it carries: its head is that frame's.
+    if (tag === MESSAGE_SPECS.traced.tag) {
+      readCheckedVarUint(decoder, 'traced.frame length')
+      tag = readCheckedVarUint(decoder, 'tag')
+    }
     const type = MESSAGE_TYPES_BY_TAG.get(tag)
     if (type === undefined || !DOC_REF_TAGS.has(tag)) return null
     const doc = readField(decoder, 'string', `${type}.doc`) as string

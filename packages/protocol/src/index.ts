@@ -4,8 +4,18 @@ export {
   COMPRESSION_VERSION,
   PROTOCOL_VERSION,
   MIN_PROTOCOL_VERSION,
+  TRACING_VERSION,
   WEFT_SUBPROTOCOL,
 } from './version.js'
+export {
+  decodeTraceContext,
+  encodeTraceContext,
+  traceFrame,
+  TRACE_CONTEXT_BYTES,
+  untraceFrame,
+  type TraceContext,
+  type TracedUpdate,
+} from './traced-frame.js'
 export {
   compressFrame,
   DEFAULT_COMPRESS_FROM_BYTES,

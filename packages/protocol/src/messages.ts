@@ -171,6 +171,19 @@ export interface ResumeMessage {
   received: number
 }
 
+/**
+ * An `update`, `updates` or `sync-step-2` frame with the trace contexts of the edits it carries
+ * (protocol version 4 and later), each 25 bytes (16 of trace id, 8 of span id, 1 of flags) or
+ * empty for an edit without one: one per update, or one or more for a sync step 2. See
+ * `traced-frame.ts`.
+ */
+export interface TracedMessage {
+  type: 'traced'
+  /** The encoded `update`, `updates` or `sync-step-2` frame. */
+  frame: Uint8Array
+  contexts: Uint8Array[]
+}
+
 /** Any Weft dialect message. */
 export type WeftMessage =
   | HelloMessage
@@ -191,6 +204,7 @@ export type WeftMessage =
   | CompressedMessage
   | ChunkMessage
   | ResumeMessage
+  | TracedMessage
 
 /** The `type` of a Weft message. */
 export type MessageType = WeftMessage['type']
@@ -327,6 +341,13 @@ export const MESSAGE_SPECS: { readonly [T in MessageType]: MessageSpec<T> } = {
     fields: [
       ['transfer', 'string'],
       ['received', 'uint'],
+    ],
+  },
+  traced: {
+    tag: 18,
+    fields: [
+      ['frame', 'bytes'],
+      ['contexts', 'bytes-list'],
     ],
   },
 }

@@ -9,14 +9,19 @@
  * - 2: `compressed` (tag 15): any other frame deflated, when both sides speak 2.
  * - 3: `chunk` (tag 16) and `resume` (tag 17): a frame too large to travel whole goes in
  *   numbered pieces, paced by the receiver and resumed after a reconnect.
+ * - 4: `traced` (tag 18): a client's `update` or `updates` frame with the trace context of each
+ *   update, so the relay's spans continue the traces the client's edits started.
  */
-export const PROTOCOL_VERSION = 3
+export const PROTOCOL_VERSION = 4
 
 /** The first protocol version with `compressed` frames. */
 export const COMPRESSION_VERSION = 2
 
 /** The first protocol version with `chunk` and `resume`. */
 export const CHUNKING_VERSION = 3
+
+/** The first protocol version with `traced` frames. */
+export const TRACING_VERSION = 4
 
 /** The oldest Weft protocol version this code still speaks. */
 export const MIN_PROTOCOL_VERSION = 1

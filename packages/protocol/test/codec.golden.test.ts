@@ -49,7 +49,7 @@ describe('message tags', () => {
     }
   })
 
-  it('keeps the tags of versions 1, 2 and 3', () => {
+  it('keeps the tags of versions 1 to 4', () => {
     // Tags are wire format: changing one breaks every deployed peer.
     expect(Object.fromEntries(messageTypes.map((type) => [type, MESSAGE_SPECS[type].tag]))).toEqual(
       {
@@ -71,6 +71,7 @@ describe('message tags', () => {
         compressed: 15,
         chunk: 16,
         resume: 17,
+        traced: 18,
       },
     )
   })

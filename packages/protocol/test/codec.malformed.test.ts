@@ -49,7 +49,7 @@ describe('truncated and padded frames', () => {
 
 describe('message tags', () => {
   it.each([
-    ['18, the first unassigned tag', '12'],
+    ['19, the first unassigned tag', '13'],
     ['127', '7f0000'],
     ['128, a 2-byte tag', '8001'],
     ['2^53 - 1', 'ffffffffffffff0f'],

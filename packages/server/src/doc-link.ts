@@ -1,11 +1,16 @@
 /** DocLink: one document open on a Weft socket, as the room sees it. */
 import type { Context } from '@opentelemetry/api'
-import type { WeftError, WeftMessage } from '@weft/protocol'
+import type { TraceContext, WeftError, WeftMessage } from '@weft/protocol'
 import type { Outgoing } from './outgoing.js'
 import type { Room, RoomPeer } from './room.js'
 
-/** A message about one document. */
-export type DocMessage = Extract<WeftMessage, { doc: string }>
+/**
+ * A message about one document. An edit that came in a `traced` frame carries its updates'
+ * trace contexts, one per update (`null`: none).
+ */
+export type DocMessage = Extract<WeftMessage, { doc: string }> & {
+  readonly traces?: ReadonlyArray<TraceContext | null>
+}
 
 /** What a document link needs from its session. */
 export interface DocLinkSession {

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto'
 import { decodeStateVector, QueuedItems, summarizeUpdate, type AnySchema } from '@weft/doc'
 import { ROOT_CONTEXT, type Context } from '@opentelemetry/api'
-import { WeftError } from '@weft/protocol'
+import { WeftError, type TraceContext } from '@weft/protocol'
 import * as awarenessProtocol from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import { applyTransaction, type AppliedTransaction } from './apply-transaction.js'
@@ -95,6 +95,8 @@ interface Incoming {
   readonly updates: readonly Uint8Array[]
   readonly ref: number
   readonly receivedAtMs: number
+  /** The trace contexts the client sent with these updates (`traced`), in order. */
+  readonly traces: readonly TraceContext[]
 }
 
 /**
@@ -382,7 +384,12 @@ export class Room implements BusRoom {
    * one Yjs transaction with the sender's other updates of the tick, then fanned out and
    * written; `peer.saved(ref, …)` follows once they are durable.
    */
-  applyUpdates(peer: RoomPeer, updates: readonly Uint8Array[], ref: number): WeftError | undefined {
+  applyUpdates(
+    peer: RoomPeer,
+    updates: readonly Uint8Array[],
+    ref: number,
+    traces: ReadonlyArray<TraceContext | null> = [],
+  ): WeftError | undefined {
     if (this.#failure !== null) return this.#failure
     const nonEmpty: Uint8Array[] = []
     const writes = new Set<number>()
@@ -400,7 +407,8 @@ export class Room implements BusRoom {
     if (taken !== undefined) {
       return new WeftError('FORBIDDEN', `Yjs client id ${taken} belongs to another session`)
     }
-    this.#incoming.push({ peer, updates: nonEmpty, ref, receivedAtMs: Date.now() })
+    const traced = traces.filter((context) => context !== null)
+    this.#incoming.push({ peer, updates: nonEmpty, ref, receivedAtMs: Date.now(), traces: traced })
     if (!this.#integrateScheduled) {
       this.#integrateScheduled = true
       setImmediate(() => this.#integrate())
@@ -515,7 +523,8 @@ export class Room implements BusRoom {
     for (const incoming of run) ref = Math.max(ref, incoming.ref)
     const bytes = updates.reduce((total, update) => total + update.length, 0)
     const receivedAtMs = (run[0] as Incoming).receivedAtMs
-    const traced = startUpdateSpan(sender.traceContext ?? ROOT_CONTEXT, receivedAtMs, {
+    const traces = run.flatMap((incoming) => incoming.traces)
+    const traced = startUpdateSpan(sender.traceContext ?? ROOT_CONTEXT, traces, receivedAtMs, {
       'weft.doc': this.name,
       'weft.dialect': sender.dialect,
       'weft.updates': updates.length,

@@ -14,8 +14,10 @@ import {
   trace,
   type Attributes,
   type Context,
+  type Link,
   type Span,
 } from '@opentelemetry/api'
+import type { TraceContext } from '@weft/protocol'
 import type { IncomingMessage } from 'node:http'
 
 const tracer = trace.getTracer('@weft/server')
@@ -42,18 +44,35 @@ export interface Traced {
   readonly context: Context
 }
 
+/** Most links a `weft.update` span keeps to the other edits it integrated. */
+const MAX_LINKS = 32
+
+/** The remote context of a trace context the client sent in a `traced` frame. */
+export const contextOfTrace = ({ traceId, spanId, flags }: TraceContext): Context =>
+  trace.setSpanContext(ROOT_CONTEXT, { traceId, spanId, traceFlags: flags, isRemote: true })
+
 /**
- * Starts `weft.update` for updates received at `receivedAtMs`, under the client's context; null
- * when nothing records it (no SDK, or not sampled), so the hot path makes no child spans.
+ * Starts `weft.update` for updates received at `receivedAtMs`; null when nothing records it (no
+ * SDK, or not sampled), so the hot path makes no child spans. Its parent is the newest of the
+ * edits' own trace contexts (`traces`, from `traced` frames), linking to the others (up to
+ * 32), or else `connection`, the context the client's socket sent.
  */
 export const startUpdateSpan = (
-  parent: Context,
+  connection: Context,
+  traces: readonly TraceContext[],
   receivedAtMs: number,
   attributes: Attributes,
 ): Traced | null => {
+  const newest = traces.at(-1)
+  const parent = newest === undefined ? connection : contextOfTrace(newest)
+  const links: Link[] = []
+  for (let index = traces.length - 2; index >= 0 && links.length < MAX_LINKS; index -= 1) {
+    const { traceId, spanId, flags } = traces[index] as TraceContext
+    links.push({ context: { traceId, spanId, traceFlags: flags, isRemote: true } })
+  }
   const span = tracer.startSpan(
     'weft.update',
-    { kind: SpanKind.SERVER, startTime: receivedAtMs, attributes },
+    { kind: SpanKind.SERVER, startTime: receivedAtMs, attributes, links },
     parent,
   )
   if (!span.isRecording()) return null

@@ -12,6 +12,8 @@ import {
   encodeMessage,
   negotiateVersion,
   newTransferId,
+  TRACING_VERSION,
+  untraceFrame,
   WeftError,
   type OpenMessage,
   type WeftMessage,
@@ -158,6 +160,15 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
     return expandFrame(message, maxBytes, ZLIB_CODEC)
   }
 
+  /** The edit a `traced` frame carries, with its updates' trace contexts. */
+  #untrace(message: WeftMessage & { type: 'traced' }): DocMessage {
+    if (this.#version < TRACING_VERSION) {
+      throw new WeftError('PROTOCOL_VIOLATION', 'traced frames need protocol version 4')
+    }
+    const { message: edit, contexts } = untraceFrame(message)
+    return { ...edit, traces: contexts }
+  }
+
   /** What a chunk from the client came to: a whole frame to handle, or an edit to refuse. */
   #transferred(result: ChunkResult): void {
     if (result === null) return
@@ -194,6 +205,8 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
       case 'updates':
       case 'awareness':
         return this.#route(message)
+      case 'traced':
+        return this.#route(this.#untrace(message))
       case 'ping':
         // Straight to the socket: a pong must not wait behind a transfer.
         return this.#wire.sendNow(encodeMessage({ type: 'pong', nonce: message.nonce }))
@@ -496,7 +509,7 @@ export class WeftSession implements SocketHandler, AuthenticatedSession {
         if (denied !== undefined) return this.#refuseEdit(link.name, message.ref, denied)
         const tooLarge = overDocLimit(room, updates, this.#context.maxDocBytes)
         if (tooLarge !== undefined) return this.#refuseEdit(link.name, message.ref, tooLarge)
-        const error = room.applyUpdates(link, updates, message.ref)
+        const error = room.applyUpdates(link, updates, message.ref, message.traces)
         if (error === undefined) return
         if (error.code === 'BAD_UPDATE' || error.code === 'FORBIDDEN') {
           return this.#refuseEdit(link.name, message.ref, error)
