@@ -60,6 +60,7 @@ const SLOW_TESTS = [
   'packages/server/test/http-api.test.ts',
   'packages/server/test/pathological-updates.test.ts',
   'packages/client/test/client.observability.test.ts',
+  'packages/client/test/client.metrics.test.ts',
   'packages/server/test/bad-input.test.ts',
   'bench/test/latency-link.test.ts',
   'packages/react/test/react-version.test.ts',
@@ -73,6 +74,9 @@ const SLOW_TESTS = [
   'apps/relay/test/metrics.bus.test.ts',
   // A webhook receiver failing every delivery, clients repairing a refused edit (about 3 s).
   'apps/relay/test/metrics.conflicts.test.ts',
+  // Appends held in a store, a log compacted on a relay app, feed consumers over HTTP (about 1 s).
+  'apps/relay/test/metrics.drift.test.ts',
+  'packages/server/test/relay.drift.test.ts',
   // promtool checks and unit-tests the alert rules (installed with apt-get when missing).
   'apps/relay/test/ops-prometheus.test.ts',
   // Scrapes a relay app with failing webhooks for every metric the dashboard and rules query.

@@ -2,14 +2,16 @@
  * The relay's Prometheus metrics (prom-client): the relay core reports through RelayMetrics;
  * gauges read the relay and the data directory when `/metrics` is scraped. Process metrics
  * (CPU, memory, event-loop lag, GC) come from prom-client's defaults; the bus's are in
- * bus-metrics.ts.
+ * bus-metrics.ts, the webhooks' backlog in webhook-metrics.ts, drift (unpersisted updates,
+ * uncompacted logs, feed consumers behind) in drift-metrics.ts.
  */
 import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { RelayMetrics } from '@weft/server'
+import type { FeedConsumer, RelayDrift, RelayMetrics } from '@weft/server'
 import type { WebhookEvent } from '@weft/server/webhooks'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import { createBusMetrics, type BusMetrics } from './bus-metrics.js'
+import { registerDriftGauges, registerFeedConsumerGauges } from './drift-metrics.js'
 import {
   registerWebhookGauges,
   type FeedBounds,
@@ -31,6 +33,10 @@ export interface MetricsSources {
   readonly ready?: () => Promise<boolean>
   /** The collections of the relay's schemas: their conflict counts start at 0. Default none. */
   readonly collections?: readonly string[]
+  /** How far loaded documents run ahead of the store (`relay.drift()`). Default: no gauges. */
+  readonly drift?: () => RelayDrift
+  /** The change feed's HTTP consumers (`relay.feed.consumers.list()`). Default: no gauges. */
+  readonly feedConsumers?: () => readonly FeedConsumer[]
 }
 
 /** The registry to serve at `/metrics`, and the RelayMetrics that feed it. */
@@ -96,6 +102,9 @@ export const createRelayPrometheus = (sources: MetricsSources): RelayPrometheus 
       },
     })
   }
+  if (sources.drift !== undefined) registerDriftGauges(registry, sources.drift)
+  if (sources.feedConsumers !== undefined)
+    registerFeedConsumerGauges(registry, sources.feedConsumers)
   const dataDir = sources.dataDir
   new Gauge({
     name: 'weft_store_bytes',

@@ -82,6 +82,8 @@ export const startRelayServer = async (
     busUp: bus === null ? null : () => bus.up,
     collections: schemas.flatMap(({ schema }) => Object.keys(schema.collections)),
     ready: async () => (await readiness.check()).ready,
+    drift: () => relay.drift(),
+    feedConsumers: () => relay.feed.consumers.list(),
   })
   const readiness = new Readiness(store, {
     ...(store instanceof PostgresStore ? { probe: () => store.ping(PROBE_TIMEOUT_MS) } : {}),

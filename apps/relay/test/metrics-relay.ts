@@ -31,9 +31,9 @@ export interface ObservedRelay {
 /**
  * Starts the relay app on port 0 (LevelDB in a temp dir, JWT auth with TEST_SECRET, a feed
  * kept 10 minutes). Endpoint `stuck` retries for minutes, so its backlog stays; `dropped` has
- * one attempt, so its deliveries become dead letters.
+ * one attempt, so its deliveries become dead letters. `args` are further command-line flags.
  */
-export const startObservedRelay = async (): Promise<ObservedRelay> => {
+export const startObservedRelay = async (args: readonly string[] = []): Promise<ObservedRelay> => {
   const dir = mkdtempSync(join(tmpdir(), 'weft-observed-'))
   const hook = createServer((_request, response) => response.writeHead(500).end())
   await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve))
@@ -49,10 +49,10 @@ export const startObservedRelay = async (): Promise<ObservedRelay> => {
     { id: 'dropped', url, secrets, maxAttempts: 1, start: 'oldest' },
   ]
   writeFileSync(webhooks, JSON.stringify({ endpoints }))
-  const args = ['--port', '0', '--data', join(dir, 'data'), '--auth', 'jwt']
-  args.push('--jwt-secret', TEST_SECRET, '--history-ms', '600000')
-  args.push('--schemas-file', schemas, '--webhooks-file', webhooks)
-  const command = parseCommand(args, {})
+  const flags = ['--port', '0', '--data', join(dir, 'data'), '--auth', 'jwt']
+  flags.push('--jwt-secret', TEST_SECRET, '--history-ms', '600000')
+  flags.push('--schemas-file', schemas, '--webhooks-file', webhooks, ...args)
+  const command = parseCommand(flags, {})
   if (command.kind !== 'run') throw new Error(`bad test config: ${JSON.stringify(command)}`)
   const running = await startRelayServer(command.config as RelayConfig, silentLogger)
   return {

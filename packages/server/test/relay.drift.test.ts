@@ -1,4 +1,4 @@
-import { MemoryStore, type AppendEntry, type AppendOptions, type FeedChange } from '@weft/server'
+import { MemoryStore } from '@weft/server'
 import { startTestRelay, testClient, until, type TestRelay } from '@weft/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
@@ -24,16 +24,11 @@ class HeldStore extends MemoryStore {
     return new Promise((resolve) => this.#arrived.push(resolve))
   }
 
-  override async append(
-    name: string,
-    entries: readonly AppendEntry[],
-    changes?: readonly FeedChange[],
-    options?: AppendOptions,
-  ): Promise<number> {
+  override async append(...args: Parameters<MemoryStore['append']>): Promise<number> {
     for (const arrived of this.#arrived.splice(0)) arrived()
     if (this.#held !== null) await this.#held
     this.appends += 1
-    return super.append(name, entries, changes, options)
+    return super.append(...args)
   }
 }
 
