@@ -4,6 +4,7 @@ import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js'
 import { isClock, systemClock, type Clock } from './clock.js'
 import { resolveTracing, type TracingOption } from './client-tracing.js'
 import type { Tracer } from '@opentelemetry/api'
+import type { MetricHook } from './client-metrics.js'
 import type { OutboxLimits } from './outbox-watch.js'
 import { resolveOutboxCompaction, type OutboxCompaction } from './outbox-compaction.js'
 import type { LocalStore } from './local-store.js'
@@ -128,6 +129,20 @@ export interface ClientOptions {
    * installs an OpenTelemetry SDK; `{ tracerProvider }` uses another one; `false` turns it off.
    */
   tracing?: TracingOption
+  /**
+   * Called with each observation as it happens (a `MetricSample`: ack latency, retries,
+   * reconnects, bytes sent and received, refusals, conflicts, pending edits and their age), to
+   * forward to an app's telemetry. Attributes hold codes and collection names, never document
+   * names (see `metricDocNames`). It runs inside the client: keep it quick. A hook that throws
+   * loses that sample (counted in `client.metrics().hookErrors`) and nothing else. Default: none.
+   */
+  onMetric?: MetricHook
+  /**
+   * Add a `doc` attribute (the document's name) to the document samples of `onMetric`
+   * (`ack_latency`, `refusals`, `conflicts`). Each document becomes a series of its own: only for
+   * apps with few documents. Default false.
+   */
+  metricDocNames?: boolean
 }
 
 /** How the tabs of one origin share a connection (see `ClientOptions.tabs`). */
@@ -179,6 +194,8 @@ export interface ResolvedClientOptions {
   readonly tabs: ResolvedTabOptions | null
   /** Where the spans of local edits go; `null`: not traced. */
   readonly tracer: Tracer | null
+  readonly onMetric: MetricHook | null
+  readonly metricDocNames: boolean
 }
 
 const invalid = (message: string): WeftError => new WeftError('INVALID_ARGUMENT', message)
@@ -226,6 +243,20 @@ const checkOutboxLimits = (limits: unknown): OutboxLimits | null => {
     }
   }
   return limits as OutboxLimits
+}
+
+const checkOnMetric = (hook: unknown): MetricHook | null => {
+  if (hook === undefined) return null
+  if (typeof hook !== 'function')
+    throw invalid(`options.onMetric must be a function of one sample, got ${typeof hook}`)
+  return hook as MetricHook
+}
+
+const checkMetricDocNames = (value: unknown): boolean => {
+  if (value === undefined) return false
+  if (typeof value !== 'boolean')
+    throw invalid(`options.metricDocNames must be true or false, got ${String(value)}`)
+  return value
 }
 
 const checkStore = (store: unknown): LocalStore | undefined => {
@@ -343,5 +374,7 @@ export const resolveClientOptions = (options: ClientOptions): ResolvedClientOpti
     networkHints: options.networkHints === undefined ? browserNetworkHints() : options.networkHints,
     tabs: resolveTabs(options.tabs, url, store),
     tracer: resolveTracing(options.tracing),
+    onMetric: checkOnMetric(options.onMetric),
+    metricDocNames: checkMetricDocNames(options.metricDocNames),
   }
 }

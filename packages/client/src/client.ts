@@ -7,6 +7,7 @@ import {
   type ClientOptions,
   type ResolvedClientOptions,
 } from './client-options.js'
+import { ClientMetrics, type ClientMetricsSnapshot, type ConnectedEvent } from './client-metrics.js'
 import { Connection, type ConnectionHandlers } from './connection.js'
 import { DocHandle, type HandleOwner, type OpenOptions } from './doc-handle.js'
 import type { AppLifecycle } from './lifecycle.js'
@@ -16,6 +17,7 @@ import type { SyncStatus } from './status.js'
 import { TabHub, type HubConnectionState } from './tab-hub.js'
 import { runForLeader, type Candidacy } from './tab-leader.js'
 import { TabLink } from './tab-link.js'
+import { metricsOfHandle } from './track-conflicts.js'
 
 /** Events of a {@link WeftClient}. */
 export interface ClientEvents {
@@ -23,6 +25,12 @@ export interface ClientEvents {
   status: (status: SyncStatus) => void
   /** A reconnect is scheduled in `delayMs` (attempt 1, 2…), after the socket ended for `reason`. */
   retry: (event: { attempt: number; delayMs: number; reason: string }) => void
+  /**
+   * A connection was established (`welcome` arrived, or the tab group's connection is ready):
+   * `reconnect` when an earlier one was, `offlineMs` since that one went away (`null` the first
+   * time), and the `retry` attempt that made it (0 without a retry).
+   */
+  connected: (event: ConnectedEvent) => void
 }
 
 /** What a client's documents go through: its own socket, or the tab group's hub. */
@@ -39,6 +47,8 @@ type Transport = Pick<
 /** What the hub tab learns of its own client's connection (Weft's own use: the tab hub). */
 interface ClientInternals {
   readonly onConnection?: (state: HubConnectionState) => void
+  /** The hub's socket is the leader tab's: its bytes count there. */
+  readonly onBytes?: (direction: 'sent' | 'received', bytes: number) => void
 }
 
 /** Stores used by an open client: two clients writing one store would overwrite each other. */
@@ -55,6 +65,7 @@ export class WeftClient extends ObservableV2<ClientEvents> {
   readonly #candidacy: Candidacy | null = null
   readonly #handles = new Map<string, DocHandle>()
   readonly #owner: HandleOwner
+  readonly #metrics: ClientMetrics
   #connectionStatus: SyncStatus = { state: 'offline', reason: 'not connected yet' }
   #status: SyncStatus = this.#connectionStatus
   #closed = false
@@ -74,12 +85,21 @@ export class WeftClient extends ObservableV2<ClientEvents> {
     }
     const observe = internal.onConnection
     const connectionState = (): HubConnectionState => this.#connectionState()
+    const metrics = new ClientMetrics({
+      hook: this.#options.onMetric,
+      clock: this.#options.clock,
+      docNames: this.#options.metricDocNames,
+      pending: { pending: () => this.#pending() },
+    })
+    this.#metrics = metrics
     const handlers: ConnectionHandlers = {
       onReady: () => {
+        this.emit('connected', [metrics.connected()])
         for (const handle of this.#handles.values()) handle.connectionReady()
       },
       onMessage: (message) => this.#route(message),
       onDown: () => {
+        metrics.down()
         observe?.(connectionState())
         for (const handle of this.#handles.values()) handle.connectionDown()
       },
@@ -89,8 +109,16 @@ export class WeftClient extends ObservableV2<ClientEvents> {
         for (const handle of this.#handles.values()) handle.connectionStatus(status)
         this.#updateStatus()
       },
-      onRetry: (attempt, delayMs, reason) => this.emit('retry', [{ attempt, delayMs, reason }]),
+      onRetry: (attempt, delayMs, reason) => {
+        metrics.retried(attempt)
+        this.emit('retry', [{ attempt, delayMs, reason }])
+      },
       onPeerEdits: (doc, updates) => this.#handles.get(doc)?.applyPeer(updates),
+      onBytes: (direction, bytes) => {
+        if (direction === 'sent') metrics.sent(bytes)
+        else metrics.received(bytes)
+        internal.onBytes?.(direction, bytes)
+      },
     }
     if (tabs === null) {
       this.#connection = new Connection(this.#options, handlers)
@@ -115,7 +143,9 @@ export class WeftClient extends ObservableV2<ClientEvents> {
       retryDelayMs: (attempt) => backoffDelayMs(backoff, attempt, random),
       release: (handle) => {
         if (this.#handles.get(handle.name) === handle) this.#handles.delete(handle.name)
+        metricsOfHandle.delete(handle)
         this.#updateStatus()
+        metrics.pendingChanged()
       },
       handleStatusChanged: () => this.#updateStatus(),
       storedEdits: (name, updates) => {
@@ -158,10 +188,20 @@ export class WeftClient extends ObservableV2<ClientEvents> {
     }
     const handle = new DocHandle(name, this.#owner, this.#options, options)
     this.#handles.set(name, handle)
+    this.#observe(handle)
     handle.connectionStatus(this.#connectionStatus)
     if (this.#connection.ready) handle.connectionReady()
     this.#updateStatus()
     return handle
+  }
+
+  /**
+   * Totals since the client was created (connects, reconnects, retries, bytes sent and received,
+   * saves and their ack latency, refusals by code, conflicts seen) and the edits waiting now:
+   * cheap, for an app to poll. The same signals reach `onMetric` as they happen.
+   */
+  metrics(): ClientMetricsSnapshot {
+    return this.#metrics.snapshot()
   }
 
   /** Connects (if not connected) and keeps reconnecting until {@link disconnect}. */
@@ -219,6 +259,7 @@ export class WeftClient extends ObservableV2<ClientEvents> {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    this.#metrics.stop()
     const closing = [...this.#handles.values()].map((handle) => handle.close())
     if (this.#connection.close) this.#connection.close('client closed')
     else this.#connection.disconnect('client closed')
@@ -238,9 +279,16 @@ export class WeftClient extends ObservableV2<ClientEvents> {
     const store: LocalStore =
       (await own.openSibling?.().catch(() => undefined)) ?? new MemoryLocalStore()
     let hub: TabHub | null = null
+    // Every tab counts its own documents and connection; only the bytes are the hub's.
+    const { onMetric: _ownHook, ...upstreamOptions } = options
+    const metrics = this.#metrics
     const upstream = new WeftClient(
-      { ...options, store, tabs: false, autoConnect: true },
-      { onConnection: (state) => hub?.connectionChanged(state) },
+      { ...upstreamOptions, store, tabs: false, autoConnect: true },
+      {
+        onConnection: (state) => hub?.connectionChanged(state),
+        onBytes: (direction, bytes) =>
+          direction === 'sent' ? metrics.sent(bytes) : metrics.received(bytes),
+      },
     )
     upstream.on('retry', ({ attempt, delayMs, reason }) => hub?.retried(attempt, delayMs, reason))
     hub = new TabHub(tabs.group, tabs.locks, tabs.Channel, upstream)
@@ -258,6 +306,28 @@ export class WeftClient extends ObservableV2<ClientEvents> {
       status: this.#connectionStatus,
       maxMessageBytes: this.#connection.maxMessageBytes,
     }
+  }
+
+  /** Feeds a handle's saves, refusals and pending edits to the client's metrics. */
+  #observe(handle: DocHandle): void {
+    const metrics = this.#metrics
+    metricsOfHandle.set(handle, metrics)
+    handle.on('saved', ({ latencyMs }) => metrics.saved(handle.name, latencyMs))
+    handle.on('rejected', ({ code }) => metrics.refused(handle.name, code))
+    handle.on('pending', () => metrics.pendingChanged())
+  }
+
+  /** Edits waiting over every open document, and when the oldest was made. */
+  #pending(): { pending: number; oldestPendingAt: number | null } {
+    let pending = 0
+    let oldestPendingAt: number | null = null
+    for (const handle of this.#handles.values()) {
+      const outbox = handle.outbox
+      pending += outbox.pending
+      if (outbox.oldestPendingAt !== null)
+        oldestPendingAt = Math.min(oldestPendingAt ?? Infinity, outbox.oldestPendingAt)
+    }
+    return { pending, oldestPendingAt }
   }
 
   #route(message: WeftMessage): void {

@@ -34,6 +34,8 @@ export interface ConnectionHandlers {
   onRetry(attempt: number, delayMs: number, reason: string): void
   /** Edits another tab made while neither reaches the relay (tab groups only). */
   onPeerEdits?(doc: string, updates: readonly Uint8Array[]): void
+  /** A frame of `bytes` was written to the socket (`sent`) or read from it (`received`). */
+  onBytes?(direction: 'sent' | 'received', bytes: number): void
 }
 
 /**
@@ -278,7 +280,8 @@ export class Connection {
     }, connectTimeoutMs)
     socket.onopen = () => {
       this.#handlers.onStatus({ state: 'authenticating' })
-      socket.send(
+      this.#write(
+        socket,
         encodeMessage({
           type: 'hello',
           minVersion: MIN_PROTOCOL_VERSION,
@@ -300,7 +303,8 @@ export class Connection {
   #receive(socket: WebSocketLike, data: unknown): void {
     if (socket !== this.#socket) return
     this.#lastHeardMs = Date.now()
-    if (!(data instanceof ArrayBuffer)) {
+    if (data instanceof ArrayBuffer) this.#handlers.onBytes?.('received', data.byteLength)
+    else {
       this.#drop(socket, ERROR_CODES.UNSUPPORTED_DATA.closeCode, 'the relay sent a text frame')
       return
     }
@@ -330,7 +334,7 @@ export class Connection {
     if (message === null) return
     switch (message.type) {
       case 'ping':
-        socket.send(encodeMessage({ type: 'pong', nonce: message.nonce }))
+        this.#write(socket, encodeMessage({ type: 'pong', nonce: message.nonce }))
         return
       case 'pong':
         return
@@ -347,8 +351,8 @@ export class Connection {
     this.#deadlineTimer = null
     this.#maxMessageBytes = maxMessageBytes
     // Transfers the relay was sending when the last socket went away resume first.
-    const send = (bytes: Uint8Array): void => socket.send(bytes)
-    for (const frame of this.#wire.ready(send, version, maxMessageBytes)) socket.send(frame)
+    const send = (bytes: Uint8Array): void => this.#write(socket, bytes)
+    for (const frame of this.#wire.ready(send, version, maxMessageBytes)) send(frame)
     this.#ready = true
     this.#readyAtMs = Date.now()
     this.#handlers.onStatus({ state: 'syncing' })
@@ -383,7 +387,7 @@ export class Connection {
     if (this.#deadlineTimer !== null) return
     const { heartbeatTimeoutMs } = this.#options
     const sentAtMs = Date.now()
-    socket.send(encodeMessage({ type: 'ping', nonce: ++this.#nonce }))
+    this.#write(socket, encodeMessage({ type: 'ping', nonce: ++this.#nonce }))
     this.#deadlineTimer = setTimeout(() => {
       this.#deadlineTimer = null
       if (this.#socket === socket && this.#lastHeardMs < sentAtMs) {
@@ -394,6 +398,12 @@ export class Connection {
         )
       }
     }, heartbeatTimeoutMs)
+  }
+
+  /** Writes a frame to `socket`, counted as sent (every frame goes through here). */
+  #write(socket: WebSocketLike, frame: Uint8Array): void {
+    socket.send(frame)
+    this.#handlers.onBytes?.('sent', frame.byteLength)
   }
 
   /** Tears a socket down at once (a dead network never completes a close handshake). */

@@ -1,6 +1,17 @@
 /** @weft/client: one socket for many Weft documents, with outbox, acks, status and reconnection. */
 export { createClient, WeftClient, type ClientEvents } from './client.js'
 export {
+  CLIENT_METRICS,
+  type ClientMetricsSnapshot,
+  type ConnectedEvent,
+  type MetricAttributes,
+  type MetricHook,
+  type MetricKind,
+  type MetricName,
+  type MetricSample,
+} from './client-metrics.js'
+export { trackConflicts } from './track-conflicts.js'
+export {
   DocHandle,
   type DocHandleEvents,
   type OpenOptions,
