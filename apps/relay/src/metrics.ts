@@ -212,6 +212,8 @@ export const createRelayPrometheus = (sources: MetricsSources): RelayPrometheus 
     labelNames: ['result'],
     registers,
   })
+  // Served from the start, so a first failure is an increase the alert rules see.
+  for (const result of ['ok', 'failed']) compactions.inc({ result }, 0)
   const compactionSeconds = new Histogram({
     name: 'weft_compaction_seconds',
     help: 'Duration of compactions',

@@ -133,7 +133,7 @@ describe('drift metrics', () => {
     expect(four.get('weft_uncompacted_log_entries_max')).toBe(4)
     expect(four.get('weft_uncompacted_log_bytes')).toBeGreaterThan(0)
     expect(four.get('weft_unpersisted_updates')).toBe(0)
-    expect(four.get('weft_compactions_total{result="ok"}') ?? 0).toBe(0)
+    expect(four.get('weft_compactions_total{result="ok"}')).toBe(0)
     // The fifth reaches --compact-after-updates: the log is folded into the snapshot.
     notes.doc.getText('t').insert(0, 'e')
     await notes.whenSaved()

@@ -88,6 +88,11 @@ describe('ops/grafana/weft-relay.json and the alert rules', () => {
       .collection('tasks')
       .create({ title: 'a', status: 'b' })
     await doc.whenSaved()
+    // A change-feed consumer over HTTP: its gauges have a series once it has read.
+    const feed = await fetch(`${url}/v1/feed`, {
+      headers: { authorization: `Bearer ${await writeToken('indexer')}` },
+    })
+    expect(feed.status).toBe(200)
     const forged = createClient({ url: url.replace('http', 'ws'), WebSocket, token: 'forged' })
     clients.push(forged)
     const refused = forged.open('boards/1')
@@ -115,6 +120,10 @@ describe('ops/grafana/weft-relay.json and the alert rules', () => {
       'weft_ack_seconds_bucket',
       'weft_ready',
       'nodejs_eventloop_lag_p99_seconds',
+      'weft_unpersisted_oldest_age_seconds',
+      'weft_uncompacted_log_entries_max',
+      'weft_feed_consumer_backlog_events',
+      'weft_feed_consumer_last_read_age_seconds',
     ])
       expect(relayMetrics).toContain(name)
     expect(relayMetrics.filter((name) => !served.has(name))).toEqual([])
