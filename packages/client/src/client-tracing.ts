@@ -47,12 +47,27 @@ export const resolveTracing = (option: unknown): Tracer | null => {
   return (provider as TracerProvider).getTracer('@weft/client')
 }
 
-/** One document's open edit spans, by the ref of the outbox entry that holds the edit. */
+/**
+ * An edit being traced: its span when this client made it, or only the context another tab sent
+ * with it (that tab's span ends there, when the hub passes the acknowledgement on).
+ */
+interface TracedEdit {
+  readonly span: Span | null
+  readonly context: TraceContext
+}
+
+const contextOfSpan = (span: Span): TraceContext => {
+  const { traceId, spanId, traceFlags } = span.spanContext()
+  return { traceId, spanId, flags: traceFlags & 0xff }
+}
+
+/** One document's traced edits, by the ref of the outbox entry that holds each. */
 export class EditTraces {
   readonly #tracer: Tracer | null
   readonly #doc: string
-  /** Open spans by ref; a merged entry's ref holds the spans of every edit merged into it. */
-  readonly #open = new Map<number, Span[]>()
+  /** By ref; a merged entry's ref holds the edits of every entry merged into it. */
+  readonly #open = new Map<number, TracedEdit[]>()
+  /** Spans begun and not ended, and adopted contexts not settled. */
   #count = 0
 
   constructor(tracer: Tracer | null, doc: string) {
@@ -62,7 +77,8 @@ export class EditTraces {
 
   /**
    * Starts the span of a local transaction of `bytes`, under the active context (an app span
-   * around the user's action becomes its parent). `null` when nothing records it.
+   * around the user's action becomes its parent). `null` when nothing records it, or when
+   * {@link MAX_OPEN_EDIT_SPANS} edits are traced and unsaved already.
    */
   begin(bytes: number): Span | null {
     if (this.#tracer === null || this.#count >= MAX_OPEN_EDIT_SPANS) return null
@@ -76,21 +92,23 @@ export class EditTraces {
     return span
   }
 
-  /** The edit's outbox entry is `ref`. */
+  /** The edit of `span` is outbox entry `ref`. */
   bind(ref: number, span: Span | null): void {
     if (span === null) return
     span.setAttribute('weft.ref', ref)
-    const spans = this.#open.get(ref)
-    if (spans === undefined) this.#open.set(ref, [span])
-    else spans.push(span)
+    this.#add(ref, { span, context: contextOfSpan(span) })
+  }
+
+  /** Entry `ref` is another tab's edit, sent with `context`: it travels on with it. */
+  adopt(ref: number, context: TraceContext | null): void {
+    if (context === null || this.#count >= MAX_OPEN_EDIT_SPANS) return
+    this.#count += 1
+    this.#add(ref, { span: null, context })
   }
 
   /** The context to send with entry `ref`: its newest edit's, or `null`. */
   contextOf(ref: number): TraceContext | null {
-    const span = this.#open.get(ref)?.at(-1)
-    if (span === undefined) return null
-    const { traceId, spanId, traceFlags } = span.spanContext()
-    return { traceId, spanId, flags: traceFlags & 0xff }
+    return this.#open.get(ref)?.at(-1)?.context ?? null
   }
 
   /** The contexts of up to {@link MAX_FRAME_TRACES} newest traced entries, oldest first. */
@@ -101,7 +119,9 @@ export class EditTraces {
 
   /** Entries `refs` went out on the wire (again, after a reconnect). */
   sent(refs: readonly number[]): void {
-    for (const ref of refs) for (const span of this.#open.get(ref) ?? []) span.addEvent('weft.sent')
+    for (const ref of refs) {
+      for (const { span } of this.#open.get(ref) ?? []) span?.addEvent('weft.sent')
+    }
   }
 
   /** The relay reported entries `refs` durable: their spans end. */
@@ -117,13 +137,13 @@ export class EditTraces {
     })
   }
 
-  /** Entries `refs` were merged into entry `into`: their spans settle with it. */
+  /** Entries `refs` were merged into entry `into`: their edits settle with it. */
   merged(refs: readonly number[], into: number): void {
     for (const ref of refs) {
-      const spans = this.#open.get(ref)
-      if (spans === undefined || ref === into) continue
+      const edits = this.#open.get(ref)
+      if (edits === undefined || ref === into) continue
       this.#open.delete(ref)
-      for (const span of spans) this.bind(into, span)
+      for (const edit of edits) this.#add(into, edit)
     }
   }
 
@@ -134,12 +154,19 @@ export class EditTraces {
     }
   }
 
+  #add(ref: number, edit: TracedEdit): void {
+    const edits = this.#open.get(ref)
+    if (edits === undefined) this.#open.set(ref, [edit])
+    else edits.push(edit)
+  }
+
   #end(ref: number, mark: (span: Span) => void): void {
-    const spans = this.#open.get(ref)
-    if (spans === undefined) return
+    const edits = this.#open.get(ref)
+    if (edits === undefined) return
     this.#open.delete(ref)
-    this.#count -= spans.length
-    for (const span of spans) {
+    this.#count -= edits.length
+    for (const { span } of edits) {
+      if (span === null) continue
       mark(span)
       span.end()
     }

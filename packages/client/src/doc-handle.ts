@@ -5,6 +5,7 @@ import {
   WeftError,
   type ErrorCode,
   type WeftMessage,
+  type TraceContext,
 } from '@weft/protocol'
 import { ObservableV2 } from 'lib0/observable'
 import * as awarenessProtocol from 'y-protocols/awareness'
@@ -303,10 +304,14 @@ export class DocHandle extends ObservableV2<DocHandleEvents> {
    * document already had their content: their acknowledgement must come from the relay, never
    * from a copy here. Returns the ref whose acknowledgement covers them. Only once loaded.
    */
-  applyForwarded(updates: readonly Uint8Array[], origin: object): number {
+  applyForwarded(
+    updates: readonly Uint8Array[],
+    origin: object,
+    traces: ReadonlyArray<TraceContext | null> = [],
+  ): number {
     if (this.#closed) throw closedError(this.name)
     if (this.#edits.loading) throw new WeftError('INTERNAL', `${this.name} is not loaded yet`)
-    return this.#edits.forward(this.doc, updates, origin)
+    return this.#edits.forward(this.doc, updates, origin, traces)
   }
 
   /**

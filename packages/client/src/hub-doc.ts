@@ -1,6 +1,6 @@
 /** HubDoc: one document as the hub tab serves it to the other tabs, over its own handle. */
 import { summarizeUpdate } from '@weft/doc'
-import { MAX_LIST_ITEMS, type WeftMessage } from '@weft/protocol'
+import { MAX_LIST_ITEMS, type TraceContext, type WeftMessage } from '@weft/protocol'
 import * as awarenessProtocol from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import type { DocHandle } from './doc-handle.js'
@@ -79,7 +79,11 @@ export class HubDoc {
   }
 
   /** A message from `link` about this document. */
-  receive(link: string, message: DocMessage): void {
+  receive(
+    link: string,
+    message: DocMessage,
+    traces: ReadonlyArray<TraceContext | null> = [],
+  ): void {
     if (message.type === 'open') {
       const state = this.#links.get(link) ?? this.#attach(link)
       state.opens.push(message.stateVector)
@@ -100,9 +104,10 @@ export class HubDoc {
         return this.detach(link)
       case 'sync-step-2':
       case 'update':
-        return this.#forward(state, link, [message.update], message.ref)
+        // A sync step 2 stands for many edits in one update: it carries the newest's context.
+        return this.#forward(state, link, [message.update], message.ref, traces.slice(-1))
       case 'updates':
-        return this.#forward(state, link, message.updates, message.ref)
+        return this.#forward(state, link, message.updates, message.ref, traces)
       case 'awareness':
         return this.#receiveAwareness(state, message.update)
       default:
@@ -193,21 +198,30 @@ export class HubDoc {
    * updates (a sync step 2 of a link that lacks nothing) are acknowledged with the link's previous
    * edits, or at once.
    */
-  #forward(state: LinkState, link: string, updates: readonly Uint8Array[], linkRef: number): void {
+  #forward(
+    state: LinkState,
+    link: string,
+    updates: readonly Uint8Array[],
+    linkRef: number,
+    traces: ReadonlyArray<TraceContext | null>,
+  ): void {
     const carrying: Uint8Array[] = []
-    for (const update of updates) {
+    const carryingTraces: Array<TraceContext | null> = []
+    for (const [index, update] of updates.entries()) {
       const checked = summarizeUpdate(update)
       if (!checked.ok) {
         const { code, message: reason } = checked.error
         const doc = this.handle.name
         return this.#send(link, { type: 'rejected', doc, ref: linkRef, code, reason })
       }
-      if (!checked.summary.isEmpty) carrying.push(update)
+      if (checked.summary.isEmpty) continue
+      carrying.push(update)
+      carryingTraces.push(traces[index] ?? null)
     }
     let upRef = state.acks.at(-1)?.upRef ?? 0
     if (carrying.length > 0) {
       try {
-        upRef = this.handle.applyForwarded(carrying, state.origin)
+        upRef = this.handle.applyForwarded(carrying, state.origin, carryingTraces)
       } catch (error) {
         // Closed or not loaded yet: the link reopens later and sends its edits again.
         const reason = `the hub cannot take edits now: ${String(error)}`

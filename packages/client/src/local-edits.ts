@@ -1,6 +1,7 @@
 /** LocalEdits: a document's local edits from the moment they are made until the relay has them. */
 import type { Span } from '@opentelemetry/api'
 import * as Y from 'yjs'
+import type { TraceContext } from '@weft/protocol'
 import type { EditTraces } from './client-tracing.js'
 import type { LocalPersistence } from './local-persistence.js'
 import type { LocalDoc, OutboxRecord } from './local-store.js'
@@ -112,7 +113,12 @@ export class LocalEdits {
    * where `doc` already had their content: their acknowledgement must come from the relay, never
    * from a copy here. Returns the ref whose acknowledgement covers them. Only once loaded.
    */
-  forward(doc: Y.Doc, updates: readonly Uint8Array[], origin: object): number {
+  forward(
+    doc: Y.Doc,
+    updates: readonly Uint8Array[],
+    origin: object,
+    traces: ReadonlyArray<TraceContext | null> = [],
+  ): number {
     this.#forwarding = true
     try {
       Y.transact(
@@ -125,7 +131,7 @@ export class LocalEdits {
     } finally {
       this.#forwarding = false
     }
-    this.record(updates)
+    this.record(updates, [], traces)
     return this.#outbox.lastRef
   }
 
@@ -134,10 +140,18 @@ export class LocalEdits {
    * one tick share one local write and then leave together, in as few frames as the relay's
    * limit allows.
    */
-  record(updates: readonly Uint8Array[], spans: ReadonlyArray<Span | null> = []): void {
+  record(
+    updates: readonly Uint8Array[],
+    spans: ReadonlyArray<Span | null> = [],
+    adopted: ReadonlyArray<TraceContext | null> = [],
+  ): void {
     const atMs = this.#host.wallNow()
     const records = updates.map((update) => this.#outbox.push(update, atMs))
-    records.forEach((record, index) => this.#host.traces.bind(record.ref, spans[index] ?? null))
+    const { traces } = this.#host
+    records.forEach(({ ref }, index) => {
+      traces.bind(ref, spans[index] ?? null)
+      traces.adopt(ref, adopted[index] ?? null)
+    })
     this.pendingChanged()
     const written = this.#persistence.recordLocal(records)
     if (written !== this.#unsentWrite) {

@@ -1,5 +1,5 @@
 /** TabHub: the leader tab's relay for the other tabs of its group, over its one connection. */
-import type { WeftMessage } from '@weft/protocol'
+import { untraceFrame, type TraceContext, type WeftMessage } from '@weft/protocol'
 import type { DocHandle } from './doc-handle.js'
 import { HubDoc } from './hub-doc.js'
 import { linkLockName } from './tab-link.js'
@@ -65,7 +65,7 @@ export class TabHub {
   /** The upstream connection changed: every link is told. */
   connectionChanged(state: HubConnectionState): void {
     this.#connection = state
-    this.#post({ kind: 'state', hub: this.id, link: '*', ...state })
+    this.#post({ kind: 'state', hub: this.id, link: '*', ...state, traced: true })
   }
 
   /** The upstream connection scheduled a reconnect. */
@@ -126,7 +126,7 @@ export class TabHub {
         this.#gone(link)
       })
     }
-    this.#post({ kind: 'state', hub: this.id, link, ...this.#connection })
+    this.#post({ kind: 'state', hub: this.id, link, ...this.#connection, traced: true })
   }
 
   #gone(link: string): void {
@@ -137,7 +137,16 @@ export class TabHub {
     }
   }
 
-  #fromLink(link: string, message: WeftMessage): void {
+  #fromLink(link: string, received: WeftMessage): void {
+    let message = received
+    let traces: ReadonlyArray<TraceContext | null> = []
+    if (received.type === 'traced') {
+      try {
+        ;({ message, contexts: traces } = untraceFrame(received))
+      } catch {
+        return // Every tab of a group runs Weft's client: a malformed frame is not sent.
+      }
+    }
     if (!('doc' in message)) return
     let doc = this.#docs.get(message.doc)
     if (doc === undefined) {
@@ -147,7 +156,7 @@ export class TabHub {
       }
       doc = this.#openUpstream(message.doc)
     }
-    doc.receive(link, message)
+    doc.receive(link, message, traces)
     if (message.type === 'close') this.#closeIfIdle(message.doc, doc)
   }
 

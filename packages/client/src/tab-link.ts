@@ -31,6 +31,8 @@ export class TabLink {
   #ready = false
   #closed = false
   #maxMessageBytes = Number.MAX_SAFE_INTEGER
+  /** The hub takes `traced` frames (see {@link carriesTraces}). */
+  #hubTraces = false
 
   constructor(
     group: string,
@@ -46,6 +48,11 @@ export class TabLink {
         return new Promise<void>((release) => (this.#releaseLock = release))
       })
     })
+  }
+
+  /** Edits may travel with their trace contexts: the hub takes `traced` frames. */
+  get carriesTraces(): boolean {
+    return this.#ready && this.#hubTraces
   }
 
   /** The relay's frame limit, as the hub's connection learned it. */
@@ -125,6 +132,7 @@ export class TabLink {
       case 'state':
         if (message.hub !== this.#hub || !this.#wanted) return
         if (message.link !== this.#id && message.link !== '*') return
+        this.#hubTraces = message.traced === true
         return this.#state(message.ready, message.status, message.maxMessageBytes)
       case 'retry':
         if (message.hub === this.#hub && this.#wanted)

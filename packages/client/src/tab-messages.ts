@@ -31,6 +31,8 @@ export type TabMessage =
       readonly ready: boolean
       readonly status: SyncStatus
       readonly maxMessageBytes: number
+      /** The hub takes `traced` frames from its links (older hubs leave it out). */
+      readonly traced?: boolean
     }
   | {
       readonly kind: 'retry'
