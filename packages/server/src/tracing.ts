@@ -1,9 +1,9 @@
 /**
  * OpenTelemetry spans of the relay through `@opentelemetry/api`: without an SDK installed they
  * are no-ops. Each sender's integrated updates get a `weft.update` span (from receipt until its
- * `saved`), with children `weft.apply`, `weft.fanout`, `weft.persist` and `weft.ack`. A client
- * joins them to its own trace by sending a W3C `traceparent` (upgrade header, or query
- * parameter of the socket URL, which browsers can set). The HTTP API, in-process writes, the
+ * `saved`), with children `weft.apply`, `weft.fanout`, `weft.persist` and `weft.ack`. Its parent
+ * is the trace context the client sent with the newest of those edits (`traced` frames), or the
+ * connection's W3C `traceparent` (upgrade header, or query parameter of the socket URL). The HTTP API, in-process writes, the
  * change feed (each event's `traceparent`) and webhook deliveries continue the same traces.
  */
 import {
