@@ -11,6 +11,7 @@ import {
   nextEvent,
   scopedToken,
   startTestRelay,
+  tabLocks,
   TEST_SECRET,
   testClient,
   until,
@@ -273,6 +274,32 @@ describe('client metrics on a real relay', () => {
     expect(annModel.conflicts()).toHaveLength(1)
     expect(ann.metrics()).toMatchObject({ conflictsOpened: 2, conflictsResolved: 1 })
     expect(metrics.named('weft.client.refusals')).toHaveLength(1)
+  })
+
+  it('in a tab group, count each tab once: its own saves, and the bytes where the socket is', async () => {
+    relay = await startTestRelay()
+    const tabs = { locks: tabLocks(), BroadcastChannel, group: `metrics-${Math.random()}` }
+    const [first, second] = [recorder(), recorder()]
+    const a = testClient(relay, { tabs, onMetric: first.onMetric })
+    const b = testClient(relay, { tabs, onMetric: second.onMetric })
+    const [ha, hb] = [a.open('shared'), b.open('shared')]
+    await Promise.all([ha.whenSynced(), hb.whenSynced()])
+    ha.doc.getText('t').insert(0, 'a')
+    hb.doc.getText('t').insert(0, 'b')
+    await Promise.all([ha.whenSaved(), hb.whenSaved()])
+    for (const [client, metrics] of [
+      [a, first],
+      [b, second],
+    ] as const) {
+      expect(client.metrics()).toMatchObject({ connects: 1, saved: 1, pending: 0 })
+      expect(metrics.named('weft.client.ack_latency')).toHaveLength(1)
+    }
+    // One socket: its bytes are counted by the tab that holds it, and by no other.
+    expect(relay.relay.connectionCount).toBe(1)
+    const sent = [a.metrics().bytesSent, b.metrics().bytesSent]
+    expect(sent.filter((bytes) => bytes > 0)).toHaveLength(1)
+    expect(first.total('weft.client.bytes_sent')).toBe(a.metrics().bytesSent)
+    expect(second.total('weft.client.bytes_sent')).toBe(b.metrics().bytesSent)
   })
 
   it('keep syncing when the hook throws', async () => {
