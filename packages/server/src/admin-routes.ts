@@ -64,8 +64,8 @@ export const adminRoutes = (options: AdminRoutesOptions): RouteGroup<void> => {
       await admin.import(name, update, OPERATOR, requestTraceContext(request))
       reply(204, undefined)
     }),
-    route('DELETE', '/docs/:name', async ({ params, reply }) => {
-      await admin.delete(decodeName(params.name), OPERATOR)
+    route('DELETE', '/docs/:name', async ({ params, request, reply }) => {
+      await admin.delete(decodeName(params.name), OPERATOR, requestTraceContext(request))
       reply(204, undefined)
     }),
     route('GET', '/docs/:name/export', async ({ params, query, reply }) => {

@@ -3,7 +3,12 @@
  * through the relay's own rooms, so connected clients see the result at once (an import reaches
  * them as a normal update, a deletion closes the document for them with `DOC_DELETED`).
  */
-import { context as activeContext, type Context } from '@opentelemetry/api'
+import {
+  context as activeContext,
+  isSpanContextValid,
+  trace,
+  type Context,
+} from '@opentelemetry/api'
 import { fieldOfKey, foldUpdates } from '@weft/doc'
 import { checkDocName, WeftError } from '@weft/protocol'
 import * as Y from 'yjs'
@@ -14,6 +19,7 @@ import type { Room } from './room.js'
 import type { RoomRegistry } from './room-registry.js'
 import { changeToRestore } from './restore.js'
 import { LocalPeer } from './local-peer.js'
+import { traceparentOf } from './tracing.js'
 
 /**
  * A stored document as listed, with whether it is loaded and how many peers it has — on this
@@ -208,10 +214,21 @@ export class RelayAdmin {
    * Deletes the document: its connected clients get `DOC_DELETED` for it, and the store removes
    * every record. Resolves once it is gone from disk; opening it again starts a new document.
    * Relays sharing the store over a bus are told once it is gone, and close it for their clients.
+   * Its feed event's `traceparent` names the span of `traceContext` (default: the active context;
+   * the `/admin` routes give their request's `weft.http` span) when it holds a valid one.
    */
-  async delete(name: string, operator = 'operator'): Promise<void> {
+  async delete(
+    name: string,
+    operator = 'operator',
+    traceContext: Context = activeContext.active(),
+  ): Promise<void> {
     validName(name)
     const error = new WeftError('DOC_DELETED', `document "${name}" was deleted by an operator`)
+    const span = trace.getSpan(traceContext)
+    const traced =
+      span !== undefined && isSpanContextValid(span.spanContext())
+        ? { traceparent: traceparentOf(span) }
+        : {}
     const change: FeedChange = {
       kind: 'deleted',
       author: `admin:${operator}`,
@@ -219,6 +236,7 @@ export class RelayAdmin {
       receivedAtMs: Date.now(),
       bytes: 0,
       events: [],
+      ...traced,
     }
     await this.#registry.remove(name, error, async () => {
       await this.#store.delete(name, change)

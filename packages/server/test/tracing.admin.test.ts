@@ -136,4 +136,25 @@ describe('admin writes in the operator request’s trace', () => {
     expect(traced[0]).toEqual(['admin:admin-api', TRACE_ID, idOf(imported.update)])
     expect(traced.at(-1)).toEqual(['admin:admin-api', TRACE_ID, idOf(restored.update)])
   })
+
+  it('names the request’s weft.http span in a deletion’s feed event', async () => {
+    relay = await startTestRelay({ historyMs: 60_000, httpApi: { adminToken: ADMIN_TOKEN } })
+    const doc = new Y.Doc()
+    doc.getText('t').insert(0, 'to go')
+    await relay.relay.documents.applyUpdate('old', Y.encodeStateAsUpdate(doc), { service: 'x' })
+    const answer = await fetch(`${relay.httpUrl}/admin/docs/old`, {
+      method: 'DELETE',
+      headers: {
+        authorization: `Bearer ${ADMIN_TOKEN}`,
+        traceparent: `00-${TRACE_ID}-${OPERATOR_SPAN}-01`,
+      },
+    })
+    expect(answer.status).toBe(204)
+    const http = await spanWhere(
+      (span) => span.name === 'weft.http' && parentOf(span) === OPERATOR_SPAN,
+    )
+    const { entries } = await relay.relay.feed.read()
+    const deleted = entries.filter((entry) => entry.kind === 'deleted')
+    expect(deleted.map((entry) => parts(entry.traceparent))).toEqual([[TRACE_ID, idOf(http)]])
+  })
 })
