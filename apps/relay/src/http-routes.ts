@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { hasBearerToken, type HttpHandler } from '@weft/server/http'
-import type { Readiness } from './readiness.js'
+import { readinessText, type Readiness } from './readiness.js'
 import { serveStatic } from './static-files.js'
 
 /**
@@ -68,16 +68,7 @@ export const routeRequests =
 const ready = (readiness: Readiness, response: ServerResponse): void => {
   void readiness
     .check()
-    .then((state) =>
-      state.ready
-        ? reply(
-            response,
-            200,
-            'text/plain',
-            state.degraded === undefined ? 'ready\n' : `ready (${state.degraded})\n`,
-          )
-        : reply(response, 503, 'text/plain', `${state.reason}\n`),
-    )
+    .then((state) => reply(response, state.ready ? 200 : 503, 'text/plain', readinessText(state)))
 }
 
 /** 401 as the HTTP API answers it: `{ code, message }`. */

@@ -41,6 +41,13 @@ export interface RunningRelay {
 /** How long `/readyz` waits for PostgreSQL to answer before calling the store unreachable. */
 const PROBE_TIMEOUT_MS = 500
 
+/** How `/readyz` names each `--store`. */
+const STORE_NAMES: Readonly<Record<RelayConfig['store'], string>> = {
+  level: 'leveldb',
+  postgres: 'postgres',
+  memory: 'memory',
+}
+
 /** The store `--store` names: LevelDB in `--data`, PostgreSQL at `--postgres-url`, or memory. */
 const openStore = async (config: RelayConfig, keys: EncryptionKey[] | null): Promise<DocStore> => {
   const historyMs = config['history-ms']
@@ -86,13 +93,11 @@ export const startRelayServer = async (
     feedConsumers: () => relay.feed.consumers.list(),
   })
   const readiness = new Readiness(store, {
+    storeName: STORE_NAMES[config.store],
     ...(store instanceof PostgresStore ? { probe: () => store.ping(PROBE_TIMEOUT_MS) } : {}),
     // Without Redis this relay still serves its own clients (and catches up once it returns):
     // taking it out of the load balancer would only move them to relays that lost it too.
-    degraded: () =>
-      busState() === 'down'
-        ? "redis down: serving this relay's clients, other relays' edits arrive once it returns"
-        : null,
+    ...(bus === null ? {} : { bus: { name: 'redis', up: () => bus.up } }),
   })
   const relay: Relay = new Relay({
     store,

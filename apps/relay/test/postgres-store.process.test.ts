@@ -53,6 +53,9 @@ const open = async (url: string, name: string): Promise<DocHandle> => {
 const readyz = async (relay: RelayProcess): Promise<number> =>
   (await fetch(`http://127.0.0.1:${relay.port}/readyz`)).status
 
+const readyzText = async (relay: RelayProcess): Promise<string> =>
+  (await fetch(`http://127.0.0.1:${relay.port}/readyz`)).text()
+
 /** Resolves once `/readyz` answers `status`, checking after each answer (no fixed sleeps). */
 const untilReadyz = async (relay: RelayProcess, status: number, timeoutMs = 10_000) => {
   const deadline = Date.now() + timeoutMs
@@ -82,9 +85,11 @@ describe('the relay on PostgreSQL', () => {
   it('is not ready while PostgreSQL is stopped, and ready again once it is back', async () => {
     const relay = await start(await server.createDatabase())
     expect(await readyz(relay)).toBe(200)
+    expect(await readyzText(relay)).toBe('ready\npostgres: up\n')
     await server.halt()
     try {
       await untilReadyz(relay, 503)
+      expect(await readyzText(relay)).toMatch(/^store unreachable: [^\n]+\npostgres: down\n$/)
     } finally {
       await server.start()
     }

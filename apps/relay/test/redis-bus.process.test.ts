@@ -75,8 +75,9 @@ describe('relays linked by --redis-url', () => {
   it('share edits, stay ready without Redis (saying so) and catch up once it is back', async () => {
     const url = await postgres.createDatabase()
     const [a, b] = await Promise.all([start(url), start(url)])
-    await untilReadyz(a, /^ready\n$/)
-    await untilReadyz(b, /^ready\n$/)
+    // /readyz names both dependencies.
+    await untilReadyz(a, /^ready\npostgres: up\nredis: up\n$/)
+    await untilReadyz(b, /^ready\npostgres: up\nredis: up\n$/)
     const [onA, onB] = await Promise.all([open(a.url, 'notes'), open(b.url, 'notes')])
     onA.doc.getText('t').insert(0, 'from A. ')
     await onA.whenSaved()
@@ -85,6 +86,7 @@ describe('relays linked by --redis-url', () => {
     await redis.kill()
     const down = await untilReadyz(a, /redis down/)
     expect(down.status).toBe(200)
+    expect(down.body).toMatch(/^ready \(redis down: [^\n]*\)\npostgres: up\nredis: down\n$/)
     const stats = (await (await fetch(`http://127.0.0.1:${a.port}/stats`)).json()) as {
       redis: string
     }
@@ -93,7 +95,7 @@ describe('relays linked by --redis-url', () => {
     await onA.whenSaved()
 
     await redis.restart()
-    await untilReadyz(b, /^ready\n$/)
+    await untilReadyz(b, /^ready\npostgres: up\nredis: up\n$/)
     await untilSameState([onA.doc, onB.doc])
     expect(onB.doc.getText('t').toString()).toBe('while Redis is down. from A. ')
   }, 60_000)
