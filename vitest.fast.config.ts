@@ -11,6 +11,7 @@ import { configDefaults, defineConfig } from 'vitest/config'
  */
 const SLOW_TESTS = [
   // They spawn processes: relays killed and restarted, CLIs, packed installs, child clients.
+  'apps/relay/test/cluster.awareness.process.test.ts',
   'apps/relay/test/cluster.postgres.process.test.ts',
   'apps/relay/test/cluster.process.test.ts',
   'apps/relay/test/cluster.reliability.test.ts',
@@ -20,6 +21,7 @@ const SLOW_TESTS = [
   'apps/relay/test/encryption.relay.test.ts',
   'apps/relay/test/installed-app.test.ts',
   'apps/relay/test/log-hygiene.test.ts',
+  'apps/relay/test/migrate-command.process.test.ts',
   'apps/relay/test/migrate-command.test.ts',
   'apps/relay/test/otlp-export.process.test.ts',
   'apps/relay/test/postgres-store.process.test.ts',

@@ -3,7 +3,8 @@
  * killed and restarted under continuous writes on every relay, and while two relays race to
  * compact the same document: every relay keeps acknowledging its own clients, they converge
  * once Redis is back, and nothing acknowledged is lost. A document deleted while Redis is frozen
- * is not recreated by a relay that missed the deletion.
+ * is not recreated by a relay that missed the deletion. The operator routes (history, a document
+ * at a time, restore) answer the same on every relay.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -19,6 +20,7 @@ import {
   type TestRedis,
 } from '@weft/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
 import { clientOf, spawnClusterRelay, storedKeys, within, writeUntil } from './cluster-support.js'
 
 const ADMIN_TOKEN = 'cluster-admin-token-0123456789abcdef'
@@ -203,4 +205,58 @@ describe('a document deleted on one relay while Redis is frozen', () => {
     expect(idle!.status).toMatchObject({ state: 'error', code: 'DOC_DELETED' })
     expect([...(await storedKeys(databaseUrl, 'gone'))]).toEqual([])
   }, 60_000)
+})
+
+describe('the operator routes of three relays', () => {
+  const admin = (relay: RelayProcess, path: string, init: RequestInit = {}): Promise<Response> =>
+    fetch(`http://127.0.0.1:${relay.port}/admin/docs/${encodeURIComponent('audit/doc')}${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    })
+  const historyOf = async (relay: RelayProcess) =>
+    (
+      (await (await admin(relay, '/history')).json()) as {
+        entries: Array<{ author: string; receivedAtMs: number }>
+      }
+    ).entries
+  const stepAt = async (relay: RelayProcess, atMs: number): Promise<unknown> => {
+    const doc = new Y.Doc()
+    Y.applyUpdate(
+      doc,
+      new Uint8Array(await (await admin(relay, `/export?at=${atMs}`)).arrayBuffer()),
+    )
+    return doc.getMap('m').get('step')
+  }
+
+  it('answer history, point-in-time export and restore the same on every relay, and a restore made on one reaches clients of the others', async () => {
+    const [a, b, c] = relays as [RelayProcess, RelayProcess, RelayProcess]
+    const [onA, onB] = await writersOn([a, b], 'audit/doc')
+    onA!.doc.getMap('m').set('step', 1)
+    await onA!.whenSaved()
+    await within(untilSameState([onA!.doc, onB!.doc]), 10_000, 'the first step on B')
+    onB!.doc.getMap('m').set('step', 2)
+    await onB!.whenSaved()
+    await within(untilSameState([onA!.doc, onB!.doc]), 10_000, 'the second step on A')
+
+    const histories = await Promise.all(relays.map(historyOf))
+    expect(histories[0]).toHaveLength(2)
+    expect(histories[1]).toEqual(histories[0])
+    expect(histories[2]).toEqual(histories[0])
+    const firstAt = histories[0]![0]!.receivedAtMs
+    expect(await Promise.all(relays.map((relay) => stepAt(relay, firstAt)))).toEqual([1, 1, 1])
+
+    // Restored on C, which serves no client of the document: A's and B's clients receive it.
+    const restored = await admin(c, `/restore?at=${firstAt}`, { method: 'POST' })
+    expect(restored.status).toBe(200)
+    await Promise.all(
+      [onA!, onB!].map((handle) =>
+        until(handle.doc, 'update', () => handle.doc.getMap('m').get('step') === 1),
+      ),
+    )
+    const after = await Promise.all(relays.map(historyOf))
+    expect(after[0]).toHaveLength(3)
+    expect(after[0]![2]!.author).toMatch(/^admin:/)
+    expect(after[1]).toEqual(after[0])
+    expect(after[2]).toEqual(after[0])
+  }, 30_000)
 })
