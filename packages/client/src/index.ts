@@ -24,6 +24,7 @@ export type {
   WebSocketConstructor,
   WebSocketLike,
 } from './client-options.js'
+export type { TracingOption } from './client-tracing.js'
 export type { TabChannel, TabChannelConstructor, TabLocks, TabMessage } from './tab-messages.js'
 export { backoffDelayMs, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js'
 export { systemClock, type Clock } from './clock.js'
@@ -35,7 +36,6 @@ export {
   type EncryptLocalStoreOptions,
   type LocalStoreKey,
 } from './encrypted-local-store.js'
-export type { TracingOption } from './client-tracing.js'
 export {
   WeftProvider,
   type ProviderConnectionStatus,
