@@ -38,7 +38,12 @@ describe('OpenTelemetry spans', () => {
   it('trace receive → apply → fan-out → persist → ack, under the client trace from traceparent', async () => {
     relay = await startTestRelay()
     const traceparent = `00-${TRACE_ID}-${CLIENT_SPAN}-01`
-    const client = testClient(relay, { url: `${relay.url}/?traceparent=${traceparent}` })
+    // Without spans of its own, the client's socket carries its trace (the device's own spans:
+    // tracing.device.test.ts).
+    const client = testClient(relay, {
+      url: `${relay.url}/?traceparent=${traceparent}`,
+      tracing: false,
+    })
     const handle = client.open('traced')
     await handle.whenSynced()
     // A second peer, so the update fans out.
@@ -80,7 +85,7 @@ describe('OpenTelemetry spans', () => {
 
   it('starts a new trace when the client sends no traceparent', async () => {
     relay = await startTestRelay()
-    const handle = testClient(relay).open('untraced')
+    const handle = testClient(relay, { tracing: false }).open('untraced')
     handle.doc.getText('t').insert(0, 'x')
     await handle.whenSaved()
     const update = exporter.getFinishedSpans().find((span) => span.name === 'weft.update')
