@@ -1,7 +1,9 @@
 /**
- * compactDoc: one compaction in the transaction it is given. The document's row is locked first
- * (`FOR UPDATE`), which orders it with appends and with other relays' compactions of the same
- * document; a compaction that is not ahead of the stored one (its `throughSeq` at or below
+ * compactDoc: one compaction in the transaction it is given. It first takes the document's
+ * compaction lock (a transaction-scoped advisory lock): while another relay compacts the
+ * document, this one skips at once instead of waiting to find its snapshot stale. Then the
+ * document's row is locked (`FOR UPDATE`), which orders it with appends; a compaction that is not
+ * ahead of the stored one (its `throughSeq` at or below
  * `compacted_through`, or beyond the head) changes nothing, so a stale snapshot never replaces a
  * newer one and no update appended after `throughSeq` is lost. With a history window, folded
  * records stay as history, and those that left the window are merged into the history base.
@@ -19,6 +21,9 @@ export interface CompactContext {
   readonly open: (address: string, value: Uint8Array) => Uint8Array
 }
 
+/** First key of the compaction locks ("wefw"); the second is the hash of schema and name. */
+export const COMPACTION_LOCK = 0x77656677
+
 /** Rows read per page while folding records into the history base. */
 const PAGE_ROWS = 500
 
@@ -32,7 +37,10 @@ interface DocRow {
 const toBuffer = (bytes: Uint8Array): Buffer =>
   Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 
-/** Compacts `name` through `throughSeq`; resolves with whether it did (false: stale, skipped). */
+/**
+ * Compacts `name` through `throughSeq`; resolves with whether it did (false: another compaction
+ * of the document runs, or this one is stale: skipped).
+ */
 export const compactDoc = async (
   client: pg.PoolClient,
   context: CompactContext,
@@ -41,6 +49,12 @@ export const compactDoc = async (
   throughSeq: number,
 ): Promise<boolean> => {
   const s = context.schema
+  // A hash collision with another document only makes one of them skip until its next turn.
+  const locked = await client.query<{ held: boolean }>(
+    'SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS held',
+    [COMPACTION_LOCK, `${s}.${name}`],
+  )
+  if (locked.rows[0]?.held !== true) return false
   const { rows } = await client.query<DocRow>(
     `SELECT head_seq, compacted_through, snapshot, hist_base FROM ${s}.docs
      WHERE name = $1 FOR UPDATE`,

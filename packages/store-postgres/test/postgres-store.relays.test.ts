@@ -7,6 +7,7 @@ import { chooseSeed, mulberry32, startPostgres, type TestPostgres } from '@weft/
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
+import { COMPACTION_LOCK } from '../src/compaction.js'
 import { PostgresStore } from '../src/index.js'
 import { freshSchema } from './postgres-fixture.js'
 
@@ -50,6 +51,43 @@ const query = async <T extends pg.QueryResultRow>(sql: string, url = server.url)
 }
 
 describe('PostgresStore shared by several relays', () => {
+  it('compacts a document on one relay at a time: another skips while the lock is held', async () => {
+    const schema = freshSchema()
+    const [store] = await openStores(1, schema)
+    const holder = new pg.Client({ connectionString: server.url })
+    await holder.connect()
+    try {
+      for (let index = 1; index <= 3; index += 1) {
+        await store!.append('doc', [entry(update(index, `k${index}`))])
+      }
+      const snapshot = Y.encodeStateAsUpdate(new Y.Doc())
+      const before = await store!.load('doc')
+      // Another relay's compaction of the document holds its lock in its transaction.
+      await holder.query('BEGIN')
+      await holder.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [
+        COMPACTION_LOCK,
+        `"${schema}".doc`,
+      ])
+      const startedAt = performance.now()
+      await store!.compact('doc', snapshot, 3)
+      expect(performance.now() - startedAt).toBeLessThan(1_000)
+      expect(store!.staleCompactions).toBe(1)
+      const during = await store!.load('doc')
+      expect(during.updates).toHaveLength(before.updates.length)
+      // Another document is not held up.
+      await store!.append('other', [entry(update(9, 'k9'))])
+      await store!.compact('other', Y.encodeStateAsUpdate(new Y.Doc()), 1)
+      expect(store!.staleCompactions).toBe(1)
+      await holder.query('COMMIT')
+      await store!.compact('doc', snapshot, 3)
+      expect(store!.staleCompactions).toBe(1)
+      expect((await store!.load('doc')).updates).toHaveLength(0)
+    } finally {
+      await holder.end()
+      await store!.close()
+    }
+  })
+
   it('commits 300 concurrent appends to 30 documents in a few transactions', async () => {
     const schema = freshSchema()
     const [store] = await openStores(1, schema)
