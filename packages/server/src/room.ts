@@ -127,6 +127,9 @@ export class Room implements BusRoom {
   #writePolicy: WritePolicy | null | undefined
   #queueContentOnly = true
   #integrateScheduled = false
+  /** Updates from elsewhere taken this turn, not applied yet (see #flushRemote). */
+  #remote: Uint8Array[] = []
+  #remoteScheduled = false
   #failure: WeftError | null = null
   #closed = false
 
@@ -232,22 +235,47 @@ export class Room implements BusRoom {
     return this.#shared?.catchUp(reason) ?? Promise.resolve()
   }
 
-  /** Applies updates from elsewhere and forwards what they changed; false if the room failed. */
+  /**
+   * Takes updates from elsewhere (other relays, the store's log): they are applied together with
+   * the others of this turn (see {@link #flushRemote}), before anything reads the document. False
+   * if the room failed.
+   */
   #applyRemote(updates: readonly Uint8Array[]): boolean {
     this.#loadStored()
     if (this.#failure !== null) return false
+    for (const update of updates) this.#remote.push(update)
+    if (!this.#remoteScheduled) {
+      this.#remoteScheduled = true
+      queueMicrotask(() => this.#flushRemote())
+    }
+    return true
+  }
+
+  /**
+   * Applies the updates from elsewhere taken this turn as one, and forwards what they changed.
+   * One update, not one per message: while some structs wait for missing dependencies, Yjs
+   * merges them into every update it applies, so under a steady stream from other relays
+   * applying messages one by one cost that merge per message and could block the loop for
+   * seconds.
+   */
+  #flushRemote(): void {
+    this.#remoteScheduled = false
+    const updates = this.#remote
+    if (updates.length === 0) return
+    this.#remote = []
+    if (this.#failure !== null || this.#closed) return
     let emitted: Uint8Array | null
     // What the write check learned of the document this tick (owners among it) may change.
     this.#queuedItems.learned.clear()
     try {
-      emitted = applyTransaction(this.#doc, updates, null).emitted
+      const update = updates.length === 1 ? (updates[0] as Uint8Array) : Y.mergeUpdates(updates)
+      emitted = applyTransaction(this.#doc, [update], null).emitted
     } catch (cause) {
       this.#fail(new WeftError('INTERNAL', `applying updates to "${this.name}" failed`, { cause }))
-      return false
+      return
     }
     if (emitted !== null)
       this.#broadcast(new Outgoing(this.name, { kind: 'update', update: emitted }), null)
-    return true
   }
 
   /** What writes must obey besides scopes (schema, record rules), or `null` without a schema. */
@@ -503,6 +531,7 @@ export class Room implements BusRoom {
   #integrate(): void {
     this.#integrateScheduled = false
     this.#loadStored()
+    this.#flushRemote()
     const queue = this.#incoming
     this.#incoming = []
     this.#queuedItems.clear()
