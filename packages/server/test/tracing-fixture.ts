@@ -15,6 +15,7 @@ import {
   type ReadableSpan,
 } from '@opentelemetry/sdk-trace-base'
 import { until } from '@weft/testkit'
+import { afterAll, beforeAll } from 'vitest'
 
 /** Spans kept in memory, with an event as each one ends (so tests await spans, not poll). */
 export class SpanSink {
@@ -61,6 +62,20 @@ export const installGlobally = (sink: SpanSink): (() => void) => {
     trace.disable()
     propagation.disable()
   }
+}
+
+/**
+ * The relay's spans for a test file: a sink installed as the global tracer provider for the
+ * file's tests (an app's SDK would install it so), uninstalled after them.
+ */
+export const useGlobalSpans = (): SpanSink => {
+  const sink = new SpanSink()
+  let uninstall: () => void = () => {}
+  beforeAll(() => {
+    uninstall = installGlobally(sink)
+  })
+  afterAll(() => uninstall())
+  return sink
 }
 
 export const parentOf = (span: ReadableSpan): string | undefined => span.parentSpanContext?.spanId

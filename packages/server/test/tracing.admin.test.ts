@@ -1,45 +1,19 @@
-import { EventEmitter } from 'node:events'
-import { propagation, trace } from '@opentelemetry/api'
-import { W3CTraceContextPropagator } from '@opentelemetry/core'
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-  type ReadableSpan,
-} from '@opentelemetry/sdk-trace-base'
-import { startTestRelay, until, type TestRelay } from '@weft/testkit'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base'
+import { startTestRelay, type TestRelay } from '@weft/testkit'
+import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
+import { idOf, parentOf, parts, traceOf, useGlobalSpans } from './tracing-fixture.js'
 
 const TRACE_ID = '7d2e4f6a8b0c1d3e5f708192a3b4c5d6'
 const OPERATOR_SPAN = '0f1e2d3c4b5a6978'
 const ADMIN_TOKEN = 'an-admin-token-for-tests'
 
-const exporter = new InMemorySpanExporter()
-/** Emits `span` as each span ends, so tests await spans rather than poll. */
-const ended = new EventEmitter()
-
-beforeAll(() => {
-  trace.setGlobalTracerProvider(
-    new BasicTracerProvider({
-      spanProcessors: [
-        new SimpleSpanProcessor(exporter),
-        {
-          onStart: () => {},
-          onEnd: () => ended.emit('span'),
-          forceFlush: async () => {},
-          shutdown: async () => {},
-        },
-      ],
-    }),
-  )
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator())
-})
-
-afterAll(() => {
-  trace.disable()
-  propagation.disable()
-})
+const sink = useGlobalSpans()
+const { exporter } = sink
+const spans = (): ReadableSpan[] => sink.spans()
+/** Resolves with the first ended span that `accept` takes. */
+const spanWhere = (accept: (span: ReadableSpan) => boolean): Promise<ReadableSpan> =>
+  sink.where(accept)
 
 let relay: TestRelay | undefined
 
@@ -48,26 +22,6 @@ afterEach(async () => {
   relay = undefined
   exporter.reset()
 })
-
-const spans = (): ReadableSpan[] => exporter.getFinishedSpans()
-const parentOf = (span: ReadableSpan): string | undefined => span.parentSpanContext?.spanId
-const idOf = (span: ReadableSpan): string => span.spanContext().spanId
-const traceOf = (span: ReadableSpan): string => span.spanContext().traceId
-/** `00-<trace>-<span>-<flags>` → [trace, span]. */
-const parts = (traceparent: string | undefined): string[] =>
-  (traceparent ?? '').split('-').slice(1, 3)
-
-/** Resolves with the first ended span that `accept` takes. */
-const spanWhere = async (accept: (span: ReadableSpan) => boolean): Promise<ReadableSpan> => {
-  await until(
-    ended,
-    'span',
-    () => spans().some(accept),
-    () => 'a matching span',
-    3_000,
-  )
-  return spans().find(accept) as ReadableSpan
-}
 
 /**
  * Sends an admin request under the operator's trace; resolves with its `weft.http` span and the

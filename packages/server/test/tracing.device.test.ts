@@ -14,27 +14,22 @@ import {
   type TestRelay,
 } from '@weft/testkit'
 import { encodeMessage, traceFrame } from '@weft/protocol'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { WebhookDispatcher } from '../src/webhook-dispatcher.js'
 import {
   idOf,
-  installGlobally,
   msOf,
   parentOf,
   parts,
   SpanSink,
   startReceiver,
   traceOf,
+  useGlobalSpans,
   type Delivery,
 } from './tracing-fixture.js'
 
-const relaySide = new SpanSink()
-let uninstall: () => void = () => {}
-beforeAll(() => {
-  uninstall = installGlobally(relaySide)
-})
-afterAll(() => uninstall())
+const relaySide = useGlobalSpans()
 
 let relay: TestRelay | undefined
 const cleanups: Array<() => Promise<void>> = []

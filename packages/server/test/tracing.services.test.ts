@@ -1,86 +1,28 @@
-import { EventEmitter } from 'node:events'
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api'
-import { W3CTraceContextPropagator } from '@opentelemetry/core'
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-  type ReadableSpan,
-} from '@opentelemetry/sdk-trace-base'
+import { ROOT_CONTEXT, trace } from '@opentelemetry/api'
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base'
 import { startTestRelay, testClient, until, type TestRelay } from '@weft/testkit'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { WebhookDispatcher } from '../src/webhook-dispatcher.js'
+import {
+  idOf,
+  parentOf,
+  parts,
+  startReceiver,
+  traceOf,
+  useGlobalSpans,
+  type Delivery,
+} from './tracing-fixture.js'
 
 const TRACE_ID = '5c1f3e8a9b7d4c2e8f6a0b1c2d3e4f50'
 const CLIENT_SPAN = '1a2b3c4d5e6f7081'
 
-const exporter = new InMemorySpanExporter()
-/** Emits `span` as each span ends, so tests await spans rather than poll. */
-const ended = new EventEmitter()
-
-beforeAll(() => {
-  const notify = new SimpleSpanProcessor(exporter)
-  trace.setGlobalTracerProvider(
-    new BasicTracerProvider({
-      spanProcessors: [
-        notify,
-        {
-          onStart: () => {},
-          onEnd: () => ended.emit('span'),
-          forceFlush: async () => {},
-          shutdown: async () => {},
-        },
-      ],
-    }),
-  )
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator())
-})
-
-afterAll(() => {
-  trace.disable()
-  propagation.disable()
-})
-
-/** A webhook receiver on loopback: each request's `traceparent` header and events. */
-interface Delivery {
-  readonly traceparent: string | undefined
-  readonly events: Array<{ doc: string; author: string; traceparent?: string }>
-}
-
-const startReceiver = async (): Promise<{
-  url: string
-  deliveries: Delivery[]
-  received: EventEmitter
-  close: () => Promise<void>
-}> => {
-  const deliveries: Delivery[] = []
-  const received = new EventEmitter()
-  const server: Server = createServer((request, response) => {
-    const chunks: Buffer[] = []
-    request.on('data', (chunk: Buffer) => chunks.push(chunk))
-    request.on('end', () => {
-      const { events } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Delivery
-      const header = request.headers['traceparent']
-      deliveries.push({ traceparent: typeof header === 'string' ? header : undefined, events })
-      response.writeHead(200).end()
-      received.emit('delivery')
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  return {
-    url: `http://127.0.0.1:${port}/hook`,
-    deliveries,
-    received,
-    close: async () => {
-      server.closeAllConnections()
-      await new Promise<void>((resolve) => server.close(() => resolve()))
-    },
-  }
-}
+const sink = useGlobalSpans()
+const { exporter, ended } = sink
+const spans = (): ReadableSpan[] => sink.spans()
+/** Resolves with the first ended span that `accept` takes. */
+const spanWhere = (accept: (span: ReadableSpan) => boolean): Promise<ReadableSpan> =>
+  sink.where(accept)
 
 let relay: TestRelay | undefined
 const cleanups: Array<() => Promise<void>> = []
@@ -90,26 +32,6 @@ afterEach(async () => {
   relay = undefined
   exporter.reset()
 })
-
-const spans = (): ReadableSpan[] => exporter.getFinishedSpans()
-const parentOf = (span: ReadableSpan): string | undefined => span.parentSpanContext?.spanId
-const idOf = (span: ReadableSpan): string => span.spanContext().spanId
-const traceOf = (span: ReadableSpan): string => span.spanContext().traceId
-/** `00-<trace>-<span>-<flags>` → [trace, span]. */
-const parts = (traceparent: string | undefined): string[] =>
-  (traceparent ?? '').split('-').slice(1, 3)
-
-/** Resolves with the first ended span that `accept` takes. */
-const spanWhere = async (accept: (span: ReadableSpan) => boolean): Promise<ReadableSpan> => {
-  await until(
-    ended,
-    'span',
-    () => spans().some(accept),
-    () => 'a matching span',
-    5_000,
-  )
-  return spans().find(accept) as ReadableSpan
-}
 
 describe('one trace across the relay, the change feed, webhooks and the HTTP API', () => {
   it('follows an edit from the socket to the webhook delivery, and a write-back over HTTP into the same trace', async () => {

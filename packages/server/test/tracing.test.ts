@@ -1,29 +1,12 @@
-import { propagation, trace } from '@opentelemetry/api'
-import { W3CTraceContextPropagator } from '@opentelemetry/core'
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-  type ReadableSpan,
-} from '@opentelemetry/sdk-trace-base'
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base'
 import { RawSocket, startTestRelay, testClient, type TestRelay } from '@weft/testkit'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
+import { parentOf, useGlobalSpans } from './tracing-fixture.js'
 
-const exporter = new InMemorySpanExporter()
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736'
 const CLIENT_SPAN = '00f067aa0ba902b7'
 
-beforeAll(() => {
-  trace.setGlobalTracerProvider(
-    new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }),
-  )
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator())
-})
-
-afterAll(() => {
-  trace.disable()
-  propagation.disable()
-})
+const { exporter } = useGlobalSpans()
 
 let relay: TestRelay | undefined
 afterEach(async () => {
@@ -31,8 +14,6 @@ afterEach(async () => {
   relay = undefined
   exporter.reset()
 })
-
-const parentOf = (span: ReadableSpan): string | undefined => span.parentSpanContext?.spanId
 
 describe('OpenTelemetry spans', () => {
   it('trace receive → apply → fan-out → persist → ack, under the client trace from traceparent', async () => {
