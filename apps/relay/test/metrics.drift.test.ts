@@ -1,6 +1,6 @@
 import { createClient, type WeftClient } from '@weft/client'
-import { MemoryStore } from '@weft/server'
 import {
+  HeldStore,
   scopedToken,
   startTestRelay,
   testClient,
@@ -14,33 +14,6 @@ import { WebSocket } from 'ws'
 import { registerDriftGauges } from '../src/drift-metrics.js'
 import { startObservedRelay, type ObservedRelay } from './metrics-relay.js'
 import { scrape, untilScraped } from './metrics-scrape.js'
-
-/** A MemoryStore whose appends wait while held; `appending` resolves as one reaches it. */
-class HeldStore extends MemoryStore {
-  #held: Promise<void> | null = null
-  #release: () => void = () => {}
-  #arrived: Array<() => void> = []
-
-  hold(): void {
-    this.#held = new Promise((resolve) => (this.#release = resolve))
-  }
-
-  release(): void {
-    this.#held = null
-    this.#release()
-  }
-
-  /** Resolves once the next append reaches the store. */
-  appending(): Promise<void> {
-    return new Promise((resolve) => this.#arrived.push(resolve))
-  }
-
-  override async append(...args: Parameters<MemoryStore['append']>): Promise<number> {
-    for (const arrived of this.#arrived.splice(0)) arrived()
-    if (this.#held !== null) await this.#held
-    return super.append(...args)
-  }
-}
 
 /** A registry's samples as a map from `name{labels}` to value. */
 const samplesOf = async (registry: Registry): Promise<Map<string, number>> => {

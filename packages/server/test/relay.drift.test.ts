@@ -1,36 +1,7 @@
 import { MemoryStore } from '@weft/server'
-import { startTestRelay, testClient, until, type TestRelay } from '@weft/testkit'
+import { HeldStore, startTestRelay, testClient, until, type TestRelay } from '@weft/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-
-/** A MemoryStore whose appends wait while held; `appending` resolves as one reaches it. */
-class HeldStore extends MemoryStore {
-  #held: Promise<void> | null = null
-  #release: () => void = () => {}
-  #arrived: Array<() => void> = []
-  appends = 0
-
-  hold(): void {
-    this.#held = new Promise((resolve) => (this.#release = resolve))
-  }
-
-  release(): void {
-    this.#held = null
-    this.#release()
-  }
-
-  /** Resolves once an append (the next one, or one waiting already) reached the store. */
-  appending(): Promise<void> {
-    return new Promise((resolve) => this.#arrived.push(resolve))
-  }
-
-  override async append(...args: Parameters<MemoryStore['append']>): Promise<number> {
-    for (const arrived of this.#arrived.splice(0)) arrived()
-    if (this.#held !== null) await this.#held
-    this.appends += 1
-    return super.append(...args)
-  }
-}
 
 let relay: TestRelay | undefined
 

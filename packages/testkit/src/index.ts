@@ -1,5 +1,6 @@
 /** @weft/testkit: relay harnesses, conformance suites, traces and convergence checks for Weft's tests. */
 export { startTestRelay, memoryStore, type TestRelay, type TestRelayOptions } from './test-relay.js'
+export { HeldStore } from './held-store.js'
 export {
   FAST_BACKOFF,
   testClient,
