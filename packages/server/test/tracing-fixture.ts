@@ -14,7 +14,8 @@ import {
   SimpleSpanProcessor,
   type ReadableSpan,
 } from '@opentelemetry/sdk-trace-base'
-import { until } from '@weft/testkit'
+import { until, type TestRelay } from '@weft/testkit'
+import { WebhookDispatcher } from '../src/webhook-dispatcher.js'
 import { afterAll, beforeAll } from 'vitest'
 
 /** Spans kept in memory, with an event as each one ends (so tests await spans, not poll). */
@@ -124,4 +125,21 @@ export const startReceiver = async (): Promise<{
       await new Promise<void>((resolve) => server.close(() => resolve()))
     },
   }
+}
+
+/** A webhook receiver, and endpoint `indexer` of `relay` delivering to it; both stop via `cleanups`. */
+export const deliverToReceiver = async (
+  relay: TestRelay,
+  cleanups: Array<() => Promise<void>>,
+): Promise<Awaited<ReturnType<typeof startReceiver>>> => {
+  const receiver = await startReceiver()
+  cleanups.push(receiver.close)
+  const dispatcher = new WebhookDispatcher({
+    feed: relay.relay.feed,
+    store: relay.store,
+    endpoints: [{ id: 'indexer', url: receiver.url, secrets: ['a-webhook-secret-for-tests'] }],
+  })
+  await dispatcher.start()
+  cleanups.push(() => dispatcher.close())
+  return receiver
 }

@@ -16,14 +16,13 @@ import {
 import { encodeMessage, traceFrame } from '@weft/protocol'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { WebhookDispatcher } from '../src/webhook-dispatcher.js'
 import {
   idOf,
   msOf,
   parentOf,
   parts,
   SpanSink,
-  startReceiver,
+  deliverToReceiver,
   traceOf,
   useGlobalSpans,
   type Delivery,
@@ -57,15 +56,7 @@ const eventTime = (span: ReadableSpan, name: string): number => {
 describe('a trace from the device', () => {
   it('runs from the client edit through the relay, saved, the feed and a webhook to the write-back', async () => {
     relay = await startTestRelay({ historyMs: 60_000, httpApi: true })
-    const receiver = await startReceiver()
-    cleanups.push(receiver.close)
-    const dispatcher = new WebhookDispatcher({
-      feed: relay.relay.feed,
-      store: relay.store,
-      endpoints: [{ id: 'indexer', url: receiver.url, secrets: ['a-webhook-secret-for-tests'] }],
-    })
-    await dispatcher.start()
-    cleanups.push(() => dispatcher.close())
+    const receiver = await deliverToReceiver(relay, cleanups)
     const device = deviceClient(relay)
     const handle = device.open('notes')
     await handle.whenSynced()

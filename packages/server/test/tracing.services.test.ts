@@ -3,12 +3,11 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base'
 import { startTestRelay, testClient, until, type TestRelay } from '@weft/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { WebhookDispatcher } from '../src/webhook-dispatcher.js'
 import {
   idOf,
   parentOf,
   parts,
-  startReceiver,
+  deliverToReceiver,
   traceOf,
   useGlobalSpans,
   type Delivery,
@@ -36,15 +35,7 @@ afterEach(async () => {
 describe('one trace across the relay, the change feed, webhooks and the HTTP API', () => {
   it('follows an edit from the socket to the webhook delivery, and a write-back over HTTP into the same trace', async () => {
     relay = await startTestRelay({ historyMs: 60_000, httpApi: true })
-    const receiver = await startReceiver()
-    cleanups.push(receiver.close)
-    const dispatcher = new WebhookDispatcher({
-      feed: relay.relay.feed,
-      store: relay.store,
-      endpoints: [{ id: 'indexer', url: receiver.url, secrets: ['a-webhook-secret-for-tests'] }],
-    })
-    await dispatcher.start()
-    cleanups.push(() => dispatcher.close())
+    const receiver = await deliverToReceiver(relay, cleanups)
 
     // 1. A client edit under its own trace.
     const traceparent = `00-${TRACE_ID}-${CLIENT_SPAN}-01`
