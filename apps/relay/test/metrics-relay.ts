@@ -9,7 +9,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { defineSchema, field, schemaToJson } from '@weft/doc'
 import { silentLogger } from '@weft/server'
-import { TEST_SECRET } from '@weft/testkit'
+import { createClient, type WeftClient } from '@weft/client'
+import { TEST_SECRET, writeToken } from '@weft/testkit'
+import { onTestFinished } from 'vitest'
+import { WebSocket } from 'ws'
 import { parseCommand, type RelayConfig } from '../src/config.js'
 import { startRelayServer, type RunningRelay } from '../src/relay-server.js'
 
@@ -63,4 +66,15 @@ export const startObservedRelay = async (args: readonly string[] = []): Promise<
       rmSync(dir, { recursive: true, force: true })
     },
   }
+}
+
+/** A Weft client of `observed` with a write token for `subject`, closed when the test finishes. */
+export const observedClient = (observed: ObservedRelay, subject: string): WeftClient => {
+  const client = createClient({
+    url: observed.running.url.replace('http', 'ws'),
+    WebSocket,
+    token: () => writeToken(subject),
+  })
+  onTestFinished(() => client.close())
+  return client
 }

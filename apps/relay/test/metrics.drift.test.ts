@@ -1,18 +1,15 @@
-import { createClient, type WeftClient } from '@weft/client'
 import {
   HeldStore,
   scopedToken,
   startTestRelay,
   testClient,
   until,
-  writeToken,
   type TestRelay,
 } from '@weft/testkit'
 import { Registry } from 'prom-client'
 import { afterEach, describe, expect, it } from 'vitest'
-import { WebSocket } from 'ws'
 import { registerDriftGauges } from '../src/drift-metrics.js'
-import { startObservedRelay, type ObservedRelay } from './metrics-relay.js'
+import { observedClient, startObservedRelay, type ObservedRelay } from './metrics-relay.js'
 import { scrape, untilScraped } from './metrics-scrape.js'
 
 /** A registry's samples as a map from `name{labels}` to value. */
@@ -28,10 +25,8 @@ const samplesOf = async (registry: Registry): Promise<Map<string, number>> => {
 
 let relay: TestRelay | undefined
 let observed: ObservedRelay | undefined
-const clients: WeftClient[] = []
 
 afterEach(async () => {
-  for (const client of clients.splice(0)) await client.close()
   await relay?.close()
   relay = undefined
   await observed?.close()
@@ -88,12 +83,7 @@ describe('drift metrics', () => {
   it('serve the uncompacted log of a document written N times, 0 once compaction folds it', async () => {
     observed = await startObservedRelay(['--compact-after-updates', '5'])
     const { url } = observed.running
-    const client = createClient({
-      url: url.replace('http', 'ws'),
-      WebSocket,
-      token: () => writeToken('ana'),
-    })
-    clients.push(client)
+    const client = observedClient(observed, 'ana')
     const notes = client.open('notes/1')
     await notes.whenSynced()
     // Each edit saved before the next: one append, one log entry each.
@@ -122,12 +112,7 @@ describe('drift metrics', () => {
   it('serve how far behind the feed head each HTTP consumer read, by token subject', async () => {
     observed = await startObservedRelay()
     const { url } = observed.running
-    const client = createClient({
-      url: url.replace('http', 'ws'),
-      WebSocket,
-      token: () => writeToken('ana'),
-    })
-    clients.push(client)
+    const client = observedClient(observed, 'ana')
     const notes = client.open('notes/1')
     await notes.whenSynced()
     for (const word of ['a', 'b', 'c', 'd']) {

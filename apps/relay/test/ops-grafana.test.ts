@@ -5,7 +5,7 @@ import { openModel } from '@weft/doc'
 import { until, writeToken } from '@weft/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
-import { board, startObservedRelay, type ObservedRelay } from './metrics-relay.js'
+import { board, observedClient, startObservedRelay, type ObservedRelay } from './metrics-relay.js'
 import { untilScraped } from './metrics-scrape.js'
 
 const ops = join(import.meta.dirname, '../../../ops')
@@ -76,12 +76,7 @@ describe('ops/grafana/weft-relay.json and the alert rules', () => {
   it('query only metrics a relay app serves after some traffic', async () => {
     observed = await startObservedRelay()
     const { url } = observed.running
-    const client = createClient({
-      url: url.replace('http', 'ws'),
-      WebSocket,
-      token: () => writeToken('ana'),
-    })
-    clients.push(client)
+    const client = observedClient(observed, 'ana')
     const doc = client.open('boards/1')
     await doc.whenSynced()
     openModel(doc.doc, board, { author: 'ana' })
