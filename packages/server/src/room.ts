@@ -30,6 +30,7 @@ import { RoomWriter, type WriterDrift } from './room-writer.js'
 import type { RecordRules } from './record-rules.js'
 import type { QueuedContent, WritePolicy } from './write-rules.js'
 import { JoinFrames } from './join-frames.js'
+import { TurnBatch } from './turn-batch.js'
 import type { SyncTransfer } from './relay-transfers.js'
 
 /** Largest log record whose bytes go on the bus; other relays read bigger ones from the store. */
@@ -127,9 +128,8 @@ export class Room implements BusRoom {
   #writePolicy: WritePolicy | null | undefined
   #queueContentOnly = true
   #integrateScheduled = false
-  /** Updates from elsewhere taken this turn, not applied yet (see #flushRemote). */
-  #remote: Uint8Array[] = []
-  #remoteScheduled = false
+  /** Updates from elsewhere taken this turn, applied together (see {@link TurnBatch}). */
+  readonly #remote = new TurnBatch((update) => this.#applyRemoteNow(update))
   #failure: WeftError | null = null
   #closed = false
 
@@ -237,38 +237,22 @@ export class Room implements BusRoom {
 
   /**
    * Takes updates from elsewhere (other relays, the store's log): they are applied together with
-   * the others of this turn (see {@link #flushRemote}), before anything reads the document. False
-   * if the room failed.
+   * the others of this turn, before anything reads the document. False if the room failed.
    */
   #applyRemote(updates: readonly Uint8Array[]): boolean {
     this.#loadStored()
     if (this.#failure !== null) return false
-    for (const update of updates) this.#remote.push(update)
-    if (!this.#remoteScheduled) {
-      this.#remoteScheduled = true
-      queueMicrotask(() => this.#flushRemote())
-    }
+    this.#remote.add(updates)
     return true
   }
 
-  /**
-   * Applies the updates from elsewhere taken this turn as one, and forwards what they changed.
-   * One update, not one per message: while some structs wait for missing dependencies, Yjs
-   * merges them into every update it applies, so under a steady stream from other relays
-   * applying messages one by one cost that merge per message and could block the loop for
-   * seconds.
-   */
-  #flushRemote(): void {
-    this.#remoteScheduled = false
-    const updates = this.#remote
-    if (updates.length === 0) return
-    this.#remote = []
+  /** Applies `update` from elsewhere and forwards what it changed. */
+  #applyRemoteNow(update: Uint8Array): void {
     if (this.#failure !== null || this.#closed) return
     let emitted: Uint8Array | null
     // What the write check learned of the document this tick (owners among it) may change.
     this.#queuedItems.learned.clear()
     try {
-      const update = updates.length === 1 ? (updates[0] as Uint8Array) : Y.mergeUpdates(updates)
       emitted = applyTransaction(this.#doc, [update], null).emitted
     } catch (cause) {
       this.#fail(new WeftError('INTERNAL', `applying updates to "${this.name}" failed`, { cause }))
@@ -531,7 +515,7 @@ export class Room implements BusRoom {
   #integrate(): void {
     this.#integrateScheduled = false
     this.#loadStored()
-    this.#flushRemote()
+    this.#remote.flush()
     const queue = this.#incoming
     this.#incoming = []
     this.#queuedItems.clear()
