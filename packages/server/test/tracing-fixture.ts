@@ -15,6 +15,7 @@ import {
   type ReadableSpan,
 } from '@opentelemetry/sdk-trace-base'
 import { until, type TestRelay } from '@weft/testkit'
+import * as Y from 'yjs'
 import { WebhookDispatcher } from '../src/webhook-dispatcher.js'
 import { afterAll, beforeAll } from 'vitest'
 
@@ -142,4 +143,19 @@ export const deliverToReceiver = async (
   await dispatcher.start()
   cleanups.push(() => dispatcher.close())
   return receiver
+}
+
+/**
+ * A service's write-back after a delivery: sets `meta.indexed` on `notes` over HTTP under
+ * `traceparent`; resolves with the answer's status.
+ */
+export const writeBack = async (relay: TestRelay, traceparent: string): Promise<number> => {
+  const update = new Y.Doc()
+  update.getMap('meta').set('indexed', true)
+  const answer = await fetch(`${relay.httpUrl}/v1/docs/notes/update`, {
+    method: 'POST',
+    headers: { traceparent },
+    body: Buffer.from(Y.encodeStateAsUpdate(update)),
+  })
+  return answer.status
 }

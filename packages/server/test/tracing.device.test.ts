@@ -15,7 +15,6 @@ import {
 } from '@weft/testkit'
 import { encodeMessage, traceFrame } from '@weft/protocol'
 import { afterEach, describe, expect, it } from 'vitest'
-import * as Y from 'yjs'
 import {
   idOf,
   msOf,
@@ -25,6 +24,7 @@ import {
   deliverToReceiver,
   traceOf,
   useGlobalSpans,
+  writeBack,
   type Delivery,
 } from './tracing-fixture.js'
 
@@ -113,14 +113,7 @@ describe('a trace from the device', () => {
     inOrder(msOf(persist.endTime), msOf(webhook.startTime))
 
     // 4. The service's write-back over HTTP joins it too.
-    const writeBack = new Y.Doc()
-    writeBack.getMap('meta').set('indexed', true)
-    const answer = await fetch(`${relay.httpUrl}/v1/docs/notes/update`, {
-      method: 'POST',
-      headers: { traceparent: first.traceparent as string },
-      body: Buffer.from(Y.encodeStateAsUpdate(writeBack)),
-    })
-    expect(answer.status).toBe(200)
+    expect(await writeBack(relay, first.traceparent as string)).toBe(200)
     const http = await relaySide.where(
       (span) => span.name === 'weft.http' && parentOf(span) === deliverySpan,
     )

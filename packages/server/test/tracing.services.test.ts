@@ -10,6 +10,7 @@ import {
   deliverToReceiver,
   traceOf,
   useGlobalSpans,
+  writeBack,
   type Delivery,
 } from './tracing-fixture.js'
 
@@ -66,14 +67,7 @@ describe('one trace across the relay, the change feed, webhooks and the HTTP API
     expect(webhook.attributes['weft.webhook.endpoint']).toBe('indexer')
 
     // 3. The service writes back over HTTP with the delivery's traceparent.
-    const writeBack = new Y.Doc()
-    writeBack.getMap('meta').set('indexed', true)
-    const answer = await fetch(`${relay.httpUrl}/v1/docs/notes/update`, {
-      method: 'POST',
-      headers: { traceparent: first.traceparent as string },
-      body: Buffer.from(Y.encodeStateAsUpdate(writeBack)),
-    })
-    expect(answer.status).toBe(200)
+    expect(await writeBack(relay, first.traceparent as string)).toBe(200)
     const http = await spanWhere(
       (span) => span.name === 'weft.http' && parentOf(span) === deliverySpan,
     )
