@@ -189,6 +189,31 @@ describe('a trace from the device', () => {
     expect(edit.events.map((event) => event.name)).toEqual(['weft.sent', 'weft.saved'])
   })
 
+  it('traces at most 1,000 unsaved edits of a document, and traces again once they are saved', async () => {
+    relay = await startTestRelay()
+    const port = relay.port
+    const device = deviceClient(relay)
+    const handle = device.open('notes')
+    await handle.whenSynced()
+    await relay.close()
+    // A long time offline: 1,100 edits, of which the first 1,000 are traced.
+    const text = handle.doc.getText('t')
+    for (let index = 0; index < 1_100; index += 1) text.insert(text.length, 'x')
+    relay = await startTestRelay({ port })
+    await handle.whenSaved()
+    const edits = (): ReadableSpan[] =>
+      device.sink.spans().filter((span) => span.name === 'weft.edit')
+    await until(device.sink.ended, 'span', () => edits().length >= 1_000)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(edits()).toHaveLength(1_000)
+    expect(edits().every((span) => span.events.some((event) => event.name === 'weft.saved'))).toBe(
+      true,
+    )
+    text.insert(0, 'y')
+    await handle.whenSaved()
+    await until(device.sink.ended, 'span', () => edits().length === 1_001)
+  })
+
   it('ends a refused edit’s span as failed, with the code', async () => {
     relay = await startTestRelay({ maxDocBytes: 64 * 1024 })
     const device = deviceClient(relay)
