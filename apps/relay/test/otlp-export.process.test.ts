@@ -1,11 +1,15 @@
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createClient } from '@weft/client'
-import { spawnRelay, type RelayProcess } from '@weft/testkit'
+import {
+  childSpanNames,
+  spawnRelay,
+  startOtlpReceiver,
+  type OtlpReceiver,
+  type RelayProcess,
+} from '@weft/testkit'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 
@@ -13,61 +17,14 @@ const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url))
 const TRACE_ID = '0af7651916cd43dd8448eb211c80319c'
 const CLIENT_SPAN = 'b7ad6b7169203331'
 
-/** An OTLP/HTTP receiver on loopback: keeps each request's path, content type and body. */
-interface Receiver {
-  readonly url: string
-  readonly requests: { path: string; type: string; body: Buffer }[]
-  /** Resolves with the first request whose body holds `bytes`. */
-  until(bytes: Buffer): Promise<Buffer>
-  close(): Promise<void>
-}
-
-const startReceiver = async (): Promise<Receiver> => {
-  const requests: Receiver['requests'] = []
-  const waiters: (() => void)[] = []
-  const server: Server = createServer((request, response) => {
-    const chunks: Buffer[] = []
-    request.on('data', (chunk: Buffer) => chunks.push(chunk))
-    request.on('end', () => {
-      requests.push({
-        path: request.url ?? '',
-        type: request.headers['content-type'] ?? '',
-        body: Buffer.concat(chunks),
-      })
-      response.writeHead(200, { 'content-type': 'application/x-protobuf' }).end()
-      for (const wake of waiters.splice(0)) wake()
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  const found = (bytes: Buffer): Buffer | undefined =>
-    requests.find((request) => request.body.includes(bytes))?.body
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    until: (bytes) =>
-      new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('no such span exported')), 10_000)
-        const check = (): void => {
-          const body = found(bytes)
-          if (body === undefined) return void waiters.push(check)
-          clearTimeout(timer)
-          resolve(body)
-        }
-        check()
-      }),
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  }
-}
-
 let dataDir: string
-let receiver: Receiver
+let receiver: OtlpReceiver
 let relay: RelayProcess | undefined
 const saved = { ...process.env }
 
 beforeEach(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'weft-otlp-'))
-  receiver = await startReceiver()
+  receiver = await startOtlpReceiver()
   // The relay inherits these: batches leave after 50 ms rather than 5 s.
   process.env['OTEL_BSP_SCHEDULE_DELAY'] = '50'
 })
@@ -99,6 +56,8 @@ describe('the relay exporting spans over OTLP', { timeout: 20_000 }, () => {
     expect(body.includes(Buffer.from('weft.update'))).toBe(true)
     expect(body.includes(Buffer.from('weft.persist'))).toBe(true)
     expect(body.includes(Buffer.from('weft-relay'))).toBe(true)
+    // The update's span continues the client's: its parent is the client's span.
+    expect(childSpanNames(body, CLIENT_SPAN)).toContain('weft.update')
     const request = receiver.requests.find((each) => each.body === body)
     expect(request?.path).toBe('/v1/traces')
     expect(request?.type).toBe('application/x-protobuf')

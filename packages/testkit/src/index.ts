@@ -26,6 +26,12 @@ export { chooseSeed } from './seed.js'
 export { postgresBin, startPostgres, type TestPostgres } from './postgres.js'
 export { chromiumPath, launchChromium } from './chromium.js'
 export { promtoolPath } from './promtool.js'
+export {
+  childSpanNames,
+  startOtlpReceiver,
+  type OtlpReceiver,
+  type OtlpRequest,
+} from './otlp-receiver.js'
 export { redisServerPath, startRedis, type TestRedis } from './redis.js'
 export { tabLocks } from './tab-locks.js'
 export { runSetCheck, type SetCheckOptions, type SetCheckResult } from './set-check.js'
