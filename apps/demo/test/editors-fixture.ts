@@ -1,17 +1,12 @@
 /** The editor test page (test/editors) for browser tests: built with Vite, served by a relay, in Chromium. */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { launchChromium, spawnRelay, type RelayProcess } from '@weft/testkit'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { build } from 'vite'
+import type { BrowserContext, Page } from 'playwright-core'
 import * as Y from 'yjs'
 import { until } from './demo-fixture.js'
 import type { PageApi } from './editors/page-api.js'
+import { startPage, type PageFixture } from './page-fixture.js'
 
 const PAGE = fileURLToPath(new URL('./editors/', import.meta.url))
-const RELAY_MAIN = fileURLToPath(new URL('../../relay/src/main.ts', import.meta.url))
 
 /** The editors the page binds (`?editor=`). */
 export type EditorName = 'tiptap' | 'quill' | 'monaco'
@@ -32,36 +27,11 @@ export const EDITORS: Record<EditorName, { input: string; remoteCursor: string; 
   }
 
 /** A relay process serving a fresh build of the editor page, and a Chromium. */
-export interface EditorsFixture {
-  readonly relay: RelayProcess
-  readonly browser: Browser
-  /** Stops the browser and the relay, removes the build and the data. */
-  close(): Promise<void>
-}
+export type EditorsFixture = PageFixture
 
 /** Builds the page into a directory of its own and serves it with a relay given `relayArgs`. */
-export const startEditors = async (relayArgs: readonly string[] = []): Promise<EditorsFixture> => {
-  const outDir = mkdtempSync(join(tmpdir(), 'weft-editors-page-'))
-  const dataDir = mkdtempSync(join(tmpdir(), 'weft-editors-relay-'))
-  await build({
-    root: PAGE,
-    base: './',
-    logLevel: 'warn',
-    configFile: false,
-    build: { outDir, emptyOutDir: true, target: 'es2022', chunkSizeWarningLimit: 8192 },
-  })
-  const relay = await spawnRelay(RELAY_MAIN, dataDir, ['--static-dir', outDir, ...relayArgs])
-  const browser = await launchChromium()
-  return {
-    relay,
-    browser,
-    close: async () => {
-      await browser.close()
-      await relay.stop()
-      for (const dir of [outDir, dataDir]) rmSync(dir, { recursive: true, force: true })
-    },
-  }
-}
+export const startEditors = (relayArgs: readonly string[] = []): Promise<EditorsFixture> =>
+  startPage(PAGE, { relayArgs, chunkSizeWarningLimit: 8192 })
 
 /** Opens the page with `editor` on `doc` in a new tab of `context`, typing as `name`. */
 export const openEditorTab = async (

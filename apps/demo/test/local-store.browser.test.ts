@@ -1,49 +1,30 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { launchChromium, spawnRelay, type RelayProcess } from '@weft/testkit'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { build } from 'vite'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { tabApi } from './conformance/tab-api.js'
+import { startPage, type PageFixture } from './page-fixture.js'
 
 const PAGE = fileURLToPath(new URL('./conformance/', import.meta.url))
-const RELAY_MAIN = fileURLToPath(new URL('../../relay/src/main.ts', import.meta.url))
-
-let relay: RelayProcess
+let fixture: PageFixture
 let browser: Browser
-let outDir: string
-let dataDir: string
 
 beforeAll(async () => {
-  outDir = mkdtempSync(join(tmpdir(), 'weft-conformance-page-'))
-  dataDir = mkdtempSync(join(tmpdir(), 'weft-conformance-relay-'))
   // The suite imports `vitest`; in the page that is a shim running it with Vitest's matchers.
-  await build({
-    root: PAGE,
-    base: './',
-    logLevel: 'warn',
-    configFile: false,
-    resolve: { alias: { vitest: join(PAGE, 'vitest-shim.ts') } },
-    build: { outDir, emptyOutDir: true, target: 'es2022', chunkSizeWarningLimit: 4096 },
-  })
   // Any static server will do; the relay's is at hand.
-  relay = await spawnRelay(RELAY_MAIN, dataDir, ['--static-dir', outDir])
-  browser = await launchChromium()
+  fixture = await startPage(PAGE, { alias: { vitest: join(PAGE, 'vitest-shim.ts') } })
+  browser = fixture.browser
 }, 600_000)
 
 afterAll(async () => {
-  await browser?.close()
-  await relay?.stop()
-  for (const dir of [outDir, dataDir]) if (dir) rmSync(dir, { recursive: true, force: true })
+  await fixture?.close()
 })
 
 /** Opens the conformance page in a new tab of `context` (a browser context is one profile). */
 const openTab = async (context: BrowserContext | Browser): Promise<Page> => {
   const page = await context.newPage()
   page.on('pageerror', (error) => console.error('page error:', error.message))
-  await page.goto(`http://127.0.0.1:${relay.port}/`)
+  await page.goto(`http://127.0.0.1:${fixture.relay.port}/`)
   await page.waitForFunction(() => 'weftTab' in window)
   return page
 }

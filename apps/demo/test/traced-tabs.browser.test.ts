@@ -5,64 +5,32 @@
  * An edit typed in the other tab travels through the leader to the relay in its own trace: the
  * relay's `weft.update` span is a child of that tab's `weft.edit` span, which ends saved.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import {
-  childSpanNames,
-  launchChromium,
-  spawnRelay,
-  startOtlpReceiver,
-  type OtlpReceiver,
-  type RelayProcess,
-} from '@weft/testkit'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { build } from 'vite'
+import { childSpanNames, startOtlpReceiver, type OtlpReceiver } from '@weft/testkit'
+import type { BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { relaySockets, until } from './demo-fixture.js'
+import { startPage, type PageFixture } from './page-fixture.js'
 import type { TracedTabApi } from './traced-tabs/page-api.js'
 
 const PAGE = fileURLToPath(new URL('./traced-tabs/', import.meta.url))
-const RELAY_MAIN = fileURLToPath(new URL('../../relay/src/main.ts', import.meta.url))
-
-let outDir: string
-let dataDir: string
+let fixture: PageFixture
 let receiver: OtlpReceiver
-let relay: RelayProcess
-let browser: Browser
 let profile: BrowserContext | undefined
 const saved = { ...process.env }
 
 beforeAll(async () => {
-  outDir = mkdtempSync(join(tmpdir(), 'weft-traced-tabs-page-'))
-  dataDir = mkdtempSync(join(tmpdir(), 'weft-traced-tabs-relay-'))
-  await build({
-    root: PAGE,
-    base: './',
-    logLevel: 'warn',
-    configFile: false,
-    build: { outDir, emptyOutDir: true, target: 'es2022', chunkSizeWarningLimit: 4096 },
-  })
   receiver = await startOtlpReceiver()
   // The relay process inherits it: span batches leave after 50 ms rather than 5 s.
   process.env['OTEL_BSP_SCHEDULE_DELAY'] = '50'
-  relay = await spawnRelay(RELAY_MAIN, dataDir, [
-    '--static-dir',
-    outDir,
-    '--otlp-endpoint',
-    receiver.url,
-  ])
-  browser = await launchChromium()
+  fixture = await startPage(PAGE, { relayArgs: ['--otlp-endpoint', receiver.url] })
 }, 600_000)
 
 afterAll(async () => {
   process.env = { ...saved }
   await profile?.close()
-  await browser?.close()
-  await relay?.stop()
+  await fixture?.close()
   await receiver?.close()
-  for (const dir of [outDir, dataDir]) rmSync(dir, { recursive: true, force: true })
 })
 
 type Window = { tracedTab: TracedTabApi }
@@ -79,7 +47,7 @@ const edit = (page: Page, text: string): Promise<void> =>
 const openTab = async (context: BrowserContext, doc: string): Promise<Page> => {
   const page = await context.newPage()
   page.on('pageerror', (error) => console.error('traced tab page error:', error.message))
-  await page.goto(`http://127.0.0.1:${relay.port}/?doc=${doc}`)
+  await page.goto(`http://127.0.0.1:${fixture.relay.port}/?doc=${doc}`)
   await page.waitForFunction(() => 'tracedTab' in window)
   return page
 }
@@ -87,7 +55,7 @@ const openTab = async (context: BrowserContext, doc: string): Promise<Page> => {
 describe('tracing in tabs of one browser profile', () => {
   it("an edit typed in a tab that does not lead is traced to the relay through the leader's connection", async () => {
     const doc = `traced-tabs-${Date.now()}`
-    profile = await browser.newContext()
+    profile = await fixture.browser.newContext()
     // One after the other: the first tab leads (it asked for the leader lock first).
     const leader = await openTab(profile, doc)
     const other = await openTab(profile, doc)
@@ -95,7 +63,7 @@ describe('tracing in tabs of one browser profile', () => {
       await until(async () => (await stateOf(page)) === 'synced', 'both tabs are synced', 20_000)
     }
     // Only the leader holds a socket to the relay.
-    expect(await relaySockets(relay.port)).toBe(1)
+    expect(await relaySockets(fixture.relay.port)).toBe(1)
 
     await edit(other, 'typed in the other tab')
     const edits = (await spansOf(other)).filter((span) => span.name === 'weft.edit')
