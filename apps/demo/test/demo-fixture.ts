@@ -1,49 +1,25 @@
 /** The demo as users run it for browser tests: built with Vite, served by a relay process, in Chromium. */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { openModel } from '@weft/doc'
-import { launchChromium, spawnRelay, type RelayProcess } from '@weft/testkit'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { build } from 'vite'
 import * as Y from 'yjs'
 import { boardSchema } from '../src/schema.js'
+import { startPage, type PageFixture } from './page-fixture.js'
 
 const DEMO = fileURLToPath(new URL('..', import.meta.url))
-const RELAY_MAIN = fileURLToPath(new URL('../../relay/src/main.ts', import.meta.url))
 /** Screenshots of the browser tests. */
 export const SHOTS = fileURLToPath(new URL('../../../test-output/demo/', import.meta.url))
 
 /** A relay process serving a fresh build of the demo, and a Chromium. */
-export interface DemoFixture {
-  readonly relay: RelayProcess
-  readonly browser: Browser
-  /** Stops the browser and the relay, removes the build and the data. */
-  close(): Promise<void>
-}
+export type DemoFixture = PageFixture
 
 /** Builds the demo into a directory of its own (test files run in parallel) and serves it. */
 export const startDemo = async (): Promise<DemoFixture> => {
-  const outDir = mkdtempSync(join(tmpdir(), 'weft-demo-dist-'))
-  const dataDir = mkdtempSync(join(tmpdir(), 'weft-demo-data-'))
-  await build({
-    configFile: join(DEMO, 'vite.config.ts'),
-    logLevel: 'warn',
-    build: { outDir, emptyOutDir: true },
-  })
-  const relay = await spawnRelay(RELAY_MAIN, dataDir, ['--static-dir', outDir])
-  const browser = await launchChromium()
+  const fixture = await startPage(DEMO, { configFile: join(DEMO, 'vite.config.ts') })
   mkdirSync(SHOTS, { recursive: true })
-  return {
-    relay,
-    browser,
-    close: async () => {
-      await browser.close()
-      await relay.stop()
-      for (const dir of [outDir, dataDir]) rmSync(dir, { recursive: true, force: true })
-    },
-  }
+  return fixture
 }
 
 /** A new browser profile: its tabs share IndexedDB, Web Locks and BroadcastChannel. */

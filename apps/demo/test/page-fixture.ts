@@ -28,25 +28,31 @@ export interface PageOptions {
   readonly alias?: Record<string, string>
   /** Vite's chunk size warning limit, in kB (the editors' bundles are large). */
   readonly chunkSizeWarningLimit?: number
+  /** A Vite config to build with (an app's own) instead of the options above. */
+  readonly configFile?: string
 }
 
-/** Builds the page at `root` and serves it with a relay. */
+/** Builds the page at `root` (or as `options.configFile` says) and serves it with a relay. */
 export const startPage = async (root: string, options: PageOptions = {}): Promise<PageFixture> => {
   const outDir = mkdtempSync(join(tmpdir(), 'weft-test-page-'))
   const dataDir = mkdtempSync(join(tmpdir(), 'weft-test-page-relay-'))
-  await build({
-    root,
-    base: './',
-    logLevel: 'warn',
-    configFile: false,
-    resolve: { alias: options.alias ?? {} },
-    build: {
-      outDir,
-      emptyOutDir: true,
-      target: 'es2022',
-      chunkSizeWarningLimit: options.chunkSizeWarningLimit ?? 4096,
-    },
-  })
+  await build(
+    options.configFile === undefined
+      ? {
+          root,
+          base: './',
+          logLevel: 'warn',
+          configFile: false,
+          resolve: { alias: options.alias ?? {} },
+          build: {
+            outDir,
+            emptyOutDir: true,
+            target: 'es2022',
+            chunkSizeWarningLimit: options.chunkSizeWarningLimit ?? 4096,
+          },
+        }
+      : { configFile: options.configFile, logLevel: 'warn', build: { outDir, emptyOutDir: true } },
+  )
   const relayArgs = ['--static-dir', outDir, ...(options.relayArgs ?? [])]
   const relay = await spawnRelay(RELAY_MAIN, dataDir, relayArgs)
   const browser = await launchChromium()
