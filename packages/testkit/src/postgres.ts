@@ -131,7 +131,9 @@ export const startPostgres = async (): Promise<TestPostgres> => {
       stopped = true
       process.removeListener('exit', onExit)
       try {
-        await halt()
+        // Immediate: no shutdown checkpoint to flush for a directory removed next (a fast stop
+        // of a busy server can take longer than a test hook may).
+        await exec('pg_ctl', ['-D', dataDir, '-m', 'immediate', '-w', 'stop'])
       } finally {
         watchdog.kill('SIGKILL')
         await rm(dir, { recursive: true, force: true })
