@@ -155,7 +155,8 @@ const readAll = async (store: PostgresStore, names: readonly string[]) => ({
   state: await store.readState(''),
 })
 
-describe('PostgresStore.reencrypt', () => {
+// Concurrency cases run hundreds of transactions on two cores shared with other test files.
+describe('PostgresStore.reencrypt', { timeout: 30_000 }, () => {
   it('moves plaintext and old-key values under the newest key; that key alone reads them all', async () => {
     const schema = freshSchema()
     const plain = await open(schema)
@@ -223,10 +224,10 @@ describe('PostgresStore.reencrypt', () => {
       done = true
     })
     // Each document's writer: appends, a compaction every fifth, state writes of several keys
-    // in varying order, until the re-encryption is over (and at least a few rounds).
+    // in varying order, until the re-encryption is over (at least 10 rounds, at most 100).
     const writers = names.map(async (name, writer) => {
       const mirror = mirrors.get(name)!
-      for (let round = 0; !done || round < 10; round += 1) {
+      for (let round = 0; (!done || round < 10) && round < 100; round += 1) {
         const update = setUpdate(1000 + writer, `w${round}`, `${name}-w${round}`)
         Y.applyUpdate(mirror, update)
         const seq = await relay.append(name, [entry(update)], [change()])
