@@ -68,20 +68,20 @@ describe('tracing in tabs of one browser profile', () => {
     await edit(other, 'typed in the other tab')
     const edits = (await spansOf(other)).filter((span) => span.name === 'weft.edit')
     expect(edits).toHaveLength(1)
-    const [span] = edits as [(typeof edits)[number]]
+    const [edited] = edits as [(typeof edits)[number]]
     // Ended when the relay's acknowledgement reached this tab through the leader.
-    expect(span.events).toContain('weft.saved')
-    expect(span.status).not.toBe(2)
+    expect(edited.events).toContain('weft.saved')
+    expect(edited.status).not.toBe(2)
     // The leader carried the edit but did not make it: no span of its own for it.
     const leaderSpans = await spansOf(leader)
-    expect(leaderSpans.filter((span) => span.traceId === span.traceId)).toEqual([])
+    expect(leaderSpans.filter((span) => span.traceId === edited.traceId)).toEqual([])
     await until(
       async () => (await textOf(leader)) === 'typed in the other tab',
       'the leader shows the edit',
     )
 
     // The relay's spans for the update continue the tab's trace: weft.update under weft.edit.
-    const body = await receiver.until(Buffer.from(span.traceId, 'hex'))
-    expect(childSpanNames(body, span.spanId)).toContain('weft.update')
+    const body = await receiver.until(Buffer.from(edited.traceId, 'hex'))
+    expect(childSpanNames(body, edited.spanId)).toContain('weft.update')
   }, 60_000)
 })
