@@ -344,10 +344,12 @@ class Inspector {
         if (this.#queued !== null) notContentOnly()
         unresolvable({ client, clock: at })
       }
-      if (!this.#deletedInQueue(client, item.id.clock, item.length, clock, len)) {
+      // Only its part past the document's state: an item sent again may start inside it.
+      const end = item.id.clock + item.length
+      if (!this.#deletedInQueue(client, at, end - at, clock, len)) {
         this.#checkDeleted(this.#places.ofNew(item))
       }
-      at = item.id.clock + item.length
+      at = end
     }
   }
 

@@ -82,8 +82,11 @@ const model = (doc: Y.Doc) =>
   openModel(doc, schema, { author: 'w', clock: new HybridClock(() => 1_000) })
 
 describe('content writes judged against a queue not yet applied', () => {
-  it('get the verdict of the full inspection with the queue applied (seeded)', () => {
-    const seed = chooseSeed('content writes')
+  /**
+   * Plays seeded steps: writers' edits judged by the content-write inspection against the queue
+   * not yet applied, each verdict compared with the full inspection's with the queue applied.
+   */
+  const judgeSteps = (seed: number): void => {
     const random = mulberry32(seed)
     // The relay's document without its queue, and with it.
     const applied = new Y.Doc()
@@ -183,6 +186,16 @@ describe('content writes judged against a queue not yet applied', () => {
     expect(judgedFast, `seed=${seed}`).toBeGreaterThan(typing / 2)
     expect(shortcutSteps, `seed=${seed}`).toBeGreaterThan(typing / 3)
     expect(batchedShortcuts, `seed=${seed}`).toBeGreaterThan(typing / 30)
+  }
+
+  it('get the verdict of the full inspection with the queue applied (seeded)', () => {
+    judgeSteps(chooseSeed('content writes'))
+  }, 60_000)
+
+  // A seed that once differed: a struct sent again started inside the document's state and ran
+  // into queued items the queue deletes; its deletion counted as a write to a second record.
+  it('get the verdict of the full inspection for a seed that once differed', () => {
+    judgeSteps(214356091)
   }, 60_000)
 
   it('stop answering for the tick once an update overlaps queued items in part', () => {
